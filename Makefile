@@ -1,0 +1,63 @@
+# One command per task. The README's two commands are `make lab` and `make test`;
+# both set everything up themselves on a fresh machine.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# Real datasets (see ../shared/data/README.md); tests that need them skip when absent.
+WORKBENCH_DATA_DIR ?= $(if $(wildcard ../shared/data),$(abspath ../shared/data),)
+export WORKBENCH_DATA_DIR
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: setup browser lab demo test test-fast test-ui test-notebooks lint typecheck bench clean
+
+## setup: virtual environment with the package, every extra and the dev tools
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	# torch first, pinned to the small CPU build (snorkel would otherwise pull a CUDA build)
+	$(PY) -m pip install --quiet "torch==2.13.0"
+	$(PY) -m pip install --quiet -e ".[all,dev]"
+	touch $(STAMP)
+
+## browser: Debian's chromium for the real-browser tests
+browser:
+	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium; }
+
+## demo: the built-in demo project (projects/demo)
+demo: setup
+	$(VENV)/bin/workbench demo projects/demo
+
+## lab: JupyterLab on the quickstart notebook, over the demo project
+lab: setup demo
+	cd notebooks && ../$(VENV)/bin/jupyter lab 01_quickstart.ipynb
+
+## test: the whole suite: unit, notebooks (nbval) and real-browser tests
+test: setup browser
+	$(PY) -m pytest tests notebooks --nbval-lax -p no:cacheprovider
+
+test-fast: setup
+	$(PY) -m pytest tests -m "not slow and not ui" -q
+
+test-ui: setup browser
+	$(PY) -m pytest tests/ui -q
+
+test-notebooks: setup
+	$(PY) -m pytest notebooks --nbval-lax -q
+
+lint: setup
+	$(VENV)/bin/ruff check workbench widgets tests benchmarks
+	$(VENV)/bin/mypy
+
+typecheck: setup
+	$(VENV)/bin/mypy
+
+## bench: every benchmark, printing ratios against the peers measured in the same run
+bench: setup
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache projects notebooks/projects

@@ -1,0 +1,81 @@
+"""The dependency points one way (widgets -> workbench), and the public API is deliberate."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import workbench as wb
+
+UI_PACKAGES = ("ipywidgets", "traitlets", "panel", "param", "bokeh", "IPython", "anywidget", "widgets")
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_importing_workbench_loads_no_ui_package() -> None:
+    code = (
+        "import sys, json, workbench, workbench.project, workbench.datasets, workbench.cli;"
+        "import workbench.schema, workbench.store, workbench.data;"
+        f"print(json.dumps(sorted(m for m in {UI_PACKAGES!r} if m in sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+def test_no_ui_imports_in_engine_source() -> None:
+    offenders = []
+    for path in (REPO / "workbench").rglob("*.py"):
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            stripped = line.strip()
+            if stripped.startswith(("import ", "from ")) and any(
+                stripped.split()[1].split(".")[0] == ui for ui in UI_PACKAGES
+            ):
+                offenders.append(f"{path.relative_to(REPO)}:{n}: {stripped}")
+    assert offenders == []
+
+
+def test_toplevel_all_is_pinned() -> None:
+    assert sorted(wb.__all__) == sorted(
+        [
+            "ABSTAIN",
+            "LABEL_SOURCES",
+            "ConflictingContentError",
+            "DataError",
+            "DataVersion",
+            "DuplicateIdError",
+            "LabelEvent",
+            "LabelValidationError",
+            "NotFittedError",
+            "Project",
+            "ProjectExistsError",
+            "ProjectNotFoundError",
+            "Question",
+            "Schema",
+            "SchemaError",
+            "StoreCorruptedError",
+            "TrainingRun",
+            "UnknownExampleError",
+            "WorkbenchError",
+            "__version__",
+            "datasets",
+        ]
+    )
+    for name in wb.__all__:
+        assert hasattr(wb, name), name
+
+
+def test_every_package_init_sets_all() -> None:
+    for init in list((REPO / "workbench").rglob("__init__.py")) + list((REPO / "widgets").rglob("__init__.py")):
+        assert "__all__" in init.read_text(encoding="utf-8"), f"{init.relative_to(REPO)} lacks __all__"
+
+
+def test_exceptions_subclass_the_builtin_a_user_expects() -> None:
+    assert issubclass(wb.DataError, ValueError)
+    assert issubclass(wb.LabelValidationError, ValueError)
+    assert issubclass(wb.ProjectNotFoundError, FileNotFoundError)
+    assert issubclass(wb.UnknownExampleError, KeyError)
+    from sklearn.exceptions import NotFittedError
+
+    assert issubclass(wb.NotFittedError, NotFittedError)
+    assert str(wb.UnknownExampleError("plain message")) == "plain message"

@@ -1,0 +1,162 @@
+"""Fixtures for the real-browser tests: Chromium via Playwright, a JupyterLab server, Panel servers.
+
+Every test under ``tests/ui`` is marked ``ui`` (deselect with ``-m "not ui"``). When Chromium or
+Playwright is missing the tests skip, unless ``WORKBENCH_REQUIRE_UI=1`` (set it in CI) turns that into
+a failure. On a failing test the page is screenshotted into ``$WORKBENCH_UI_ARTIFACTS`` (default: a
+``ui-artifacts`` folder in pytest's base temp dir) and the path is printed with the failure.
+
+Fixtures
+--------
+browser         session: a headless Chromium (``/usr/bin/chromium`` or ``$WORKBENCH_CHROMIUM``).
+page            function: a fresh browser context and page, closed after the test.
+jupyter_server  session: a real JupyterLab server (``ui_harness.JupyterServer``).
+jupyter         function: the same server; every kernel the test started is shut down afterwards.
+panel_server    function: factory ``panel_server(app_path, *, args=(), env=None) -> PanelServer``;
+                every server it started is stopped after the test.
+ui_artifacts    session: the folder for screenshots and logs.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from ui_harness import (
+    CHROMIUM_ARGS,
+    JupyterServer,
+    PanelServer,
+    chromium_executable,
+    start_jupyter_server,
+    start_panel_server,
+)
+
+_UI_DIR = Path(__file__).resolve().parent
+_REPORTS_KEY = pytest.StashKey[dict[str, pytest.TestReport]]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "ui: real-browser test (Chromium + JupyterLab/Panel servers)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if _UI_DIR in Path(str(item.path)).resolve().parents:
+            item.add_marker(pytest.mark.ui)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report: pytest.TestReport = yield
+    item.stash.setdefault(_REPORTS_KEY, {})[report.when] = report
+    return report
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("WORKBENCH_REQUIRE_UI", "") not in ("", "0"):
+        pytest.fail(f"{reason} (WORKBENCH_REQUIRE_UI is set, so this is an error rather than a skip)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def ui_artifacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    configured = os.environ.get("WORKBENCH_UI_ARTIFACTS")
+    path = Path(configured) if configured else tmp_path_factory.getbasetemp() / "ui-artifacts"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    executable = chromium_executable()
+    if executable is None:
+        _unavailable("Chromium not found at /usr/bin/chromium (or $WORKBENCH_CHROMIUM): apt-get install chromium")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("The 'playwright' Python package is not installed: pip install playwright")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(executable), headless=True, args=list(CHROMIUM_ARGS))
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any, request: pytest.FixtureRequest, ui_artifacts: Path) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    context.set_default_timeout(30_000)
+    from playwright.sync_api import Error as PlaywrightError
+
+    new_page = context.new_page()
+    page_errors: list[str] = []
+    new_page.on("pageerror", lambda exc: page_errors.append(str(exc)))
+    new_page.wb_page_errors = page_errors  # uncaught JS exceptions, for tests that want to assert on them
+    try:
+        yield new_page
+    finally:
+        reports = request.node.stash.get(_REPORTS_KEY, {})
+        if any(r.failed for r in reports.values()):
+            name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid)[-150:]
+            shot = ui_artifacts / f"{name}.png"
+            try:
+                new_page.screenshot(path=str(shot), full_page=True)
+                print(f"\n[ui] screenshot of the failing page: {shot}")
+            except PlaywrightError as exc:  # the page may be gone; the failure itself is what matters
+                print(f"\n[ui] could not take a screenshot: {exc!r}")
+            if page_errors:
+                print("[ui] uncaught page errors:\n  " + "\n  ".join(page_errors))
+        context.close()
+
+
+@pytest.fixture(scope="session")
+def jupyter_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterServer]:
+    server = start_jupyter_server(tmp_path_factory.mktemp("jupyter"))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def jupyter(jupyter_server: JupyterServer, request: pytest.FixtureRequest) -> Iterator[JupyterServer]:
+    """The session's JupyterLab server; kernels the test started are shut down after it."""
+    try:
+        yield jupyter_server
+    finally:
+        reports = request.node.stash.get(_REPORTS_KEY, {})
+        if any(r.failed for r in reports.values()):
+            print(f"\n[ui] JupyterLab log: {jupyter_server.log_path}")
+        jupyter_server.shutdown_all_kernels()
+
+
+PanelServerFactory = Callable[..., PanelServer]
+
+
+@pytest.fixture
+def panel_server(ui_artifacts: Path, request: pytest.FixtureRequest) -> Iterator[PanelServerFactory]:
+    started: list[PanelServer] = []
+
+    def factory(app_path: str | Path, *, args: Sequence[str] = (), env: Mapping[str, str] | None = None) -> PanelServer:
+        server = start_panel_server(app_path, ui_artifacts, args=args, env=env)
+        started.append(server)
+        return server
+
+    try:
+        yield factory
+    finally:
+        reports = request.node.stash.get(_REPORTS_KEY, {})
+        for server in started:
+            if any(r.failed for r in reports.values()):
+                print(f"\n[ui] Panel log: {server.log_path}")
+            server.stop()

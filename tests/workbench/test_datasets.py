@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import hashlib
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import workbench as wb
+from workbench import datasets
+
+
+def test_youtube_spam_from_the_shared_folder(data_dir: Path) -> None:
+    df = datasets.load_youtube_spam(data_dir)
+    assert len(df) == 1953  # 1,956 published rows, 3 exact repeats dropped
+    assert df["id"].is_unique
+    assert set(df["label"]) == {"spam", "ham"}
+    assert (df["label"] == "spam").sum() == 1005 - 2  # the three repeats are spam (2) and ham (1)
+    assert df["video"].nunique() == 5
+    assert df["text"].str.endswith("\ufeff").sum() > 1000  # text kept as published
+
+
+def test_youtube_spam_via_environment(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WORKBENCH_DATA_DIR", str(data_dir))
+    assert len(datasets.load_youtube_spam()) == 1953
+
+
+def test_youtube_spam_missing_gives_advice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("WORKBENCH_DATA_DIR", raising=False)
+    with pytest.raises(wb.DataError, match="download=True"):
+        datasets.load_youtube_spam(tmp_path)
+
+
+def test_download_code_verifies_checksums_offline(data_dir: Path, tmp_path: Path) -> None:
+    """The real download code, fed a local file:// archive (tests never touch the network)."""
+    src = data_dir / "youtube_spam"
+    archive = tmp_path / "yt.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for name in datasets.YOUTUBE_FILES:
+            z.write(src / name, arcname=f"YouTube-Spam-Collection-v1/{name}")
+    cache = tmp_path / "cache"
+    got = datasets.download_youtube_spam(cache, url=archive.as_uri())
+    assert sorted(p.name for p in got.iterdir()) == sorted(datasets.YOUTUBE_FILES)
+    assert len(datasets.load_youtube_spam(cache)) == 1953
+    # a damaged archive is refused and nothing is cached
+    bad = tmp_path / "bad.zip"
+    with zipfile.ZipFile(bad, "w") as z:
+        for name in datasets.YOUTUBE_FILES:
+            z.writestr(name, "COMMENT_ID,AUTHOR,DATE,CONTENT,CLASS\n")
+    with pytest.raises(wb.DataError, match="SHA-256"):
+        datasets.download_youtube_spam(tmp_path / "cache2", url=bad.as_uri())
+    assert not any((tmp_path / "cache2").glob("*.csv"))
+    with pytest.raises(wb.DataError, match="Could not download"):
+        datasets.download_youtube_spam(tmp_path / "cache3", url=(tmp_path / "nope.zip").as_uri())
+
+
+def test_modified_file_is_detected(data_dir: Path, tmp_path: Path) -> None:
+    for name in datasets.YOUTUBE_FILES:
+        (tmp_path / name).write_bytes((data_dir / "youtube_spam" / name).read_bytes())
+    with (tmp_path / "Youtube01-Psy.csv").open("a") as fh:
+        fh.write("x,y,z,w,1\n")
+    with pytest.raises(wb.DataError, match="does not match the published SHA-256"):
+        datasets.load_youtube_spam(tmp_path)
+    assert hashlib.sha256(b"").hexdigest()  # sanity
+
+
+def test_demo_is_deterministic_and_ingestible(tmp_path: Path) -> None:
+    a, b = datasets.load_demo(300, random_state=1), datasets.load_demo(300, random_state=1)
+    pd.testing.assert_frame_equal(a, b)
+    assert not a.equals(datasets.load_demo(300, random_state=2))
+    assert a["id"].is_unique and set(a["label"]) == {"spam", "ham"}
+    p = wb.Project.create(tmp_path / "p", schema=wb.Schema.single("spam", ["ham", "spam"]))
+    assert p.add_data(a.drop(columns="label"), id_column="id").n_rows == 300
+    with pytest.raises(wb.DataError, match="integer >= 2"):
+        datasets.load_demo(1)

