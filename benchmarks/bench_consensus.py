@@ -38,8 +38,7 @@ def make_crowd(
     annotators = who.ravel()
     right = rng.random(items.size) < accuracy[annotators]
     # a wrong answer is biased: annotators confuse class c with c+1 twice as often
-    shift = rng.choice(np.arange(1, n_classes), size=items.size,
-                       p=np.r_[2.0, np.ones(n_classes - 2)] / (n_classes))
+    shift = rng.choice(np.arange(1, n_classes), size=items.size, p=np.r_[2.0, np.ones(n_classes - 2)] / (n_classes))
     values = np.where(right, truth[items], (truth[items] + shift) % n_classes)
     ids = np.char.add("ex", np.arange(n_items).astype(str)).astype(object)
     names = np.char.add("w", np.arange(n_annotators).astype(str)).astype(object)
@@ -75,8 +74,10 @@ def main() -> None:
 
     ann, gold, acc = make_crowd(n_items, seed=args.seed)
     ck_data = ann.rename(columns={"example_id": "task", "annotator": "worker", "value": "label"})
-    print(f"crowd: {n_items:,} items x 3 of 20 annotators ({len(ann):,} labels), 4 classes, "
-          f"annotator accuracy {acc.min():.2f}..{acc.max():.2f}, seed {args.seed}")
+    print(
+        f"crowd: {n_items:,} items x 3 of 20 annotators ({len(ann):,} labels), 4 classes, "
+        f"annotator accuracy {acc.min():.2f}..{acc.max():.2f}, seed {args.seed}"
+    )
 
     t_mv, mv = timed(lambda: majority_consensus(ann, tie_break="first"), repeat)
     t_ck_mv, ck_mv = timed(lambda: CKMajorityVote().fit_predict(ck_data), repeat)
@@ -100,17 +101,30 @@ def main() -> None:
 
     rows = [
         ("majority vote", t_mv, t_ck_mv, accuracy_of(mv["label"], gold), accuracy_of(ck_mv, gold), "", ""),
-        ("Dawid-Skene", t_ds, t_ck_ds, accuracy_of(ds["label"], gold), accuracy_of(ck_ds, gold),
-         holder["model"].n_iter_, len(holder["ck_model"].loss_history_)),
+        (
+            "Dawid-Skene",
+            t_ds,
+            t_ck_ds,
+            accuracy_of(ds["label"], gold),
+            accuracy_of(ck_ds, gold),
+            holder["model"].n_iter_,
+            len(holder["ck_model"].loss_history_),
+        ),
     ]
-    print(f"{'method':<14} {'workbench s':>11} {'crowd-kit s':>11} {'speed-up':>9} "
-          f"{'acc wb':>7} {'acc ck':>7} {'iter wb':>7} {'iter ck':>7}")
+    print(
+        f"{'method':<14} {'workbench s':>11} {'crowd-kit s':>11} {'speed-up':>9} "
+        f"{'acc wb':>7} {'acc ck':>7} {'iter wb':>7} {'iter ck':>7}"
+    )
     for name, t_wb, t_ck, a_wb, a_ck, it_wb, it_ck in rows:
-        print(f"{name:<14} {t_wb:>11.3f} {t_ck:>11.3f} {t_ck / t_wb:>8.1f}x "
-              f"{a_wb:>7.4f} {a_ck:>7.4f} {it_wb!s:>7} {it_ck!s:>7}")
+        print(
+            f"{name:<14} {t_wb:>11.3f} {t_ck:>11.3f} {t_ck / t_wb:>8.1f}x "
+            f"{a_wb:>7.4f} {a_ck:>7.4f} {it_wb!s:>7} {it_ck!s:>7}"
+        )
     same = float(np.mean(ds["label"].to_numpy(dtype=object) == ck_ds.reindex(ds.index).to_numpy(dtype=object)))
-    print(f"Dawid-Skene labels identical to crowd-kit's on {same:.2%} of items; "
-          f"time ratio crowd-kit/workbench = {t_ck_ds / t_ds:.1f}")
+    print(
+        f"Dawid-Skene labels identical to crowd-kit's on {same:.2%} of items; "
+        f"time ratio crowd-kit/workbench = {t_ck_ds / t_ds:.1f}"
+    )
 
 
 if __name__ == "__main__":

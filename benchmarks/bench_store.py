@@ -15,9 +15,11 @@ What is timed, all in one run on the same disk:
 2. Annotation latency. W writer processes (spawned) open the same project and each call
    ``project.annotate(example_id, choice, annotator=...)`` M times on examples drawn from one shared
    pool (so writers overlap, and a writer sometimes relabels an example, which supersedes its earlier
-   label). Each call is timed. The peer: W processes doing a bare ``BEGIN IMMEDIATE; INSERT; COMMIT``
-   per event into one WAL database with synchronous=FULL. At the end the project must hold exactly
-   W*M events.
+   label). Each call is timed. The peer: the same W processes doing a bare
+   ``BEGIN IMMEDIATE; INSERT; COMMIT`` per event into one WAL database with synchronous=FULL.
+   The two sides run in alternating blocks (all W writers on the workbench, then all W on the bare
+   database, ...) so that the load of a shared machine falls on both alike. At the end the project
+   must hold exactly W*M events. The same is then run with one writer, for the uncontended latency.
 
 Usage::
 
@@ -184,95 +186,118 @@ def run_ingest(df: pd.DataFrame, work: Path, repeat: int) -> tuple[list[list[Any
 
 
 # ---------------------------------------------------------------------------------------------- writers
-def _plan(pool: list[str], writer: int, n_events: int, seed: int) -> list[tuple[str, str]]:
-    rng = random.Random(seed * 1000 + writer)
-    return [(rng.choice(pool), rng.choice(CHOICES)) for _ in range(n_events)]
-
-
-def _wb_writer(
-    project_path: str, writer: int, n_events: int, pool: list[str], seed: int, barrier: Any, out: Any
-) -> None:
-    """One writer process: open the project, wait for the others, annotate n_events times."""
-    try:
-        plan = _plan(pool, writer, n_events, seed)
-        project = wb.Project.open(project_path)  # also loads and caches the schema
-        annotator = f"writer-{writer}"
-        latencies: list[float] = []
-        barrier.wait()
-        start = time.perf_counter()
-        for example_id, value in plan:
-            t0 = time.perf_counter()
-            project.annotate(example_id, value, annotator=annotator)
-            latencies.append(time.perf_counter() - t0)
-        end = time.perf_counter()
-        project.close()
-        out.put((writer, start, end, latencies, None))
-    except Exception as exc:  # noqa: BLE001 - reported to the parent, which fails loudly
-        out.put((writer, 0.0, 0.0, [], f"{type(exc).__name__}: {exc}"))
-
-
 _BARE_EVENTS_SQL = """
 CREATE TABLE IF NOT EXISTS events (
     event_id INTEGER PRIMARY KEY AUTOINCREMENT, event_uid TEXT UNIQUE NOT NULL,
     example_id TEXT NOT NULL, question TEXT NOT NULL, value TEXT, source TEXT NOT NULL,
     annotator TEXT NOT NULL, created_at TEXT NOT NULL)
 """
+_BARE_INSERT_SQL = (
+    "INSERT INTO events (event_uid, example_id, question, value, source, annotator, created_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
 
 
-def _sqlite_writer(
-    db_path: str, writer: int, n_events: int, pool: list[str], seed: int, barrier: Any, out: Any
+def _plan(pool: list[str], writer: int, n_events: int, seed: int) -> list[tuple[str, str]]:
+    """The (example id, choice) sequence one writer labels: drawn with replacement from the shared pool."""
+    rng = random.Random(seed * 1000 + writer)
+    return [(rng.choice(pool), rng.choice(CHOICES)) for _ in range(n_events)]
+
+
+def _bare_connect(db_path: str) -> sqlite3.Connection:
+    conn = sqlite3.connect(db_path, timeout=60.0, isolation_level=None)
+    conn.execute("PRAGMA busy_timeout = 60000")
+    conn.execute("PRAGMA synchronous = FULL")
+    return conn
+
+
+def _writer(
+    project_path: str, bare_db: str, writer: int, n_events: int, pool: list[str], seed: int, block: int,
+    barrier: Any, out: Any,
 ) -> None:
-    """One bare writer process: BEGIN IMMEDIATE; INSERT; COMMIT per event (WAL, synchronous=FULL)."""
+    """One writer process: alternating blocks of ``project.annotate`` and bare SQLite writes.
+
+    All writers pass a barrier before every block, so the W workbench writers write together,
+    then the W bare writers, and so on. Slow phases of a shared machine then hit both sides alike.
+    Even blocks run the workbench first, odd blocks the bare peer first.
+    """
     try:
         plan = _plan(pool, writer, n_events, seed)
-        conn = sqlite3.connect(db_path, timeout=60.0, isolation_level=None)
-        conn.execute("PRAGMA busy_timeout = 60000")
-        conn.execute("PRAGMA synchronous = FULL")
+        project = wb.Project.open(project_path)  # also loads and caches the schema
+        conn = _bare_connect(bare_db)
         annotator = f"writer-{writer}"
-        latencies: list[float] = []
-        barrier.wait()
-        start = time.perf_counter()
-        for example_id, value in plan:
-            t0 = time.perf_counter()
-            conn.execute("BEGIN IMMEDIATE")
-            conn.execute(
-                "INSERT INTO events (event_uid, example_id, question, value, source, annotator, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    uuid.uuid4().hex, example_id, QUESTION, value, "human", annotator,
-                    dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"),
-                ),
-            )
-            conn.execute("COMMIT")
-            latencies.append(time.perf_counter() - t0)
-        end = time.perf_counter()
+        lat: dict[str, list[float]] = {"wb": [], "bare": []}
+        spans: dict[str, list[tuple[float, float]]] = {"wb": [], "bare": []}
+
+        def wb_block(items: list[tuple[str, str]]) -> None:
+            for example_id, value in items:
+                t0 = time.perf_counter()
+                project.annotate(example_id, value, annotator=annotator)
+                lat["wb"].append(time.perf_counter() - t0)
+
+        def bare_block(items: list[tuple[str, str]]) -> None:
+            for example_id, value in items:
+                t0 = time.perf_counter()
+                conn.execute("BEGIN IMMEDIATE")
+                conn.execute(
+                    _BARE_INSERT_SQL,
+                    (uuid.uuid4().hex, example_id, QUESTION, value, "human", annotator,
+                     dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")),
+                )
+                conn.execute("COMMIT")
+                lat["bare"].append(time.perf_counter() - t0)
+
+        for k, first in enumerate(range(0, n_events, block)):
+            items = plan[first : first + block]
+            order = (("wb", wb_block), ("bare", bare_block))
+            for side, run in order if k % 2 == 0 else order[::-1]:
+                barrier.wait()
+                t0 = time.perf_counter()
+                run(items)
+                spans[side].append((t0, time.perf_counter()))
+        project.close()
         conn.close()
-        out.put((writer, start, end, latencies, None))
+        out.put((writer, lat, spans, None))
     except Exception as exc:  # noqa: BLE001 - reported to the parent, which fails loudly
-        out.put((writer, 0.0, 0.0, [], f"{type(exc).__name__}: {exc}"))
+        barrier.abort()  # release the other writers instead of leaving them waiting
+        out.put((writer, {}, {}, f"{type(exc).__name__}: {exc}"))
 
 
-def _run_writers(target: Any, path: str, writers: int, n_events: int, pool: list[str], seed: int) -> dict[str, Any]:
+def _run_writers(
+    project_path: Path, bare_db: Path, writers: int, n_events: int, pool: list[str], seed: int, block: int
+) -> dict[str, dict[str, float]]:
     ctx = mp.get_context("spawn")
     barrier = ctx.Barrier(writers)
     out = ctx.Queue()
+    args = (str(project_path), str(bare_db))
     procs = [
-        ctx.Process(target=target, args=(path, w, n_events, pool, seed, barrier, out), daemon=True)
+        ctx.Process(target=_writer, args=(*args, w, n_events, pool, seed, block, barrier, out), daemon=True)
         for w in range(writers)
     ]
     t_spawn = time.perf_counter()
     for p in procs:
         p.start()
-    results = [out.get(timeout=600) for _ in procs]
+    results = [out.get(timeout=900) for _ in procs]
     for p in procs:
         p.join(timeout=60)
-    errors = [f"writer {w}: {err}" for w, _, _, _, err in results if err]
+    errors = [f"writer {w}: {err}" for w, _, _, err in results if err]
     if errors:
         raise RuntimeError("A writer process failed: " + "; ".join(errors))
-    latencies = [x for r in results for x in r[3]]
-    wall = max(r[2] for r in results) - min(r[1] for r in results)
-    startup = min(r[1] for r in results) - t_spawn  # spawning, importing and opening, untimed
-    return {"latencies": latencies, "wall": wall, "startup": startup, "throughput": len(latencies) / wall, **latency_summary(latencies)}
+    summary: dict[str, dict[str, float]] = {}
+    first_start = min(s[0][0] for _, _, spans, _ in results for s in spans.values())
+    for side in ("wb", "bare"):
+        latencies = [x for _, lat, _, _ in results for x in lat[side]]
+        n_blocks = len(results[0][2][side])
+        # a block's wall time runs from the first writer's start to the last writer's end
+        wall = sum(
+            max(r[2][side][b][1] for r in results) - min(r[2][side][b][0] for r in results) for b in range(n_blocks)
+        )
+        summary[side] = {
+            "n": len(latencies), "wall": wall, "throughput": len(latencies) / wall,
+            "startup": first_start - t_spawn,  # spawning, importing and opening: untimed
+            **latency_summary(latencies),
+        }
+    return summary
 
 
 def _fresh_bare_db(path: Path) -> None:
@@ -283,9 +308,9 @@ def _fresh_bare_db(path: Path) -> None:
 
 
 def run_annotation(
-    project_path: Path, work: Path, writer_counts: list[int], n_events: int, pool_size: int, seed: int
+    project_path: Path, work: Path, writer_counts: list[int], n_events: int, pool_size: int, seed: int, block: int
 ) -> tuple[list[list[Any]], dict[int, dict[str, Any]]]:
-    """For each writer count: W workbench writers on a fresh copy of the project, then W bare writers."""
+    """For each writer count: W writers on a fresh copy of the project and a fresh bare database."""
     with wb.Project.open(project_path) as project:
         if project.store.n_events() != 0:
             raise RuntimeError("the annotation benchmark needs a project without events")
@@ -296,12 +321,12 @@ def run_annotation(
     out: dict[int, dict[str, Any]] = {}
     for writers in writer_counts:
         copy = work / f"annotate-{writers}w"
-        shutil.copytree(project_path, copy)  # closed project: the database and its WAL are consistent
+        shutil.copytree(project_path, copy)  # a closed project: its database is complete on disk
         bare_db = work / f"bare-events-{writers}w.db"
         _fresh_bare_db(bare_db)
 
-        wbr = _run_writers(_wb_writer, str(copy), writers, n_events, pool, seed)
-        bare = _run_writers(_sqlite_writer, str(bare_db), writers, n_events, pool, seed)
+        summary = _run_writers(copy, bare_db, writers, n_events, pool, seed, block)
+        wbr, bare = summary["wb"], summary["bare"]
 
         with wb.Project.open(copy) as project:
             stored = project.store.n_events()
@@ -310,14 +335,13 @@ def run_annotation(
         bare_stored = conn.execute("SELECT count(*) FROM events").fetchone()[0]
         conn.close()
         expected = writers * n_events
-        wbr.update(stored=stored, current=n_current)
-        bare.update(stored=bare_stored)
         if stored != expected or bare_stored != expected:
             raise RuntimeError(
                 f"Lost or extra writes with {writers} writers: the project holds {stored} events and the bare "
                 f"database {bare_stored}; expected {expected} in each."
             )
-        out[writers] = {"wb": wbr, "bare": bare, "expected": expected}
+        out[writers] = {"wb": wbr, "bare": bare, "expected": expected, "stored": stored, "current": n_current,
+                        "bare_stored": bare_stored}
         for name, r, peer in (
             (f"wb project.annotate, {writers} writer(s)", wbr, bare),
             (f"  peer: sqlite3 INSERT+COMMIT, {writers} writer(s)", bare, None),
@@ -372,6 +396,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=None, help="rows to ingest (default 200,000; quick 20,000)")
     parser.add_argument("--events", type=int, default=None, help="annotations per writer (default 500; quick 100)")
     parser.add_argument("--writers", type=int, default=4, help="concurrent writer processes (default 4)")
+    parser.add_argument("--block", type=int, default=50, help="events per interleaved block (default 50)")
     parser.add_argument("--pool", type=int, default=None, help="examples the writers draw from (default = events)")
     parser.add_argument("--repeat", type=int, default=None, help="ingest repeats, best kept (default 3; quick 1)")
     parser.add_argument("--seed", type=int, default=0)
@@ -412,22 +437,23 @@ def main(argv: list[str] | None = None) -> int:
 
         phase("ingest")
         counts = [args.writers] + ([1] if args.baseline and args.writers != 1 else [])
-        ann_rows, ann = run_annotation(project_path, work, counts, n_events, pool_size, args.seed)
+        ann_rows, ann = run_annotation(project_path, work, counts, n_events, pool_size, args.seed, args.block)
         print_table(
             ["writer", "p50 ms", "p90 ms", "p99 ms", "max ms", "mean ms", "events/s",
              "wb/peer p50", "wb/peer p99", "wb/peer events/s"],
             ann_rows,
             title=(
-                f"Annotation writes: W processes x {n_events} events each, pool of {pool_size} shared examples, "
-                f"WAL + synchronous=FULL, one transaction per event"
+                f"Annotation writes: W processes x {n_events} events each (and as many bare ones, interleaved in "
+                f"blocks of {args.block}), pool of {pool_size} shared examples, WAL + synchronous=FULL, one "
+                f"transaction per event"
             ),
         )
         for writers, r in ann.items():
             print(
-                f"{writers} writer(s): project events stored {r['wb']['stored']:,} (expected {r['expected']:,}; "
-                f"{r['wb']['current']:,} current, the rest superseded); bare database rows {r['bare']['stored']:,}; "
-                f"writing took {r['wb']['wall']:.1f} s and {r['bare']['wall']:.1f} s (after {r['wb']['startup']:.1f} s "
-                f"and {r['bare']['startup']:.1f} s of untimed process start-up)"
+                f"{writers} writer(s): project events stored {r['stored']:,} (expected {r['expected']:,}; "
+                f"{r['current']:,} current, the rest superseded); bare database rows {r['bare_stored']:,}; "
+                f"writing took {r['wb']['wall']:.1f} s (workbench) and {r['bare']['wall']:.1f} s (bare), after "
+                f"{r['wb']['startup']:.1f} s of untimed process start-up"
             )
         phase("annotation")
 

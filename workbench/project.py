@@ -15,6 +15,7 @@ import pandas as pd
 
 from workbench._constants import LABEL_SOURCES
 from workbench._events import EventEmitter, Subscription
+from workbench._project_lf import LFMixin
 from workbench._version import __version__
 from workbench.data import ID_COLUMN, prepare_batch, read_table
 from workbench.exceptions import (
@@ -60,7 +61,7 @@ def _check_str(name: str, value: object, func: str) -> str:
     return value
 
 
-class Project:
+class Project(LFMixin):
     """A labeling project on disk: examples, schema versions and an append-only label log.
 
     Create one with :meth:`create`, reopen it with :meth:`open`. Several processes (a team's
@@ -86,6 +87,7 @@ class Project:
         self._frame_cache: tuple[tuple[str, ...], pd.DataFrame] | None = None
         self._schema_cache: tuple[str, str, Schema] | None = None
         self._extensions: dict[str, Any] = {}
+        self._batch_cache: dict[str, pd.DataFrame] = {}
 
     # ------------------------------------------------------------------ creating / opening
     @classmethod
@@ -427,6 +429,9 @@ class Project:
         return out
 
     def _read_batch(self, v: DataVersion) -> pd.DataFrame:
+        cached = self._batch_cache.get(v.version)
+        if cached is not None:  # data versions are immutable: a read is good forever
+            return cached
         path = self.path / v.file
         if not path.is_file():
             raise StoreCorruptedError(
@@ -444,6 +449,7 @@ class Project:
             raise StoreCorruptedError(
                 f"The data file {v.file!r} of version {v.version} does not hold the {v.n_rows} rows recorded for it."
             )
+        self._batch_cache[v.version] = df
         return df
 
     def data_batches(self) -> list[tuple[str, pd.DataFrame]]:
@@ -784,6 +790,8 @@ class Project:
         from workbench.data import row_hashes
 
         checked = 0
+        self._batch_cache.clear()  # re-read every file from disk
+        self._frame_cache = None
         for v, df in self._batches():
             hashes = row_hashes(df.reset_index(drop=True))
             stored = self._store.stored_hashes(list(df.index))

@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,6 @@ from ui_harness import (
 )
 
 _UI_DIR = Path(__file__).resolve().parent
-_REPORTS_KEY = pytest.StashKey[dict[str, pytest.TestReport]]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -57,8 +56,40 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report: pytest.TestReport = yield
-    item.stash.setdefault(_REPORTS_KEY, {})[report.when] = report
+    if report.when == "call" and report.failed:
+        # Right at the failure, before fixture teardown shuts kernels or servers down.
+        lines = _failure_artifacts(item)
+        if lines:
+            report.sections.append(("ui artifacts", "\n".join(lines)))
     return report
+
+
+def _failure_artifacts(item: pytest.Item) -> list[str]:
+    """Screenshot the test's page and list the server logs; return lines for the failure report."""
+    funcargs: dict[str, Any] = getattr(item, "funcargs", {})
+    lines: list[str] = []
+    page = funcargs.get("page")
+    artifacts = funcargs.get("ui_artifacts")
+    if page is not None and isinstance(artifacts, Path):
+        from playwright.sync_api import Error as PlaywrightError
+
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", item.nodeid)[-150:]
+        shot = artifacts / f"{name}.png"
+        try:
+            page.screenshot(path=str(shot), full_page=True)
+            lines.append(f"screenshot of the failing page: {shot}")
+        except PlaywrightError as exc:  # the page may be gone; the failure itself is what matters
+            lines.append(f"could not take a screenshot: {exc!r}")
+        page_errors = getattr(page, "wb_page_errors", [])
+        if page_errors:
+            lines.append("uncaught page errors:\n  " + "\n  ".join(page_errors))
+    server = funcargs.get("jupyter") or funcargs.get("jupyter_server")
+    if isinstance(server, JupyterServer):
+        lines.append(f"JupyterLab log: {server.log_path}")
+    factory = funcargs.get("panel_server")
+    for panel in getattr(factory, "started", []):
+        lines.append(f"Panel log: {panel.log_path}")
+    return lines
 
 
 def _unavailable(reason: str) -> None:
@@ -81,9 +112,11 @@ def browser() -> Iterator[Any]:
     if executable is None:
         _unavailable("Chromium not found at /usr/bin/chromium (or $WORKBENCH_CHROMIUM): apt-get install chromium")
     try:
-        from playwright.sync_api import sync_playwright
+        from playwright.sync_api import expect, sync_playwright
     except ImportError:
         _unavailable("The 'playwright' Python package is not installed: pip install playwright")
+    # expect() waits 5 s by default: too short for a kernel round-trip on a loaded 2-core CI runner.
+    expect.set_options(timeout=20_000)
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(executable), headless=True, args=list(CHROMIUM_ARGS))
         try:
@@ -93,11 +126,10 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def page(browser: Any, request: pytest.FixtureRequest, ui_artifacts: Path) -> Iterator[Any]:
+def page(browser: Any, ui_artifacts: Path) -> Iterator[Any]:
+    """A fresh browser context and page (1400x900), closed after the test; screenshotted if it fails."""
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     context.set_default_timeout(30_000)
-    from playwright.sync_api import Error as PlaywrightError
-
     new_page = context.new_page()
     page_errors: list[str] = []
     new_page.on("pageerror", lambda exc: page_errors.append(str(exc)))
@@ -105,17 +137,6 @@ def page(browser: Any, request: pytest.FixtureRequest, ui_artifacts: Path) -> It
     try:
         yield new_page
     finally:
-        reports = request.node.stash.get(_REPORTS_KEY, {})
-        if any(r.failed for r in reports.values()):
-            name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid)[-150:]
-            shot = ui_artifacts / f"{name}.png"
-            try:
-                new_page.screenshot(path=str(shot), full_page=True)
-                print(f"\n[ui] screenshot of the failing page: {shot}")
-            except PlaywrightError as exc:  # the page may be gone; the failure itself is what matters
-                print(f"\n[ui] could not take a screenshot: {exc!r}")
-            if page_errors:
-                print("[ui] uncaught page errors:\n  " + "\n  ".join(page_errors))
         context.close()
 
 
@@ -129,34 +150,38 @@ def jupyter_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Jupyter
 
 
 @pytest.fixture
-def jupyter(jupyter_server: JupyterServer, request: pytest.FixtureRequest) -> Iterator[JupyterServer]:
+def jupyter(jupyter_server: JupyterServer) -> Iterator[JupyterServer]:
     """The session's JupyterLab server; kernels the test started are shut down after it."""
     try:
         yield jupyter_server
     finally:
-        reports = request.node.stash.get(_REPORTS_KEY, {})
-        if any(r.failed for r in reports.values()):
-            print(f"\n[ui] JupyterLab log: {jupyter_server.log_path}")
         jupyter_server.shutdown_all_kernels()
 
 
-PanelServerFactory = Callable[..., PanelServer]
+class PanelServerFactory:
+    """``panel_server(app_path, *, args=(), env=None) -> PanelServer``; ``.started`` lists them all."""
+
+    def __init__(self, log_dir: Path) -> None:
+        self.log_dir = log_dir
+        self.started: list[PanelServer] = []
+
+    def __call__(
+        self, app_path: str | Path, *, args: Sequence[str] = (), env: Mapping[str, str] | None = None
+    ) -> PanelServer:
+        server = start_panel_server(app_path, self.log_dir, args=args, env=env)
+        self.started.append(server)
+        return server
+
+    def stop_all(self) -> None:
+        for server in self.started:
+            server.stop()
 
 
 @pytest.fixture
-def panel_server(ui_artifacts: Path, request: pytest.FixtureRequest) -> Iterator[PanelServerFactory]:
-    started: list[PanelServer] = []
-
-    def factory(app_path: str | Path, *, args: Sequence[str] = (), env: Mapping[str, str] | None = None) -> PanelServer:
-        server = start_panel_server(app_path, ui_artifacts, args=args, env=env)
-        started.append(server)
-        return server
-
+def panel_server(ui_artifacts: Path) -> Iterator[PanelServerFactory]:
+    """Factory starting ``panel serve <app_path>`` on 127.0.0.1; every server is stopped after the test."""
+    factory = PanelServerFactory(ui_artifacts)
     try:
         yield factory
     finally:
-        reports = request.node.stash.get(_REPORTS_KEY, {})
-        for server in started:
-            if any(r.failed for r in reports.values()):
-                print(f"\n[ui] Panel log: {server.log_path}")
-            server.stop()
+        factory.stop_all()

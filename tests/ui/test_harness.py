@@ -13,6 +13,7 @@ from ui_harness import (
     JupyterServer,
     assert_no_errors,
     cell_outputs_text,
+    copy_notebook,
     notebook_errors,
     open_notebook,
     run_all_cells,
@@ -140,3 +141,26 @@ def test_panel_server_counter_app(page: Any, panel_server: Any, tmp_path: Path) 
     expect(page.get_by_text("clicks=1")).to_be_visible()
     page.get_by_role("button", name="Increment").click()
     expect(page.get_by_text("clicks=2")).to_be_visible()
+
+
+def test_copy_notebook_strips_outputs_and_sets_the_kernel(tmp_path: Path) -> None:
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "some-other-env", "display_name": "Other", "language": "python"}
+    cell = nbformat.v4.new_code_cell("1 + 1", execution_count=3)
+    cell.outputs = [nbformat.v4.new_output("execute_result", {"text/plain": "2"}, execution_count=3)]
+    nb.cells.append(cell)
+    src = tmp_path / "src" / "original.ipynb"
+    src.parent.mkdir()
+    nbformat.write(nb, str(src))
+
+    root = tmp_path / "root"
+    assert copy_notebook(root, src) == "original.ipynb"
+    assert copy_notebook(root, src, "sub/renamed.ipynb") == "sub/renamed.ipynb"
+    for relpath in ("original.ipynb", "sub/renamed.ipynb"):
+        copied = nbformat.read(str(root / relpath), as_version=4)
+        assert copied.metadata["kernelspec"]["name"] == "python3"
+        assert copied.cells[0].outputs == []
+        assert copied.cells[0].execution_count is None
+        assert copied.cells[0].source == "1 + 1"

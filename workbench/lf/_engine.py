@@ -614,8 +614,10 @@ class LFEngine:
             for j, name in enumerate(names):
                 L[start:stop, j] = pieces[(name, b)]
             start = stop
-        if blist:
-            row_ids = pd.Index(np.concatenate([df.index.to_numpy(dtype=object) for _, df in blist]), name="id")
+        if len(blist) == 1:
+            row_ids = blist[0][1].index
+        elif blist:
+            row_ids = blist[0][1].index.append([df.index for _, df in blist[1:]])
         else:
             row_ids = pd.Index([], name="id", dtype=object)
         return LFResult(
@@ -635,7 +637,7 @@ class LFEngine:
         if self.backend == "dask":
             return self._compute_dask(lfs, df, cards, dv)
         n = len(df)
-        ids = df.index.tolist()
+        ids = df.index  # only indexed when reporting an error
         labels: list[np.ndarray] = [np.empty(0, np.int8)] * len(lfs)
         errs: list[LFErrorRecord | None] = [None] * len(lfs)
         secs = [0.0] * len(lfs)

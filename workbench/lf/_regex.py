@@ -144,14 +144,45 @@ def _lower(cp: int) -> int:
 
 
 @functools.cache
+def _all_chars() -> str:
+    """Every code point except surrogates, as one string (to classify them with Python's ``re``)."""
+    cps = np.concatenate([np.arange(0xD800), np.arange(0xE000, 0x110000)]).astype("<u4")
+    return cps.tobytes().decode("utf-32-le")
+
+
+def _class_of(cps: list[int]) -> str:
+    """An RE2 character class for sorted code points, compressed into ranges."""
+    parts: list[str] = []
+    i = 0
+    while i < len(cps):
+        j = i
+        while j + 1 < len(cps) and cps[j + 1] == cps[j] + 1:
+            j += 1
+        parts.append(_esc(cps[i]) if i == j else _esc(cps[i]) + "-" + _esc(cps[j]))
+        i = j + 1
+    return "[" + "".join(parts) + "]"
+
+
+@functools.cache
 def _python_only_spaces_class() -> str:
-    """RE2 class of the characters Python's ``\\s`` matches and RE2's does not."""
-    re2_spaces = {9, 10, 12, 13, 32}
-    cps = [cp for cp in range(0x110000) if chr(cp).isspace() and cp not in re2_spaces]
-    return "[" + "".join(_esc(cp) for cp in cps) + "]"
+    """Characters Python's ``\\s`` matches and RE2's (``[\\t\\n\\f\\r ]``) does not."""
+    cps = sorted(ord(c) for c in re.findall(r"\s", _all_chars()) if c not in "\t\n\f\r ")
+    return _class_of(cps)
 
 
-_NON_ASCII_ALNUM = r"[^\x00-\x7f\PL]|[^\x00-\x7f\PN]"
+@functools.cache
+def _python_only_word_class() -> str:
+    """Non-ASCII characters Python's ``\\w`` matches (RE2's ``\\w``, ``\\d``, ``\\b`` are ASCII-only)."""
+    cps = sorted(ord(c) for c in re.findall(r"\w", _all_chars()) if ord(c) > 0x7F)
+    return _class_of(cps)
+
+
+@functools.cache
+def _ascii_fold_class() -> str:
+    """Non-ASCII characters Python's IGNORECASE matches to an ASCII letter (U+0130, U+0131, U+017F,
+    U+212A on CPython 3.11); the fast path lowercases ASCII only, so rows holding one are redone."""
+    cps = sorted(ord(c) for c in re.findall(r"[a-z]", _all_chars(), re.IGNORECASE) if ord(c) > 0x7F)
+    return _class_of(cps)
 
 
 def translate(pattern: str, flags: int = 0) -> tuple[str | None, str | None, bool]:
@@ -178,8 +209,10 @@ def translate(pattern: str, flags: int = 0) -> tuple[str | None, str | None, boo
     if ignorecase and feats.non_ascii_literal:
         return None, None, False
     unsafe: list[str] = []
-    if feats.words or ignorecase:
-        unsafe.append(_NON_ASCII_ALNUM)
+    if feats.words:
+        unsafe.append(_python_only_word_class())  # also covers every case-folding difference
+    elif ignorecase:
+        unsafe.append(_ascii_fold_class())
     if feats.spaces:
         unsafe.append(_python_only_spaces_class())
     if feats.end:
@@ -223,25 +256,61 @@ def _column_to_arrow(values: pd.Series) -> pa.Array:
         raise _Unsupported("text not representable as UTF-8") from None
 
 
+#: Search the distinct texts only (then broadcast) when at most this fraction of rows is distinct.
+_DEDUP_MAX_UNIQUE_FRACTION = 0.7
+
+
 @dataclass
 class TextColumnCache:
-    """Per-apply cache of a frame's text columns as Arrow arrays and of row masks."""
+    """Per-apply cache of a frame's text columns as Arrow arrays and of row masks.
+
+    When a column holds many repeated texts, searches run on its distinct values only and the
+    results are broadcast back to the rows (identical by construction; much faster on
+    duplicated text such as spam templates or resampled corpora).
+    """
 
     frame: pd.DataFrame
-    _arrow: dict[str, pa.Array | None] = field(default_factory=dict)
+    _space: dict[str, tuple[pa.Array, np.ndarray | None, np.ndarray] | None] = field(default_factory=dict)
     _masks: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
     _python: dict[str, list[Any]] = field(default_factory=dict)
     _lowered: dict[str, pa.Array] = field(default_factory=dict)
     _lock: threading.RLock = field(default_factory=threading.RLock)
 
-    def arrow(self, column: str) -> pa.Array | None:
+    def _search_space(self, column: str) -> tuple[pa.Array, np.ndarray | None, np.ndarray] | None:
         with self._lock:
-            if column not in self._arrow:
-                try:
-                    self._arrow[column] = _column_to_arrow(self.frame[column])
-                except _Unsupported:
-                    self._arrow[column] = None
-            return self._arrow[column]
+            if column in self._space:
+                return self._space[column]
+            try:
+                arr = _column_to_arrow(self.frame[column])
+            except _Unsupported:
+                self._space[column] = None
+                return None
+            missing = np.asarray(arr.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+            inverse: np.ndarray | None = None
+            if len(arr) >= 1000:
+                enc = pc.dictionary_encode(arr)
+                if len(enc.dictionary) <= _DEDUP_MAX_UNIQUE_FRACTION * len(arr):
+                    inverse = np.asarray(enc.indices.fill_null(0).to_numpy(zero_copy_only=False), dtype=np.int64)
+                    arr = enc.dictionary
+            self._space[column] = (arr, inverse, missing)
+            return self._space[column]
+
+    def arrow(self, column: str) -> pa.Array | None:
+        """The texts to search: the column (nulls for missing) or its distinct values."""
+        space = self._search_space(column)
+        return None if space is None else space[0]
+
+    def expand(self, column: str, values: np.ndarray) -> np.ndarray:
+        """Results over :meth:`arrow` broadcast to one per row."""
+        space = self._search_space(column)
+        assert space is not None
+        return values if space[1] is None else values[space[1]]
+
+    def missing(self, column: str) -> np.ndarray:
+        space = self._search_space(column)
+        if space is None:
+            return np.array([v is None for v in self.python(column)], dtype=bool)
+        return space[2]
 
     def ascii_lower(self, column: str) -> pa.Array:
         with self._lock:
@@ -255,14 +324,8 @@ class TextColumnCache:
                 self._python[column] = [to_python_text(v) for v in self.frame[column].tolist()]
             return self._python[column]
 
-    def missing(self, column: str) -> np.ndarray:
-        arr = self.arrow(column)
-        if arr is None:
-            return np.array([v is None for v in self.python(column)], dtype=bool)
-        return np.asarray(arr.is_null().to_numpy(zero_copy_only=False), dtype=bool)
-
     def rows_matching(self, column: str, re2_pattern: str) -> np.ndarray | None:
-        """Rows whose text matches ``re2_pattern`` (used for the rows to recompute with Python)."""
+        """Which texts of :meth:`arrow` match ``re2_pattern`` (the ones to recompute with Python)."""
         key = (column, re2_pattern)
         with self._lock:
             if key in self._masks:
@@ -271,7 +334,7 @@ class TextColumnCache:
             if arr is None:
                 return None
             mask = np.zeros(len(arr), dtype=bool)
-            if re2_pattern == _NON_ASCII_ALNUM:  # can only match non-ASCII rows: test those only
+            if re2_pattern in (_python_only_word_class(), _ascii_fold_class()):  # only non-ASCII rows match
                 candidates = np.flatnonzero(~np.asarray(pc.string_is_ascii(arr).fill_null(True), dtype=bool))
                 sub = arr.take(pa.array(candidates)) if len(candidates) < len(arr) else arr
             else:
@@ -325,7 +388,6 @@ class PatternSearch:
                 res = pc.match_substring_regex(target, self.re2)
         except pa.ArrowInvalid:
             return None
-        missing = np.asarray(res.is_null().to_numpy(zero_copy_only=False), dtype=bool)
         values = np.asarray(res.fill_null(0 if count else False).to_numpy(zero_copy_only=False))
         values = values.astype(np.int64) if count else values.astype(bool)
         if self.unsafe is not None:
@@ -339,6 +401,10 @@ class PatternSearch:
                     values[idx] = [sum(1 for _ in self.compiled.finditer(t)) for t in texts]
                 else:
                     values[idx] = [self.compiled.search(t) is not None for t in texts]
+        missing = cache.missing(column)
+        values = cache.expand(column, values)
+        if missing.any():
+            values = np.where(missing, 0, values).astype(values.dtype)
         return values, missing
 
     def contains(self, cache: TextColumnCache, column: str) -> tuple[np.ndarray, np.ndarray]:

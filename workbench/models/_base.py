@@ -99,9 +99,7 @@ def check_label_matrix(
             "Pass an array-like of shape (n_items, n_lfs) with the same number of votes per row."
         ) from exc
     if arr.ndim != 2:
-        hint = (
-            " For a single labeling function use L.reshape(-1, 1)." if arr.ndim == 1 else ""
-        )
+        hint = " For a single labeling function use L.reshape(-1, 1)." if arr.ndim == 1 else ""
         raise LFError(
             f"The label matrix {name!r} must be 2-D of shape (n_items, n_lfs). "
             f"Got an array with {arr.ndim} dimension(s) and shape {arr.shape} instead.{hint}"
@@ -166,9 +164,7 @@ def check_label_matrix(
     return np.asarray(arr, dtype=dtype)
 
 
-def check_gold(
-    y: ArrayLike, n_items: int, cardinality: int | None = None, *, name: str = "y"
-) -> NDArray[np.int64]:
+def check_gold(y: ArrayLike, n_items: int, cardinality: int | None = None, *, name: str = "y") -> NDArray[np.int64]:
     """Validate gold labels: 1-D, one per item, ``-1`` where unknown, else ``0..k-1``.
 
     Raises
@@ -178,26 +174,20 @@ def check_gold(
     """
     arr = np.asarray(y)
     if arr.ndim != 1:
-        raise DataError(
-            f"The gold labels {name!r} must be 1-D with one entry per item. "
-            f"Got shape {arr.shape} instead."
-        )
+        raise DataError(f"The gold labels {name!r} must be 1-D with one entry per item. Got shape {arr.shape} instead.")
     if arr.shape[0] != n_items:
         raise DataError(
-            f"The gold labels {name!r} must have one entry per row of L ({n_items}). "
-            f"Got {arr.shape[0]} instead."
+            f"The gold labels {name!r} must have one entry per row of L ({n_items}). Got {arr.shape[0]} instead."
         )
     if arr.size and arr.dtype.kind not in "iuf":
         raise DataError(
             f"The gold labels {name!r} must be integer class indices (-1 = unknown). "
             f"Got dtype {arr.dtype} instead; map labels to integers first."
         )
-    if arr.size and arr.dtype.kind == "f":
-        if np.isnan(arr).any() or (arr != np.round(arr)).any():
-            raise DataError(
-                f"The gold labels {name!r} must be integer class indices; use -1 (not NaN) "
-                "for an unknown label."
-            )
+    if arr.size and arr.dtype.kind == "f" and (np.isnan(arr).any() or (arr != np.round(arr)).any()):
+        raise DataError(
+            f"The gold labels {name!r} must be integer class indices; use -1 (not NaN) for an unknown label."
+        )
     out = arr.astype(np.int64, copy=False)
     if out.size and out.min() < ABSTAIN:
         raise DataError(
@@ -237,10 +227,7 @@ def break_ties(
     ndarray of int64, shape (n,)
     """
     if tie_break not in _TIE_BREAKS:
-        raise ValueError(
-            f"The 'tie_break' parameter must be one of {list(_TIE_BREAKS)}. "
-            f"Got {tie_break!r} instead."
-        )
+        raise ValueError(f"The 'tie_break' parameter must be one of {list(_TIE_BREAKS)}. Got {tie_break!r} instead.")
     proba = np.asarray(proba, dtype=np.float64)
     pred = proba.argmax(axis=1).astype(np.int64)
     if tie_break == "first":
@@ -322,9 +309,7 @@ class LabelModel(BaseEstimator):  # type: ignore[misc]
         LabelModel._registry[cls.__name__] = cls
 
     # -- subclass hooks ----------------------------------------------------------------
-    def _fit(
-        self, L: NDArray[np.integer[Any]], cardinality: int, y: NDArray[np.int64] | None
-    ) -> None:
+    def _fit(self, L: NDArray[np.integer[Any]], cardinality: int, y: NDArray[np.int64] | None) -> None:
         raise NotImplementedError
 
     def _predict_proba(self, L: NDArray[np.integer[Any]]) -> NDArray[np.float64]:
@@ -428,9 +413,7 @@ class LabelModel(BaseEstimator):  # type: ignore[misc]
         proba = self._predict_proba(Lc)
         if random_state is None:
             random_state = getattr(self, "random_state", None)
-        return break_ties(
-            proba, tie_break, covered=(Lc >= 0).any(axis=1), random_state=random_state
-        )
+        return break_ties(proba, tie_break, covered=(Lc >= 0).any(axis=1), random_state=random_state)
 
     def predict_with_confidence(
         self,
@@ -443,9 +426,7 @@ class LabelModel(BaseEstimator):  # type: ignore[misc]
         proba = self._predict_proba(Lc)
         if random_state is None:
             random_state = getattr(self, "random_state", None)
-        pred = break_ties(
-            proba, tie_break, covered=(Lc >= 0).any(axis=1), random_state=random_state
-        )
+        pred = break_ties(proba, tie_break, covered=(Lc >= 0).any(axis=1), random_state=random_state)
         return pred, proba.max(axis=1)
 
     def score(self, L: ArrayLike, y: ArrayLike, tie_break: TieBreak = "random") -> float:
@@ -508,13 +489,10 @@ class LabelModel(BaseEstimator):  # type: ignore[misc]
         name = data.get("model")
         target = LabelModel._registry.get(str(name))
         if target is None:
-            raise DataError(
-                f"Unknown label model {name!r}; known: {sorted(LabelModel._registry)}."
-            )
+            raise DataError(f"Unknown label model {name!r}; known: {sorted(LabelModel._registry)}.")
         if cls is not LabelModel and target is not cls:
             raise DataError(
-                f"The stored model is a {name}, not a {cls.__name__}. "
-                f"Use {name}.from_dict or LabelModel.from_dict."
+                f"The stored model is a {name}, not a {cls.__name__}. Use {name}.from_dict or LabelModel.from_dict."
             )
         params = dict(data.get("params") or {})
         model = target(**params)

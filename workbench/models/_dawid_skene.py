@@ -151,25 +151,14 @@ class DawidSkene(LabelModel):
         name = type(self).__name__
         mi = self.max_iter
         if isinstance(mi, bool) or not isinstance(mi, numbers.Integral) or mi < 1:
-            raise ValueError(
-                f"The 'max_iter' parameter of {name} must be an int >= 1. Got {mi!r} instead."
-            )
+            raise ValueError(f"The 'max_iter' parameter of {name} must be an int >= 1. Got {mi!r} instead.")
         for pname in ("tol", "smoothing"):
             val = getattr(self, pname)
-            if (
-                isinstance(val, bool)
-                or not isinstance(val, numbers.Real)
-                or not np.isfinite(val)
-                or val < 0
-            ):
-                raise ValueError(
-                    f"The '{pname}' parameter of {name} must be a float >= 0. "
-                    f"Got {val!r} instead."
-                )
+            if isinstance(val, bool) or not isinstance(val, numbers.Real) or not np.isfinite(val) or val < 0:
+                raise ValueError(f"The '{pname}' parameter of {name} must be a float >= 0. Got {val!r} instead.")
         if self.init not in _INITS:
             raise ValueError(
-                f"The 'init' parameter of {name} must be one of {list(_INITS)}. "
-                f"Got {self.init!r} instead."
+                f"The 'init' parameter of {name} must be one of {list(_INITS)}. Got {self.init!r} instead."
             )
         if self.abstain not in _ABSTAIN_MODES:
             raise ValueError(
@@ -231,9 +220,7 @@ class DawidSkene(LabelModel):
         return np.ascontiguousarray(W, dtype=np.float32), const
 
     # -- fit -------------------------------------------------------------------------------
-    def _fit(
-        self, L: NDArray[np.integer[Any]], cardinality: int, y: NDArray[np.int64] | None
-    ) -> None:
+    def _fit(self, L: NDArray[np.integer[Any]], cardinality: int, y: NDArray[np.int64] | None) -> None:
         self._check_params()
         k = cardinality
         n, m = L.shape
@@ -270,9 +257,7 @@ class DawidSkene(LabelModel):
             T[known] = eye[yb[known]]
             return known
 
-        def accumulate(
-            X: sparse.csr_matrix, T: NDArray[np.float64], n_vote: NDArray[np.float64]
-        ) -> None:
+        def accumulate(X: sparse.csr_matrix, T: NDArray[np.float64], n_vote: NDArray[np.float64]) -> None:
             n_vote += X.T.dot(T.astype(np.float32))
 
         # initial statistics
@@ -366,9 +351,7 @@ class DawidSkene(LabelModel):
         self.class_prior_ = np.asarray(state["class_prior_"], dtype=np.float64)
         self.confusion_ = np.asarray(state["confusion_"], dtype=np.float64)
         self.abstain_rate_ = np.asarray(state["abstain_rate_"], dtype=np.float64)
-        self.lf_accuracy_ = np.asarray(
-            [np.nan if v is None else v for v in state["lf_accuracy_"]], dtype=np.float64
-        )
+        self.lf_accuracy_ = np.asarray([np.nan if v is None else v for v in state["lf_accuracy_"]], dtype=np.float64)
         self.n_iter_ = int(state["n_iter_"])
         self.converged_ = bool(state["converged_"])
         self.log_likelihood_ = float(state["log_likelihood_"])

@@ -29,12 +29,7 @@ def _check_prior_param(value: Any, owner: str, cardinality: int) -> NDArray[np.f
             )
         return value
     arr = np.asarray(value, dtype=np.float64)
-    if (
-        arr.shape != (cardinality,)
-        or not np.isfinite(arr).all()
-        or (arr <= 0).any()
-        or abs(arr.sum() - 1.0) > 1e-6
-    ):
+    if arr.shape != (cardinality,) or not np.isfinite(arr).all() or (arr <= 0).any() or abs(arr.sum() - 1.0) > 1e-6:
         raise ValueError(
             f"The 'class_prior' parameter of {owner} must be 'learned', 'uniform' or an "
             f"array of {cardinality} positive probabilities summing to 1. Got {value!r} instead."
@@ -83,9 +78,7 @@ class MajorityVote(LabelModel):
         self.class_prior = class_prior
         self.random_state = random_state
 
-    def _fit(
-        self, L: NDArray[np.integer[Any]], cardinality: int, y: NDArray[np.int64] | None
-    ) -> None:
+    def _fit(self, L: NDArray[np.integer[Any]], cardinality: int, y: NDArray[np.int64] | None) -> None:
         prior = _check_prior_param(self.class_prior, type(self).__name__, cardinality)
         if isinstance(prior, np.ndarray):
             self.class_prior_ = prior / prior.sum()

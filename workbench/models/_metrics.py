@@ -23,13 +23,10 @@ def _check_proba(proba: ArrayLike, n: int | None = None) -> NDArray[np.float64]:
     P = np.asarray(proba, dtype=np.float64)
     if P.ndim != 2 or P.shape[1] < 2:
         raise DataError(
-            f"'proba' must be 2-D of shape (n_items, n_classes) with n_classes >= 2. "
-            f"Got shape {P.shape} instead."
+            f"'proba' must be 2-D of shape (n_items, n_classes) with n_classes >= 2. Got shape {P.shape} instead."
         )
     if n is not None and P.shape[0] != n:
-        raise DataError(
-            f"'proba' has {P.shape[0]} row(s) but y_true has {n}; pass one row per item."
-        )
+        raise DataError(f"'proba' has {P.shape[0]} row(s) but y_true has {n}; pass one row per item.")
     if not np.isfinite(P).all() or (P < -1e-9).any() or not np.allclose(P.sum(axis=1), 1.0, atol=1e-6):
         raise DataError(
             "'proba' must hold finite, non-negative probabilities whose rows sum to 1 "
@@ -148,9 +145,7 @@ def evaluate(
     known = y_full >= 0
     n_gold = int(known.sum())
     if n_gold == 0:
-        raise DataError(
-            "evaluate needs at least one known gold label; y_true is -1 (unknown) everywhere."
-        )
+        raise DataError("evaluate needs at least one known gold label; y_true is -1 (unknown) everywhere.")
     y = y_full[known]
     P = P_all[known]
     yhat = pred_all[known]
@@ -184,9 +179,7 @@ def evaluate(
         "accuracy": n_correct / n_gold,
         "accuracy_low": float(low[0]),
         "accuracy_high": float(high[0]),
-        "accuracy_on_predicted": float((yhat[predicted] == y[predicted]).mean())
-        if predicted.any()
-        else float("nan"),
+        "accuracy_on_predicted": float((yhat[predicted] == y[predicted]).mean()) if predicted.any() else float("nan"),
         "coverage": float(predicted.mean()),
         "n_abstained": int((~predicted).sum()),
         "n_ties": n_ties,
@@ -246,9 +239,7 @@ def compare_label_models(
     rows = {}
     for name, model in all_models.items():
         proba = model.predict_proba(Lc)
-        rows[name] = evaluate(
-            y_true, proba, L=Lc, tie_break=tie_break, n_bins=n_bins, random_state=random_state
-        )
+        rows[name] = evaluate(y_true, proba, L=Lc, tie_break=tie_break, n_bins=n_bins, random_state=random_state)
     df = pd.DataFrame.from_dict(rows, orient="index")
     base_acc = float(df.loc[baseline, "accuracy"])
     df["accuracy_vs_majority"] = (df["accuracy"] - base_acc) * 100.0

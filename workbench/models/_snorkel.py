@@ -97,15 +97,11 @@ class SnorkelLabelModel(LabelModel):
         self.class_prior = class_prior
         self.random_state = random_state
 
-    def _fit(
-        self, L: NDArray[np.integer[Any]], cardinality: int, y: NDArray[np.int64] | None
-    ) -> None:
+    def _fit(self, L: NDArray[np.integer[Any]], cardinality: int, y: NDArray[np.int64] | None) -> None:
         name = type(self).__name__
         ne = self.n_epochs
         if isinstance(ne, bool) or not isinstance(ne, numbers.Integral) or ne < 1:
-            raise ValueError(
-                f"The 'n_epochs' parameter of {name} must be an int >= 1. Got {ne!r} instead."
-            )
+            raise ValueError(f"The 'n_epochs' parameter of {name} must be an int >= 1. Got {ne!r} instead.")
         if isinstance(self.class_prior, str) and self.class_prior != "uniform":
             raise ValueError(
                 f"The 'class_prior' parameter of {name} must be 'uniform' or an array of "

@@ -67,10 +67,7 @@ def _pairwise_arrays(
 
 def _check_min_items(min_items: int, caller: str) -> None:
     if not isinstance(min_items, (int, np.integer)) or isinstance(min_items, bool) or min_items < 1:
-        raise DataError(
-            f"The 'min_items' parameter of {caller} must be a positive int. Got {min_items!r} "
-            f"instead."
-        )
+        raise DataError(f"The 'min_items' parameter of {caller} must be a positive int. Got {min_items!r} instead.")
 
 
 def cohen_kappa_pairwise(ann: pd.DataFrame, *, min_items: int = 10) -> pd.DataFrame:
@@ -183,9 +180,7 @@ def fleiss_kappa(ann: pd.DataFrame) -> float:
     return _fleiss_from_counts(encode_annotations(clean, caller="fleiss_kappa").counts())
 
 
-def _delta_squared(
-    level: str, labels: pd.Index, n_c: NDArray[np.float64]
-) -> NDArray[np.float64]:
+def _delta_squared(level: str, labels: pd.Index, n_c: NDArray[np.float64]) -> NDArray[np.float64]:
     k = len(labels)
     if level == "nominal":
         return 1.0 - np.eye(k)
@@ -258,8 +253,7 @@ def krippendorff_alpha(ann: pd.DataFrame, level: Level = "nominal") -> float:
     """
     if level not in _LEVELS:
         raise DataError(
-            f"The 'level' parameter of krippendorff_alpha must be one of {list(_LEVELS)}. Got "
-            f"{level!r} instead."
+            f"The 'level' parameter of krippendorff_alpha must be one of {list(_LEVELS)}. Got {level!r} instead."
         )
     clean = validate_annotations(ann, caller="krippendorff_alpha", check_duplicates=False)
     if clean.empty:
@@ -332,10 +326,7 @@ def agreement(ann: pd.DataFrame, *, level: Level = "nominal", min_items: int = 1
     AgreementReport
     """
     if level not in _LEVELS:
-        raise DataError(
-            f"The 'level' parameter of agreement must be one of {list(_LEVELS)}. Got {level!r} "
-            f"instead."
-        )
+        raise DataError(f"The 'level' parameter of agreement must be one of {list(_LEVELS)}. Got {level!r} instead.")
     clean = validate_annotations(ann, caller="agreement", check_duplicates=False)
     pairwise = cohen_kappa_pairwise(clean, min_items=min_items)
     if clean.empty:

@@ -44,12 +44,11 @@ def _prepare(
     if exclude is None:
         return enc
     excluded = [exclude] if isinstance(exclude, str) else [str(a) for a in exclude]
-    codes = enc.annotators.get_indexer(excluded)
+    codes = enc.annotators.get_indexer(pd.Index(excluded, dtype=object))
     unknown = sorted(a for a, c in zip(excluded, codes, strict=True) if c < 0)
     if unknown:
         warnings.warn(
-            f"{caller}: the excluded annotators {unknown[:5]} do not occur in 'ann'; "
-            f"check their spelling.",
+            f"{caller}: the excluded annotators {unknown[:5]} do not occur in 'ann'; check their spelling.",
             UserWarning,
             stacklevel=3,
         )
@@ -78,7 +77,7 @@ def _weights_per_row(
         )
     # annotators absent from `weights` vote with weight 1; weights of unknown annotators are ignored
     per_annotator = w.reindex(enc.annotators).fillna(1.0).to_numpy(dtype=np.float64)
-    return per_annotator[enc.annotator]
+    return np.asarray(per_annotator[enc.annotator], dtype=np.float64)
 
 
 def _frame(
@@ -175,7 +174,7 @@ def majority_consensus(
         scores = counts
     else:
         flat = np.bincount(enc.item * k + enc.value, weights=row_w, minlength=n * k)
-        scores = flat.reshape(n, k)
+        scores = np.asarray(flat, dtype=np.float64).reshape(n, k)
     total = scores.sum(axis=1)
     n_annotators = counts.sum(axis=1).astype(np.int64)
     top = scores.max(axis=1, initial=0.0)
@@ -252,8 +251,7 @@ def dawid_skene_consensus(
     n, k = enc.n_items, enc.n_labels
     if k > 127:
         raise DataError(
-            f"dawid_skene_consensus supports at most 127 distinct labels (int8 label matrix). "
-            f"Got {k} instead."
+            f"dawid_skene_consensus supports at most 127 distinct labels (int8 label matrix). Got {k} instead."
         )
     counts = _unweighted_counts(enc)
     n_annotators = counts.sum(axis=1).astype(np.int64)
@@ -270,9 +268,7 @@ def dawid_skene_consensus(
         rows_used = np.flatnonzero(voted)
         lab = matrix[rows_used]
         params: dict[str, Any] = {"abstain": "missing", **dict(model_params or {})}
-        model = DawidSkene(
-            cardinality=k, max_iter=max_iter, tol=tol, random_state=random_state, **params
-        ).fit(lab)
+        model = DawidSkene(cardinality=k, max_iter=max_iter, tol=tol, random_state=random_state, **params).fit(lab)
         proba = np.asarray(model.predict_proba(lab), dtype=np.float64)
         best = proba.max(axis=1)
         codes[rows_used] = proba.argmax(axis=1)
@@ -280,9 +276,7 @@ def dawid_skene_consensus(
         tie[rows_used] = (proba >= best[:, None] - 1e-12).sum(axis=1) > 1
     rows = np.arange(n)
     with np.errstate(invalid="ignore", divide="ignore"):
-        agreement = np.where(
-            codes >= 0, counts[rows, np.maximum(codes, 0)] / np.maximum(n_annotators, 1), np.nan
-        )
+        agreement = np.where(codes >= 0, counts[rows, np.maximum(codes, 0)] / np.maximum(n_annotators, 1), np.nan)
     frame = _frame(enc, codes, confidence, agreement, n_annotators, tie)
     if return_model:
         return frame, model, list(enc.annotators)
@@ -320,13 +314,11 @@ def route_to_adjudication(
         )
     if on not in ("agreement", "confidence"):
         raise DataError(
-            f"The 'on' parameter of route_to_adjudication must be 'agreement' or 'confidence'. "
-            f"Got {on!r} instead."
+            f"The 'on' parameter of route_to_adjudication must be 'agreement' or 'confidence'. Got {on!r} instead."
         )
     if not isinstance(threshold, (int, float)) or not 0.0 <= float(threshold) <= 1.0:
         raise DataError(
-            f"The 'threshold' parameter of route_to_adjudication must be a number in [0, 1]. "
-            f"Got {threshold!r} instead."
+            f"The 'threshold' parameter of route_to_adjudication must be a number in [0, 1]. Got {threshold!r} instead."
         )
     metric = consensus[on].astype(np.float64)
     missing = consensus["label"].isna().to_numpy()

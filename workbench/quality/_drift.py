@@ -84,13 +84,11 @@ def annotator_drift(
     """
     if not isinstance(min_count, (int, np.integer)) or isinstance(min_count, bool) or min_count < 1:
         raise DataError(
-            f"The 'min_count' parameter of annotator_drift must be a positive int. Got "
-            f"{min_count!r} instead."
+            f"The 'min_count' parameter of annotator_drift must be a positive int. Got {min_count!r} instead."
         )
     if not isinstance(margin, (int, float)) or not 0.0 <= float(margin) <= 1.0:
         raise DataError(
-            f"The 'margin' parameter of annotator_drift must be a number in [0, 1]. Got "
-            f"{margin!r} instead."
+            f"The 'margin' parameter of annotator_drift must be a number in [0, 1]. Got {margin!r} instead."
         )
     width = _window(window)
     clean = validate_annotations(ann, caller="annotator_drift", require_time=True)
@@ -163,9 +161,7 @@ class DriftCheck(QualityCheck):
         gold: pd.Series | None = None,
         consensus: pd.DataFrame | pd.Series | None = None,
     ) -> CheckResult:
-        table = annotator_drift(
-            ann, gold, consensus, window=self.window, min_count=self.min_count, margin=self.margin
-        )
+        table = annotator_drift(ann, gold, consensus, window=self.window, min_count=self.min_count, margin=self.margin)
         flagged = sorted(table.loc[table["dropped"], ANNOTATOR].astype(str).unique())
         summary: dict[str, Any] = {
             "n_windows": int(table["window_start"].nunique()),

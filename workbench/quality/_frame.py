@@ -207,7 +207,7 @@ def encode_annotations(
     value_raw, uniques = pd.factorize(clean[VALUE])
     uniques_arr = np.asarray(uniques, dtype=object)
     label_index = _sorted_unique(uniques_arr) if labels is None else pd.Index(list(labels))
-    mapping = label_index.get_indexer(uniques_arr)
+    mapping = label_index.get_indexer(pd.Index(uniques_arr, dtype=object))
     if (mapping < 0).any():
         bad = uniques_arr[mapping < 0][:5].tolist()
         raise DataError(
@@ -253,8 +253,7 @@ def validate_gold(gold: Any, *, caller: str = "") -> pd.Series:
     if out.index.has_duplicates:
         dups = out.index[out.index.duplicated()].unique()[:3].tolist()
         raise DataError(
-            f"The 'gold' parameter of {name} must have one label per example_id. Got repeated "
-            f"ids {dups} instead."
+            f"The 'gold' parameter of {name} must have one label per example_id. Got repeated ids {dups} instead."
         )
     out.index.name = EXAMPLE_ID
     return out

@@ -33,20 +33,14 @@ FlagOn = Literal["ci", "point"]
 
 def _check_common(caller: str, min_count: Any, confidence: Any, threshold: Any = 0.5) -> None:
     if not isinstance(min_count, (int, np.integer)) or isinstance(min_count, bool) or min_count < 1:
-        raise DataError(
-            f"The 'min_count' parameter of {caller} must be a positive int. Got {min_count!r} "
-            f"instead."
-        )
+        raise DataError(f"The 'min_count' parameter of {caller} must be a positive int. Got {min_count!r} instead.")
     if not isinstance(confidence, (int, float)) or not 0.0 < float(confidence) < 1.0:
         raise DataError(
             f"The 'confidence' parameter of {caller} must be a float strictly between 0 and 1. "
             f"Got {confidence!r} instead."
         )
     if not isinstance(threshold, (int, float)) or not 0.0 <= float(threshold) <= 1.0:
-        raise DataError(
-            f"The 'threshold' parameter of {caller} must be a number in [0, 1]. Got "
-            f"{threshold!r} instead."
-        )
+        raise DataError(f"The 'threshold' parameter of {caller} must be a number in [0, 1]. Got {threshold!r} instead.")
 
 
 def _matches(clean: pd.DataFrame, reference: pd.Series, caller: str, what: str) -> pd.DataFrame:
@@ -67,14 +61,10 @@ def _matches(clean: pd.DataFrame, reference: pd.Series, caller: str, what: str) 
                 UserWarning,
                 stacklevel=3,
             )
-    return pd.DataFrame(
-        {ANNOTATOR: clean[ANNOTATOR].to_numpy(), "seen": seen, "correct": correct & seen}
-    )
+    return pd.DataFrame({ANNOTATOR: clean[ANNOTATOR].to_numpy(), "seen": seen, "correct": correct & seen})
 
 
-def _per_annotator(
-    matches: pd.DataFrame, annotators: pd.Index, confidence: float
-) -> pd.DataFrame:
+def _per_annotator(matches: pd.DataFrame, annotators: pd.Index, confidence: float) -> pd.DataFrame:
     grouped = matches.groupby(ANNOTATOR, sort=True)[["seen", "correct"]].sum()
     grouped = grouped.reindex(annotators, fill_value=0).astype(np.int64)
     n = grouped["seen"].to_numpy()
@@ -140,14 +130,11 @@ def honeypot_accuracy(
     _check_common("honeypot_accuracy", min_count, confidence, threshold)
     if flag_on not in ("ci", "point"):
         raise DataError(
-            f"The 'flag_on' parameter of honeypot_accuracy must be 'ci' or 'point'. Got "
-            f"{flag_on!r} instead."
+            f"The 'flag_on' parameter of honeypot_accuracy must be 'ci' or 'point'. Got {flag_on!r} instead."
         )
     clean = validate_annotations(ann, caller="honeypot_accuracy")
     gold_s = validate_gold(gold, caller="honeypot_accuracy")
-    per = _per_annotator(
-        _matches(clean, gold_s, "honeypot_accuracy", "gold"), _annotator_index(clean), confidence
-    )
+    per = _per_annotator(_matches(clean, gold_s, "honeypot_accuracy", "gold"), _annotator_index(clean), confidence)
     enough = per["n"].to_numpy() >= min_count
     below = per["ci_high"].to_numpy() if flag_on == "ci" else per["rate"].to_numpy()
     with np.errstate(invalid="ignore"):
@@ -260,9 +247,7 @@ class HoneypotCheck(QualityCheck):
         )
         clean = validate_annotations(ann, caller="HoneypotCheck.run")
         gold_s = validate_gold(gold, caller="HoneypotCheck.run")
-        m = _matches(clean, gold_s, "HoneypotCheck.run", "gold").assign(
-            **{EXAMPLE_ID: clean[EXAMPLE_ID].to_numpy()}
-        )
+        m = _matches(clean, gold_s, "HoneypotCheck.run", "gold").assign(**{EXAMPLE_ID: clean[EXAMPLE_ID].to_numpy()})
         per_item = m.loc[m["seen"]].groupby(EXAMPLE_ID)["correct"].agg(["sum", "count"])
         suspicious = per_item.loc[
             (per_item["count"] >= self.min_item_answers)

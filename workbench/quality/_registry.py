@@ -123,14 +123,11 @@ def register_check(cls: type[QualityCheck]) -> type[QualityCheck]:
         by another class.
     """
     if not (isinstance(cls, type) and issubclass(cls, QualityCheck)):
-        raise QualityCheckError(
-            f"register_check must decorate a subclass of QualityCheck. Got {cls!r} instead."
-        )
+        raise QualityCheckError(f"register_check must decorate a subclass of QualityCheck. Got {cls!r} instead.")
     name = getattr(cls, "name", "")
     if not isinstance(name, str) or not name:
         raise QualityCheckError(
-            f"The quality check {cls.__name__} must set a non-empty class attribute 'name'. "
-            f"Got {name!r} instead."
+            f"The quality check {cls.__name__} must set a non-empty class attribute 'name'. Got {name!r} instead."
         )
     existing = _REGISTRY.get(name)
     if existing is not None and existing.__qualname__ != cls.__qualname__:

@@ -86,9 +86,7 @@ def annotator_report(
     ``majority_consensus(ann, weights=report["recommended_weight"])``.
     """
     clean = validate_annotations(ann, caller="annotator_report")
-    annotators = pd.Index(
-        np.sort(pd.unique(clean[ANNOTATOR].to_numpy())).astype(object), name=ANNOTATOR
-    )
+    annotators = pd.Index(np.sort(pd.unique(clean[ANNOTATOR].to_numpy())).astype(object), name=ANNOTATOR)
     n_labels_k = max(int(clean[VALUE].nunique()), 2)
     out = pd.DataFrame(
         {"n_labels": clean.groupby(ANNOTATOR).size().reindex(annotators, fill_value=0)},
@@ -100,7 +98,11 @@ def annotator_report(
     evidence_n = np.zeros(len(out))
     if gold is not None:
         hp = honeypot_accuracy(
-            clean, gold, min_count=min_count, confidence=confidence, threshold=threshold,
+            clean,
+            gold,
+            min_count=min_count,
+            confidence=confidence,
+            threshold=threshold,
             flag_on=flag_on,
         )
         out["n_gold_seen"] = hp["n_gold_seen"]
@@ -138,14 +140,12 @@ def annotator_report(
         evidence_n[c_enough] = ac["n_compared"].to_numpy()[c_enough]
     drifted = np.zeros(len(out), dtype=bool)
     if CREATED_AT in clean.columns and (gold is not None or consensus is not None):
-        drift = annotator_drift(
-            clean, gold, consensus, window=window, min_count=min_count, margin=drift_margin
-        )
+        drift = annotator_drift(clean, gold, consensus, window=window, min_count=min_count, margin=drift_margin)
         hit = drift.loc[drift["dropped"]]
         drifted = out.index.isin(hit[ANNOTATOR].unique())
         first_drop = hit.groupby(ANNOTATOR)["window_start"].min()
         for i in np.flatnonzero(drifted):
-            reasons[i].append(f"quality dropped in the window starting {first_drop[out.index[i]]}")
+            reasons[i].append(f"quality dropped in the window starting {first_drop[out.index[int(i)]]}")
     out["drifted"] = drifted
     flagged |= drifted
     out["flagged"] = flagged
@@ -154,9 +154,7 @@ def annotator_report(
     weight = np.ones(len(out))
     if has.any():
         weight[has] = _log_odds_weight(evidence_k[has], evidence_n[has], n_labels_k)
-        pooled = _log_odds_weight(
-            np.array([evidence_k[has].sum()]), np.array([evidence_n[has].sum()]), n_labels_k
-        )[0]
+        pooled = _log_odds_weight(np.array([evidence_k[has].sum()]), np.array([evidence_n[has].sum()]), n_labels_k)[0]
         weight[~has] = pooled
     weight[flagged] = 0.0
     out["recommended_weight"] = weight
@@ -171,13 +169,10 @@ class AnnotatorReportCheck(QualityCheck):
     description = "Per-annotator quality table with flags and recommended vote weights."
 
     def __init__(self, **params: Any) -> None:
-        unknown = set(params) - {
-            "window", "min_count", "threshold", "confidence", "drift_margin", "flag_on"
-        }
+        unknown = set(params) - {"window", "min_count", "threshold", "confidence", "drift_margin", "flag_on"}
         if unknown:
             raise DataError(
-                f"AnnotatorReportCheck got unknown parameters {sorted(unknown)}; expected those "
-                f"of annotator_report."
+                f"AnnotatorReportCheck got unknown parameters {sorted(unknown)}; expected those of annotator_report."
             )
         self.params = dict(params)
 

@@ -22,9 +22,9 @@ def load_snow(task: str) -> tuple[pd.DataFrame, pd.Series]:
     if not path.exists():
         pytest.skip(f"real crowd data not found at {path}; set WORKBENCH_DATA_DIR")
     df = pd.read_csv(path, sep="\t", dtype={"orig_id": str, "!amt_worker_ids": str})
-    ann = df.rename(
-        columns={"orig_id": "example_id", "!amt_worker_ids": "annotator", "response": "value"}
-    )[["example_id", "annotator", "value"]]
+    ann = df.rename(columns={"orig_id": "example_id", "!amt_worker_ids": "annotator", "response": "value"})[
+        ["example_id", "annotator", "value"]
+    ]
     gold = df.groupby("orig_id")["gold"].first()
     gold.index.name = "example_id"
     return ann, gold

@@ -18,8 +18,9 @@ from workbench.quality import (
 )
 
 
-def random_ann(seed: int, n_items: int = 60, n_annotators: int = 5, n_labels: int = 3,
-               p_missing: float = 0.3) -> pd.DataFrame:
+def random_ann(
+    seed: int, n_items: int = 60, n_annotators: int = 5, n_labels: int = 3, p_missing: float = 0.3
+) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     truth = rng.integers(0, n_labels, n_items)
     rows = []
@@ -81,8 +82,7 @@ def test_cohen_string_labels_and_min_items() -> None:
 
 
 def test_cohen_all_agree_is_nan_like_sklearn() -> None:
-    ann = pd.DataFrame({"example_id": ["1", "2", "1", "2"], "annotator": ["a", "a", "b", "b"],
-                        "value": [1, 1, 1, 1]})
+    ann = pd.DataFrame({"example_id": ["1", "2", "1", "2"], "annotator": ["a", "a", "b", "b"], "value": [1, 1, 1, 1]})
     out = cohen_kappa_pairwise(ann, min_items=1)
     assert np.isnan(out["kappa"].iloc[0])
     with pytest.warns(Warning):
@@ -91,8 +91,7 @@ def test_cohen_all_agree_is_nan_like_sklearn() -> None:
 
 
 def test_cohen_pairs_without_shared_items_are_not_listed() -> None:
-    ann = pd.DataFrame({"example_id": ["1", "1", "2"], "annotator": ["a", "b", "c"],
-                        "value": [0, 1, 0]})
+    ann = pd.DataFrame({"example_id": ["1", "1", "2"], "annotator": ["a", "b", "c"], "value": [0, 1, 0]})
     out = cohen_kappa_pairwise(ann, min_items=1)
     assert out[["annotator_a", "annotator_b"]].values.tolist() == [["a", "b"]]
 
@@ -101,9 +100,7 @@ def test_cohen_single_annotator_and_empty() -> None:
     one = pd.DataFrame({"example_id": ["1", "2"], "annotator": ["a", "a"], "value": [0, 1]})
     assert cohen_kappa_pairwise(one).empty
     empty = one.iloc[:0]
-    assert list(cohen_kappa_pairwise(empty).columns) == [
-        "annotator_a", "annotator_b", "n_items", "agreement", "kappa"
-    ]
+    assert list(cohen_kappa_pairwise(empty).columns) == ["annotator_a", "annotator_b", "n_items", "agreement", "kappa"]
 
 
 def test_fleiss_wikipedia_example() -> None:
@@ -191,6 +188,7 @@ def test_missing_values_are_ignored() -> None:
     pd.testing.assert_frame_equal(cohen_kappa_pairwise(with_missing), cohen_kappa_pairwise(ann))
 
 
+@pytest.mark.data
 def test_agreement_report_on_real_rte(rte: tuple[pd.DataFrame, pd.Series]) -> None:
     ann, _ = rte
     report = agreement(ann)
@@ -211,13 +209,16 @@ def test_agreement_report_on_real_rte(rte: tuple[pd.DataFrame, pd.Series]) -> No
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda: agreement(pd.DataFrame({"item": ["1"], "annotator": ["a"], "value": [1]})),
-         "must have the columns"),
+        (lambda: agreement(pd.DataFrame({"item": ["1"], "annotator": ["a"], "value": [1]})), "must have the columns"),
         (lambda: agreement([1, 2]), "must be a pandas DataFrame"),  # type: ignore[arg-type]
-        (lambda: agreement(pd.DataFrame({"example_id": ["1", "1"], "annotator": ["a", "a"],
-                                         "value": [1, 0]})), "one row per"),
-        (lambda: krippendorff_alpha(random_ann(0), level="nominl"),  # type: ignore[arg-type]
-         "must be one of"),
+        (
+            lambda: agreement(pd.DataFrame({"example_id": ["1", "1"], "annotator": ["a", "a"], "value": [1, 0]})),
+            "one row per",
+        ),
+        (
+            lambda: krippendorff_alpha(random_ann(0), level="nominl"),  # type: ignore[arg-type]
+            "must be one of",
+        ),
         (lambda: cohen_kappa_pairwise(random_ann(0), min_items=0), "positive int"),
     ],
 )

@@ -33,14 +33,33 @@ def clean_registry() -> Iterator[None]:
 
 
 def test_public_api_is_pinned() -> None:
-    assert sorted(quality.__all__) == sorted([
-        "AgreementCheck", "AgreementReport", "AnnotatorReportCheck", "CheckResult", "DriftCheck",
-        "HoneypotCheck", "QualityCheck", "QualityCheckError", "agreement",
-        "agreement_with_consensus", "annotator_drift", "annotator_report", "available_checks",
-        "cohen_kappa_pairwise", "dawid_skene_consensus", "fleiss_kappa", "get_check",
-        "honeypot_accuracy", "krippendorff_alpha", "majority_consensus", "register_check",
-        "route_to_adjudication", "run_checks",
-    ])
+    assert sorted(quality.__all__) == sorted(
+        [
+            "AgreementCheck",
+            "AgreementReport",
+            "AnnotatorReportCheck",
+            "CheckResult",
+            "DriftCheck",
+            "HoneypotCheck",
+            "QualityCheck",
+            "QualityCheckError",
+            "agreement",
+            "agreement_with_consensus",
+            "annotator_drift",
+            "annotator_report",
+            "available_checks",
+            "cohen_kappa_pairwise",
+            "dawid_skene_consensus",
+            "fleiss_kappa",
+            "get_check",
+            "honeypot_accuracy",
+            "krippendorff_alpha",
+            "majority_consensus",
+            "register_check",
+            "route_to_adjudication",
+            "run_checks",
+        ]
+    )
     for name in quality.__all__:
         assert getattr(quality, name) is not None
 
@@ -52,8 +71,14 @@ def test_no_ui_package_is_imported() -> None:
         "print(sorted(ui & {m.split('.')[0] for m in sys.modules}))\n"
     )
     root = Path(__file__).resolve().parents[3]
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root,
-                         env={"PYTHONPATH": str(root)}, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        env={"PYTHONPATH": str(root)},
+        check=True,
+    )
     assert out.stdout.strip() == "[]"
 
 
@@ -61,6 +86,7 @@ def test_built_in_checks_are_registered() -> None:
     assert set(BUILT_IN) <= set(available_checks())
 
 
+@pytest.mark.data
 def test_run_checks_on_real_rte(rte: tuple[pd.DataFrame, pd.Series]) -> None:
     ann, gold = rte
     results = run_checks(ann, gold)
@@ -74,8 +100,7 @@ def test_run_checks_on_real_rte(rte: tuple[pd.DataFrame, pd.Series]) -> None:
 
 
 def test_run_checks_selection_and_params() -> None:
-    ann = pd.DataFrame({"example_id": ["1", "1", "2", "2"], "annotator": ["a", "b", "a", "b"],
-                        "value": [0, 0, 1, 0]})
+    ann = pd.DataFrame({"example_id": ["1", "1", "2", "2"], "annotator": ["a", "b", "a", "b"], "value": [0, 0, 1, 0]})
     gold = pd.Series({"1": 0, "2": 1})
     out = run_checks(ann, gold, checks=["honeypots"], params={"honeypots": {"min_count": 1}})
     assert list(out) == ["honeypots"]

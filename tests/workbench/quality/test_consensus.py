@@ -44,8 +44,7 @@ def test_tie_break_first_and_random() -> None:
     first = majority_consensus(small(), tie_break="first")
     assert first.loc["2", "label"] == "neg"  # "neg" sorts before "pos"
     assert majority_consensus(small(), tie_break="first", labels=["pos", "neg"]).loc["2", "label"] == "pos"
-    picks = {majority_consensus(small(), tie_break="random", random_state=s).loc["2", "label"]
-             for s in range(20)}
+    picks = {majority_consensus(small(), tie_break="random", random_state=s).loc["2", "label"] for s in range(20)}
     assert picks == {"pos", "neg"}
     a = majority_consensus(small(), tie_break="random", random_state=3)
     b = majority_consensus(small(), tie_break="random", random_state=3)
@@ -82,8 +81,7 @@ def test_exclude_keeps_items_and_warns_on_unknown() -> None:
 
 
 def test_single_annotator_and_missing_values() -> None:
-    ann = pd.DataFrame({"example_id": ["1", "2", "3"], "annotator": ["a"] * 3,
-                        "value": ["x", None, "y"]})
+    ann = pd.DataFrame({"example_id": ["1", "2", "3"], "annotator": ["a"] * 3, "value": ["x", None, "y"]})
     out = majority_consensus(ann)
     assert list(out.index) == ["1", "3"]
     assert out["confidence"].tolist() == [1.0, 1.0]
@@ -93,8 +91,14 @@ def test_single_annotator_and_missing_values() -> None:
 
 def test_route_to_adjudication() -> None:
     cons = majority_consensus(
-        pd.concat([small(), pd.DataFrame({"example_id": ["4"] * 4, "annotator": list("abcd"),
-                                          "value": ["pos", "pos", "pos", "neg"]})])
+        pd.concat(
+            [
+                small(),
+                pd.DataFrame(
+                    {"example_id": ["4"] * 4, "annotator": list("abcd"), "value": ["pos", "pos", "pos", "neg"]}
+                ),
+            ]
+        )
     )
     routed = route_to_adjudication(cons, 0.7)
     assert list(routed) == ["2", "1"]  # the abstained tie first, then weakest agreement
@@ -130,14 +134,13 @@ def test_dawid_skene_maps_labels_back_and_beats_majority_on_spammy_crowd(make_cr
 
 
 def test_dawid_skene_single_label() -> None:
-    ann = pd.DataFrame({"example_id": ["1", "1", "2"], "annotator": ["a", "b", "a"],
-                        "value": [1, 1, 1]})
+    ann = pd.DataFrame({"example_id": ["1", "1", "2"], "annotator": ["a", "b", "a"], "value": [1, 1, 1]})
     out = dawid_skene_consensus(ann)
     assert out["label"].tolist() == [1, 1] and out["confidence"].tolist() == [1.0, 1.0]
 
 
-@pytest.mark.parametrize(("task", "mv_expected", "ds_expected"),
-                         [("rte", 0.875, 0.9275), ("temp", 0.9394, 0.9416)])
+@pytest.mark.parametrize(("task", "mv_expected", "ds_expected"), [("rte", 0.875, 0.9275), ("temp", 0.9394, 0.9416)])
+@pytest.mark.data
 @pytest.mark.filterwarnings("ignore::Warning:crowdkit")
 def test_real_crowd_matches_crowd_kit(  # type: ignore[no-untyped-def]
     snow, task: str, mv_expected: float, ds_expected: float
@@ -157,8 +160,10 @@ def test_real_crowd_matches_crowd_kit(  # type: ignore[no-untyped-def]
     # our "first" rule reproduces it exactly
     ours = majority_consensus(ann, tie_break="first", labels=list(ck_mv_model.probas_.columns))
     pd.testing.assert_series_equal(
-        ours["label"].astype("int64"), ck_mv.loc[ours.index].astype("int64"),
-        check_names=False, check_index=False,
+        ours["label"].astype("int64"),
+        ck_mv.loc[ours.index].astype("int64"),
+        check_names=False,
+        check_index=False,
     )
     assert accuracy(ours, gold) == pytest.approx(ck_mv_acc, abs=1e-12)
     untied = majority_consensus(ann)

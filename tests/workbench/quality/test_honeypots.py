@@ -24,9 +24,7 @@ def crowd() -> tuple[pd.DataFrame, pd.Series]:
 def test_counts_accuracy_and_wilson() -> None:
     ann, gold = crowd()
     out = honeypot_accuracy(ann, gold)
-    assert list(out.columns) == [
-        "n_gold_seen", "n_correct", "accuracy", "ci_low", "ci_high", "enough", "flagged"
-    ]
+    assert list(out.columns) == ["n_gold_seen", "n_correct", "accuracy", "ci_low", "ci_high", "enough", "flagged"]
     assert list(out.index) == ["bad", "good", "new", "nogold"]
     assert out.loc["good", ["n_gold_seen", "n_correct"]].tolist() == [12, 11]
     assert out.loc["bad", ["n_gold_seen", "n_correct"]].tolist() == [12, 3]
@@ -63,6 +61,7 @@ def test_gold_edge_cases() -> None:
         honeypot_accuracy(ann, gold, flag_on="mean")  # type: ignore[arg-type]
 
 
+@pytest.mark.data
 def test_real_rte_worker_accuracy(rte: tuple[pd.DataFrame, pd.Series]) -> None:
     ann, gold = rte
     out = honeypot_accuracy(ann, gold)
@@ -76,8 +75,9 @@ def test_real_rte_worker_accuracy(rte: tuple[pd.DataFrame, pd.Series]) -> None:
 
 
 def test_agreement_with_consensus() -> None:
-    ann = pd.DataFrame({"example_id": ["1", "1", "1", "2", "2"],
-                        "annotator": ["a", "b", "c", "a", "b"], "value": [1, 1, 0, 1, 0]})
+    ann = pd.DataFrame(
+        {"example_id": ["1", "1", "1", "2", "2"], "annotator": ["a", "b", "c", "a", "b"], "value": [1, 1, 0, 1, 0]}
+    )
     cons = majority_consensus(ann)  # item 2 is an abstained tie and is not compared
     out = agreement_with_consensus(ann, cons)
     assert out["n_compared"].tolist() == [1, 1, 1]

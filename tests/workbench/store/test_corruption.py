@@ -61,6 +61,7 @@ def test_truncated_data_file(project: wb.Project) -> None:
     file = project.path / project.data_versions()["file"].iloc[0]
     file.write_bytes(file.read_bytes()[:50])
     project._frame_cache = None
+    project._batch_cache.clear()
     with pytest.raises(wb.StoreCorruptedError, match="cannot be read.*restore it"):
         project.examples()
 
@@ -69,6 +70,7 @@ def test_missing_data_file(project: wb.Project) -> None:
     file = project.path / project.data_versions()["file"].iloc[0]
     file.unlink()
     project._frame_cache = None
+    project._batch_cache.clear()
     with pytest.raises(wb.StoreCorruptedError, match="is missing"):
         project.examples()
 
