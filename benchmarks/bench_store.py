@@ -388,6 +388,17 @@ def run_profiles(df: pd.DataFrame, work: Path, n_annotations: int, top: int) -> 
     project.close()
     _print_profile(prof, f"cProfile of {n_annotations} annotate() calls (one process)", top)
 
+    for suffix in (".csv", ".jsonl"):
+        source = work / "sources" / f"comments{suffix}"
+        if not source.is_file():
+            continue
+        with wb.Project.create(work / f"profiled-project{suffix.replace('.', '-')}", schema=_schema()) as project:
+            prof = cProfile.Profile()
+            prof.enable()
+            project.add_data(source, id_column="id")
+            prof.disable()
+        _print_profile(prof, f"cProfile of add_data({source.name}, {len(df):,} rows)", top)
+
 
 # ---------------------------------------------------------------------------------------------- main
 def main(argv: list[str] | None = None) -> int:

@@ -15,6 +15,7 @@ import pandas as pd
 
 from workbench._constants import LABEL_SOURCES
 from workbench._events import EventEmitter, Subscription
+from workbench._project_annotation import AnnotationMixin
 from workbench._project_lf import LFMixin
 from workbench._version import __version__
 from workbench.data import ID_COLUMN, prepare_batch, read_table
@@ -61,7 +62,7 @@ def _check_str(name: str, value: object, func: str) -> str:
     return value
 
 
-class Project(LFMixin):
+class Project(LFMixin, AnnotationMixin):
     """A labeling project on disk: examples, schema versions and an append-only label log.
 
     Create one with :meth:`create`, reopen it with :meth:`open`. Several processes (a team's

@@ -418,8 +418,9 @@ def _to_label_array(lf: BaseLF, out: Any, n: int, row_ids: Sequence[Any] | None)
         if bad < 0:
             return result
     rid = row_ids[bad] if row_ids is not None else bad
+    value = values[bad].item() if isinstance(values[bad], np.generic) else values[bad]
     raise LFError(
-        f"The labeling function {lf.name!r} returned {values[bad]!r} ({type(values[bad]).__name__}) for row "
+        f"The labeling function {lf.name!r} returned {value!r} ({type(value).__name__}) for row "
         f"{rid!r}; expected an int class label or ABSTAIN (-1). Return integers, not "
         f"{values.dtype} values."
     )

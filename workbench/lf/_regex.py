@@ -61,6 +61,7 @@ class _Features:
     spaces: bool = False  # \s \S
     end: bool = False  # $
     non_ascii_literal: bool = False
+    assertions: bool = False  # any ^ $ \A \Z \b \B: Arrow's count restarts RE2 after each match
 
 
 _CATEGORIES = {
@@ -131,6 +132,7 @@ def _emit(items: Any, feats: _Features, fold: bool = False) -> str:
             out.append("(?:" + _emit(sub, feats, fold) + ")" + rng + ("?" if name == "MIN_REPEAT" else ""))
         elif name == "AT" and str(av) in _ATS:
             text, feat = _ATS[str(av)]
+            feats.assertions = True
             if feat:
                 setattr(feats, feat, True)
             out.append(text)
@@ -185,29 +187,32 @@ def _ascii_fold_class() -> str:
     return _class_of(cps)
 
 
-def translate(pattern: str, flags: int = 0) -> tuple[str | None, str | None, bool]:
-    """Translate a Python pattern to ``(re2_pattern, unsafe_rows_pattern, folded)``.
+def translate(pattern: str, flags: int = 0) -> tuple[str | None, str | None, bool, bool]:
+    """Translate a Python pattern to ``(re2_pattern, unsafe_rows_pattern, folded, countable)``.
 
     ``re2_pattern`` is None when the pattern cannot be run by RE2 with identical results;
     ``unsafe_rows_pattern`` (RE2 syntax, or None) matches the rows that must be recomputed
     with Python's ``re``. When ``folded`` (IGNORECASE patterns), ``re2_pattern`` is
     case-sensitive and must run on the ASCII-lowercased text (cheaper than RE2's ``(?i)``).
+    ``countable`` is False when the pattern has assertions: Arrow counts matches by restarting
+    RE2 on the rest of the text, which loses the context ``^``/``\\b`` look at, so counts of
+    such patterns are taken with Python on the rows that match at all.
     """
     try:
         parsed = _p.parse(pattern, flags)
     except re.error:
-        return None, None, False
+        return None, None, False, False
     all_flags = parsed.state.flags
     if all_flags & ~_ALLOWED_FLAGS:
-        return None, None, False
+        return None, None, False, False
     feats = _Features()
     ignorecase = bool(all_flags & re.IGNORECASE)
     try:
         body = _emit(parsed, feats, fold=ignorecase)
     except (_Unsupported, RecursionError):
-        return None, None, False
+        return None, None, False, False
     if ignorecase and feats.non_ascii_literal:
-        return None, None, False
+        return None, None, False, False
     unsafe: list[str] = []
     if feats.words:
         unsafe.append(_python_only_word_class())  # also covers every case-folding difference
@@ -217,7 +222,7 @@ def translate(pattern: str, flags: int = 0) -> tuple[str | None, str | None, boo
         unsafe.append(_python_only_spaces_class())
     if feats.end:
         unsafe.append(r"\n\z")
-    return body, ("|".join(unsafe) if unsafe else None), ignorecase
+    return body, ("|".join(unsafe) if unsafe else None), ignorecase, not feats.assertions
 
 
 def is_missing(value: Any) -> bool:
@@ -358,7 +363,7 @@ class PatternSearch:
 
     def __post_init__(self) -> None:
         self.compiled = re.compile(self.pattern, self.flags)
-        self.re2, self.unsafe, self.folded = translate(self.pattern, self.flags)
+        self.re2, self.unsafe, self.folded, self.countable = translate(self.pattern, self.flags)
 
     # -- per value (the reference semantics) -------------------------------------------
     def search_one(self, value: Any) -> bool | None:
@@ -382,19 +387,24 @@ class PatternSearch:
             return None
         target = cache.ascii_lower(column) if self.folded else arr
         try:
-            if count:
+            if count and self.countable:
                 res = pc.count_substring_regex(target, self.re2)
             else:
                 res = pc.match_substring_regex(target, self.re2)
         except pa.ArrowInvalid:
             return None
-        values = np.asarray(res.fill_null(0 if count else False).to_numpy(zero_copy_only=False))
+        values = np.asarray(res.fill_null(False if pa.types.is_boolean(res.type) else 0).to_numpy(zero_copy_only=False))
         values = values.astype(np.int64) if count else values.astype(bool)
+        redo = np.zeros(len(values), dtype=bool)
+        if count and not self.countable:
+            redo |= values != 0  # the rows with at least one match: count them with Python
         if self.unsafe is not None:
             unsafe = cache.rows_matching(column, self.unsafe)
             if unsafe is None:
                 return None
-            idx = np.flatnonzero(unsafe)
+            redo |= unsafe
+        if redo.any():
+            idx = np.flatnonzero(redo)
             if len(idx):
                 texts = arr.take(pa.array(idx)).to_pylist()
                 if count:

@@ -277,6 +277,11 @@ def one_hot_blocks(
         yield start, stop, X
 
 
+def covered_rows(L: NDArray[np.integer[Any]]) -> NDArray[np.bool_]:
+    """Rows of a validated label matrix with at least one vote."""
+    return np.asarray((L >= 0).any(axis=1), dtype=np.bool_)
+
+
 def _json_safe(value: Any) -> Any:
     if isinstance(value, np.ndarray):
         return value.tolist()
@@ -303,6 +308,9 @@ class LabelModel(BaseEstimator):  # type: ignore[misc]
     """
 
     _registry: ClassVar[dict[str, type[LabelModel]]] = {}
+    cardinality_: int
+    n_lfs_: int
+    class_prior_: NDArray[np.float64]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -413,7 +421,7 @@ class LabelModel(BaseEstimator):  # type: ignore[misc]
         proba = self._predict_proba(Lc)
         if random_state is None:
             random_state = getattr(self, "random_state", None)
-        return break_ties(proba, tie_break, covered=(Lc >= 0).any(axis=1), random_state=random_state)
+        return break_ties(proba, tie_break, covered=covered_rows(Lc), random_state=random_state)
 
     def predict_with_confidence(
         self,
@@ -426,7 +434,7 @@ class LabelModel(BaseEstimator):  # type: ignore[misc]
         proba = self._predict_proba(Lc)
         if random_state is None:
             random_state = getattr(self, "random_state", None)
-        pred = break_ties(proba, tie_break, covered=(Lc >= 0).any(axis=1), random_state=random_state)
+        pred = break_ties(proba, tie_break, covered=covered_rows(Lc), random_state=random_state)
         return pred, proba.max(axis=1)
 
     def score(self, L: ArrayLike, y: ArrayLike, tie_break: TieBreak = "random") -> float:

@@ -12,7 +12,14 @@ from numpy.typing import ArrayLike, NDArray
 from workbench._constants import ABSTAIN
 from workbench._stats import wilson_interval
 from workbench.exceptions import DataError
-from workbench.models._base import TIE_TOLERANCE, LabelModel, break_ties, check_gold, check_label_matrix
+from workbench.models._base import (
+    TIE_TOLERANCE,
+    LabelModel,
+    break_ties,
+    check_gold,
+    check_label_matrix,
+    covered_rows,
+)
 
 __all__ = ["compare_label_models", "evaluate", "reliability_table"]
 
@@ -137,7 +144,7 @@ def evaluate(
         Lc = check_label_matrix(L, k, name="L")
         if Lc.shape[0] != n_items:
             raise DataError(f"'L' has {Lc.shape[0]} row(s) but y_true has {n_items}.")
-        covered_all = (Lc >= 0).any(axis=1)
+        covered_all = covered_rows(Lc)
     if pred is None:
         pred_all = break_ties(P_all, tie_break, covered=covered_all, random_state=random_state)
     else:
@@ -241,17 +248,19 @@ def compare_label_models(
         proba = model.predict_proba(Lc)
         rows[name] = evaluate(y_true, proba, L=Lc, tie_break=tie_break, n_bins=n_bins, random_state=random_state)
     df = pd.DataFrame.from_dict(rows, orient="index")
-    base_acc = float(df.loc[baseline, "accuracy"])
+    accuracy = df["accuracy"].astype(float)
+    base_acc = float(accuracy[baseline])
     df["accuracy_vs_majority"] = (df["accuracy"] - base_acc) * 100.0
     df["beats_majority_vote"] = df["accuracy"] > base_acc
     df.loc[baseline, "beats_majority_vote"] = False
     others = df.drop(index=baseline)
-    n_gold = int(df.loc[baseline, "n_gold"])
+    n_gold = int(df["n_gold"].astype(int)[baseline])
     if others.empty:
         verdict = f"only the majority-vote baseline was evaluated ({base_acc:.3f} accuracy)"
     else:
-        best = str(others["accuracy"].idxmax())
-        best_acc = float(others.loc[best, "accuracy"])
+        other_acc = accuracy.drop(index=baseline)
+        best = str(other_acc.idxmax())
+        best_acc = float(other_acc[best])
         diff = (best_acc - base_acc) * 100.0
         tail = f"({best_acc:.3f} vs {base_acc:.3f} accuracy on {n_gold} gold items, tie_break={tie_break!r})"
         if diff > 0:

@@ -77,6 +77,9 @@ class SnorkelLabelModel(LabelModel):
     Snorkel. Snorkel needs at least 3 labeling functions.
     """
 
+    mu_: NDArray[np.float64]
+    seed_: int
+
     def __init__(
         self,
         cardinality: int | None = None,

@@ -101,10 +101,6 @@ def _frame(
     return out
 
 
-def _unweighted_counts(enc: EncodedAnnotations) -> NDArray[np.float64]:
-    return enc.counts()
-
-
 def majority_consensus(
     ann: pd.DataFrame,
     tie_break: TieBreak = "abstain",
@@ -124,7 +120,9 @@ def majority_consensus(
         What to do when several labels share the top (weighted) vote: ``"abstain"``
         leaves the label missing (route it to adjudication), ``"random"`` draws one of
         the tied labels with ``random_state``, ``"first"`` takes the tied label that
-        sorts first (what crowd-kit's ``MajorityVote`` does).
+        comes first in ``labels`` (sorted order by default). crowd-kit's ``MajorityVote``
+        takes the first column of its vote table, whose order follows the data; passing
+        that order as ``labels`` reproduces its output exactly.
     random_state : int, RandomState or None
         Seed for ``tie_break="random"``.
     weights : dict or Series, optional
@@ -168,7 +166,7 @@ def majority_consensus(
         )
     enc = _prepare(ann, "majority_consensus", exclude, labels)
     n, k = enc.n_items, max(enc.n_labels, 1)
-    counts = _unweighted_counts(enc)
+    counts = enc.counts()
     row_w = _weights_per_row(enc, weights)
     if row_w is None:
         scores = counts
@@ -253,7 +251,7 @@ def dawid_skene_consensus(
         raise DataError(
             f"dawid_skene_consensus supports at most 127 distinct labels (int8 label matrix). Got {k} instead."
         )
-    counts = _unweighted_counts(enc)
+    counts = enc.counts()
     n_annotators = counts.sum(axis=1).astype(np.int64)
     voted = n_annotators > 0
     codes = np.full(n, -1, dtype=np.int64)

@@ -142,6 +142,38 @@ class EventStore(abc.ABC):
     def training_runs_of_events(self, event_ids: Sequence[int]) -> dict[int, list[str]]:
         """The ids of the runs that used each of ``event_ids``."""
 
+    # -- work assignment (leases are mutable bookkeeping, never label data) ---------------
+    @abc.abstractmethod
+    def claim(
+        self,
+        annotator: str,
+        candidates: Sequence[str],
+        *,
+        n: int,
+        overlap: int,
+        lease_seconds: float,
+        honeypot: bool = False,
+    ) -> list[tuple[str, float]]:
+        """Atomically lease up to ``n`` of ``candidates`` (in order) to ``annotator``.
+
+        A candidate is skipped when the annotator already answered or skipped it, or when
+        its completed human answers plus other annotators' live leases reach ``overlap``
+        (honeypot claims ignore ``overlap``). The annotator's live leases come first.
+        Returns ``(example_id, expires_at_unix)`` pairs.
+        """
+
+    @abc.abstractmethod
+    def release(self, annotator: str, example_id: str, *, skipped: bool = False) -> None:
+        """End a lease (after an answer, or a skip, which also keeps the item from coming back)."""
+
+    @abc.abstractmethod
+    def leases(self, *, active_only: bool = True) -> pd.DataFrame:
+        """Leases: example_id, annotator, expires_at, is_honeypot."""
+
+    @abc.abstractmethod
+    def lease_of(self, annotator: str, example_id: str) -> dict[str, Any] | None:
+        """The live lease of one annotator on one example, or None."""
+
     # -- generic append-only records (label versions, LF registry, leases ...) -----------
     @abc.abstractmethod
     def put_record(self, kind: str, key: str, value: dict[str, Any], *, replace: bool = False) -> bool:

@@ -61,6 +61,14 @@ CREATE TABLE IF NOT EXISTS training_run_events (
     run_id TEXT NOT NULL REFERENCES training_runs(run_id), event_id INTEGER NOT NULL,
     PRIMARY KEY (run_id, event_id)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS training_run_events_by_event ON training_run_events (event_id);
+CREATE TABLE IF NOT EXISTS leases (
+    example_id TEXT NOT NULL, annotator TEXT NOT NULL, expires_at REAL NOT NULL,
+    is_honeypot INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL,
+    PRIMARY KEY (example_id, annotator)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS skips (
+    example_id TEXT NOT NULL, annotator TEXT NOT NULL, created_at TEXT NOT NULL,
+    PRIMARY KEY (example_id, annotator)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS events_by_annotator ON events (annotator, example_id);
 CREATE TABLE IF NOT EXISTS records (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, key TEXT NOT NULL,
     value TEXT NOT NULL, created_at TEXT NOT NULL, UNIQUE (kind, key));
@@ -465,6 +473,99 @@ class SQLiteStore(EventStore):
             ):
                 out.setdefault(int(eid), []).append(run)
         return out
+
+    # -- leases -----------------------------------------------------------------------------
+    def claim(
+        self,
+        annotator: str,
+        candidates: Sequence[str],
+        *,
+        n: int,
+        overlap: int,
+        lease_seconds: float,
+        honeypot: bool = False,
+    ) -> list[tuple[str, float]]:
+        import time
+
+        now = time.time()
+        out: list[tuple[str, float]] = []
+        with self._write() as cur:
+            cur.execute("DELETE FROM leases WHERE expires_at <= ?", (now,))
+            if not honeypot:
+                mine = cur.execute(
+                    "SELECT example_id, expires_at FROM leases WHERE annotator = ? AND is_honeypot = 0 "
+                    "ORDER BY created_at",
+                    (annotator,),
+                ).fetchall()
+                out.extend((str(e), float(x)) for e, x in mine[:n])
+            taken = {e for e, _ in out}
+            expires = now + lease_seconds
+            for eid in candidates:
+                if len(out) >= n:
+                    break
+                if eid in taken:
+                    continue
+                seen = cur.execute(
+                    "SELECT 1 FROM events WHERE annotator = ? AND example_id = ? AND source = 'human' LIMIT 1",
+                    (annotator, eid),
+                ).fetchone() or cur.execute(
+                    "SELECT 1 FROM skips WHERE annotator = ? AND example_id = ?", (annotator, eid)
+                ).fetchone() or cur.execute(
+                    "SELECT 1 FROM leases WHERE annotator = ? AND example_id = ?", (annotator, eid)
+                ).fetchone()
+                if seen:
+                    continue
+                if not honeypot:
+                    done = cur.execute(
+                        "SELECT count(DISTINCT annotator) FROM events WHERE example_id = ? AND source = 'human' "
+                        "AND is_honeypot = 0 AND action = 'label'",
+                        (eid,),
+                    ).fetchone()[0]
+                    leased = cur.execute("SELECT count(*) FROM leases WHERE example_id = ?", (eid,)).fetchone()[0]
+                    if done + leased >= overlap:
+                        continue
+                cur.execute(
+                    "INSERT INTO leases (example_id, annotator, expires_at, is_honeypot, created_at) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (eid, annotator, expires, int(honeypot), utc_now()),
+                )
+                out.append((eid, expires))
+                taken.add(eid)
+        return out
+
+    def release(self, annotator: str, example_id: str, *, skipped: bool = False) -> None:
+        with self._write() as cur:
+            cur.execute("DELETE FROM leases WHERE annotator = ? AND example_id = ?", (annotator, example_id))
+            if skipped:
+                cur.execute(
+                    "INSERT OR IGNORE INTO skips (example_id, annotator, created_at) VALUES (?, ?, ?)",
+                    (example_id, annotator, utc_now()),
+                )
+
+    def leases(self, *, active_only: bool = True) -> pd.DataFrame:
+        import time
+
+        sql = "SELECT example_id, annotator, expires_at, is_honeypot FROM leases"
+        params: tuple[Any, ...] = ()
+        if active_only:
+            sql += " WHERE expires_at > ?"
+            params = (time.time(),)
+        df = pd.DataFrame(self._read(sql + " ORDER BY created_at", params),
+                          columns=["example_id", "annotator", "expires_at", "is_honeypot"])
+        df["is_honeypot"] = df["is_honeypot"].astype(bool)
+        return df
+
+    def lease_of(self, annotator: str, example_id: str) -> dict[str, Any] | None:
+        import time
+
+        rows = self._read(
+            "SELECT expires_at, is_honeypot FROM leases WHERE annotator = ? AND example_id = ? AND expires_at > ?",
+            (annotator, example_id, time.time()),
+        )
+        if not rows:
+            return None
+        return {"example_id": example_id, "annotator": annotator, "expires_at": float(rows[0][0]),
+                "is_honeypot": bool(rows[0][1])}
 
     # -- generic records -----------------------------------------------------------------------
     def put_record(self, kind: str, key: str, value: dict[str, Any], *, replace: bool = False) -> bool:

@@ -1,0 +1,221 @@
+"""Queues, leases, overlap, honeypots, drafts, undo, consensus and adjudication through the Project API."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import workbench as wb
+from workbench.lf import keywords
+
+
+@pytest.fixture
+def team(tmp_path: Path) -> wb.Project:
+    rng = np.random.default_rng(0)
+    n = 60
+    texts = [("buy now http://x" if i % 2 else "lovely song") + f" #{i}" for i in range(n)]
+    df = pd.DataFrame({"id": [f"e{i:02d}" for i in range(n)], "text": texts})
+    p = wb.Project.create(tmp_path / "team", schema=wb.Schema.single("spam", ["ham", "spam"]))
+    p.add_data(df, id_column="id")
+    gold = pd.DataFrame({"id": [f"e{i:02d}" for i in range(10)], "label": ["spam" if i % 2 else "ham" for i in range(10)]})
+    assert p.add_gold(gold) == 10
+    rng.random()
+    yield p
+    p.close()
+
+
+def truth(eid: str) -> str:
+    return "spam" if int(eid[1:]) % 2 else "ham"
+
+
+def test_configure_quality_validates(team: wb.Project) -> None:
+    cfg = team.configure_quality(overlap=2, honeypot_rate=0.1)
+    assert (cfg.overlap, cfg.honeypot_rate) == (2, 0.1)
+    assert wb.Project.open(team.path).quality_config.overlap == 2  # stored, not in memory
+    with pytest.raises(wb.LabelValidationError, match="'overlap' parameter of configure_quality must be an integer"):
+        team.configure_quality(overlap=0)
+    with pytest.raises(wb.LabelValidationError, match="honeypot_rate"):
+        team.configure_quality(honeypot_rate=1.0)
+    with pytest.raises(wb.LabelValidationError, match="unknown setting"):
+        team.configure_quality(overlapp=2)
+
+
+def test_overlap_k_different_annotators_never_twice(team: wb.Project) -> None:
+    team.configure_quality(overlap=2)
+    seen: dict[str, list[str]] = {}
+    for who in ("a", "b", "c"):
+        for _ in range(40):
+            items = team.next_items(who, 5)
+            if not items:
+                break
+            for it in items:
+                assert not it.is_honeypot
+                seen.setdefault(it.example_id, []).append(who)
+                team.submit(it.example_id, truth(it.example_id), annotator=who)
+    assert all(len(w) == len(set(w)) for w in seen.values())  # never twice to the same annotator
+    assert all(len(w) <= 2 for w in seen.values())  # never more than overlap
+    assert team.progress()["n_remaining"] == 0  # 50 non-gold items x 2 = 100 answers
+    assert len(team.annotations()) == 100
+    assert not any(i in seen for i in team.gold().index)  # gold only ever comes as honeypots
+
+
+def test_leases_reserve_and_expire(team: wb.Project) -> None:
+    team.configure_quality(overlap=1, lease_seconds=0.3)
+    first = {i.example_id for i in team.next_items("a", 5)}
+    other = {i.example_id for i in team.next_items("b", 5)}
+    assert not first & other  # a's leased items are not served to b
+    again = {i.example_id for i in team.next_items("a", 5)}
+    assert again == first  # unexpired leases come back first
+    time.sleep(0.4)
+    taken = {i.example_id for i in team.next_items("c", 60)}
+    assert first <= taken  # expired leases are free again
+
+
+def _worker(path: str, who: str, out: mp.Queue) -> None:  # type: ignore[type-arg]
+    p = wb.Project.open(path)
+    got = []
+    while True:
+        items = p.next_items(who, 3)
+        if not items:
+            break
+        for it in items:
+            p.submit(it.example_id, "spam", annotator=who)
+            got.append(it.example_id)
+    out.put(got)
+    p.close()
+
+
+def test_two_kernels_overlap_two(team: wb.Project) -> None:
+    team.configure_quality(overlap=2)
+    ctx = mp.get_context("spawn")
+    q = ctx.Queue()
+    procs = [ctx.Process(target=_worker, args=(str(team.path), who, q)) for who in ("alice", "bob")]
+    for p in procs:
+        p.start()
+    results = [q.get(timeout=180) for _ in procs]
+    for p in procs:
+        p.join(60)
+        assert p.exitcode == 0
+    assert all(len(r) == 50 for r in results)  # each of the 50 items went to both
+    assert all(len(set(r)) == 50 for r in results)
+    assert len(team.annotations()) == 100
+
+
+def test_honeypots_are_mixed_in_and_not_counted(team: wb.Project) -> None:
+    team.configure_quality(overlap=1, honeypot_rate=0.3)
+    served = []
+    for _ in range(20):
+        items = team.next_items("a", 5, random_state=len(served))
+        if not items:
+            break
+        for it in items:
+            served.append(it)
+            team.submit(it.example_id, truth(it.example_id), annotator="a")
+    honey = [s for s in served if s.is_honeypot]
+    assert 3 <= len(honey) <= 10
+    assert all(s.example_id in set(team.gold().index) for s in honey)
+    ann_all = team.annotations(include_honeypots=True)
+    assert ann_all["is_honeypot"].sum() == len(honey)
+    assert team.annotations()["is_honeypot"].sum() == 0  # honeypots never count as new labels
+    assert set(team.consensus().index).isdisjoint(set(team.gold().index))
+    report = team.annotator_report()
+    assert len(report) == 1
+
+
+def test_drafts_come_from_models_then_label_models(team: wb.Project) -> None:
+    assert team.draft("e11") is None
+    team.add_lf(keywords("buy", ["buy now"], label=1))
+    d = team.draft("e11")
+    assert d is not None and d.value == "spam" and d.source == "label_model"
+    team.annotate("e12", "spam", annotator="clf-v1", source="model", confidence=0.8)
+    d2 = team.draft("e12")
+    assert d2 == wb.project.__dict__.get("Draft", type(d2))(value="spam", confidence=0.8, source="model")
+
+
+def test_submit_confirmed_draft_and_undo(team: wb.Project) -> None:
+    (item,) = team.next_items("a", 1)
+    team.submit(item.example_id, "spam", annotator="a", confirmed_draft=True, time_spent=1.5)
+    h = team.history(item.example_id)
+    assert h["note"].iloc[-1] == "confirmed draft" and h["time_spent"].iloc[-1] == 1.5
+    assert team.undo(annotator="a") == item.example_id
+    h = team.history(item.example_id)
+    assert h["action"].tolist()[-2:] == ["label", "retract"]  # appended, nothing deleted
+    team.annotate(item.example_id, "ham", annotator="a")
+    team.annotate(item.example_id, "spam", annotator="a")
+    team.undo(annotator="a")  # restores the earlier answer by a new event
+    cur = team.labels(annotator="a", source="human")
+    assert cur["value"].tolist() == ["ham"]
+    assert team.undo(annotator="nobody") is None
+
+
+def test_skip_is_not_served_again(team: wb.Project) -> None:
+    (item,) = team.next_items("a", 1)
+    team.skip(item.example_id, annotator="a")
+    later = {i.example_id for i in team.next_items("a", 60)}
+    assert item.example_id not in later
+    assert item.example_id in {i.example_id for i in team.next_items("b", 60)}
+
+
+def test_queue_strategies(team: wb.Project) -> None:
+    for strategy in ("random", "stratified", "disagreement", "uncertain"):
+        q = team.queue(strategy, 5)
+        assert len(q) == 5 and list(q.columns) == ["example_id", "score", "reason"]
+    assert "no predictions yet" in team.queue("uncertain", 1)["reason"].iloc[0]
+    team.add_lf(keywords("buy", ["buy"], label=1))
+    team.add_lf(keywords("http", ["http"], label=0))  # conflicts with "buy" on odd items
+    dis = team.queue("disagreement", 5)
+    assert (dis["reason"] == "labeling functions conflict").all()
+    assert all(int(e[1:]) % 2 == 1 for e in dis["example_id"])
+    strat = team.queue("stratified", 4)
+    assert strat["reason"].str.startswith("stratified").all()
+    with pytest.raises(wb.LabelValidationError, match="Unknown queue strategy"):
+        team.queue("smart")
+    with pytest.raises(wb.LabelValidationError, match="positive integer"):
+        team.queue("random", 0)
+
+
+def test_consensus_adjudication_and_agreement(team: wb.Project) -> None:
+    team.configure_quality(overlap=3, agreement_threshold=0.7)
+    votes = {"a": 1.0, "b": 1.0, "c": 0.0}  # c always wrong
+    for who, acc in votes.items():
+        for k in range(10, 30):
+            eid = f"e{k:02d}"
+            v = truth(eid) if acc == 1.0 else ("ham" if truth(eid) == "spam" else "spam")
+            team.annotate(eid, v, annotator=who)
+    cons = team.consensus()
+    assert (cons["label"] == [truth(e) for e in cons.index]).all()
+    assert np.allclose(cons["agreement"], 2 / 3)
+    assert cons["needs_adjudication"].all()
+    adj = team.queue("adjudication", None)
+    assert len(adj) == 20
+    team.adjudicate("e10", "spam", annotator="lead")
+    after = team.consensus()
+    assert after.loc["e10", "label"] == "spam" and after.loc["e10", "adjudicated"]
+    assert len(team.queue("adjudication", None)) == 19
+    rep = team.agreement()
+    assert rep.fleiss_kappa < 0.5
+    ds = team.consensus("dawid_skene")
+    assert len(ds) == 20
+    with pytest.raises(wb.LabelValidationError, match="'majority' or 'dawid_skene'"):
+        team.consensus("vote")
+    assert team.record_consensus() == 20
+    assert len(team.labels(source="consensus")) == 20
+
+
+def test_import_annotations_and_errors(team: wb.Project) -> None:
+    crowd = pd.DataFrame({"id": ["e10", "e11"], "annotator": ["w1", "w2"], "value": ["ham", "spam"],
+                          "created_at": ["2024-05-01T10:00:00Z", "2024-05-02T10:00:00Z"]})
+    assert len(team.import_annotations(crowd)) == 2
+    assert team.annotations()["created_at"].dt.year.tolist() == [2024, 2024]
+    with pytest.raises(wb.DataError, match="column 'annotator' is missing"):
+        team.import_annotations(crowd.drop(columns="annotator"))
+    with pytest.raises(wb.LabelValidationError, match="not a choice"):
+        team.import_annotations(crowd.assign(value=["ham", "maybe"]))
+    assert len(team.annotations()) == 2  # nothing written by the failed import
+    with pytest.raises(wb.DataError, match="column 'label' is missing"):
+        team.add_gold(crowd)
