@@ -60,7 +60,9 @@ def corpus(n: int, seed: int) -> pd.DataFrame:
         gold = base["CLASS"].to_numpy()
         source = f"YouTube spam comments ({len(base)} rows) resampled"
     else:
-        words = np.array("check out my channel subscribe please song love great video http www com free".split())
+        words = np.array(
+            ["check", "out", "my", "channel", "subscribe", "please", "song", "love", "great", "video", "http", "free"]
+        )
         texts = np.array([" ".join(rng.choice(words, rng.integers(3, 15))) for _ in range(2000)], dtype=object)
         gold = rng.integers(0, 2, len(texts))
         source = "generated text (YouTube data absent)"
@@ -187,12 +189,57 @@ def bench_b(n: int, seed: int) -> None:
 
 
 def fifty_specs(seed: int) -> list[tuple[str, list[str], int]]:
-    vocab = (
-        "my subscribe check out song love like free win channel video please views music best "
-        "follow money click link site youtube guys hey awesome cool great beautiful voice girl "
-        "new album katy perry eminem shakira psy lmfao party rock dance gangnam style watch "
-        "share comment thanks help facebook twitter"
-    ).split()
+    vocab = [
+        "my",
+        "subscribe",
+        "check",
+        "out",
+        "song",
+        "love",
+        "like",
+        "free",
+        "win",
+        "channel",
+        "video",
+        "please",
+        "views",
+        "music",
+        "best",
+        "follow",
+        "money",
+        "click",
+        "link",
+        "site",
+        "youtube",
+        "guys",
+        "hey",
+        "awesome",
+        "cool",
+        "great",
+        "beautiful",
+        "voice",
+        "girl",
+        "new",
+        "album",
+        "katy",
+        "perry",
+        "eminem",
+        "shakira",
+        "psy",
+        "lmfao",
+        "party",
+        "rock",
+        "dance",
+        "gangnam",
+        "style",
+        "watch",
+        "share",
+        "comment",
+        "thanks",
+        "help",
+        "facebook",
+        "twitter",
+    ]
     rng = np.random.default_rng(seed)
     specs = []
     for j in range(50):
@@ -211,10 +258,10 @@ def bench_cd(n: int, seed: int, snorkel_sample: int) -> None:
         engine = LFEngine(cache_dir=Path(tmp) / "lf_cache", n_jobs=-1, progress=False)
         for name, words, label in specs:
             engine.add(keywords(name, words, label))
-        first, t_first = timed(lambda: engine.apply([("d1", df)]))
+        _first, t_first = timed(lambda: engine.apply([("d1", df)]))
         # (c) edit one LF, re-apply (49 cache hits), refresh the summary.
         name, words, label = specs[7]
-        edited = keywords(name, words + ["sub4sub"], label)
+        edited = keywords(name, [*words, "sub4sub"], label)
 
         def refresh() -> tuple[Any, pd.DataFrame]:
             engine.add(edited)
@@ -253,11 +300,15 @@ def bench_cd(n: int, seed: int, snorkel_sample: int) -> None:
     print(f"(d) lf_summary with gold, {n:,} x {len(specs)}")
     print(f"    workbench lf_summary         {t_ours_summary:8.3f} s")
     print(f"    snorkel LFAnalysis.lf_summary {t_snorkel_summary:8.3f} s")
-    print(f"    speed-up                     {t_snorkel_summary / t_ours_summary:8.1f}x   (target >= 20x); "
-          "numbers equal on fully known gold: True")
+    print(
+        f"    speed-up                     {t_snorkel_summary / t_ours_summary:8.1f}x   (target >= 20x); "
+        "numbers equal on fully known gold: True"
+    )
     print(f"(e) memory of L at {n:,} x {len(specs)}")
-    print(f"    workbench int8 {res.L.nbytes / 1e6:8.1f} MB; snorkel int64 {L64.nbytes / 1e6:8.1f} MB; "
-          f"ratio {L64.nbytes / res.L.nbytes:.0f}x (snorkel's applier returns {L_sub.dtype})")
+    print(
+        f"    workbench int8 {res.L.nbytes / 1e6:8.1f} MB; snorkel int64 {L64.nbytes / 1e6:8.1f} MB; "
+        f"ratio {L64.nbytes / res.L.nbytes:.0f}x (snorkel's applier returns {L_sub.dtype})"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

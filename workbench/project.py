@@ -17,6 +17,7 @@ from workbench._constants import LABEL_SOURCES
 from workbench._events import EventEmitter, Subscription
 from workbench._project_annotation import AnnotationMixin
 from workbench._project_lf import LFMixin
+from workbench._project_models import ModelsMixin
 from workbench._version import __version__
 from workbench.data import ID_COLUMN, prepare_batch, read_table
 from workbench.exceptions import (
@@ -62,7 +63,7 @@ def _check_str(name: str, value: object, func: str) -> str:
     return value
 
 
-class Project(LFMixin, AnnotationMixin):
+class Project(LFMixin, ModelsMixin, AnnotationMixin):
     """A labeling project on disk: examples, schema versions and an append-only label log.
 
     Create one with :meth:`create`, reopen it with :meth:`open`. Several processes (a team's

@@ -141,6 +141,7 @@ class Annotator(anywidget.AnyWidget):
         self._n_answered = 0
         self._n_skipped = 0
         self._closed = False
+        self._confirmed = False  # the current item's earlier answer was a confirmed draft
         self._subscriptions: list[Subscription] = [
             project.on("guidelines_changed", self._on_guidelines_changed),
             project.on("schema_changed", self._on_guidelines_changed),
@@ -273,10 +274,10 @@ class Annotator(anywidget.AnyWidget):
         answers = {**self.answers, self.question: value}
         remaining = [n for n in self._asked_questions(answers) if n not in answers]
         if remaining:  # a follow-up question applies: ask it before submitting
-            self._confirmed = getattr(self, "_confirmed", False) or confirmed
+            self._confirmed = self._confirmed or confirmed
             self._show_question(answers)
             return
-        confirmed = confirmed or getattr(self, "_confirmed", False)
+        confirmed = confirmed or self._confirmed
         spent = time_spent if time_spent is not None else time.monotonic() - self._shown_at
         current = self._current
         label: Any = value if self.project.schema.is_single else answers

@@ -142,7 +142,7 @@ def _format_exc(exc: BaseException) -> tuple[str, str]:
     return repr(exc), "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
 
 
-def _validate_labels(lf: BaseLF, values: np.ndarray, cardinality: int, ids: Sequence[Any]) -> np.ndarray:
+def _validate_labels(lf: BaseLF, values: np.ndarray, cardinality: int, ids: Sequence[Any] | pd.Index) -> np.ndarray:
     bad = (values < ABSTAIN) | (values >= cardinality)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
@@ -179,7 +179,8 @@ def _apply_row_lfs(
 ) -> tuple[np.ndarray, list[tuple[int, str, str, list[str]] | None], list[float]]:
     """Apply per-row LFs to rows ``zip(*values)``; returns labels (n, m), errors, seconds per LF."""
     n = len(ids)
-    rows = [_make_row(dict(zip(columns, tup)), rid) for tup, rid in zip(zip(*values), ids)]
+    tuples = list(zip(*values, strict=True)) if values else [()] * n
+    rows = [_make_row(dict(zip(columns, tup, strict=True)), rid) for tup, rid in zip(tuples, ids, strict=True)]
     out = np.full((n, len(lfs)), ABSTAIN, dtype=np.int8)
     errors: list[tuple[int, str, str, list[str]] | None] = []
     seconds: list[float] = []
@@ -353,7 +354,7 @@ class LFEngine:
             raise ValueError(f"The 'backend' parameter of LFEngine must be 'local' or 'dask'. Got {backend!r} instead.")
         if not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
             raise ValueError(f"The 'n_jobs' parameter of LFEngine must be -1 or an int >= 1. Got {n_jobs!r} instead.")
-        cards = dict(cardinality) if isinstance(cardinality, Mapping) else {None: cardinality}
+        cards: dict[str | None, int] = dict(cardinality) if isinstance(cardinality, Mapping) else {None: cardinality}
         for q, k in cards.items():
             if isinstance(k, bool) or not isinstance(k, int) or not 2 <= k <= 127:
                 raise ValueError(
@@ -524,9 +525,7 @@ class LFEngine:
         return removed
 
     # -- apply --------------------------------------------------------------------------
-    def apply(
-        self, batches: Iterable[tuple[str, pd.DataFrame]], *, progress: bool | None = None
-    ) -> LFResult:
+    def apply(self, batches: Iterable[tuple[str, pd.DataFrame]], *, progress: bool | None = None) -> LFResult:
         """Label every row of every batch with every registered LF, reusing cached results.
 
         Parameters
@@ -592,13 +591,14 @@ class LFEngine:
             labels, errs, secs = self._compute(missing, df, [cards[lf.name] for lf in missing], progress, dv)
             for k, lf in enumerate(missing):
                 arr = labels[k]
+                rec = errs[k]
                 meta = {
                     "lf": lf.name,
                     "fingerprint": fps[lf.name],
                     "data_version": dv,
                     "n_rows": len(df),
                     "seconds": secs[k],
-                    "error": errs[k].to_dict() if errs[k] is not None else None,
+                    "error": rec.to_dict() if rec is not None else None,
                 }
                 self._cache_put(fps[lf.name], dv, arr, meta)
                 pieces[(lf.name, b)] = arr
@@ -718,10 +718,10 @@ class LFEngine:
             if parallel and method == "fork":
                 _FORK_STATE.update(lfs=lfs, columns=columns, values=values, ids=ids, cards=cards)
                 try:
-                    ctx = mp.get_context("fork")
-                    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as ex:
+                    fork_ctx = mp.get_context("fork")
+                    with ProcessPoolExecutor(max_workers=workers, mp_context=fork_ctx) as ex:
                         futs = [ex.submit(_fork_chunk, s, e) for s, e in bounds]
-                        for (s, e), fut in zip(bounds, futs):
+                        for (s, e), fut in zip(bounds, futs, strict=True):
                             results.append(fut.result())
                             bar.update(e - s)
                 finally:
@@ -734,12 +734,10 @@ class LFEngine:
                     ctx = mp.get_context(method)
                     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as ex:
                         futs = [
-                            ex.submit(
-                                _spawn_chunk, payload, columns, [v[s:e] for v in values], ids[s:e], list(cards)
-                            )
+                            ex.submit(_spawn_chunk, payload, columns, [v[s:e] for v in values], ids[s:e], list(cards))
                             for s, e in bounds
                         ]
-                        for (s, e), fut in zip(bounds, futs):
+                        for (s, e), fut in zip(bounds, futs, strict=True):
                             results.append(fut.result())
                             bar.update(e - s)
             if not parallel:
@@ -793,8 +791,10 @@ class LFEngine:
         token = hashlib.sha256("|".join(lf.fingerprint for lf in lfs).encode() + repr(cards).encode()).hexdigest()
         payload = _DaskPayload(lfs, cards, token)
         meta = pd.DataFrame(
-            {**{f"l{j}": pd.Series(dtype="int8") for j in range(len(lfs))},
-             **{f"e{j}": pd.Series(dtype="int8") for j in range(len(lfs))}},
+            {
+                **{f"l{j}": pd.Series(dtype="int8") for j in range(len(lfs))},
+                **{f"e{j}": pd.Series(dtype="int8") for j in range(len(lfs))},
+            },
             index=df.index[:0],
         )
         mapped = ddf.map_partitions(_dask_partition, payload, meta=meta)

@@ -10,6 +10,7 @@ so it can name cache files on disk.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import inspect
 import json
@@ -55,6 +56,7 @@ def function_token(f: Callable[..., Any], depth: int = 0, _seen: set[int] | None
         return ["<recursive>", getattr(f, "__qualname__", repr(type(f)))]
     seen.add(id(f))
     if isinstance(f, functools_partial_type()):
+        assert isinstance(f, functools.partial)
         return [
             "partial",
             function_token(f.func, depth + 1, seen),
@@ -83,8 +85,10 @@ def function_token(f: Callable[..., Any], depth: int = 0, _seen: set[int] | None
         elif isinstance(value, type):
             reads[name] = ["type", value.__module__, value.__qualname__]
         elif callable(value) and getattr(value, "__module__", None) in (f.__module__, "__main__"):
-            reads[name] = function_token(value, depth + 1, seen) if hasattr(value, "__code__") else (
-                canonical(value, depth + 1, seen)
+            reads[name] = (
+                function_token(value, depth + 1, seen)
+                if hasattr(value, "__code__")
+                else (canonical(value, depth + 1, seen))
             )
         elif callable(value):
             reads[name] = ["callable", getattr(value, "__module__", ""), getattr(value, "__qualname__", "")]
@@ -139,7 +143,7 @@ def canonical(obj: Any, depth: int = 0, _seen: set[int] | None = None) -> Any:
         return ["set", sorted(elems, key=lambda e: json.dumps(e, sort_keys=True, default=str))]
     if isinstance(obj, (list, tuple)):
         return [type(obj).__name__, [canonical(v, depth + 1, seen) for v in obj]]
-    if isinstance(obj, types.FunctionType) or isinstance(obj, (types.MethodType, functools_partial_type())):
+    if isinstance(obj, (types.FunctionType, types.MethodType, functools.partial)):
         return function_token(obj, depth + 1, seen)
     if isinstance(obj, types.ModuleType):
         return ["module", obj.__name__]

@@ -131,8 +131,7 @@ class BaseLF:
         self.name = _check_name(name, type(self).__name__)
         if question is not None and not isinstance(question, str):
             raise LFError(
-                f"The 'question' parameter of {type(self).__name__} must be a str or None. "
-                f"Got {question!r} instead."
+                f"The 'question' parameter of {type(self).__name__} must be a str or None. Got {question!r} instead."
             )
         self.question = question
 
@@ -222,8 +221,7 @@ class LabelingFunction(BaseLF):
         super().__init__(name, question)
         if not callable(f):
             raise LFError(
-                f"The 'f' parameter of LabelingFunction {name!r} must be callable. Got {type(f).__name__} "
-                "instead."
+                f"The 'f' parameter of LabelingFunction {name!r} must be callable. Got {type(f).__name__} instead."
             )
         self._f = f
         self._resources = dict(resources or {})
@@ -287,9 +285,7 @@ class labeling_function:
         question: str | None = None,
     ) -> None:
         if callable(name):
-            raise LFError(
-                "labeling_function is a decorator factory: write @labeling_function() with parentheses."
-            )
+            raise LFError("labeling_function is a decorator factory: write @labeling_function() with parentheses.")
         self.name = name
         self.resources = resources
         self.pre = pre
@@ -382,7 +378,7 @@ class VectorizedLF(BaseLF):
         return int(out[0])
 
 
-def _to_label_array(lf: BaseLF, out: Any, n: int, row_ids: Sequence[Any] | None) -> np.ndarray:
+def _to_label_array(lf: BaseLF, out: Any, n: int, row_ids: Sequence[Any] | pd.Index | None) -> np.ndarray:
     """Validate a vectorized output and return it as an int64 array (labels not range-checked)."""
     if isinstance(out, (pd.Series, pd.Index)):
         values = out.to_numpy(dtype=object) if out.dtype == object else out.to_numpy()
@@ -434,6 +430,7 @@ class _TextLF(VectorizedLF):
         self.label = _check_label(label, type(self).__name__)
         if not isinstance(column, str):
             raise LFError(f"The 'column' parameter of {type(self).__name__} must be a str. Got {column!r} instead.")
+        self.text_column: str = column
         self._search: PatternSearch
 
     def output_labels(self) -> tuple[int, ...]:
@@ -449,13 +446,13 @@ class _TextLF(VectorizedLF):
                 f"The labeling function {self.name!r} reads column {self.column!r}, which the data does not "
                 f"have; columns are {list(frame.columns)}."
             )
-        hits, missing = self._search.contains(cache, self.column)
+        hits, missing = self._search.contains(cache, self.text_column)
         out = np.full(len(frame), ABSTAIN, dtype=np.int8)
         out[hits & ~missing] = self.label
         return out
 
     def __call__(self, x: Any) -> int:
-        found = self._search.search_one(_row_value(x, self.column))
+        found = self._search.search_one(_row_value(x, self.text_column))
         return self.label if found else ABSTAIN
 
 
@@ -801,9 +798,11 @@ class ModelLF(VectorizedLF):
         return tuple(self.label_if)
 
     def _fingerprint_parts(self) -> list[Any]:
-        model_token = function_token(self.model) if callable(self.model) and not hasattr(
-            self.model, "predict_proba"
-        ) else canonical(self.model)
+        model_token = (
+            function_token(self.model)
+            if callable(self.model) and not hasattr(self.model, "predict_proba")
+            else canonical(self.model)
+        )
         return [model_token, canonical(self.label_if), canonical(self.model_column)]
 
     def _proba(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -843,8 +842,7 @@ class ModelLF(VectorizedLF):
                 where = np.flatnonzero(np.asarray(classes) == lab)
                 if len(where) == 0:
                     raise LFError(
-                        f"from_model({self.name!r}): label {lab} is not among the model's classes_ "
-                        f"{list(classes)}."
+                        f"from_model({self.name!r}): label {lab} is not among the model's classes_ {list(classes)}."
                     )
                 j = int(where[0])
             else:
@@ -957,15 +955,18 @@ class FeedbackLF(VectorizedLF):
         fb = self.feedback
         if self.order_by is not None:
             fb = fb.sort_values(self.order_by, kind="stable")
-        ids = fb[self.id_column] if self.id_column else fb.index.to_series()
-        ids = ids.astype(str).to_numpy()
+        id_series = fb[self.id_column] if self.id_column else fb.index.to_series()
+        ids = id_series.astype(str).to_numpy()
         signal = fb[self.signal_column]
-        if self.labels is None:
+        labels = self.labels
+        if labels is None:
             mapped = signal
-        elif isinstance(self.labels, Mapping):
-            mapped = signal.map(lambda v: self.labels.get(v, ABSTAIN) if not is_missing(v) else ABSTAIN)  # type: ignore[union-attr]
+        elif isinstance(labels, Mapping):
+            table = labels
+            mapped = signal.map(lambda v: ABSTAIN if is_missing(v) else table.get(v, ABSTAIN))
         else:
-            mapped = signal.map(lambda v: ABSTAIN if is_missing(v) else self.labels(v))  # type: ignore[misc,operator]
+            func = labels
+            mapped = signal.map(lambda v: ABSTAIN if is_missing(v) else func(v))
         lab = _to_label_array(self, mapped.to_numpy(dtype=object), len(mapped), list(ids))
         s = pd.Series(lab, index=pd.Index(ids, name="id"))
         s = s[s != ABSTAIN]

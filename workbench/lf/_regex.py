@@ -52,7 +52,7 @@ def _esc(cp: int) -> str:
     ch = chr(cp)
     if ch.isascii() and ch.isalnum():
         return ch
-    return "\\x{%x}" % cp
+    return f"\\x{{{cp:x}}}"
 
 
 @dataclass
@@ -64,7 +64,7 @@ class _Features:
     assertions: bool = False  # any ^ $ \A \Z \b \B: Arrow's count restarts RE2 after each match
 
 
-_CATEGORIES = {
+_CATEGORIES: dict[str, tuple[str, str]] = {
     "CATEGORY_DIGIT": ("\\d", "words"),
     "CATEGORY_NOT_DIGIT": ("\\D", "words"),
     "CATEGORY_WORD": ("\\w", "words"),
@@ -72,7 +72,7 @@ _CATEGORIES = {
     "CATEGORY_SPACE": ("\\s", "spaces"),
     "CATEGORY_NOT_SPACE": ("\\S", "spaces"),
 }
-_ATS = {
+_ATS: dict[str, tuple[str, str | None]] = {
     "AT_BEGINNING": ("^", None),
     "AT_BEGINNING_STRING": ("\\A", None),
     "AT_END": ("$", "end"),
@@ -128,7 +128,7 @@ def _emit(items: Any, feats: _Features, fold: bool = False) -> str:
             lo, hi, sub = av
             if lo > _RE2_MAX_REPEAT or (hi != _c.MAXREPEAT and hi > _RE2_MAX_REPEAT):
                 raise _Unsupported("repeat count")
-            rng = "{%d,}" % lo if hi == _c.MAXREPEAT else "{%d,%d}" % (lo, hi)
+            rng = f"{{{lo},}}" if hi == _c.MAXREPEAT else f"{{{lo},{hi}}}"
             out.append("(?:" + _emit(sub, feats, fold) + ")" + rng + ("?" if name == "MIN_REPEAT" else ""))
         elif name == "AT" and str(av) in _ATS:
             text, feat = _ATS[str(av)]

@@ -308,18 +308,17 @@ def read_verified_table(
     raw = path.read_bytes()
     expected_size = int(info.get("bytes", -1))
     recorded_sha = str(info.get("sha256", ""))
-    if verify and len(raw) != expected_size:
-        kind = "truncated" if len(raw) < expected_size else "longer than it was"
+    digest = sha256_bytes(raw) if verify else recorded_sha
+    if digest != recorded_sha and len(raw) < expected_size:
         raise _fail(
             label,
-            f"{path.name} is {kind}: it has {len(raw):,} bytes where {expected_size:,} were recorded. "
+            f"{path.name} is truncated: it has {len(raw):,} bytes where {expected_size:,} were recorded. "
             f"Restore it from a backup.",
         )
-    digest = sha256_bytes(raw) if verify else recorded_sha
     try:
         table = pq.read_table(io.BytesIO(raw))
     except Exception as exc:  # noqa: BLE001 - pyarrow raises several unrelated types for damaged files
-        if verify and digest != recorded_sha:
+        if digest != recorded_sha:
             raise _fail(
                 label,
                 f"{path.name} was modified or damaged after it was saved (SHA-256 {digest[:16]}... where "
@@ -342,7 +341,8 @@ def read_verified_table(
         raise _fail(
             label,
             f"{path.name} was modified after it was saved: its SHA-256 is {digest[:16]}... where "
-            f"{recorded_sha[:16]}... was recorded; {detail}. Restore the file from a backup.",
+            f"{recorded_sha[:16]}... was recorded ({len(raw):,} bytes, {expected_size:,} recorded); {detail}. "
+            f"Restore the file from a backup.",
         )
     if table.num_rows != int(manifest["n_rows"]):
         raise _fail(label, f"{path.name} holds {table.num_rows} rows where {manifest['n_rows']} were recorded.")

@@ -192,7 +192,7 @@ def test_fault_isolation_records_errors_and_abstains(tmp_path: Path) -> None:
     assert (col[three] == ABSTAIN).all() and (col[~three] == SPAM).all()
     err = result.errors["fragile"]
     assert err.count == int(three.sum())
-    assert "ZeroDivisionError('three words')" == err.exception and "Traceback" in err.traceback
+    assert err.exception == "ZeroDivisionError('three words')" and "Traceback" in err.traceback
     assert err.row_ids == list(df.index[three][:10])
     assert result.errors["broken"].count == 60
     assert (result.L[:, result.lf_names.index("broken")] == ABSTAIN).all()
@@ -297,9 +297,7 @@ def test_multiprocessing_path_matches_in_process(tmp_path: Path, monkeypatch: py
 
 
 @pytest.mark.slow
-def test_spawn_path_uses_cloudpickle_for_notebook_functions(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_spawn_path_uses_cloudpickle_for_notebook_functions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(engine_mod, "_PARALLEL_MIN_CALLS", 0)
     monkeypatch.setattr(engine_mod, "_MIN_CHUNK", 10)
     # A function "defined in a notebook" (module __main__): plain pickle cannot ship it by reference.
@@ -363,11 +361,11 @@ def test_dask_local_cluster_equals_local_engine() -> None:
     local = new_engine(None)
     local.add(fails_on_one_word)
     expected = local.apply([("d1", df)])
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        with distributed.Client(cluster) as client:
-            dask_engine = new_engine(None, backend="dask", client=client)
-            dask_engine.add(fails_on_one_word)
-            got = dask_engine.apply([("d1", df)])
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    with cluster, distributed.Client(cluster) as client:
+        dask_engine = new_engine(None, backend="dask", client=client)
+        dask_engine.add(fails_on_one_word)
+        got = dask_engine.apply([("d1", df)])
     assert np.array_equal(got.L, expected.L)
     assert list(got.row_ids) == list(expected.row_ids)
     err, ref = got.errors["fails_on_one_word"], expected.errors["fails_on_one_word"]

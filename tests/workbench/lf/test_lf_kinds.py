@@ -9,13 +9,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
 from snorkel.labeling import LabelingFunction as SnorkelLF
 from snorkel.labeling import PandasLFApplier
 from snorkel.labeling import labeling_function as snorkel_labeling_function
 from snorkel.preprocess import preprocessor
-from sklearn.feature_extraction.text import CountVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline
 
 from workbench.exceptions import LFError
 from workbench.lf import (

@@ -8,25 +8,66 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.lf._regex import PatternSearch, TextColumnCache, _ascii_fold_class, _all_chars, translate
+from workbench.lf._regex import PatternSearch, TextColumnCache, _all_chars, _ascii_fold_class, translate
 
-TRICKY = list("aAbBkKsSiImMyY09_ $!?.-:/") + [
-    "\n", "\t", "\v", "\x1c", "\r", "\f",
+TRICKY = [
+    *"aAbBkKsSiImMyY09_ $!?.-:/",
+    "\n",
+    "\t",
+    "\v",
+    "\x1c",
+    "\r",
+    "\f",
     "\xa0",  # NBSP: \s in Python, not in RE2
     "\u2003",  # EM SPACE
-    "é", "É", "ß",
-    "\u0130", "\u0131", "\u017f", "\u212a",  # fold to ASCII letters under IGNORECASE in Python
+    "é",
+    "É",
+    "ß",
+    "\u0130",
+    "\u0131",
+    "\u017f",
+    "\u212a",  # fold to ASCII letters under IGNORECASE in Python
     "\u0663",  # ARABIC-INDIC DIGIT THREE: \d in Python
     "\u2460",  # CIRCLED DIGIT ONE: \w in Python (numeric)
     "\u4e00",  # CJK: \w in Python
-    "\U0001F600", "\ufeff", "\u0301",
+    "\U0001f600",
+    "\ufeff",
+    "\u0301",
 ]
 
 PATTERNS = [
-    "my", "sub(?:scribe|4sub)", r"https?://", r"check\s+out", r"\bmy\b", r"\d+", r"\$\d+", r"\w+_\w",
-    r"[A-Z]{2,}", r"[^a-z ]", r"[a-z]+$", r"^\s", r"\Aa", r"a\Z", r"!$", r"k.s", r"(?:ab|a)b*?", r"a{,2}b",
-    r"\s{2,}", r"\S\s\S", r"\W", r"\D\d", r"[k-s]", r"[Z-a]", r"[^\d\s]", r"\Bk", "é", "[é-ÿ]",
-    r"(?=a)a", r"(a)\1", r"(?i:K)", r"(?m)^a",
+    "my",
+    "sub(?:scribe|4sub)",
+    r"https?://",
+    r"check\s+out",
+    r"\bmy\b",
+    r"\d+",
+    r"\$\d+",
+    r"\w+_\w",
+    r"[A-Z]{2,}",
+    r"[^a-z ]",
+    r"[a-z]+$",
+    r"^\s",
+    r"\Aa",
+    r"a\Z",
+    r"!$",
+    r"k.s",
+    r"(?:ab|a)b*?",
+    r"a{,2}b",
+    r"\s{2,}",
+    r"\S\s\S",
+    r"\W",
+    r"\D\d",
+    r"[k-s]",
+    r"[Z-a]",
+    r"[^\d\s]",
+    r"\Bk",
+    "é",
+    "[é-ÿ]",
+    r"(?=a)a",
+    r"(a)\1",
+    r"(?i:K)",
+    r"(?m)^a",
 ]
 
 

@@ -111,3 +111,14 @@ def test_report_uses_consensus_when_gold_is_thin() -> None:
     report = annotator_report(ann, None, cons)
     assert report["flagged"].tolist() == [True, False]
     assert "agreement with consensus" in report.loc["poor", "reasons"]
+
+
+def test_drift_and_annotator_checks_through_run_checks() -> None:
+    from workbench.quality import run_checks
+
+    ann, gold = timeline({"drifter": [38, 37, 38, 20], "steady": [36, 35, 37, 36]})
+    results = run_checks(ann, gold, checks=["drift", "annotators"], params={"drift": {"margin": 0.2}})
+    assert results["drift"].flagged_annotators == ["drifter"]
+    assert results["drift"].summary["n_dropped_windows"] == 1
+    assert results["annotators"].flagged_annotators == ["drifter"]
+    assert results["annotators"].table.loc["drifter", "drifted"]

@@ -156,7 +156,7 @@ def test_list_and_training_run_links(lv_project: wb.Project, versions: LabelVers
     versions.save(soft.iloc[:5], manifest={"questions": QUESTIONS, "metrics": {"accuracy": 0.9}}, author="bob")
     table = versions.list()
     assert table["name"].tolist() == ["v1", "v2"]
-    assert table["parent"].tolist() == [None, "v1"]
+    assert pd.isna(table.loc[0, "parent"]) and table.loc[1, "parent"] == "v1"
     assert table["n_rows"].tolist() == [len(soft), 5]
     assert table.loc[0, "data_version"] == "d1" and table.loc[0, "schema_version"] == "s-abc"
     assert table.loc[0, "label_model"] == "MajorityVote"
