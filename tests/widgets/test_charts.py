@@ -66,7 +66,7 @@ def test_conflict_heatmap_draws_the_pairwise_conflict_counts() -> None:
     assert spec["mark"]["type"] == "rect"
     cells = {(r["lf"], r["other"]): r["value"] for r in _data(spec)}
     assert len(cells) == 9
-    assert cells[("a", "b")] == pairs.loc["a", ("conflict", "b")] == 1  # row 3: a=1, b=1? no: row 0 a=0,b=1
+    assert cells[("a", "b")] == pairs.loc["a", ("conflict", "b")] == 1  # only row 0: a votes 0, b votes 1
     assert cells[("b", "c")] == pairs.loc["b", ("conflict", "c")]
     overlap = {(r["lf"], r["other"]): r["value"] for r in _data(conflict_heatmap(pairs, kind="overlap").to_dict())}
     assert overlap[("a", "a")] == 3

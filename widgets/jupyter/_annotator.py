@@ -140,7 +140,6 @@ class Annotator(anywidget.AnyWidget):
         self._done = 0
         self._n_answered = 0
         self._n_skipped = 0
-        self._closed = False
         self._confirmed = False  # the current item's earlier answer was a confirmed draft
         self._subscriptions: list[Subscription] = [
             project.on("guidelines_changed", self._on_guidelines_changed),
@@ -228,11 +227,9 @@ class Annotator(anywidget.AnyWidget):
     # ------------------------------------------------------------------ lifecycle
     def close(self) -> None:
         """Disconnect from the project and close the widget."""
-        if not self._closed:
-            for sub in self._subscriptions:
-                sub.disconnect()
-            self._subscriptions.clear()
-            self._closed = True
+        for sub in getattr(self, "_subscriptions", []):  # absent if __init__ failed early
+            sub.disconnect()
+        self._subscriptions = []
         super().close()
 
     @property

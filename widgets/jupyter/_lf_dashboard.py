@@ -636,7 +636,7 @@ class LFDashboard(widgets.VBox):
 
     def close(self) -> None:
         """Disconnect from the project's events and close every sub-widget."""
-        if not self._closed:
+        if not getattr(self, "_closed", True):  # also reached from __del__ after a failed __init__
             self._closed = True
             for sub in self._subscriptions:
                 sub.disconnect()

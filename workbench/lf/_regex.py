@@ -131,11 +131,11 @@ def _emit(items: Any, feats: _Features, fold: bool = False) -> str:
             rng = f"{{{lo},}}" if hi == _c.MAXREPEAT else f"{{{lo},{hi}}}"
             out.append("(?:" + _emit(sub, feats, fold) + ")" + rng + ("?" if name == "MIN_REPEAT" else ""))
         elif name == "AT" and str(av) in _ATS:
-            text, feat = _ATS[str(av)]
+            at_text, at_feat = _ATS[str(av)]
             feats.assertions = True
-            if feat:
-                setattr(feats, feat, True)
-            out.append(text)
+            if at_feat:
+                setattr(feats, at_feat, True)
+            out.append(at_text)
         else:
             raise _Unsupported(name)
     return "".join(out)

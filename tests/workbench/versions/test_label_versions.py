@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +33,11 @@ def _provenance() -> dict:
         "schema_version": "s-abc",
         "guideline_version": "g-none",
         "lfs": [
-            {"name": "has_link", "fingerprint": "f" * 16, "source": "def has_link(x):\n    return 1 if 'http' in x.text else -1\n"},
+            {
+                "name": "has_link",
+                "fingerprint": "f" * 16,
+                "source": "def has_link(x):\n    return 1 if 'http' in x.text else -1\n",
+            },
         ],
         "label_model": {"class": "MajorityVote", "params": {"tie_break": "abstain"}, "weights": np.array([0.7, 0.3])},
         "metrics": {"accuracy": np.float64(0.875), "gold": {"n": 8, "coverage": 0.5}, "note": "text is skipped"},
@@ -117,7 +122,7 @@ def test_questions_inferred_from_columns(versions: LabelVersionStore, soft: pd.D
     assert v.manifest["questions"] == {"label": ["ham", "spam"]}
 
 
-def test_versions_are_immutable_and_read_only(versions: LabelVersionStore, make_soft) -> None:  # noqa: ANN001
+def test_versions_are_immutable_and_read_only(versions: LabelVersionStore, make_soft: Callable[..., pd.DataFrame]) -> None:
     v1 = versions.save(make_soft(seed=1), manifest={"questions": QUESTIONS}, author="ann", message="one")
     before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in v1.path.iterdir()}
     for p in v1.path.iterdir():

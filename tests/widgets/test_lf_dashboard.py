@@ -1,0 +1,274 @@
+"""The live LF dashboard, driven headless from Python (STYLE practice 11)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import workbench as wb
+from widgets.jupyter import LFDashboard
+from workbench.lf import keywords, labeling_function, regex
+
+from .conftest import HAM, SPAM
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def table_rows(dashboard: LFDashboard) -> dict[str, dict[str, str]]:
+    """{lf: {column: text}} parsed from the summary table's HTML."""
+    out: dict[str, dict[str, str]] = {}
+    for name, body in re.findall(r'<tr data-lf="([^"]*)"[^>]*>(.*?)</tr>', dashboard.summary_table.value):
+        out[name] = dict(re.findall(r'<td class="wb-col-([a-z]+)">(.*?)</td>', body))
+    return out
+
+
+def row_order(dashboard: LFDashboard) -> list[str]:
+    return re.findall(r'<tr data-lf="([^"]*)"', dashboard.summary_table.value)
+
+
+@labeling_function()
+def lower_check(x):  # raises on the row whose text is None
+    return SPAM if "check" in x.text.lower() else wb.ABSTAIN
+
+
+def test_empty_project_then_live_updates(small_project: wb.Project) -> None:
+    dashboard = LFDashboard(small_project)
+    assert "No labeling functions yet" in dashboard.summary_table.value
+    assert dashboard.project.events.n_listeners() == 3
+
+    small_project.add_lf(keywords("kw", ["song"], label=HAM))  # in "another cell": no call on the dashboard
+    assert table_rows(dashboard)["kw"]["coverage"] == "30.0%"
+    assert table_rows(dashboard)["kw"]["polarity"] == "ham"
+    assert dashboard.summary.loc["kw", "n_votes"] == 3
+
+    small_project.add_lf(regex("link", r"https?://", label=SPAM))
+    assert set(table_rows(dashboard)) == {"kw", "link"}
+    assert "wb-overall-coverage\">50.0%" in dashboard.status.value  # rows 1, 2, 5, 7, 8
+
+    # Re-registering under the same name replaces it; only that LF is recomputed.
+    small_project.add_lf(keywords("kw", ["song", "video"], label=HAM))
+    assert table_rows(dashboard)["kw"]["coverage"] == "40.0%"
+    assert dashboard.last_result is not None
+    assert dashboard.last_result.computed == {"kw": ["d1"], "link": []}
+    assert "recomputed: kw" in dashboard.status.value
+    assert table_rows(dashboard)["link"]["run"] == "cached"
+
+    small_project.remove_lf("kw")
+    assert set(table_rows(dashboard)) == {"link"}
+    dashboard.close()
+
+
+def test_identical_re_registration_does_not_refresh(small_project: wb.Project) -> None:
+    dashboard = LFDashboard(small_project)
+    small_project.add_lf(keywords("kw", ["song"], label=HAM))
+    before = dashboard.n_refreshes
+    small_project.add_lf(keywords("kw", ["song"], label=HAM))
+    assert dashboard.n_refreshes == before
+    dashboard.close()
+
+
+def test_an_lf_that_raises_shows_in_the_error_pane(small_project: wb.Project) -> None:
+    dashboard = LFDashboard(small_project)
+    small_project.add_lf(lower_check)
+    pane = dashboard.errors.value
+    assert 'data-lf="lower_check"' in pane
+    assert 'wb-error-count">1<' in pane
+    assert "AttributeError" in pane and "t-06" in pane and "traceback" in pane
+    assert table_rows(dashboard)["lower_check"]["errors"] == "1"
+    assert "1 LF(s) raised" in dashboard.status.value
+    # the other rows were still labelled
+    assert table_rows(dashboard)["lower_check"]["coverage"] == "20.0%"
+    small_project.remove_lf("lower_check")
+    assert "No LF raised" in dashboard.errors.value
+    dashboard.close()
+
+
+def test_drilldown_escapes_html_and_limits_rows(small_project: wb.Project) -> None:
+    dashboard = LFDashboard(small_project, max_examples=2)
+    small_project.add_lf(keywords("check", ["check"], label=SPAM))
+    small_project.add_lf(keywords("my", ["my"], label=SPAM))
+    ids = dashboard.show_rows("check", "fires")
+    assert ids == ["t-01", "t-04"]
+    html_out = dashboard.drilldown.examples.value
+    assert "&lt;script&gt;alert(&#x27;pwned&#x27;)&lt;/script&gt;" in html_out
+    assert "<script>" not in html_out
+    assert dashboard.show_rows("my", "fires") == ["t-01", "t-03"]
+    assert dashboard.drilldown.n_matching == 5
+    assert "showing the first 2" in dashboard.drilldown.examples.value
+    dashboard.close()
+
+
+def test_drilldown_conflicts_and_gold(small_project: wb.Project, small_gold: pd.Series) -> None:
+    dashboard = LFDashboard(small_project, gold=small_gold)
+    small_project.add_lf(keywords("song", ["song"], label=HAM))
+    small_project.add_lf(keywords("my", ["my"], label=SPAM))
+    # the most conflicting other LF is picked for the conflict view
+    assert dashboard.show_rows("song", "conflicts") == ["t-05", "t-08"]
+    assert dashboard.drilldown.other.value == "my"
+    assert dashboard.show_rows("my", "wrong") == ["t-05", "t-08"]
+    text = dashboard.drilldown.examples.value
+    assert '<td class="wb-col-gold">ham</td>' in text and '<td class="wb-col-vote">spam</td>' in text
+    # the widgets themselves drive it too
+    dashboard.drilldown.lf.value = "song"
+    dashboard.drilldown.mode.value = "fires"
+    assert dashboard.drilldown.shown_ids == ["t-02", "t-05", "t-08"]
+    rows = table_rows(dashboard)
+    assert rows["my"]["incorrect"] == "2" and rows["my"]["correct"] == "3"
+    assert rows["my"]["accuracy"].startswith("60.0% [")
+    expected = small_project.lf_summary(gold=small_gold)
+    pd.testing.assert_frame_equal(dashboard.summary, expected)
+    dashboard.close()
+
+
+def test_wrong_mode_is_offered_only_with_gold(small_project: wb.Project) -> None:
+    dashboard = LFDashboard(small_project)
+    assert [v for _, v in dashboard.drilldown.mode.options] == ["fires", "conflicts"]
+    small_project.add_lf(keywords("song", ["song"], label=HAM))
+    with pytest.raises(ValueError, match="'mode' parameter of show_rows must be one of"):
+        dashboard.show_rows("song", "wrong")
+    with pytest.raises(wb.WorkbenchError, match="No labeling function named 'nope'"):
+        dashboard.show_rows("nope")
+    dashboard.close()
+
+
+def test_sorting_reorders_the_table(small_project: wb.Project) -> None:
+    dashboard = LFDashboard(small_project)
+    for name, words in (("b_rare", ["gift"]), ("a_common", ["my"]), ("c_mid", ["song"])):
+        small_project.add_lf(keywords(name, words, label=SPAM))
+    assert row_order(dashboard) == ["b_rare", "a_common", "c_mid"]
+    dashboard.sort_by.value = "coverage"
+    dashboard.sort_descending.value = True
+    assert row_order(dashboard) == ["a_common", "c_mid", "b_rare"]
+    dashboard.sort_by.value = "lf"
+    dashboard.sort_descending.value = False
+    assert row_order(dashboard) == ["a_common", "b_rare", "c_mid"]
+    dashboard.close()
+
+
+def test_charts_pane_holds_the_altair_chart(small_project: wb.Project, small_gold: pd.Series) -> None:
+    dashboard = LFDashboard(small_project, gold=small_gold)
+    assert dashboard.charts.outputs == ()
+    small_project.add_lf(keywords("song", ["song"], label=HAM))
+    small_project.add_lf(keywords("my", ["my"], label=SPAM))
+    (output,) = dashboard.charts.outputs
+    assert output["output_type"] == "display_data" and output["data"]
+    spec = dashboard.chart.to_dict()  # valid Vega-Lite
+    assert "vconcat" in spec
+    dashboard.close()
+
+
+def test_external_apply_refreshes_once_without_recursion(small_project: wb.Project) -> None:
+    small_project.add_lf(keywords("song", ["song"], label=HAM))
+    dashboard = LFDashboard(small_project)
+    before = dashboard.n_refreshes
+    small_project.apply_lfs()
+    assert dashboard.n_refreshes == before + 1
+
+
+def test_hold_refresh_batches_registrations(small_project: wb.Project) -> None:
+    dashboard = LFDashboard(small_project)
+    before = dashboard.n_refreshes
+    with dashboard.hold_refresh():
+        for k, word in enumerate(["song", "my", "check"]):
+            small_project.add_lf(keywords(f"kw{k}", [word], label=SPAM))
+        assert dashboard.n_refreshes == before
+    assert dashboard.n_refreshes == before + 1
+    assert set(table_rows(dashboard)) == {"kw0", "kw1", "kw2"}
+    dashboard.close()
+
+
+def test_a_bad_lf_output_is_reported_not_raised(small_project: wb.Project) -> None:
+    dashboard = LFDashboard(small_project)
+    small_project.add_lf(keywords("ok", ["song"], label=HAM))
+
+    @labeling_function()
+    def seven(x):
+        return 7  # not a choice of a 2-class question
+
+    small_project.add_lf(seven)  # the user's cell does not fail because of the dashboard
+    assert "could not refresh" in dashboard.status.value
+    assert dashboard.last_error is not None and "seven" in dashboard.last_error
+    assert set(table_rows(dashboard)) == {"ok"}  # the last good state stays on screen
+    small_project.remove_lf("seven")
+    assert dashboard.last_error is None and "could not refresh" not in dashboard.status.value
+    dashboard.close()
+
+
+def test_close_disconnects_every_subscription(small_project: wb.Project) -> None:
+    assert small_project.events.n_listeners() == 0
+    dashboards = [LFDashboard(small_project), LFDashboard(small_project)]
+    assert small_project.events.n_listeners() == 6
+    for d in dashboards:
+        d.close()
+    assert small_project.events.n_listeners() == 0
+    assert dashboards[0].subscriptions == []
+    n = dashboards[0].n_refreshes
+    small_project.add_lf(keywords("song", ["song"], label=HAM))
+    assert dashboards[0].n_refreshes == n
+    dashboards[0].close()  # twice is harmless
+
+
+def test_constructor_validates_its_arguments(small_project: wb.Project) -> None:
+    with pytest.raises(TypeError, match="'project' parameter of LFDashboard must be a workbench.Project"):
+        LFDashboard("not a project")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="'max_examples' parameter of LFDashboard must be a positive int"):
+        LFDashboard(small_project, max_examples=0)
+    assert small_project.events.n_listeners() == 0
+
+
+def test_named_sub_widgets() -> None:
+    import ipywidgets as widgets
+
+    for name, kind in (("summary_table", widgets.HTML), ("charts", widgets.Output), ("errors", widgets.HTML),
+                       ("status", widgets.HTML), ("sort_by", widgets.Dropdown), ("drilldown", widgets.VBox)):
+        assert name in LFDashboard.__doc__  # documented
+        assert kind is not None
+
+
+def test_missing_extra_names_the_install_command() -> None:
+    code = (
+        "import sys; sys.modules['altair'] = None\n"
+        "try:\n    import widgets.jupyter\nexcept ImportError as e:\n    print(type(e).__name__, e)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
+    assert "OptionalDependencyError" in out.stdout
+    assert "pip install labeling-workbench[jupyter]" in out.stdout and "altair" in out.stdout
+
+
+@pytest.mark.data
+def test_youtube_dashboard_refreshes_well_under_a_second(tmp_path: Path, data_dir: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WORKBENCH_DATA_DIR", str(data_dir))
+    data = wb.datasets.load_youtube_spam()
+    project = wb.Project.create(tmp_path / "yt", schema=wb.Schema.single("spam", ["ham", "spam"]))
+    project.add_data(data[["id", "author", "text", "video"]], id_column="id")
+    gold = data.set_index("id")["label"]
+    dashboard = LFDashboard(project, gold=gold)
+    for name, words, label in (("kw_my", ["my"], SPAM), ("kw_subscribe", ["subscribe"], SPAM),
+                               ("kw_please", ["please", "plz"], SPAM), ("kw_song", ["song"], HAM),
+                               ("kw_check", ["check out"], SPAM)):
+        project.add_lf(keywords(name, words, label=label))
+    project.add_lf(regex("link", r"https?://", label=SPAM))
+    times = []
+    for words in (["my "], ["my channel"], ["my"]):
+        start = time.perf_counter()
+        project.add_lf(keywords("kw_my", words, label=SPAM))  # edit one LF "in another cell"
+        times.append(time.perf_counter() - start)
+        assert dashboard.last_result is not None and dashboard.last_result.cache_hits == [
+            n for n in dashboard.last_result.lf_names if n != "kw_my"
+        ] or words == ["my"]
+    assert len(table_rows(dashboard)) == 6
+    assert float(np.median(times)) < 1.0, times
+    assert dashboard.last_refresh_seconds < 1.0, dashboard.timings
+    acc = dashboard.summary.loc["link", "emp_acc"]
+    assert acc > 0.9  # links are nearly always spam in this dataset
+    dashboard.close()
+    assert project.events.n_listeners() == 0
+    project.close()

@@ -1,0 +1,116 @@
+"""Label models through the Project: fitting, comparison with majority vote, soft labels from every source."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import workbench as wb
+from workbench.lf import keywords, regex
+
+
+@pytest.fixture
+def spam(tmp_path: Path) -> tuple[wb.Project, pd.Series]:
+    rng = np.random.default_rng(0)
+    n = 300
+    is_spam = rng.random(n) < 0.5
+    spam_words = np.array(["subscribe to my channel", "check out http://x.io", "free gift card"])
+    ham_words = np.array(["love this song", "great voice", "this beat is nice"])
+    texts = [
+        str(rng.choice(spam_words)) if s else str(rng.choice(ham_words)) for s in is_spam
+    ]
+    # noise: 10% of texts swapped to the other class's words
+    flip = rng.random(n) < 0.1
+    texts = [str(rng.choice(ham_words if s else spam_words)) if f else t
+             for t, s, f in zip(texts, is_spam, flip, strict=True)]
+    ids = [f"c{i:03d}" for i in range(n)]
+    p = wb.Project.create(tmp_path / "p", schema=wb.Schema.single("spam", ["ham", "spam"]))
+    p.add_data(pd.DataFrame({"id": ids, "text": texts}), id_column="id")
+    SPAM, HAM = p.schema.label_ids("spam", "ham")
+    p.add_lf(keywords("subscribe", ["subscribe"], label=SPAM))
+    p.add_lf(regex("link", r"https?://", label=SPAM))
+    p.add_lf(keywords("gift", ["gift"], label=SPAM))
+    p.add_lf(keywords("song", ["song", "voice"], label=HAM))
+    p.add_lf(keywords("beat", ["beat", "love"], label=HAM))
+    gold = pd.Series(np.where(is_spam, "spam", "ham"), index=ids)
+    yield p, gold
+    p.close()
+
+
+def test_compare_label_models_is_honest(spam: tuple[wb.Project, pd.Series]) -> None:
+    p, gold = spam
+    table = p.compare_label_models(gold=gold, models=("majority_vote", "dawid_skene"))
+    assert set(table.index) >= {"majority_vote", "dawid_skene"}
+    assert {"accuracy", "macro_f1", "log_loss", "ece", "coverage", "n_ties", "n_uncovered"} <= set(table.columns)
+    assert table["n_gold"].iloc[0] == 300  # every gold row counted, none dropped
+    assert "majority vote" in table.attrs["verdict"]
+    assert 0.85 <= table.loc["dawid_skene", "accuracy"] <= 0.95
+    with pytest.raises(wb.WorkbenchError, match="No gold labels"):
+        p.compare_label_models()
+
+
+def test_soft_labels_are_distributions_with_sources(spam: tuple[wb.Project, pd.Series]) -> None:
+    p, gold = spam
+    soft = p.soft_labels()
+    probs = soft[["p_ham", "p_spam"]].to_numpy()
+    assert np.allclose(probs.sum(axis=1), 1.0)
+    assert set(soft["sources"]) == {"lf"}
+    assert (soft["label"] == gold.reindex(soft.index)).mean() > 0.85
+    assert np.allclose(soft["confidence"], probs.max(axis=1))
+    assert list(soft.columns) == ["p_ham", "p_spam", "label", "confidence", "weight", "sources"]
+
+
+def test_gold_overrides_and_humans_sharpen(spam: tuple[wb.Project, pd.Series]) -> None:
+    p, gold = spam
+    first, second, third = gold.index[:3]
+    p.add_gold(pd.DataFrame({"id": [first], "label": ["ham" if gold[first] == "spam" else "spam"]}))
+    for who in ("a", "b", "c"):
+        p.annotate(second, gold[second], annotator=who)
+    p.annotate(third, "spam", annotator="clf", source="model", confidence=0.99)
+    soft = p.soft_labels()
+    assert soft.loc[first, "sources"] == "gold+lf" and soft.loc[first, "weight"] == 1.0
+    assert soft.loc[first, "label"] != gold[first]  # gold wins, even against the LFs
+    assert soft.loc[first, "confidence"] == 1.0
+    assert soft.loc[second, "sources"] == "human+lf" and soft.loc[second, "label"] == gold[second]
+    assert "model" in soft.loc[third, "sources"]
+    sharp = p.soft_labels(humans="sharpen")
+    assert sharp.loc[second, "confidence"] >= soft.loc[second, "confidence"] - 1e-9
+    with pytest.raises(wb.LabelValidationError, match="'humans' parameter"):
+        p.soft_labels(humans="ignore")
+
+
+def test_unlabeled_rows_kept_on_request(spam: tuple[wb.Project, pd.Series]) -> None:
+    p, _ = spam
+    p.add_data(pd.DataFrame({"id": ["quiet"], "text": ["nothing fires here"]}), id_column="id")
+    assert "quiet" not in p.soft_labels().index
+    full = p.soft_labels(include_unlabeled=True)
+    assert full.loc["quiet", "sources"] == "" and np.isnan(full.loc["quiet", "p_ham"])
+
+
+def test_multi_question_soft_labels_follow_conditions(tmp_path: Path, seatbelt_schema: wb.Schema) -> None:
+    p = wb.Project.create(tmp_path / "sb", schema=seatbelt_schema)
+    p.add_data(pd.DataFrame({"id": ["f1", "f2", "f3"], "text": ["driver belted", "empty road", "driver"]}),
+               id_column="id")
+    p.add_lf(keywords("driver", ["driver"], label=0, question="person"))
+    p.add_lf(keywords("empty", ["empty"], label=1, question="person"))
+    p.add_lf(keywords("belted", ["belted"], label=0, question="seatbelt"))
+    soft = p.soft_labels(include_unlabeled=True)
+    assert soft.loc["f1", "label__person"] == "yes" and soft.loc["f1", "label__seatbelt"] == "yes"
+    assert soft.loc["f2", "label__person"] == "no" and pd.isna(soft.loc["f2", "label__seatbelt"])
+    assert np.isnan(soft.loc["f2", "p_seatbelt__yes"])  # not asked when no person is in frame
+    assert "p_person__yes" in soft.columns and "p_seatbelt__unsure" in soft.columns
+
+
+def test_fit_label_model_errors(tmp_path: Path, spam_schema: wb.Schema, comments: pd.DataFrame) -> None:
+    p = wb.Project.create(tmp_path / "p", schema=spam_schema)
+    p.add_data(comments, id_column="id")
+    with pytest.raises(wb.WorkbenchError, match="No labeling functions"):
+        p.fit_label_model()
+    p.add_lf(keywords("sub", ["subscribe"], label=1))
+    with pytest.raises(wb.LabelValidationError, match="Unknown label model 'best'"):
+        p.fit_label_model("best")
+    model = p.fit_label_model("majority_vote")
+    assert model.predict_proba(p.label_matrix()).shape == (6, 2)
