@@ -145,7 +145,7 @@ def accuracy_chart(
         x2="emp_acc_high:Q",
     )
     points = base.mark_point(filled=True, size=60, color="#f58518").encode(x="emp_acc:Q")
-    return alt.layer(bars, points).properties(width=width, height=_height(len(names)))
+    return alt.LayerChart(layer=[bars, points]).properties(width=width, height=_height(len(names)))
 
 
 def conflict_heatmap(
@@ -177,7 +177,7 @@ def conflict_heatmap(
     kinds = list(dict.fromkeys(pairs.columns.get_level_values(0)))
     if kind not in kinds:
         raise LFError(f"The 'kind' parameter of conflict_heatmap must be one of {kinds}. Got {kind!r} instead.")
-    mat = pairs[kind]
+    mat: pd.DataFrame = pd.DataFrame(pairs[kind])
     names = [str(n) for n in mat.index]
     if order is not None:
         names = [str(n) for n in order if str(n) in set(names)] + [

@@ -499,7 +499,8 @@ class LFDashboard(widgets.VBox):
         order = [str(n) for n in self.sorted_summary().index]
         self.chart = lf_overview_chart(self.summary, self.pairs, order=order)
         # The builders are validated by the tests; skipping jsonschema validation here saves ~150 ms a refresh.
-        bundle = alt.renderers.get()(self.chart.to_dict(validate=False))
+        renderer: Any = alt.renderers.get()
+        bundle = renderer(self.chart.to_dict(validate=False))
         data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
         self.charts.outputs = ({"output_type": "display_data", "data": data, "metadata": metadata or {}},)
 

@@ -57,6 +57,34 @@ def _softmax_rows(
     return T, np.log(total) + top
 
 
+class _Scorer:
+    """``log p(y, votes) = const[y] + (X @ W)[:, y]``, computed relative to class 0.
+
+    Only the ``k - 1`` differences ``W[:, y] - W[:, 0]`` go through the sparse product
+    (a single vector for binary tasks), which halves the work of the E-step for k = 2.
+    The dropped term ``X @ W[:, 0]`` is the same for every class, so posteriors are exact;
+    its total over all rows, ``col_votes @ W[:, 0]``, restores the log-likelihood.
+    """
+
+    def __init__(self, W: NDArray[np.float32], const: NDArray[np.float64]) -> None:
+        diff = W[:, 1:].astype(np.float64) - W[:, :1].astype(np.float64)
+        self.diff = np.ascontiguousarray(diff[:, 0] if W.shape[1] == 2 else diff, dtype=np.float32)
+        self.base = W[:, 0].astype(np.float64)
+        self.const = const
+
+    def __call__(self, X: sparse.csr_matrix) -> NDArray[np.float64]:
+        k = self.const.shape[0]
+        S = np.empty((X.shape[0], k), dtype=np.float64)
+        S[:, 0] = self.const[0]
+        rel = X @ self.diff
+        if k == 2:
+            S[:, 1] = rel
+        else:
+            S[:, 1:] = rel
+        S[:, 1:] += self.const[1:]
+        return S
+
+
 class DawidSkene(LabelModel):
     """Dawid-Skene label model fitted by expectation-maximisation.
 
@@ -257,8 +285,18 @@ class DawidSkene(LabelModel):
             T[known] = eye[yb[known]]
             return known
 
+        ones = np.ones(max((stop - start for start, stop, _ in blocks), default=1))
+
         def accumulate(X: sparse.csr_matrix, T: NDArray[np.float64], n_vote: NDArray[np.float64]) -> None:
-            n_vote += X.T.dot(T.astype(np.float32))
+            # only classes 1..k-1: class 0's counts follow from col_votes because rows of T sum to 1
+            rest = np.ascontiguousarray(T[:, 1:], dtype=np.float32)
+            if k == 2:
+                n_vote[:, 1] += X.T @ rest[:, 0]
+            else:
+                n_vote[:, 1:] += X.T @ rest
+
+        def finish(n_vote: NDArray[np.float64]) -> None:
+            n_vote[:, 0] = np.clip(col_votes - n_vote[:, 1:].sum(axis=1), 0.0, None)
 
         # initial statistics
         n_vote = np.zeros((m * k, k), dtype=np.float64)
@@ -272,7 +310,8 @@ class DawidSkene(LabelModel):
                 T = rng.dirichlet(np.ones(k), size=stop - start)
             clamp(start, stop, T)
             accumulate(X, T, n_vote)
-            mass += T.sum(axis=0)
+            mass += ones[: stop - start] @ T
+        finish(n_vote)
 
         ll_prev = -np.inf
         converged = False
@@ -281,13 +320,12 @@ class DawidSkene(LabelModel):
         delta = np.inf
         for n_iter in range(1, int(self.max_iter) + 1):  # noqa: B007
             prior, confusion, abstain_rate = self._m_step(n_vote, mass, n, m, k, fixed_prior)
-            W, const = self._log_weights(prior, confusion, abstain_rate)
+            scorer = _Scorer(*self._log_weights(prior, confusion, abstain_rate))
             n_vote = np.zeros((m * k, k), dtype=np.float64)
             mass = np.zeros(k, dtype=np.float64)
             total_ll = 0.0
             for start, stop, X in blocks:
-                S = np.asarray(X @ W, dtype=np.float64)
-                S += const
+                S = scorer(X)
                 T, lse = _softmax_rows(S)
                 known = clamp(start, stop, T)
                 if known is not None and known.any():
@@ -295,8 +333,9 @@ class DawidSkene(LabelModel):
                     lse[known] = S[known, yb[known]]
                 total_ll += float(lse.sum())
                 accumulate(X, T, n_vote)
-                mass += T.sum(axis=0)
-            ll = total_ll / n
+                mass += ones[: stop - start] @ T
+            finish(n_vote)
+            ll = (total_ll + float(col_votes @ scorer.base)) / n
             delta = abs(ll - ll_prev)
             if delta < self.tol:
                 converged = True
@@ -327,12 +366,10 @@ class DawidSkene(LabelModel):
     # -- predict ---------------------------------------------------------------------------
     def _predict_proba(self, L: NDArray[np.integer[Any]]) -> NDArray[np.float64]:
         k = self.cardinality_
-        W, const = self._log_weights(self.class_prior_, self.confusion_, self.abstain_rate_)
+        scorer = _Scorer(*self._log_weights(self.class_prior_, self.confusion_, self.abstain_rate_))
         out = np.empty((L.shape[0], k), dtype=np.float64)
         for start, stop, X in one_hot_blocks(L, k):
-            S = np.asarray(X @ W, dtype=np.float64)
-            S += const
-            out[start:stop] = _softmax_rows(S)[0]
+            out[start:stop] = _softmax_rows(scorer(X))[0]
         return out
 
     # -- serialisation ---------------------------------------------------------------------

@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from workbench.exceptions import DataError
-from workbench.versions._format import column_kind
+from workbench.versions._format import _as_array, column_kind
 
 __all__ = [
     "ID_COLUMN",
@@ -165,7 +165,36 @@ def resolve_layout(columns: Sequence[str], questions: Mapping[str, Sequence[str]
     return Layout(qs, prob, labels)
 
 
-def _ids_of(df: pd.DataFrame) -> np.ndarray:
+def _arrow_strings(series: pd.Series) -> pa.Array | None:
+    """The column as an Arrow string array, or None when it holds something other than str/missing."""
+    try:
+        arr = pa.array(series, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
+        return None
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if pa.types.is_null(arr.type):
+        return pa.nulls(len(arr), type=pa.string())
+    if pa.types.is_dictionary(arr.type) and (
+        pa.types.is_string(arr.type.value_type) or pa.types.is_large_string(arr.type.value_type)
+    ):
+        arr = arr.cast(arr.type.value_type)
+    if pa.types.is_string(arr.type):
+        return arr
+    if pa.types.is_large_string(arr.type):
+        return arr.cast(pa.string())
+    return None
+
+
+def _first_non_string(series: pd.Series) -> tuple[int, int, Any]:
+    """(number of bad rows, position of the first, its value) for values that are neither str nor missing."""
+    values = series.to_numpy(dtype=object)
+    missing = pd.isna(series).to_numpy()
+    bad = [k for k, (v, m) in enumerate(zip(values, missing, strict=True)) if not m and not isinstance(v, str)]
+    return len(bad), (bad[0] if bad else -1), (values[bad[0]] if bad else None)
+
+
+def _ids_of(df: pd.DataFrame) -> pa.Array:
     has_col = ID_COLUMN in df.columns
     has_index = df.index.name == ID_COLUMN
     if has_col and has_index:
@@ -179,21 +208,35 @@ def _ids_of(df: pd.DataFrame) -> np.ndarray:
             f"{[str(c) for c in df.columns]!r} and index name {df.index.name!r}."
         )
     raw = df[ID_COLUMN] if has_col else df.index.to_series()
-    ids = np.asarray(raw.to_numpy(dtype=object), dtype=object)
-    bad = [k for k, v in enumerate(ids) if not isinstance(v, str) or not v]
-    if bad:
-        k = bad[0]
+    ids = _arrow_strings(raw)
+    empty = (
+        np.asarray(pc.fill_null(pc.equal(pc.binary_length(ids), 0), True).to_numpy(zero_copy_only=False), dtype=bool)
+        if ids is not None
+        else None
+    )
+    if ids is None or ids.null_count or (empty is not None and empty.any()):
+        n_bad, k, value = _first_non_string(raw)
+        if n_bad == 0 and ids is not None:
+            blank = empty if empty is not None else np.zeros(len(ids), dtype=bool)
+            where = np.flatnonzero(blank | np.asarray(ids.is_null().to_numpy(zero_copy_only=False), dtype=bool))
+            n_bad, k, value = len(where), int(where[0]), raw.iloc[int(where[0])]
         raise DataError(
-            f"Example ids must be non-empty strings; {len(bad)} are not, e.g. row {k}: {ids[k]!r} "
-            f"({type(ids[k]).__name__}). Convert them with df['id'].astype(str) or drop the rows."
+            f"Example ids must be non-empty strings; {n_bad} are not, e.g. row {k}: {value!r} "
+            f"({type(value).__name__}). Convert them with df['id'].astype(str) or drop the rows."
         )
-    dup = pd.Index(ids).duplicated(keep=False)
-    if dup.any():
-        dups = list(dict.fromkeys(ids[dup].tolist()))
+    return ids
+
+
+def _check_unique_sorted(ids: pa.Array) -> None:
+    """Raise on duplicate ids; ``ids`` must be sorted."""
+    if len(ids) < 2:
+        return
+    same = pc.equal(ids.slice(1), ids.slice(0, len(ids) - 1))
+    if pc.any(same).as_py():
+        dups = pc.unique(ids.slice(1).filter(same)).to_pylist()
         raise DataError(
             f"Example ids must be unique; {len(dups)} occur more than once: {_shown(dups)}. Keep one row per id."
         )
-    return ids
 
 
 def _float_column(df: pd.DataFrame, col: str) -> np.ndarray:
@@ -207,24 +250,33 @@ def _float_column(df: pd.DataFrame, col: str) -> np.ndarray:
     return np.asarray(s.to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64)
 
 
-def _rows(ids: np.ndarray, mask: Any) -> str:
+def _rows(ids: pa.Array, mask: Any) -> str:
     where = np.flatnonzero(np.asarray(mask, dtype=bool))
-    return f"{len(where)} row(s), e.g. id {_shown(ids[where[:5]].tolist())}"
+    return f"{len(where)} row(s), e.g. id {_shown(ids.take(pa.array(where[:5])).to_pylist())}"
 
 
-def _string_column(df: pd.DataFrame, col: str, ids: np.ndarray) -> np.ndarray:
-    values = np.asarray(df[col].to_numpy(dtype=object), dtype=object)
-    missing = np.asarray(pd.isna(df[col]).to_numpy(), dtype=bool)
-    bad = np.array([not m and not isinstance(v, str) for v, m in zip(values, missing, strict=True)], dtype=bool)
-    if bad.any():
-        k = int(np.flatnonzero(bad)[0])
+def _string_column(df: pd.DataFrame, col: str, ids: pa.Array) -> pa.Array:
+    arr = _arrow_strings(df[col])
+    if arr is None:
+        n_bad, k, value = _first_non_string(df[col])
+        mask = np.zeros(len(df), dtype=bool)
+        values = df[col].to_numpy(dtype=object)
+        missing = pd.isna(df[col]).to_numpy()
+        mask[[i for i, (v, m) in enumerate(zip(values, missing, strict=True)) if not m and not isinstance(v, str)]] = True
         raise DataError(
-            f"Column {col!r} must hold strings or missing values; {_rows(ids, bad)} hold something else "
-            f"(first: {values[k]!r}, {type(values[k]).__name__})."
+            f"Column {col!r} must hold strings or missing values; {_rows(ids, mask)} hold something else "
+            f"(first: {value!r}, {type(value).__name__})."
         )
-    out = values.copy()
-    out[missing] = None
-    return out
+    return arr
+
+
+def _value_counts(arr: pa.Array) -> dict[str, int]:
+    """Counts of each value, missing counted under ``""``, sorted by value."""
+    out: dict[str, int] = {}
+    for item in pc.value_counts(pc.fill_null(arr, "")).to_pylist():
+        key = str(item["values"])
+        out[key] = out.get(key, 0) + int(item["counts"])
+    return dict(sorted(out.items()))
 
 
 def soft_labels_table(
@@ -251,7 +303,7 @@ def soft_labels_table(
             f"'weight' (float >= 0, the training sample weight) and 'sources' (e.g. 'lf+human'; empty when "
             f"nothing labeled the row)."
         )
-    arrays: dict[str, pa.Array] = {ID_COLUMN: pa.array(ids, type=pa.string())}
+    arrays: dict[str, pa.Array] = {ID_COLUMN: ids}
     tol = PROB_TOLERANCE
     for q, cols in layout.prob_columns.items():
         P = np.column_stack([_float_column(df, c) for c in cols]) if cols else np.empty((len(df), 0))
@@ -271,7 +323,7 @@ def soft_labels_table(
                 k = int(np.flatnonzero(out)[0])
                 raise DataError(
                     f"Column {c!r} must hold probabilities in [0, 1]; {_rows(ids, out)} are outside "
-                    f"(first: {x[k]!r})."
+                    f"(first: {float(x[k])!r})."
                 )
         sums = np.where(none, 1.0, np.nansum(P, axis=1))
         off = np.abs(sums - 1.0) > tol
@@ -279,7 +331,7 @@ def soft_labels_table(
             k = int(np.flatnonzero(off)[0])
             raise DataError(
                 f"The probabilities of question {q!r} ({cols!r}) must sum to 1 per row (tolerance {tol:g}); "
-                f"{_rows(ids, off)} do not (first sums to {sums[k]!r}). Normalise them, e.g. "
+                f"{_rows(ids, off)} do not (first sums to {float(sums[k])!r}). Normalise them, e.g. "
                 f"P / P.sum(axis=1, keepdims=True)."
             )
         for j, c in enumerate(cols):
@@ -288,22 +340,22 @@ def soft_labels_table(
     for q, col in layout.label_columns.items():
         values = _string_column(df, col, ids)
         choices = layout.questions[q]
-        valid = pd.Series(values).isin(choices).to_numpy() | pd.isna(pd.Series(values)).to_numpy()
-        if not valid.all():
-            bad_vals = list(dict.fromkeys(v for v, ok in zip(values, valid, strict=True) if not ok))
+        valid = pc.or_kleene(pc.is_in(values, value_set=pa.array(choices, pa.string())), pc.is_null(values))
+        valid_np = np.asarray(valid.to_numpy(zero_copy_only=False), dtype=bool)
+        if not valid_np.all():
+            bad_vals = pc.unique(values.filter(pc.invert(valid))).to_pylist()
             raise DataError(
                 f"Column {col!r} must hold a choice of question {q!r} ({choices!r}) or a missing value; "
-                f"{_rows(ids, ~valid)} hold {_shown(bad_vals)}."
+                f"{_rows(ids, ~valid_np)} hold {_shown(bad_vals)}."
             )
-        arrays[col] = pa.array(values, type=pa.string(), from_pandas=True)
-        vc = pd.Series(values, dtype=object).fillna("").value_counts()
-        counts_by_label[q] = {str(k): int(v) for k, v in sorted(vc.items())}
+        arrays[col] = values
+        counts_by_label[q] = _value_counts(values)
     conf = _float_column(df, "confidence")
     bad = np.asarray(~np.isnan(conf) & ((conf < -tol) | (conf > 1 + tol)), dtype=bool)
     if bad.any():
         raise DataError(
             f"Column 'confidence' must hold numbers in [0, 1] (or missing); {_rows(ids, bad)} are outside "
-            f"(first: {conf[np.flatnonzero(bad)[0]]!r})."
+            f"(first: {float(conf[np.flatnonzero(bad)[0]])!r})."
         )
     arrays["confidence"] = pa.array(conf, type=pa.float64(), from_pandas=True)
     weight = _float_column(df, "weight")
@@ -312,13 +364,12 @@ def soft_labels_table(
     if bad.any():
         raise DataError(
             f"Column 'weight' must hold finite numbers >= 0 (or missing); {_rows(ids, bad)} do not "
-            f"(first: {weight[np.flatnonzero(bad)[0]]!r})."
+            f"(first: {float(weight[np.flatnonzero(bad)[0]])!r})."
         )
     arrays["weight"] = pa.array(weight, type=pa.float64(), from_pandas=True)
     sources = _string_column(df, "sources", ids)
-    arrays["sources"] = pa.array(sources, type=pa.string(), from_pandas=True)
-    src_counts = pd.Series(sources, dtype=object).fillna("").value_counts()
-    by_sources = {str(k): int(v) for k, v in sorted(src_counts.items())}
+    arrays["sources"] = sources
+    by_sources = _value_counts(sources)
     by_source: dict[str, int] = {}
     for combo, n in by_sources.items():
         for token in {t.strip() for t in combo.split("+") if t.strip()}:
@@ -347,8 +398,10 @@ def soft_labels_table(
         arrays[str(c)] = arr.cast(target)
     table = pa.table(arrays)
     if table.num_rows > 1:
-        order = pc.sort_indices(table, sort_keys=[(ID_COLUMN, "ascending")])
-        table = table.take(order)
+        ascending = pc.all(pc.less(ids.slice(0, len(ids) - 1), ids.slice(1))).as_py()
+        if not ascending:  # store sorted by id: the content hash then ignores the input order
+            table = table.take(pc.sort_indices(ids))
+    _check_unique_sorted(_as_array(table.column(ID_COLUMN)))
     counts = {
         "rows": int(table.num_rows),
         "by_sources": by_sources,

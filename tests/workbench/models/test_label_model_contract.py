@@ -111,7 +111,7 @@ def test_json_round_trip(model: LabelModel, L_small: np.ndarray) -> None:
     assert data["model"] == type(model).__name__
     restored = type(model).from_dict(data)
     assert type(restored) is type(model)
-    assert restored.get_params() == clone(model).get_params() or isinstance(model.get_params()["class_prior"], str)
+    assert restored.to_dict()["params"] == data["params"]
     np.testing.assert_allclose(restored.predict_proba(L_small), model.predict_proba(L_small), atol=1e-12)
     assert json.dumps(model.learned_params())
 
@@ -123,6 +123,29 @@ def test_gold_cardinality_and_partial_gold(model: LabelModel, L_small: np.ndarra
     model.fit(L_small, y)
     assert model.cardinality_ == 3
     assert model.predict_proba(L_small).shape == (L_small.shape[0], 3)
+
+
+def test_score_is_accuracy_on_known_gold(model: LabelModel, simulated: tuple[np.ndarray, np.ndarray]) -> None:
+    L, y = simulated[0][:400], simulated[1][:400].copy()
+    model.fit(L)
+    y[:50] = -1
+    expected = (model.predict(L, tie_break="abstain")[50:] == y[50:]).mean()
+    assert model.score(L, y, tie_break="abstain") == pytest.approx(expected)
+
+
+def test_from_dict_rejects_foreign_or_mismatched_data() -> None:
+    from workbench.exceptions import DataError
+
+    data = MajorityVote().fit([[0, 1], [1, 1]]).to_dict()
+    with pytest.raises(DataError, match="The stored model is a MajorityVote, not a DawidSkene"):
+        DawidSkene.from_dict(data)
+    with pytest.raises(DataError, match="expects a dict written by LabelModel.to_dict"):
+        LabelModel.from_dict({"model": "MajorityVote"})
+    with pytest.raises(DataError, match="Unknown label model 'Nope'"):
+        LabelModel.from_dict({**data, "model": "Nope"})
+    with pytest.raises(DataError, match="Unsupported label-model format_version 99"):
+        LabelModel.from_dict({**data, "format_version": 99})
+    assert isinstance(LabelModel.from_dict(data), MajorityVote)
 
 
 # -- input validation catalogue: (bad L, message) ---------------------------------------------

@@ -10,7 +10,12 @@ import pytest
 
 @pytest.mark.parametrize(
     "module",
-    ["workbench.models._base", "workbench.models._majority", "workbench.models._dawid_skene", "workbench.models._metrics"],
+    [
+        "workbench.models._base",
+        "workbench.models._majority",
+        "workbench.models._dawid_skene",
+        "workbench.models._metrics",
+    ],
 )
 def test_docstring_examples(module: str) -> None:
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)

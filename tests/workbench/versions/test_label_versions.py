@@ -122,7 +122,9 @@ def test_questions_inferred_from_columns(versions: LabelVersionStore, soft: pd.D
     assert v.manifest["questions"] == {"label": ["ham", "spam"]}
 
 
-def test_versions_are_immutable_and_read_only(versions: LabelVersionStore, make_soft: Callable[..., pd.DataFrame]) -> None:
+def test_versions_are_immutable_and_read_only(
+    versions: LabelVersionStore, make_soft: Callable[..., pd.DataFrame]
+) -> None:
     v1 = versions.save(make_soft(seed=1), manifest={"questions": QUESTIONS}, author="ann", message="one")
     before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in v1.path.iterdir()}
     for p in v1.path.iterdir():
@@ -208,6 +210,7 @@ _CONCURRENT = textwrap.dedent(
     path, tag, barrier = sys.argv[1], sys.argv[2], sys.argv[3]
     project = wb.Project.open(path)
     store = LabelVersionStore(project.path / "labels", project.store)
+    open(barrier + "." + tag, "w").close()  # ready
     while not os.path.exists(barrier):
         time.sleep(0.005)
     for k in range(3):
@@ -221,6 +224,7 @@ _CONCURRENT = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_concurrent_saves_from_two_processes_get_distinct_names(
     lv_project: wb.Project, versions: LabelVersionStore, tmp_path: Path
 ) -> None:
@@ -233,8 +237,10 @@ def test_concurrent_saves_from_two_processes_get_distinct_names(
         )
         for tag in ("A", "B")
     ]
-    time.sleep(1.0)
-    barrier.touch()
+    deadline = time.monotonic() + 120
+    while not all(Path(f"{barrier}.{tag}").exists() for tag in ("A", "B")) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    barrier.touch()  # both processes are imported and waiting: they save at the same moment
     outputs = [p.communicate(timeout=120) for p in procs]
     for p, (_, err) in zip(procs, outputs, strict=True):
         assert p.returncode == 0, err

@@ -1,0 +1,156 @@
+"""The Annotator in a real JupyterLab (Chromium): keyboard-only labeling lands in the project, exactly.
+
+A notebook opens the Annotator on a 40-example project; the test labels 30 items with key presses on
+the focused widget only (digits, one Enter to confirm a model draft, one ``u`` to undo), then opens the
+project in this process and checks the event log holds exactly those events, and that JupyterLab's
+command-mode shortcuts never fired. In JupyterLab 4.6 the digits only make *markdown* cells headings,
+so the test also presses keys the widget does not use but JupyterLab does in command mode (``m`` turns
+the cell into markdown, after which ``1`` would make it a heading; ``a`` inserts a cell; ``0 0``
+restarts the kernel): none of them may reach JupyterLab.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from ui_harness import JupyterServer, assert_no_errors, open_notebook, run_all_cells, write_notebook
+
+import workbench as wb
+
+pytestmark = pytest.mark.timeout(300)
+
+N_EXAMPLES = 40
+N_LABELS = 30
+UNDO_AFTER = 10  # press "u" after this many label key presses
+STRAY_AT = {0, 5, 17}  # at these presses, also press keys JupyterLab would act on in command mode
+DRAFT_IDS = {f"x-{i:02d}" for i in range(0, N_EXAMPLES, 4)}  # a model draft "spam" (0.9) on every 4th item
+
+CELLS = [
+    ("markdown", "# Annotate\nKeyboard only."),
+    "import workbench as wb\nfrom widgets.jupyter._annotator import Annotator\n"
+    "project = wb.Project.open({path!r})\nannotator = Annotator(project, 'alice', batch=50)",
+    "annotator",
+    "print('cells after the widget still run')",
+]
+
+_STATE = """() => {
+  const root = document.querySelector('.wb-annotator');
+  if (!root) { return null; }
+  const draft = root.querySelector('.wb-draft');
+  return {id: root.dataset.exampleId, revision: root.dataset.revision,
+          draft: draft && draft.style.display !== 'none' ? draft.textContent : '',
+          focused: document.activeElement === root};
+}"""
+
+_CELLS = """(path) => {
+  for (const w of window.jupyterapp.shell.widgets('main')) {
+    if (w.context && w.context.path === path && w.content) {
+      return w.content.widgets.map((c) => ({type: c.model.type, source: c.model.sharedModel.getSource()}));
+    }
+  }
+  return null;
+}"""
+
+
+def _make_project(path: Path) -> None:
+    schema = wb.Schema.single("spam", ["ham", "spam"], guidelines="Spam advertises a channel or a link.")
+    with wb.Project.create(path, schema=schema) as project:
+        ids = [f"x-{i:02d}" for i in range(N_EXAMPLES)]
+        project.add_data(pd.DataFrame({"id": ids, "text": [f"comment number {i}" for i in range(N_EXAMPLES)]}),
+                         id_column="id")
+        for eid in sorted(DRAFT_IDS):
+            project.annotate(eid, "spam", annotator="m", source="model", confidence=0.9)
+
+
+def _wait_for_new_render(page: Any, revision: str) -> dict[str, Any]:
+    page.wait_for_function(
+        "(rev) => { const r = document.querySelector('.wb-annotator'); return r && r.dataset.revision !== rev; }",
+        arg=revision, timeout=20_000, polling=20,
+    )
+    return page.evaluate(_STATE)
+
+
+def test_keyboard_only_labeling_records_exactly_the_typed_events(
+    page: Any, jupyter: JupyterServer, tmp_path: Path
+) -> None:
+    project_path = tmp_path / "kbd-project"
+    _make_project(project_path)
+    cells = [c if isinstance(c, tuple) else c.format(path=str(project_path)) for c in CELLS]
+    relpath = write_notebook(jupyter, "annotate_keyboard.ipynb", cells)
+    open_notebook(page, jupyter, relpath)
+    run_all_cells(page)
+    assert_no_errors(page)
+    cells_before = page.evaluate(_CELLS, relpath)
+
+    root = page.locator(".wb-annotator")
+    root.wait_for(state="visible", timeout=30_000)
+    page.locator(".wb-annotator .wb-item").click()  # focus the widget the way a user would
+    state = page.evaluate(_STATE)
+    assert state["focused"], "clicking the widget should focus it"
+
+    typed: list[tuple[str, str, str]] = []  # (example_id, value, how)
+    confirmed = undone = None
+    strays_done: set[int] = set()
+    presses = 0
+    while presses < N_LABELS:
+        eid = state["id"]
+        assert eid, f"the widget shows no item after {presses} presses"
+        if presses in STRAY_AT and presses not in strays_done:
+            strays_done.add(presses)
+            page.keyboard.press("m")  # command mode: "change cell to markdown"
+            if presses > 0:
+                page.keyboard.press("1")  # on a markdown cell: "heading 1"; here it picks "ham"
+                typed.append((eid, "ham", "digit"))
+                presses += 1
+                state = _wait_for_new_render(page, state["revision"])
+                for key in ("a", "0", "0"):  # "insert cell above", "restart the kernel"
+                    page.keyboard.press(key)
+            page.wait_for_timeout(300)  # give JupyterLab (and the kernel) the time to react, if it would
+            after = page.evaluate(_STATE)
+            assert after["revision"] == state["revision"], "keys the widget does not use changed the item"
+            assert page.evaluate(_CELLS, relpath) == cells_before, f"a JupyterLab shortcut fired at press {presses}"
+            continue
+        if confirmed is None and state["draft"]:
+            assert eid in DRAFT_IDS and "spam" in state["draft"] and "0.90" in state["draft"]
+            page.keyboard.press("Enter")
+            typed.append((eid, "spam", "confirm"))
+            confirmed = eid
+        else:
+            value_key = "2" if int(eid[-2:]) % 3 == 0 else "1"
+            page.keyboard.press(value_key)
+            typed.append((eid, "spam" if value_key == "2" else "ham", "digit"))
+        presses += 1
+        state = _wait_for_new_render(page, state["revision"])
+        if presses == UNDO_AFTER:
+            page.keyboard.press("u")
+            undone = typed[-1][0]
+            state = _wait_for_new_render(page, state["revision"])
+            assert state["id"] == undone, "undo should show the undone item again"
+        assert state["focused"], f"the widget lost the focus after {presses} presses"
+
+    # The notebook is untouched: no cell became a heading, nothing was inserted or deleted.
+    assert page.evaluate(_CELLS, relpath) == cells_before
+    assert [c["type"] for c in cells_before] == ["markdown", "code", "code", "code"]
+    assert_no_errors(page)
+
+    with wb.Project.open(project_path) as project:
+        ev = project.all_events()
+        human = ev[(ev["source"] == "human") & (ev["annotator"] == "alice")]
+        labels = human[human["action"] == "label"]
+        assert labels[["example_id", "value"]].values.tolist() == [[e, v] for e, v, _ in typed]
+        assert len(labels) == N_LABELS
+        retracts = human[human["action"] == "retract"]
+        assert retracts[["example_id", "note"]].values.tolist() == [[undone, "undo"]]
+        assert len(human) == N_LABELS + 1
+        assert labels["time_spent"].notna().all() and (labels["time_spent"] >= 0).all()
+        notes = labels.set_index("example_id")["note"]
+        assert notes[confirmed] == "confirmed draft"
+        assert (labels["note"] == "confirmed draft").sum() == 1
+        # The current answers are the last typed value per item (the undone item was labeled again).
+        expected = {e: v for e, v, _ in typed}
+        current = project.labels(source="human", annotator="alice").set_index("example_id")["value"].to_dict()
+        assert current == expected
+        assert len(current) == N_LABELS - 1
