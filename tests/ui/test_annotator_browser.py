@@ -110,6 +110,7 @@ def test_keyboard_only_labeling_records_exactly_the_typed_events(
                     page.keyboard.press(key)
             page.wait_for_timeout(300)  # give JupyterLab (and the kernel) the time to react, if it would
             after = page.evaluate(_STATE)
+            assert after is not None, f"the widget is gone: a JupyterLab shortcut changed its cell at press {presses}"
             assert after["revision"] == state["revision"], "keys the widget does not use changed the item"
             assert page.evaluate(_CELLS, relpath) == cells_before, f"a JupyterLab shortcut fired at press {presses}"
             continue

@@ -158,7 +158,9 @@ def test_charts_pane_holds_the_altair_chart(small_project: wb.Project, small_gol
     small_project.add_lf(keywords("song", ["song"], label=HAM))
     small_project.add_lf(keywords("my", ["my"], label=SPAM))
     (output,) = dashboard.charts.outputs
-    assert output["output_type"] == "display_data" and output["data"]
+    assert output["output_type"] == "display_data"
+    assert set(output["data"]) == {"application/vnd.vegalite.v5+json", "text/plain"}  # JupyterLab draws it offline
+    assert output["data"]["application/vnd.vegalite.v5+json"]["vconcat"]
     spec = dashboard.chart.to_dict()  # valid Vega-Lite
     assert "vconcat" in spec
     dashboard.close()

@@ -132,7 +132,10 @@ class Annotator(anywidget.AnyWidget):
         self.batch = batch
         self.root_question = root.name
         self.image_root = Path(image_root) if image_root is not None else None
-        self._pending: deque[Assignment] = deque()
+        self._pending: deque[tuple[int, Assignment]] = deque()  # (batch number, item)
+        self._batch_no = 0
+        self._n_batches = 0
+        self._batch_sizes: dict[int, int] = {}
         self._current: Assignment | None = None
         self._answered: list[Assignment] = []  # the session's submitted items, for undo
         self._shown_at = time.monotonic()
@@ -216,9 +219,9 @@ class Annotator(anywidget.AnyWidget):
             self._n_answered -= 1
             self._done = max(self._done - 1, 0)
             if self._current is not None:
-                self._pending.appendleft(self._current)
+                self._pending.appendleft((self._batch_no, self._current))
             self._current = None
-            self._pending.appendleft(again)
+            self._pending.appendleft((self._batch_no, again))
             self._advance(message=f"Undid your answer to {eid}; label it again.")
         else:
             self.message = f"Undid your last answer (to {eid})."
@@ -289,16 +292,15 @@ class Annotator(anywidget.AnyWidget):
         self._advance(message=f"Saved {current.example_id}: " + ", ".join(f"{k}={v}" for k, v in answers.items()))
 
     def _advance(self, message: str = "") -> None:
-        """Show the next item, leasing a new batch when the current one is used up."""
+        """Show the next item; lease a new batch when the current one is used up."""
         if not self._pending:
-            fetched = self.project.next_items(
-                self.annotator, self.batch, strategy=self.queue, question=self.root_question
-            )
-            self._pending.extend(fetched)
-            if fetched:
-                self._batch_size = len(fetched)
-                self._done = 0
-        self._current = self._pending.popleft() if self._pending else None
+            self._lease_batch()
+        if self._pending:
+            batch_no, self._current = self._pending.popleft()
+            if batch_no != self._batch_no:  # the first item of a new batch
+                self._batch_no, self._batch_size, self._done = batch_no, self._batch_sizes.pop(batch_no), 0
+        else:
+            self._current = None
         self._confirmed = False
         self._shown_at = time.monotonic()
         with self.hold_sync():
@@ -322,6 +324,19 @@ class Annotator(anywidget.AnyWidget):
                 "skipped": self._n_skipped,
             }
             self.revision += 1
+        if self._current is not None and not self._pending:
+            # The last item of the batch is on screen (already sent to the browser): lease the next
+            # batch now, while the annotator reads, rather than after their key press.
+            self._lease_batch()
+
+    def _lease_batch(self) -> None:
+        fetched = self.project.next_items(self.annotator, self.batch, strategy=self.queue, question=self.root_question)
+        shown = self.current_example_id
+        fetched = [a for a in fetched if a.example_id != shown]  # the shown item's lease is still ours
+        if fetched:
+            self._n_batches += 1
+            self._batch_sizes[self._n_batches] = len(fetched)
+            self._pending.extend((self._n_batches, a) for a in fetched)
 
     def _show_question(self, answers: Mapping[str, str], message: str = "", *, hold: bool = True) -> None:
         assert self._current is not None

@@ -41,6 +41,8 @@ DRILLDOWN_MODES: dict[str, str] = {
 }
 
 _TEXT_CHARS = 300
+_VEGALITE5_MIME = "application/vnd.vegalite.v5+json"
+_VEGALITE5_SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
 
 _CSS = """
 <style>
@@ -71,6 +73,18 @@ def _pct(value: Any) -> str:
 def _short(text: Any, limit: int = _TEXT_CHARS) -> str:
     s = "" if text is None or (isinstance(text, float) and np.isnan(text)) else str(text)
     return s if len(s) <= limit else s[: limit - 1] + "\u2026"
+
+
+def _vegalite_bundle(spec: dict[str, Any]) -> dict[str, Any]:
+    """A display bundle JupyterLab draws with its built-in Vega-Lite 5 renderer: offline, no CDN.
+
+    Altair's default HTML renderer loads Vega from a CDN, which fails on air-gapped hubs. The
+    dashboard's charts use only marks and encodings Vega-Lite 5 and 6 share, so the spec is
+    handed to the renderer JupyterLab 4 ships with.
+    """
+    spec = dict(spec)
+    spec["$schema"] = _VEGALITE5_SCHEMA
+    return {_VEGALITE5_MIME: spec, "text/plain": "<LF charts: coverage, accuracy, LF x LF conflicts>"}
 
 
 class DrilldownWidget(widgets.VBox):
@@ -492,17 +506,13 @@ class LFDashboard(widgets.VBox):
             self.chart = None
             self.charts.outputs = ()
             return
-        import altair as alt
-
         from widgets.charts import lf_overview_chart
 
         order = [str(n) for n in self.sorted_summary().index]
         self.chart = lf_overview_chart(self.summary, self.pairs, order=order)
         # The builders are validated by the tests; skipping jsonschema validation here saves ~150 ms a refresh.
-        renderer: Any = alt.renderers.get()
-        bundle = renderer(self.chart.to_dict(validate=False))
-        data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
-        self.charts.outputs = ({"output_type": "display_data", "data": data, "metadata": metadata or {}},)
+        spec = self.chart.to_dict(validate=False)
+        self.charts.outputs = ({"output_type": "display_data", "data": _vegalite_bundle(spec), "metadata": {}},)
 
     # ------------------------------------------------------------------ drill-down
     def _update_drilldown_controls(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import json.encoder
 import math
 import os
 from collections.abc import Sequence
@@ -16,6 +17,8 @@ import numpy as np
 import pandas as pd
 
 from workbench.exceptions import DataError, DuplicateIdError
+
+_encode_str = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) uses
 
 __all__ = ["IngestedBatch", "prepare_batch", "read_table", "SUPPORTED_SUFFIXES", "ID_COLUMN"]
 
@@ -180,22 +183,37 @@ def _canonical(value: Any) -> Any:
     return value
 
 
+def _encoded_column(values: list[Any]) -> list[str]:
+    """Each cell as the JSON text ``json.dumps`` would give it inside a row object."""
+    if all(v is None or isinstance(v, str) for v in values):  # the common case: a text column
+        return ["null" if v is None else _encode_str(v) for v in values]
+    return [
+        json.dumps(_canonical(v), sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+        for v in values
+    ]
+
+
 def row_hashes(df: pd.DataFrame) -> list[str]:
-    """SHA-256 of each row's content (column name -> value), independent of column order."""
+    """SHA-256 of each row's content, independent of column order.
+
+    The hashed text is the row as a compact JSON object with sorted keys (``json.dumps(row,
+    sort_keys=True, ensure_ascii=False, separators=(",", ":"))``), NaN and None as ``null``;
+    built column by column for speed.
+    """
     cols = sorted(df.columns, key=str)
-    columns = [df[c].tolist() for c in cols]
-    names = [str(c) for c in cols]
-    out = []
-    for values in zip(*columns, strict=True) if columns else [() for _ in range(len(df))]:
-        payload = json.dumps(
-            {n: _canonical(v) for n, v in zip(names, values, strict=True)},
-            sort_keys=True,
-            ensure_ascii=False,
-            separators=(",", ":"),
-            default=str,
-        )
-        out.append(hashlib.sha256(payload.encode("utf-8")).hexdigest())
-    return out
+    if not cols:
+        empty = hashlib.sha256(b"{}").hexdigest()
+        return [empty] * len(df)
+    keys = [_encode_str(str(c)) + ":" for c in cols]
+    encoded = [_encoded_column(df[c].tolist()) for c in cols]
+    sha = hashlib.sha256
+    if len(cols) == 1:
+        k0 = "{" + keys[0]
+        return [sha((k0 + v + "}").encode("utf-8")).hexdigest() for v in encoded[0]]
+    return [
+        sha(("{" + ",".join(k + v for k, v in zip(keys, row, strict=True)) + "}").encode("utf-8")).hexdigest()
+        for row in zip(*encoded, strict=True)
+    ]
 
 
 @dataclass

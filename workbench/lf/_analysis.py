@@ -64,6 +64,14 @@ def _names(lf_names: Sequence[str] | None, m: int) -> list[str]:
 
 def _gold(gold: Any, n: int) -> np.ndarray:
     """Gold as int64 with unknown = -1 (from -1, NaN, None, pd.NA)."""
+    if isinstance(gold, np.ndarray) and gold.ndim == 1 and gold.dtype.kind in "iu":
+        if len(gold) != n:
+            raise LFError(
+                f"Got {len(gold)} gold labels for a label matrix with {n} rows; pass one per row (-1 if unknown)."
+            )
+        if gold.size and gold.min() < -1:
+            raise LFError("Gold labels must be class labels >= 0, or -1/NaN for unknown.")
+        return gold.astype(np.int64, copy=False)
     g = pd.Series(gold) if not isinstance(gold, pd.Series) else gold
     if len(g) != n:
         raise LFError(f"Got {len(g)} gold labels for a label matrix with {n} rows; pass one per row (-1 if unknown).")
@@ -74,17 +82,28 @@ def _gold(gold: Any, n: int) -> np.ndarray:
     return out
 
 
+#: Rows per block: small enough to stay in cache, and < 65536 so uint16 sums cannot overflow.
 _CHUNK = 1 << 15
 
 
 def _transposed_chunks(L: np.ndarray) -> Any:
-    """Yield ``(start, Lt_chunk)``: row blocks of ``L`` transposed to (n_lfs, rows), cache-sized."""
+    """Yield ``(start, Lt_chunk)``: row blocks of ``L`` as (n_lfs, rows) arrays, cache-sized.
+
+    Free for a column-major ``L`` (what :class:`LFEngine` returns); a row-major ``L`` is
+    transposed block by block.
+    """
+    Lt = L.T if L.flags.f_contiguous else None
     for start in range(0, L.shape[0], _CHUNK):
-        yield start, np.ascontiguousarray(L[start : start + _CHUNK].T)
+        if Lt is not None:
+            yield start, Lt[:, start : start + _CHUNK]
+        else:
+            yield start, np.ascontiguousarray(L[start : start + _CHUNK].T)
 
 
 def _transpose(L: np.ndarray) -> np.ndarray:
     """``L.T`` made contiguous, block by block (several times faster than one big copy)."""
+    if L.flags.f_contiguous:
+        return L.T
     Lt = np.empty((L.shape[1], L.shape[0]), dtype=L.dtype)
     for start, block in _transposed_chunks(L):
         Lt[:, start : start + block.shape[1]] = block
@@ -116,8 +135,8 @@ def _row_stats(L: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _count(mask: np.ndarray) -> np.ndarray:
-    """Per-LF counts of a (n_lfs, rows) boolean block."""
-    return np.count_nonzero(mask, axis=1).astype(np.int64)
+    """Per-LF counts of a (n_lfs, rows) boolean block (rows < 65536)."""
+    return mask.view(np.uint8).sum(axis=1, dtype=np.uint16).astype(np.int64)
 
 
 def lf_summary(
@@ -183,8 +202,13 @@ def lf_summary(
         votes += _count(fires)
         ovl += _count(fires & overlapped)
         cfl += _count(fires & conflicted)
-        for lab in range(max_label + 1):
-            seen[lab] |= (Lt == lab).any(axis=1)
+        if max_label <= 1:  # binary: the smallest and the largest vote are the whole polarity
+            seen[0] |= (Lt.view(np.uint8).min(axis=1) == 0) if max_label >= 0 else False
+            if max_label == 1:
+                seen[1] |= Lt.max(axis=1) == 1
+        else:
+            for lab in range(max_label + 1):
+                seen[lab] |= (Lt == lab).any(axis=1)
         if g_cmp is not None:
             gc = g_cmp[start : start + Lt.shape[1]]
             correct += _count(Lt == gc)

@@ -98,6 +98,8 @@ class LFResult:
     ----------
     L : ndarray of int8, shape (n_items, n_lfs)
         Label matrix, ``ABSTAIN`` (-1) where an LF did not vote; rows in batch order.
+        Column-major (Fortran order): each LF's column is contiguous, which makes caching
+        and analysis cheap; ``np.ascontiguousarray(L)`` gives a row-major copy.
     lf_names : list of str
         Column names of ``L``, in registration order.
     row_ids : pandas.Index
@@ -607,7 +609,7 @@ class LFEngine:
                 computed[lf.name].append(dv)
 
         n_total = sum(len(df) for _, df in blist)
-        L = np.empty((n_total, len(lfs)), dtype=np.int8)
+        L = np.empty((n_total, len(lfs)), dtype=np.int8, order="F")  # column-major: cheap per-LF access
         start = 0
         for b, (_dv, df) in enumerate(blist):
             stop = start + len(df)

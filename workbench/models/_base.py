@@ -127,6 +127,11 @@ def check_label_matrix(
                 f"The label matrix {name!r} contains NaN. Use -1 for an abstain, not NaN "
                 "(e.g. np.nan_to_num(L, nan=-1))."
             )
+        if not np.isfinite(arr).all():
+            raise LFError(
+                f"The label matrix {name!r} contains infinite values; votes must be -1 "
+                "(abstain) or class indices 0..k-1."
+            )
         frac = arr[arr != np.round(arr)]
         if frac.size:
             raise LFError(

@@ -8,6 +8,10 @@ so both EM steps are sparse matrix products:
   of each (source, vote) pair under each class;
 * M-step: expected counts ``N[j*k + c, y] = (X.T @ T)[j*k + c, y]``.
 
+Both products only need classes ``1..k-1`` (one vector for binary tasks): class 0 follows
+from the column sums of ``X`` because posteriors sum to 1. Blocks of 65,536 rows keep the
+float32 partial sums short; they are accumulated in float64.
+
 It serves labeling functions (few columns, abstains that mean "my pattern did not fire")
 and crowd consensus (items x annotators, mostly empty cells meaning "not assigned") --
 the ``abstain`` parameter says which.
@@ -66,8 +70,8 @@ class _Scorer:
     its total over all rows, ``col_votes @ W[:, 0]``, restores the log-likelihood.
     """
 
-    def __init__(self, W: NDArray[np.float32], const: NDArray[np.float64]) -> None:
-        diff = W[:, 1:].astype(np.float64) - W[:, :1].astype(np.float64)
+    def __init__(self, W: NDArray[np.float64], const: NDArray[np.float64]) -> None:
+        diff = W[:, 1:] - W[:, :1]
         self.diff = np.ascontiguousarray(diff[:, 0] if W.shape[1] == 2 else diff, dtype=np.float32)
         self.base = W[:, 0].astype(np.float64)
         self.const = const
@@ -100,7 +104,8 @@ class DawidSkene(LabelModel):
     max_iter : int, default 100
         Maximum number of EM iterations.
     tol : float, default 1e-5
-        Stop when the mean log-likelihood per item changes by less than this.
+        Stop when the mean log-likelihood per item changes by less than this. Values below
+        about 1e-7 are under the float32 precision of the sparse products.
     smoothing : float, default 0.01
         Dirichlet pseudo-count added to every confusion cell and to every class.
     init : {"majority", "random"}, default "majority"
@@ -230,7 +235,7 @@ class DawidSkene(LabelModel):
         prior: NDArray[np.float64],
         confusion: NDArray[np.float64],
         abstain_rate: NDArray[np.float64],
-    ) -> tuple[NDArray[np.float32], NDArray[np.float64]]:
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """``W`` of shape (m*k, k) and ``const`` (k,) so that log p(y, votes) = const + X @ W."""
         m, k, _ = confusion.shape
         if self.abstain == "missing":
@@ -245,7 +250,7 @@ class DawidSkene(LabelModel):
             else:
                 const = np.log(prior)
         W = log_vote.transpose(0, 2, 1).reshape(m * k, k)  # row j*k + c, column y
-        return np.ascontiguousarray(W, dtype=np.float32), const
+        return np.ascontiguousarray(W, dtype=np.float64), const
 
     # -- fit -------------------------------------------------------------------------------
     def _fit(self, L: NDArray[np.integer[Any]], cardinality: int, y: NDArray[np.int64] | None) -> None:

@@ -49,13 +49,14 @@ The canonical data hash, which needs only ``hashlib``, ``json``, ``struct`` and 
     for name, kind in m["data_hash"]["columns"]:
         vals = t.column(name).to_pylist()
         ok = [v is not None and v == v for v in vals]  # null or NaN: missing
-        h.update(name.encode() + b"\0" + kind.encode() + b"\0" + bytes(ok))
+        c = hashlib.sha256(name.encode() + b"\0" + kind.encode() + b"\0" + bytes(ok))
         if kind == "string":
             enc = [v.encode() if o else b"" for v, o in zip(vals, ok)]
-            h.update(struct.pack(f"<{len(enc)}q", *map(len, enc)) + b"".join(enc))
+            c.update(struct.pack(f"<{len(enc)}q", *map(len, enc)) + b"".join(enc))
         else:
             fmt = {"float64": "d", "int64": "q", "bool": "B"}[kind]
-            h.update(struct.pack(f"<{len(vals)}{fmt}", *[v + 0 if o else 0 for v, o in zip(vals, ok)]))
+            c.update(struct.pack(f"<{len(vals)}{fmt}", *[v + 0 if o else 0 for v, o in zip(vals, ok)]))
+        h.update(c.digest())
     assert h.hexdigest() == m["data_hash"]["sha256"]
 
 :func:`verify_label_version` does the same (vectorised) plus the row count and checksum file.
@@ -65,7 +66,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
-import io
 import json
 import math
 import os
@@ -90,7 +90,9 @@ __all__ = [
     "FORMAT_VERSION",
     "MANIFEST_FILE",
     "canonical_hash",
+    "column_digest",
     "column_kind",
+    "combine_digests",
     "dump_manifest",
     "read_manifest",
     "read_verified_table",
@@ -134,8 +136,10 @@ def _as_array(col: pa.ChunkedArray | pa.Array) -> pa.Array:
     return col
 
 
-def _update_column(h: Any, name: str, kind: str, col: pa.ChunkedArray | pa.Array, n: int) -> None:
+def column_digest(name: str, kind: str, col: pa.ChunkedArray | pa.Array) -> bytes:
+    """SHA-256 digest of one column in the canonical encoding (see the module docstring)."""
     arr = _as_array(col)
+    n = len(arr)
     if kind == "float64":
         x = arr.cast(pa.float64()).to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
         valid = ~np.isnan(x)
@@ -160,8 +164,17 @@ def _update_column(h: Any, name: str, kind: str, col: pa.ChunkedArray | pa.Array
             values = b""
     else:  # pragma: no cover - guarded by column_kind
         raise ValueError(f"unknown column kind {kind!r}")
-    h.update(name.encode("utf-8") + b"\0" + kind.encode("ascii") + b"\0" + valid.astype(np.uint8).tobytes())
+    h = hashlib.sha256(name.encode("utf-8") + b"\0" + kind.encode("ascii") + b"\0" + valid.astype(np.uint8).tobytes())
     h.update(values)
+    return h.digest()
+
+
+def combine_digests(n_rows: int, digests: Sequence[bytes]) -> str:
+    """The canonical hash from the per-column digests, in column order."""
+    h = hashlib.sha256(CANONICAL_ALGORITHM.encode("ascii") + b"\n" + struct.pack("<q", n_rows))
+    for d in digests:
+        h.update(d)
+    return h.hexdigest()
 
 
 def canonical_hash(table: pa.Table, columns: Sequence[Sequence[str]]) -> str:
@@ -171,11 +184,7 @@ def canonical_hash(table: pa.Table, columns: Sequence[Sequence[str]]) -> str:
     the compression, row groups or pyarrow version. The algorithm is spelled out (in plain
     Python) in this module's docstring.
     """
-    n = table.num_rows
-    h = hashlib.sha256(CANONICAL_ALGORITHM.encode("ascii") + b"\n" + struct.pack("<q", n))
-    for name, kind in columns:
-        _update_column(h, name, kind, table.column(name), n)
-    return h.hexdigest()
+    return combine_digests(table.num_rows, [column_digest(name, kind, table.column(name)) for name, kind in columns])
 
 
 # ---------------------------------------------------------------------------------------------- JSON
@@ -316,7 +325,7 @@ def read_verified_table(
             f"Restore it from a backup.",
         )
     try:
-        table = pq.read_table(io.BytesIO(raw))
+        table = pq.read_table(pa.BufferReader(pa.py_buffer(raw)))
     except Exception as exc:  # noqa: BLE001 - pyarrow raises several unrelated types for damaged files
         if digest != recorded_sha:
             raise _fail(

@@ -7,6 +7,7 @@ import contextlib
 import os
 import re
 import shutil
+import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -27,8 +28,9 @@ from workbench.versions._format import (
     FORMAT,
     FORMAT_VERSION,
     MANIFEST_FILE,
-    canonical_hash,
+    column_digest,
     column_kind,
+    combine_digests,
     dump_manifest,
     read_manifest,
     read_verified_table,
@@ -285,8 +287,9 @@ class LabelVersionStore:
         table, layout, counts = soft_labels_table(df, user.get("questions"))
         columns = [[f.name, column_kind(f.type)] for f in table.schema]
         prob_columns = [[ID_COLUMN, "string"]] + [[c, "float64"] for c in layout.all_prob_columns()]
-        data_hash = canonical_hash(table, columns)
-        prob_hash = canonical_hash(table, prob_columns)
+        digests = {name: column_digest(name, kind, table.column(name)) for name, kind in columns}
+        data_hash = combine_digests(table.num_rows, [digests[name] for name, _ in columns])
+        prob_hash = combine_digests(table.num_rows, [digests[name] for name, _ in prob_columns])
         table = table.replace_schema_metadata({b"workbench": f"{FORMAT} {FORMAT_VERSION}".encode()})
         sink = pa.BufferOutputStream()
         pq.write_table(table, sink, compression=_COMPRESSION)
@@ -306,6 +309,7 @@ class LabelVersionStore:
             "software": software_versions(),
         }
         self.root.mkdir(parents=True, exist_ok=True)
+        self._remove_stale_temporaries()
         tmp = self.root / f".tmp-{uuid.uuid4().hex}"
         tmp.mkdir()
         try:
@@ -382,6 +386,14 @@ class LabelVersionStore:
             if tmp.exists():
                 with contextlib.suppress(OSError):
                     shutil.rmtree(tmp)
+
+    def _remove_stale_temporaries(self, max_age_s: float = 24 * 3600) -> None:
+        """Remove temporary folders left by saves that were killed more than ``max_age_s`` ago."""
+        now = time.time()
+        for p in self.root.glob(".tmp-*"):
+            with contextlib.suppress(OSError):
+                if p.is_dir() and now - p.stat().st_mtime > max_age_s:
+                    shutil.rmtree(p)
 
     # ------------------------------------------------------------------ read
     def get(self, name: str) -> LabelVersion:

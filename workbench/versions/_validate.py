@@ -186,12 +186,13 @@ def _arrow_strings(series: pd.Series) -> pa.Array | None:
     return None
 
 
-def _first_non_string(series: pd.Series) -> tuple[int, int, Any]:
-    """(number of bad rows, position of the first, its value) for values that are neither str nor missing."""
+def _non_strings(series: pd.Series) -> np.ndarray:
+    """Mask of the values that are neither str nor missing."""
     values = series.to_numpy(dtype=object)
     missing = pd.isna(series).to_numpy()
-    bad = [k for k, (v, m) in enumerate(zip(values, missing, strict=True)) if not m and not isinstance(v, str)]
-    return len(bad), (bad[0] if bad else -1), (values[bad[0]] if bad else None)
+    return np.fromiter(
+        (not m and not isinstance(v, str) for v, m in zip(values, missing, strict=True)), dtype=bool, count=len(values)
+    )
 
 
 def _ids_of(df: pd.DataFrame) -> pa.Array:
@@ -215,11 +216,12 @@ def _ids_of(df: pd.DataFrame) -> pa.Array:
         else None
     )
     if ids is None or ids.null_count or (empty is not None and empty.any()):
-        n_bad, k, value = _first_non_string(raw)
-        if n_bad == 0 and ids is not None:
-            blank = empty if empty is not None else np.zeros(len(ids), dtype=bool)
-            where = np.flatnonzero(blank | np.asarray(ids.is_null().to_numpy(zero_copy_only=False), dtype=bool))
-            n_bad, k, value = len(where), int(where[0]), raw.iloc[int(where[0])]
+        bad = _non_strings(raw) | pd.isna(raw).to_numpy()
+        if empty is not None:
+            bad |= empty
+        where = np.flatnonzero(bad)
+        n_bad, k = len(where), int(where[0])
+        value = raw.iloc[k]
         raise DataError(
             f"Example ids must be non-empty strings; {n_bad} are not, e.g. row {k}: {value!r} "
             f"({type(value).__name__}). Convert them with df['id'].astype(str) or drop the rows."
@@ -258,11 +260,8 @@ def _rows(ids: pa.Array, mask: Any) -> str:
 def _string_column(df: pd.DataFrame, col: str, ids: pa.Array) -> pa.Array:
     arr = _arrow_strings(df[col])
     if arr is None:
-        n_bad, k, value = _first_non_string(df[col])
-        mask = np.zeros(len(df), dtype=bool)
-        values = df[col].to_numpy(dtype=object)
-        missing = pd.isna(df[col]).to_numpy()
-        mask[[i for i, (v, m) in enumerate(zip(values, missing, strict=True)) if not m and not isinstance(v, str)]] = True
+        mask = _non_strings(df[col])
+        value = df[col].iloc[int(np.flatnonzero(mask)[0])] if mask.any() else df[col].iloc[0]
         raise DataError(
             f"Column {col!r} must hold strings or missing values; {_rows(ids, mask)} hold something else "
             f"(first: {value!r}, {type(value).__name__})."

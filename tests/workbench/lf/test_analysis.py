@@ -35,10 +35,10 @@ def snorkel_summary(L: np.ndarray, gold: np.ndarray | None) -> pd.DataFrame:
         return LFAnalysis(L.astype(np.int64)).lf_summary(gold)
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_summary_equals_snorkel_with_fully_known_gold(seed: int) -> None:
-    L = random_L(seed)
-    gold = np.random.default_rng(seed + 100).integers(0, 3, L.shape[0])
+@pytest.mark.parametrize(("seed", "k"), [(0, 3), (1, 2), (2, 2), (3, 5)])
+def test_summary_equals_snorkel_with_fully_known_gold(seed: int, k: int) -> None:
+    L = random_L(seed, k=k)
+    gold = np.random.default_rng(seed + 100).integers(0, k, L.shape[0])
     ours = lf_summary(L, [f"lf{j}" for j in range(L.shape[1])], gold=gold)
     theirs = snorkel_summary(L, gold)
     assert ours["polarity"].tolist() == theirs["Polarity"].tolist()

