@@ -35,12 +35,12 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import REPO_ROOT, comment_frame, latency_summary, machine_info, print_table  # noqa: E402
+from _common import REPO_ROOT, comment_frame, latency_summary, machine_info, print_table
 
 sys.path.insert(0, str(REPO_ROOT / "tests" / "ui"))
 sys.path.insert(0, str(REPO_ROOT))
 
-import workbench as wb  # noqa: E402
+import workbench as wb
 
 TARGET_MEDIAN_MS = 150.0
 

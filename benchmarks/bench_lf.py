@@ -266,18 +266,22 @@ def bench_cd(n: int, seed: int, snorkel_sample: int) -> None:
         for name, words, label in specs:
             engine.add(keywords(name, words, label))
         _first, t_first = timed(lambda: engine.apply([("d1", df)]))
-        # (c) edit one LF, re-apply (49 cache hits), refresh the summary.
+        # (c) edit one LF, re-apply (49 cache hits), refresh the summary; three different edits.
         name, words, label = specs[7]
-        edited = keywords(name, [*words, "sub4sub"], label)
+        edit_times: list[float] = []
+        for extra in ("sub4sub", "giveaway", "subscribe"):
+            edited = keywords(name, [*words, extra], label)
 
-        def refresh() -> tuple[Any, pd.DataFrame]:
-            engine.add(edited)
-            res = engine.apply([("d1", df)])
-            return res, lf_summary(res.L, res.lf_names, gold=gold)
+            def refresh() -> tuple[Any, pd.DataFrame]:
+                engine.add(edited)  # noqa: B023
+                res = engine.apply([("d1", df)])
+                return res, lf_summary(res.L, res.lf_names, gold=gold)
 
-        (res, summary), t_edit = timed(refresh)
-        recomputed = [k for k, v in res.computed.items() if v]
-        assert recomputed == [name], recomputed
+            (res, summary), t_edit = timed(refresh)
+            edit_times.append(t_edit)
+            recomputed = [k for k, v in res.computed.items() if v]
+            assert recomputed == [name], recomputed
+        t_edit = float(np.median(edit_times))
     # snorkel: re-apply all 50 LFs on a subsample, extrapolate; LFAnalysis on the full matrix.
     theirs = [snorkel_regex_lf(nm, keywords(nm, w, lab)._search.pattern, re.IGNORECASE, lab) for nm, w, lab in specs]
     theirs[7] = snorkel_regex_lf(name, edited._search.pattern, re.IGNORECASE, label)
@@ -300,7 +304,10 @@ def bench_cd(n: int, seed: int, snorkel_sample: int) -> None:
     t_snorkel_total = t_snorkel_apply + t_snorkel_summary
     print(f"(c) edit one keyword LF, refresh lf_summary(gold): {n:,} rows x {len(specs)} LFs")
     print(f"    workbench first apply (all 50, cold cache) {t_first:8.3f} s")
-    print(f"    workbench edit + apply + lf_summary        {t_edit:8.3f} s   (target < 1 s; re-applied: {recomputed})")
+    print(
+        f"    workbench edit + apply + lf_summary        {t_edit:8.3f} s   (median of 3 edits: "
+        f"{', '.join(f'{t:.3f}' for t in edit_times)}; target < 1 s; re-applied: {recomputed})"
+    )
     print(
         f"    snorkel re-apply 50 LFs (extrapolated from {snorkel_sample:,} rows: {t_sub:.2f} s) "
         f"{t_snorkel_apply:8.1f} s + LFAnalysis {t_snorkel_summary:.2f} s = {t_snorkel_total:.1f} s"

@@ -52,7 +52,7 @@ def empty_chart(title: str, note: str) -> alt.Chart:
     )
 
 
-def honeypot_accuracy_chart(drift: pd.DataFrame, *, width: int = 420, height: int = 220) -> alt.Chart:
+def honeypot_accuracy_chart(drift: pd.DataFrame, *, width: int = 420, height: int = 220) -> alt.TopLevelMixin:
     """Honeypot accuracy per annotator and time window (lines), windows that dropped marked in red.
 
     Parameters
@@ -87,10 +87,13 @@ def honeypot_accuracy_chart(drift: pd.DataFrame, *, width: int = 420, height: in
         stroke=alt.condition("datum.dropped", alt.value("#d62728"), alt.value(None)),
         strokeWidth=alt.condition("datum.dropped", alt.value(3), alt.value(0)),
     )
-    return alt.layer(lines, points).properties(title="Honeypot accuracy over time", width=width, height=height)
+    chart: alt.TopLevelMixin = alt.layer(lines, points).properties(
+        title="Honeypot accuracy over time", width=width, height=height
+    )
+    return chart
 
 
-def agreement_heatmap(pairwise: pd.DataFrame, *, value: str = "kappa", size: int = 260) -> alt.LayerChart:
+def agreement_heatmap(pairwise: pd.DataFrame, *, value: str = "kappa", size: int = 260) -> alt.TopLevelMixin:
     """A symmetric annotator x annotator heat map of pairwise Cohen's kappa (or agreement).
 
     Parameters
@@ -127,7 +130,8 @@ def agreement_heatmap(pairwise: pd.DataFrame, *, value: str = "kappa", size: int
     )
     text = base.mark_text(fontSize=11).encode(text=alt.Text(f"{value}:Q", format=".2f"))
     title = "Pairwise Cohen's kappa" if value == "kappa" else "Pairwise agreement"
-    return alt.layer(rect, text).properties(title=title, width=size, height=size)
+    chart: alt.TopLevelMixin = alt.layer(rect, text).properties(title=title, width=size, height=size)
+    return chart
 
 
 def label_mix_chart(annotations: pd.DataFrame, *, width: int = 420) -> alt.Chart:

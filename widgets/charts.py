@@ -194,7 +194,7 @@ def conflict_heatmap(
         .encode(
             x=alt.X("other:N", sort=names, title=None, axis=alt.Axis(labelAngle=-45)),
             y=alt.Y("lf:N", sort=names, title=None),
-            color=alt.Color("value:Q", title=f"{kind} rows", scale=alt.Scale(scheme="orangered")),
+            color=alt.Color("value:Q", title=f"{kind} rows", scale=alt.Scale(scheme="orangered", domainMin=0)),
             tooltip=[
                 alt.Tooltip("lf:N", title="LF"),
                 alt.Tooltip("other:N", title="other LF"),

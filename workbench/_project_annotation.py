@@ -101,15 +101,16 @@ class AnnotationMixin:
     path: Any
     _store: EventStore
     _extensions: dict[str, Any]
-    schema: Schema
 
     if TYPE_CHECKING:
+        @property
+        def schema(self) -> Schema: ...
         def examples(self, data_version: str | None = None) -> pd.DataFrame: ...
         def labels(self, *, question: str | None = None, source: str | None = None,
                    annotator: str | None = None) -> pd.DataFrame: ...
-        def annotate(self, example_id: str, value: Any, **kw: Any) -> list[LabelEvent]: ...
-        def annotate_many(self, records: Any) -> list[LabelEvent]: ...
-        def retract(self, example_id: str, question: str | None = None, **kw: Any) -> LabelEvent: ...
+        def annotate(self, *args: Any, **kwargs: Any) -> list[LabelEvent]: ...
+        def annotate_many(self, *args: Any, **kwargs: Any) -> list[LabelEvent]: ...
+        def retract(self, *args: Any, **kwargs: Any) -> LabelEvent: ...
         def _check_ids(self, ids: Sequence[str]) -> dict[str, str]: ...
         def _write_events(self, events: list[LabelEvent]) -> list[LabelEvent]: ...
         @property
@@ -360,7 +361,7 @@ class AnnotationMixin:
             else:
                 L = pd.DataFrame(self.label_matrix(q.name if not self.schema.is_single else None, progress=False),
                                  index=ids).reindex(cand).to_numpy()
-                votes = np.stack([(L == c).sum(axis=1) for c in range(q.cardinality)], axis=1)
+                votes = np.stack([(c == L).sum(axis=1) for c in range(q.cardinality)], axis=1)
                 total = votes.sum(axis=1)
                 with np.errstate(divide="ignore", invalid="ignore"):
                     share = np.where(total[:, None] > 0, votes / np.maximum(total[:, None], 1), 0.0)
@@ -385,9 +386,9 @@ class AnnotationMixin:
 
         cons = majority_consensus(ann)
         multi = cons[cons["n_annotators"] >= 2]
-        ids = route_to_adjudication(multi, self.quality_config.agreement_threshold)
+        routed = route_to_adjudication(multi, self.quality_config.agreement_threshold)
         done = set(self.labels(source="adjudication", question=question)["example_id"])
-        ids = [i for i in ids if i not in done]
+        ids = [i for i in routed if i not in done]
         sub = multi.loc[ids].sort_values("agreement", kind="stable")
         out = pd.DataFrame(
             {
@@ -444,7 +445,7 @@ class AnnotationMixin:
         out = []
         for k in order:
             eid, exp, hp = items[int(k)]
-            data = {c: v for c, v in frame.loc[eid].items() if c != "data_version"}
+            data = {str(c): v for c, v in frame.loc[eid].items() if c != "data_version"}
             out.append(Assignment(eid, annotator, exp, hp, self.draft(eid, q.name), data))
         return out
 
@@ -612,4 +613,4 @@ class AnnotationMixin:
 
 
 def _now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat()
+    return _dt.datetime.now(_dt.UTC).isoformat()

@@ -42,9 +42,10 @@ class LFMixin:
     path: Any
     _store: EventStore
     _extensions: dict[str, Any]
-    schema: Schema
 
     if TYPE_CHECKING:
+        @property
+        def schema(self) -> Schema: ...
         def data_batches(self) -> list[tuple[str, pd.DataFrame]]: ...
         def examples(self, data_version: str | None = None) -> pd.DataFrame: ...
         def labels(self, *, question: str | None = None, source: str | None = None,

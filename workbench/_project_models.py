@@ -47,9 +47,10 @@ class ModelsMixin:
     """Label models over the project's LF votes, and soft labels combining every source."""
 
     _extensions: dict[str, Any]
-    schema: Schema
 
     if TYPE_CHECKING:
+        @property
+        def schema(self) -> Schema: ...
         def examples(self, data_version: str | None = None) -> pd.DataFrame: ...
         def labels(self, *, question: str | None = None, source: str | None = None,
                    annotator: str | None = None) -> pd.DataFrame: ...
@@ -180,7 +181,7 @@ class ModelsMixin:
         n = len(ids)
         cols = soft_label_columns(self.schema)
         out = pd.DataFrame(index=pd.Index(ids, name="id"))
-        sources = [set() for _ in range(n)]
+        sources: list[set[str]] = [set() for _ in range(n)]
         weights = np.zeros(n)
         n_answered = np.zeros(n)
         final_labels: dict[str, np.ndarray] = {}
@@ -281,7 +282,7 @@ class ModelsMixin:
 
 
 def _snake(name: str) -> str:
-    out = []
+    out: list[str] = []
     for ch in name:
         if ch.isupper() and out:
             out.append("_")

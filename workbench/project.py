@@ -486,7 +486,9 @@ class Project(LFMixin, ModelsMixin, AnnotationMixin):
         """One example's data."""
         frame = self.examples()
         self._check_ids([example_id])
-        return frame.loc[example_id]
+        row = frame.loc[example_id]
+        assert isinstance(row, pd.Series)  # ids are unique
+        return row
 
     def _check_ids(self, ids: Sequence[str]) -> dict[str, str]:
         for i in ids:
@@ -561,14 +563,15 @@ class Project(LFMixin, ModelsMixin, AnnotationMixin):
                 )
             )
         # A changed answer can switch a follow-up question off: retract its answer too.
-        for q in schema.questions:
-            if q.name in context and q.name not in answers and not q.is_asked(merged):
+        for follow_up in schema.questions:
+            name = follow_up.name
+            if name in context and name not in answers and not follow_up.is_asked(merged):
                 events.append(
                     LabelEvent(
-                        example_id=example_id, question=q.name, value=None, source=source, annotator=annotator,
+                        example_id=example_id, question=name, value=None, source=source, annotator=annotator,
                         schema_version=sv, guideline_version=gv, data_version=data_version,
-                        event_uid=f"{base}:retract:{q.name}", created_at=when, action="retract",
-                        note=f"condition of {q.name!r} no longer holds",
+                        event_uid=f"{base}:retract:{name}", created_at=when, action="retract",
+                        note=f"condition of {name!r} no longer holds",
                     )
                 )
         context.clear()
@@ -638,7 +641,11 @@ class Project(LFMixin, ModelsMixin, AnnotationMixin):
         ``created_at`` (ISO-8601 string or timestamp, for imported labels) and ``event_uid``.
         Every row is validated before anything is written.
         """
-        rows = records.to_dict("records") if isinstance(records, pd.DataFrame) else [dict(r) for r in records]
+        rows: list[dict[str, Any]] = (
+            [{str(k): v for k, v in r.items()} for r in records.to_dict("records")]
+            if isinstance(records, pd.DataFrame)
+            else [dict(r) for r in records]
+        )
         if not rows:
             return []
         for k, r in enumerate(rows):

@@ -45,6 +45,9 @@ def test_editing_an_lf_cell_updates_the_dashboard_without_rerunning_it(page: Any
     coverage = dashboard.locator('tr[data-lf="kw"] td.wb-col-coverage')
     expect(coverage).to_have_text("33.3%")  # "song" in 2 of 6 comments
     expect(dashboard.locator('tr[data-lf="link"] td.wb-col-coverage')).to_have_text("16.7%")
+    # the charts are drawn by JupyterLab's own Vega-Lite renderer (no CDN needed)
+    expect(dashboard.locator(".wb-lf-charts .jp-RenderedVegaLite canvas, .wb-lf-charts .jp-RenderedVegaLite svg")
+           .first).to_be_visible()
     dashboard_prompt = _prompt(page, 2)
     lf_prompt = _prompt(page, 1)
 

@@ -234,7 +234,9 @@ class QualityDashboard(widgets.VBox):
             return
         n_ann = int(ann["annotator"].nunique()) if len(ann) else 0
         n_hp = int(ann["is_honeypot"].sum()) if len(ann) else 0
-        parts = [f"<b>{len(ann) - n_hp:,}</b> answers and <b>{n_hp:,}</b> honeypot answers by <b>{n_ann}</b> annotator(s)"]
+        parts = [
+            f"<b>{len(ann) - n_hp:,}</b> answers and <b>{n_hp:,}</b> honeypot answers by <b>{n_ann}</b> annotator(s)"
+        ]
         if self.agreement is not None:
             a = self.agreement
             parts.append(
@@ -267,6 +269,8 @@ class QualityDashboard(widgets.VBox):
     def _render_charts(self, ann: pd.DataFrame) -> None:
         from widgets._quality_charts import agreement_heatmap, empty_chart, honeypot_accuracy_chart, label_mix_chart
 
+        hp: alt.TopLevelMixin
+        ag: alt.TopLevelMixin
         if self.drift is not None and "honeypot_accuracy" in self.drift.columns:
             hp = honeypot_accuracy_chart(self.drift)
         else:

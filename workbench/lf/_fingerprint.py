@@ -156,6 +156,18 @@ def canonical(obj: Any, depth: int = 0, _seen: set[int] | None = None) -> Any:
     own = getattr(obj, "_fingerprint_token", None)
     if callable(own):
         return own()
+    state_dict = getattr(obj, "state_dict", None)
+    if callable(state_dict) and type(obj).__module__.split(".")[0] == "torch":
+        # torch modules keep their weights outside __dict__: hash the tensors themselves.
+        tensors = {k: v.detach().cpu().numpy() for k, v in state_dict().items()}
+        return ["torch", type(obj).__module__, type(obj).__qualname__, canonical(tensors, depth + 1, seen)]
+    if hasattr(obj, "__array__") and not isinstance(obj, type):
+        try:
+            arr = np.asarray(obj)
+        except Exception:  # noqa: BLE001 - fall through to the generic description
+            arr = None
+        if arr is not None and not arr.dtype.hasobject:
+            return ["array-like", type(obj).__qualname__, canonical(arr, depth + 1, seen)]
     state: dict[str, Any] = {}
     try:
         state = dict(vars(obj))

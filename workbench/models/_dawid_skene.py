@@ -213,14 +213,17 @@ class DawidSkene(LabelModel):
         a = float(self.smoothing)
         votes = n_vote.reshape(m, k, k).transpose(0, 2, 1)  # [j, y, c]
         voted = votes.sum(axis=2)  # [j, y]
-        confusion = (votes + a) / (voted[:, :, None] + k * a)
+        den = voted[:, :, None] + k * a
+        # a source that never voted on a class (possible with smoothing=0) gets a uniform row
+        confusion = np.where(den > 0, (votes + a) / np.where(den > 0, den, 1.0), 1.0 / k)
         confusion = np.clip(confusion, _MIN_PROB, None)
         confusion /= confusion.sum(axis=2, keepdims=True)
         if self.abstain == "missing":
             abstain_rate = np.broadcast_to(self._observed_abstain_, (k, m)).T.copy()
         else:
             abst = np.clip(mass[None, :] - voted, 0.0, None)
-            abstain_rate = (abst + a) / (mass[None, :] + (k + 1) * a)
+            den_a = mass[None, :] + (k + 1) * a
+            abstain_rate = np.where(den_a > 0, (abst + a) / np.where(den_a > 0, den_a, 1.0), 0.5)
             abstain_rate = np.clip(abstain_rate, _MIN_PROB, 1.0 - _MIN_PROB)
         if fixed_prior is not None:
             prior = fixed_prior

@@ -72,6 +72,7 @@ import os
 import platform
 import struct
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -317,24 +318,29 @@ def read_verified_table(
     raw = path.read_bytes()
     expected_size = int(info.get("bytes", -1))
     recorded_sha = str(info.get("sha256", ""))
-    digest = sha256_bytes(raw) if verify else recorded_sha
-    if digest != recorded_sha and len(raw) < expected_size:
+    if verify and len(raw) < expected_size:
         raise _fail(
             label,
             f"{path.name} is truncated: it has {len(raw):,} bytes where {expected_size:,} were recorded. "
             f"Restore it from a backup.",
         )
-    try:
-        table = pq.read_table(pa.BufferReader(pa.py_buffer(raw)))
-    except Exception as exc:  # noqa: BLE001 - pyarrow raises several unrelated types for damaged files
+    with ThreadPoolExecutor(max_workers=1) as pool:  # hashing releases the GIL: read the table meanwhile
+        hashed = pool.submit(sha256_bytes, raw) if verify else None
+        try:
+            table = pq.read_table(pa.BufferReader(pa.py_buffer(raw)))
+            error: Exception | None = None
+        except Exception as exc:  # noqa: BLE001 - pyarrow raises several unrelated types for damaged files
+            error = exc
+        digest = hashed.result() if hashed is not None else recorded_sha
+    if error is not None:
         if digest != recorded_sha:
             raise _fail(
                 label,
                 f"{path.name} was modified or damaged after it was saved (SHA-256 {digest[:16]}... where "
-                f"{recorded_sha[:16]}... was recorded) and cannot be read ({type(exc).__name__}). Restore it "
+                f"{recorded_sha[:16]}... was recorded) and cannot be read ({type(error).__name__}). Restore it "
                 f"from a backup.",
-            ) from None
-        raise _fail(label, f"{path.name} cannot be read ({type(exc).__name__}: {exc}).") from None
+            )
+        raise _fail(label, f"{path.name} cannot be read ({type(error).__name__}: {error}).")
     if not verify:
         return table
     columns = [list(c) for c in manifest["data_hash"].get("columns", [])]

@@ -10,6 +10,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -287,13 +288,19 @@ class LabelVersionStore:
         table, layout, counts = soft_labels_table(df, user.get("questions"))
         columns = [[f.name, column_kind(f.type)] for f in table.schema]
         prob_columns = [[ID_COLUMN, "string"]] + [[c, "float64"] for c in layout.all_prob_columns()]
-        digests = {name: column_digest(name, kind, table.column(name)) for name, kind in columns}
+        stored = table.replace_schema_metadata({b"workbench": f"{FORMAT} {FORMAT_VERSION}".encode()})
+
+        def encode() -> pa.Buffer:
+            sink = pa.BufferOutputStream()
+            pq.write_table(stored, sink, compression=_COMPRESSION)
+            return sink.getvalue()
+
+        with ThreadPoolExecutor(max_workers=1) as pool:  # Parquet encoding releases the GIL: hash meanwhile
+            encoded = pool.submit(encode)
+            digests = {name: column_digest(name, kind, table.column(name)) for name, kind in columns}
+            raw = encoded.result()
         data_hash = combine_digests(table.num_rows, [digests[name] for name, _ in columns])
         prob_hash = combine_digests(table.num_rows, [digests[name] for name, _ in prob_columns])
-        table = table.replace_schema_metadata({b"workbench": f"{FORMAT} {FORMAT_VERSION}".encode()})
-        sink = pa.BufferOutputStream()
-        pq.write_table(table, sink, compression=_COMPRESSION)
-        raw = sink.getvalue()
         file_info = {"name": DATA_FILE, "bytes": raw.size, "sha256": sha256_bytes(memoryview(raw))}
         base: dict[str, Any] = {
             **user,
@@ -317,7 +324,7 @@ class LabelVersionStore:
                 fh.write(memoryview(raw))
                 fh.flush()
                 os.fsync(fh.fileno())
-            del raw, sink
+            del raw, encoded
             for _attempt in range(10_000):
                 records = self._records()
                 taken = [n for n in (_number(k) for k in records) if n is not None]

@@ -71,6 +71,7 @@ def test_apply_shapes_ids_and_dtype(tmp_path: Path) -> None:
     df = make_frame(50, seed=1)
     result = new_engine(tmp_path).apply([("d1", df)])
     assert result.L.shape == (50, 4) and result.L.dtype == np.int8
+    assert result.L.flags.f_contiguous  # one contiguous column per LF
     assert result.lf_names == ["kw_subscribe", "re_love", "lf_check_out", "lf_short"]
     assert list(result.row_ids) == list(df.index)
     frame = result.to_frame()
@@ -136,6 +137,31 @@ def test_fingerprint_follows_globals_resources_and_closures() -> None:
     fp = res1.fingerprint
     res1._resources["w"] = "b"
     assert res1.fingerprint != fp
+
+
+def test_refitting_a_model_changes_the_model_lf_fingerprint() -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    from workbench.lf import from_model
+
+    X = pd.DataFrame({"a": [0.0, 1.0, 2.0, 3.0]})
+    model = LogisticRegression(random_state=0).fit(X, [0, 0, 1, 1])
+    lf = from_model("m", model, label_if={1: 0.7})
+    before = lf.fingerprint
+    assert from_model("m", model, label_if={1: 0.7}).fingerprint == before
+    model.fit(X, [0, 1, 1, 1])  # retrained in place: same object, new coefficients
+    assert lf.fingerprint != before
+    assert from_model("m", model, label_if={1: 0.8}).fingerprint != lf.fingerprint
+
+
+def test_new_feedback_changes_the_feedback_lf_fingerprint() -> None:
+    from workbench.lf import from_feedback
+
+    fb = pd.DataFrame({"flag": ["spam"]}, index=["a"])
+    lf = from_feedback("fb", fb, column="flag", labels={"spam": 1})
+    before = lf.fingerprint
+    fb.loc["b"] = ["spam"]  # feedback tables grow in place
+    assert lf.fingerprint != before
 
 
 def test_new_data_version_applies_only_to_its_rows(tmp_path: Path) -> None:

@@ -225,3 +225,18 @@ def test_log_likelihood_and_posteriors_match_brute_force(abstain: str) -> None:
     marginal = np.logaddexp.reduce(log_joint, axis=1)
     assert ds.log_likelihood_ == pytest.approx(marginal.mean(), abs=1e-4)
     np.testing.assert_allclose(ds.predict_proba(L), np.exp(log_joint - marginal[:, None]), atol=1e-4)
+
+
+def test_silent_lf_and_zero_smoothing_stay_finite(simulated: tuple[np.ndarray, np.ndarray]) -> None:
+    L, y = simulated
+    with_silent = np.hstack([L, np.full((L.shape[0], 1), -1, dtype=np.int8)])
+    for abstain in ("model", "missing"):
+        base = DawidSkene(abstain=abstain).fit(L)
+        ds = DawidSkene(abstain=abstain).fit(with_silent)
+        assert ds.abstain_rate_[-1].min() > 0.99
+        np.testing.assert_allclose(ds.predict_proba(with_silent), base.predict_proba(L), atol=1e-3)
+    unipolar = np.where(L == 1, 1, -1).astype(np.int8)  # every LF only ever votes class 1
+    ds = DawidSkene(smoothing=0.0).fit(unipolar)
+    proba = ds.predict_proba(unipolar)
+    assert np.isfinite(proba).all() and np.isfinite(ds.log_likelihood_)
+    assert (ds.predict(unipolar, tie_break="first") == y).mean() > 0.8
