@@ -269,7 +269,7 @@ def bench_cd(n: int, seed: int, snorkel_sample: int) -> None:
         # (c) edit one LF, re-apply (49 cache hits), refresh the summary; three different edits.
         name, words, label = specs[7]
         edit_times: list[float] = []
-        for extra in ("sub4sub", "giveaway", "subscribe"):
+        for extra in ("sub4sub", "giveaway", "free money"):
             edited = keywords(name, [*words, extra], label)
 
             def refresh() -> tuple[Any, pd.DataFrame]:

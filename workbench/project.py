@@ -18,6 +18,7 @@ from workbench._events import EventEmitter, Subscription
 from workbench._project_annotation import AnnotationMixin
 from workbench._project_lf import LFMixin
 from workbench._project_models import ModelsMixin
+from workbench._project_versions import VersionsMixin
 from workbench._version import __version__
 from workbench.data import ID_COLUMN, prepare_batch, read_table
 from workbench.exceptions import (
@@ -63,7 +64,7 @@ def _check_str(name: str, value: object, func: str) -> str:
     return value
 
 
-class Project(LFMixin, ModelsMixin, AnnotationMixin):
+class Project(LFMixin, ModelsMixin, VersionsMixin, AnnotationMixin):
     """A labeling project on disk: examples, schema versions and an append-only label log.
 
     Create one with :meth:`create`, reopen it with :meth:`open`. Several processes (a team's
@@ -813,7 +814,16 @@ class Project(LFMixin, ModelsMixin, AnnotationMixin):
                     f"hashes, e.g. {bad[0]!r}. The file was modified; restore it from a backup."
                 )
             checked += len(df)
-        return {"examples_checked": checked, "events": self._store.n_events()}
+        versions = self._versions.verify_all() if (self.path / "labels").exists() else pd.DataFrame()
+        if len(versions) and "ok" in versions.columns and not versions["ok"].all():
+            from workbench.exceptions import IntegrityError
+
+            bad = versions[~versions["ok"].astype(bool)]
+            raise IntegrityError(
+                "Label version(s) fail verification: "
+                + "; ".join(f"{n}: {e}" for n, e in zip(bad["name"], bad["error"], strict=True))
+            )
+        return {"examples_checked": checked, "events": self._store.n_events(), "label_versions": len(versions)}
 
     def delete(self) -> None:
         """Remove the whole project directory (asks nothing: use with care)."""

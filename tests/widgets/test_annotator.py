@@ -158,6 +158,11 @@ def test_multi_question_flow_asks_the_follow_up_only_when_its_condition_holds(
     ann.undo()  # steps back within the item, stores nothing
     assert ann.question == "person" and ann.answers == {}
     assert _human(project, "alice").empty
+    # A double key press from the browser: the second "1" was meant for "person", which is answered.
+    for _ in range(2):
+        ann._handle_message(ann, {"type": "choose", "index": 1, "example_id": first, "question": "person"}, [])
+    assert ann.question == "seatbelt" and ann.answers == {"person": "yes"}
+    ann.undo()
     ann.choose(1)
     ann.choose(3)
     second = ann.current_example_id

@@ -166,12 +166,37 @@ def test_charts_pane_holds_the_altair_chart(small_project: wb.Project, small_gol
     dashboard.close()
 
 
-def test_external_apply_refreshes_once_without_recursion(small_project: wb.Project) -> None:
+def test_external_apply_refreshes_only_on_news(small_project: wb.Project) -> None:
     small_project.add_lf(keywords("song", ["song"], label=HAM))
     dashboard = LFDashboard(small_project)
     before = dashboard.n_refreshes
+    small_project.apply_lfs()  # nothing changed since the dashboard drew itself
+    assert dashboard.n_refreshes == before
+    # new data is news: the LFs run on it and the dashboard redraws, once
+    small_project.add_data(pd.DataFrame({"id": ["n-1"], "text": ["another song"]}), id_column="id")
+    assert dashboard.n_refreshes == before + 1
+    assert dashboard.summary is not None and dashboard.summary.loc["song", "n_votes"] == 4
     small_project.apply_lfs()
     assert dashboard.n_refreshes == before + 1
+    dashboard.close()
+
+
+def test_one_refresh_is_one_apply_and_two_dashboards_coexist(small_project: wb.Project) -> None:
+    applies: list[object] = []
+    probe = small_project.on("lfs_applied", lambda result: applies.append(result))
+    first, second = LFDashboard(small_project), LFDashboard(small_project)
+    applies.clear()
+    small_project.add_lf(keywords("song", ["song"], label=HAM))
+    # first refreshes (one apply), which makes second refresh (one more apply); nothing loops
+    assert len(applies) == 2
+    assert table_rows(first) == table_rows(second) and "song" in table_rows(first)
+    assert "recomputed: song" in first.status.value and "recomputed: song" in second.status.value
+    small_project.add_lf(keywords("never", ["zzz-no-such-word"], label=SPAM))  # an LF that never votes
+    assert table_rows(second)["never"]["coverage"] == "0.0%"
+    first.close()
+    second.close()
+    probe.disconnect()
+    assert small_project.events.n_listeners() == 0
 
 
 def test_hold_refresh_batches_registrations(small_project: wb.Project) -> None:

@@ -114,3 +114,46 @@ def test_fit_label_model_errors(tmp_path: Path, spam_schema: wb.Schema, comments
         p.fit_label_model("best")
     model = p.fit_label_model("majority_vote")
     assert model.predict_proba(p.label_matrix()).shape == (6, 2)
+
+
+def test_label_versions_lineage_diff_and_training(spam: tuple[wb.Project, pd.Series]) -> None:
+    p, gold = spam
+    seen = []
+    p.on("label_version_saved", lambda version: seen.append(version.name))
+    soft = p.soft_labels()
+    v1 = p.save_labels(soft, message="5 LFs", author="alice", gold=gold)
+    assert v1.name == "v1" and seen == ["v1"]
+    manifest = p.label_version_manifest("v1")
+    assert manifest["schema_version"] == p.schema_version
+    assert manifest["guideline_version"] == p.guideline_version
+    assert [lf["name"] for lf in manifest["lfs"]] == p.lf_names
+    assert all(lf["fingerprint"] for lf in manifest["lfs"])
+    assert manifest["label_model"]["class"] == "DawidSkene" and manifest["label_model"]["learned"]
+    assert 0.85 < manifest["metrics"]["spam"]["accuracy"] <= 1.0
+    # a second version with gold that overrides three rows
+    p.add_gold(pd.DataFrame({"id": gold.index[:3], "label": ["ham", "ham", "ham"]}))
+    v2 = p.save_labels(p.soft_labels(), message="+3 gold", author="alice")
+    assert v2.parent == "v1"
+    table = p.label_versions()
+    assert table["name"].tolist() == ["v1", "v2"]
+    diff = p.diff_labels("v1", "v2")
+    assert diff.attrs["n_changed"] >= 1
+    loaded = p.load_labels("v1")
+    pd.testing.assert_frame_equal(loaded[["p_ham", "p_spam"]], soft[["p_ham", "p_spam"]].sort_index(),
+                                  check_names=False)
+    # training hand-off: arrays for scikit-learn and a recorded, linked training run
+    features = pd.DataFrame({"len": p.examples()["text"].str.len()}, index=p.examples().index)
+    X, y, w = p.training_data("v2", features, run_name="logreg")
+    assert len(X) == len(y) == len(w) and set(y) <= {"ham", "spam"}
+    runs = p.training_runs()
+    assert runs["label_version"].tolist() == ["v2"]
+    assert p.label_versions().set_index("name").loc["v2", "used_by_runs"] == [runs["run_id"].iloc[0]]
+    assert p.verify()["label_versions"] == 2
+    # tampering is caught by verify and by load
+    file = p.path / "labels" / "v1" / "labels.parquet"
+    file.chmod(0o644)
+    file.write_bytes(file.read_bytes()[:-20])
+    with pytest.raises(wb.WorkbenchError, match="v1"):
+        p.verify()
+    with pytest.raises(wb.WorkbenchError):
+        p.load_labels("v1")

@@ -1,6 +1,6 @@
 // Front end of widgets.jupyter.Annotator: renders the synced state, turns keys into ONE message each.
 //
-// Messages sent to Python: {type: "choose", index, example_id, time_spent}, {type: "confirm", ...},
+// Messages sent to Python: {type: "choose", index, example_id, question, time_spent}, {type: "confirm", ...},
 // {type: "skip", example_id}, {type: "undo"}. Python answers by updating the synced traits.
 // Key events stop at the widget (stopPropagation) so JupyterLab's command-mode shortcuts never see them.
 
@@ -59,7 +59,7 @@ function render({ model, el: host }) {
   function currentId() { return (model.get("item") || {}).example_id || null; }
 
   function choose(index) {
-    send({ type: "choose", index, example_id: currentId(), time_spent: elapsed() });
+    send({ type: "choose", index, example_id: currentId(), question: model.get("question"), time_spent: elapsed() });
   }
 
   function draw() {
@@ -156,7 +156,7 @@ function render({ model, el: host }) {
       if (n <= opts.length) { choose(n); }
       return;
     }
-    if (key === "Enter") { e.preventDefault(); send({ type: "confirm", example_id: currentId(), time_spent: elapsed() }); return; }
+    if (key === "Enter") { e.preventDefault(); send({ type: "confirm", example_id: currentId(), question: model.get("question"), time_spent: elapsed() }); return; }
     if (key === "s" || key === "S") { e.preventDefault(); send({ type: "skip", example_id: currentId() }); return; }
     if (key === "u" || key === "U" || key === "Backspace") { e.preventDefault(); send({ type: "undo" }); return; }
   }

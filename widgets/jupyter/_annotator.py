@@ -25,7 +25,7 @@ import anywidget
 import traitlets
 
 from workbench._project_annotation import QUEUE_STRATEGIES
-from workbench.exceptions import LabelValidationError, SchemaError, WorkbenchError
+from workbench.exceptions import LabelValidationError, WorkbenchError
 
 if TYPE_CHECKING:
     from workbench import Project
@@ -123,8 +123,6 @@ class Annotator(anywidget.AnyWidget):
             )
         schema = project.schema
         root = schema.question(question) if question is not None else schema.questions[0]
-        if root.condition and question is None:  # pragma: no cover - the first question has no parent
-            raise SchemaError(f"The first question {root.name!r} of the schema has a condition.")
         super().__init__(**kwargs)
         self.project = project
         self.annotator = annotator
@@ -245,9 +243,12 @@ class Annotator(anywidget.AnyWidget):
         kind = content.get("type")
         spent = content.get("time_spent")
         spent = float(spent) if isinstance(spent, (int, float)) and not isinstance(spent, bool) and spent >= 0 else None
-        expected = content.get("example_id")
-        if kind in ("choose", "confirm", "skip") and expected is not None and expected != self.current_example_id:
-            # A key pressed on an item that is no longer shown (a fast double press): ignore it.
+        expected, asked = content.get("example_id"), content.get("question")
+        stale = (expected is not None and expected != self.current_example_id) or (
+            asked is not None and asked != self.question
+        )
+        if kind in ("choose", "confirm", "skip") and stale:
+            # A key pressed on an item or question that is no longer shown (a fast double press): ignore it.
             return
         try:
             if kind == "choose":

@@ -207,6 +207,8 @@ class LFDashboard(widgets.VBox):
         self._recomputed: list[str] = []
         self._closed = False
         self._refreshing = False
+        self._captured: LFResult | None = None
+        self._shown_state: tuple[Any, ...] | None = None
         self._hold = 0
         self._pending = False
         self._updating_controls = False
@@ -253,14 +255,22 @@ class LFDashboard(widgets.VBox):
         self.refresh()
 
     # ------------------------------------------------------------------ events
+    def _state(self, n_rows: int) -> tuple[Any, ...]:
+        """What the dashboard shows: the registered LF objects (a replaced LF is a new object) and the row count."""
+        return tuple(id(lf) for lf in self.project.lfs), n_rows
+
     def _on_lfs_changed(self, name: str | None = None, action: str | None = None, **_: Any) -> None:
-        if action == "unchanged":
-            return
+        if action == "unchanged" or self._state(len(self._row_ids)) == self._shown_state:
+            return  # e.g. another dashboard's refresh already brought this one up to date
         self._refresh_from_event()
 
     def _on_lfs_applied(self, result: LFResult | None = None, **_: Any) -> None:
-        if self._refreshing:  # our own apply
+        if self._refreshing:  # the apply inside our own refresh
+            if self._captured is None:
+                self._captured = result
             return
+        if result is not None and self._state(len(result.row_ids)) == self._shown_state:
+            return  # an apply of exactly what is on screen: nothing to redraw
         self._refresh_from_event(result)
 
     def _on_data_added(self, **_: Any) -> None:
@@ -302,16 +312,23 @@ class LFDashboard(widgets.VBox):
         if self._refreshing:
             return
         self._refreshing = True
+        self._captured = None
         t0 = time.perf_counter()
         timings: dict[str, float] = {}
         try:
-            applied = self.project.apply_lfs(progress=False) if result is None else result
+            if self.project.lf_names:
+                # lf_summary applies the LFs (reusing every cached vote) and announces lfs_applied;
+                # _on_lfs_applied captures that result, so one refresh costs one apply.
+                summary = self.project.lf_summary(gold=self.gold, question=self.question)
+            else:  # nothing to summarise yet
+                summary = pd.DataFrame(index=pd.Index([], name="lf", dtype=object))
+            applied = self._captured if self._captured is not None else self.project.apply_lfs(progress=False)
             t1 = time.perf_counter()
-            summary = self.project.lf_summary(gold=self.gold, question=self.question)
             gold = None if self.gold is None else self.project.gold_labels(self.gold, self.question)
             t2 = time.perf_counter()
-            timings["apply"], timings["summary"] = t1 - t0, t2 - t1
+            timings["apply_and_summary"], timings["gold"] = t1 - t0, t2 - t1
         except WorkbenchError as exc:
+            self._shown_state = None
             self._show_failure(exc)
             return
         finally:
@@ -322,12 +339,14 @@ class LFDashboard(widgets.VBox):
         self._names = names
         self._row_ids = applied.row_ids
         self._gold = self._align_gold(gold)
-        self._recomputed = [n for n in names if applied.computed.get(n)]
-        self.last_result = applied
+        report = result if result is not None else applied  # an outside apply says what it computed
+        self._recomputed = [n for n in names if report.computed.get(n)]
+        self.last_result = report
         self.summary = summary
         self.overall = overall_stats(self._L)
         self.pairs = lf_pair_matrix(self._L, names) if names else None
         self.last_error = None
+        self._shown_state = self._state(len(applied.row_ids))
         t3 = time.perf_counter()
         timings["analysis"] = t3 - t2
         self._render_table()

@@ -114,8 +114,8 @@ def _block_row_stats(Lt: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
     """For a transposed block (n_lfs, rows): votes mask, and per row: any vote, overlapped, conflicted."""
     fires = Lt != ABSTAIN
     count = fires.view(np.uint8).sum(axis=0, dtype=np.uint8 if Lt.shape[0] < 256 else np.int64)
-    hi = Lt.max(axis=0).view(np.uint8)  # largest label (255 when no vote)
-    lo = Lt.view(np.uint8).min(axis=0)  # smallest label: ABSTAIN is 255 as uint8
+    hi = Lt.max(axis=0, initial=ABSTAIN).view(np.uint8)  # largest label (255 when no vote)
+    lo = Lt.view(np.uint8).min(axis=0, initial=255)  # smallest label: ABSTAIN is 255 as uint8
     overlapped = count > 1
     conflicted = overlapped & (hi != lo)
     return fires, count > 0, overlapped, conflicted
@@ -202,10 +202,12 @@ def lf_summary(
         votes += _count(fires)
         ovl += _count(fires & overlapped)
         cfl += _count(fires & conflicted)
-        if max_label <= 1:  # binary: the smallest and the largest vote are the whole polarity
-            seen[0] |= (Lt.view(np.uint8).min(axis=1) == 0) if max_label >= 0 else False
+        if max_label < 0:
+            pass  # no votes at all
+        elif max_label <= 1:  # binary: the smallest and the largest vote are the whole polarity
+            seen[0] |= Lt.view(np.uint8).min(axis=1, initial=255) == 0
             if max_label == 1:
-                seen[1] |= Lt.max(axis=1) == 1
+                seen[1] |= Lt.max(axis=1, initial=ABSTAIN) == 1
         else:
             for lab in range(max_label + 1):
                 seen[lab] |= (Lt == lab).any(axis=1)

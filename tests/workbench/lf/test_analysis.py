@@ -36,10 +36,19 @@ def snorkel_summary(L: np.ndarray, gold: np.ndarray | None) -> pd.DataFrame:
 
 
 @pytest.mark.parametrize(("seed", "k"), [(0, 3), (1, 2), (2, 2), (3, 5)])
-def test_summary_equals_snorkel_with_fully_known_gold(seed: int, k: int) -> None:
+@pytest.mark.parametrize("chunk", [1 << 15, 64])  # one block, and many blocks with a ragged last one
+def test_summary_equals_snorkel_with_fully_known_gold(
+    seed: int, k: int, chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import workbench.lf._analysis as analysis
+
+    monkeypatch.setattr(analysis, "_CHUNK", chunk)
     L = random_L(seed, k=k)
     gold = np.random.default_rng(seed + 100).integers(0, k, L.shape[0])
     ours = lf_summary(L, [f"lf{j}" for j in range(L.shape[1])], gold=gold)
+    column_major = lf_summary(np.asfortranarray(L), [f"lf{j}" for j in range(L.shape[1])], gold=gold)
+    pd.testing.assert_frame_equal(ours, column_major)
+    assert overall_stats(np.asfortranarray(L)) == overall_stats(L)
     theirs = snorkel_summary(L, gold)
     assert ours["polarity"].tolist() == theirs["Polarity"].tolist()
     for a, b in [("coverage", "Coverage"), ("overlaps", "Overlaps"), ("conflicts", "Conflicts")]:
@@ -91,7 +100,11 @@ def test_overall_stats_equal_snorkel() -> None:
     assert ours["n_items"] == 500 and ours["n_lfs"] == 7
 
 
-def test_pair_matrix_equals_brute_force() -> None:
+@pytest.mark.parametrize("chunk", [1 << 15, 50])
+def test_pair_matrix_equals_brute_force(chunk: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    import workbench.lf._analysis as analysis
+
+    monkeypatch.setattr(analysis, "_CHUNK", chunk)
     L = random_L(6, n=333)  # not a multiple of 64: exercises bit padding
     names = [f"lf{j}" for j in range(L.shape[1])]
     pm = lf_pair_matrix(L, names)
@@ -129,3 +142,12 @@ def test_drill_downs_return_positions_or_ids() -> None:
 def test_analysis_error_catalogue(call: object, message: str) -> None:
     with pytest.raises(LFError, match=message):
         call()  # type: ignore[operator]
+
+
+def test_empty_matrices() -> None:
+    none = np.zeros((0, 3), dtype=np.int8)
+    assert lf_summary(none, ["a", "b", "c"])["coverage"].tolist() == [0.0, 0.0, 0.0]
+    assert overall_stats(none)["coverage"] == 0.0
+    no_lfs = np.zeros((4, 0), dtype=np.int8)
+    assert lf_summary(no_lfs, gold=[0, 1, 0, 1]).empty
+    assert overall_stats(no_lfs) == {"n_items": 4.0, "n_lfs": 0.0, "coverage": 0.0, "overlap": 0.0, "conflict": 0.0}

@@ -1,0 +1,200 @@
+"""The label-version part of :class:`workbench.Project`: immutable soft-label versions with lineage."""
+
+from __future__ import annotations
+
+import getpass
+import os
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from workbench.schema import Schema
+    from workbench.store import EventStore, TrainingRun
+    from workbench.versions import LabelVersion, LabelVersionStore
+
+__all__ = ["VersionsMixin"]
+
+
+class VersionsMixin:
+    """Save, list, load, diff and train from immutable soft-label versions."""
+
+    path: Any
+    _store: EventStore
+    _extensions: dict[str, Any]
+
+    if TYPE_CHECKING:
+        @property
+        def schema(self) -> Schema: ...
+        @property
+        def schema_version(self) -> str: ...
+        @property
+        def guideline_version(self) -> str: ...
+        @property
+        def lfs(self) -> list[Any]: ...
+        @property
+        def events(self) -> Any: ...
+        def data_versions(self) -> pd.DataFrame: ...
+        def gold_labels(self, gold: Any = "gold", question: str | None = None) -> np.ndarray: ...
+        def labels(self, *args: Any, **kwargs: Any) -> pd.DataFrame: ...
+        def record_training_run(self, *args: Any, **kwargs: Any) -> TrainingRun: ...
+
+    @property
+    def _versions(self) -> LabelVersionStore:
+        from workbench.versions import LabelVersionStore
+
+        store = self._extensions.get("label_versions")
+        if store is None:
+            store = LabelVersionStore(self.path / "labels", self._store)
+            self._extensions["label_versions"] = store
+        return store
+
+    def save_labels(
+        self,
+        soft: pd.DataFrame,
+        *,
+        message: str = "",
+        author: str | None = None,
+        parent: str | None = "latest",
+        gold: Any = None,
+    ) -> LabelVersion:
+        """Write soft labels as a new immutable label version (Parquet + JSON manifest).
+
+        The manifest records the parent version, the data, schema and guideline versions,
+        every registered LF (name, kind, code fingerprint, source text), the label model
+        (class, parameters, learned weights), metrics on gold when known, counts per source,
+        author, time and message, and content hashes checked on every load.
+
+        Parameters
+        ----------
+        soft : DataFrame
+            Usually :meth:`soft_labels`' output.
+        message : str
+            Why this version exists.
+        author : str, optional
+            Default: the operating-system user.
+        parent : str or None, default "latest"
+            The version this one derives from.
+        gold : "gold", column name or Series, optional
+            Gold labels to score the version against (stored in the manifest's ``metrics``).
+        """
+        from workbench._project_lf import lf_source
+
+        author = author or _user()
+        model_name = soft.attrs.get("model")
+        model_info: dict[str, Any] | None = None
+        fitted = self._extensions.get("label_models", {})
+        for (_q, name), (est, _names) in fitted.items():
+            if name == model_name:
+                model_info = {"name": name, "class": type(est).__name__, "params": _jsonable(est.get_params()),
+                              "learned": _jsonable(est.learned_params())}
+        lfs = [
+            {"name": lf.name, "kind": getattr(lf, "kind", type(lf).__name__), "question": lf.question,
+             "fingerprint": lf.fingerprint, "source": lf_source(lf), "repr": repr(lf)}
+            for lf in self.lfs
+        ]
+        dv = self.data_versions()
+        manifest: dict[str, Any] = {
+            "questions": {q.name: list(q.choices) for q in self.schema.questions},
+            "data_version": str(dv["version"].iloc[-1]) if len(dv) else None,
+            "data_versions": {str(v): str(h) for v, h in zip(dv["version"], dv["content_hash"], strict=True)},
+            "schema_version": self.schema_version,
+            "guideline_version": self.guideline_version,
+            "schema": self.schema.to_dict(),
+            "lfs": lfs,
+            "label_model": model_info,
+        }
+        if gold is not None:
+            manifest["metrics"] = self._version_metrics(soft, gold)
+        version = self._versions.save(soft, manifest=manifest, parent=parent, author=author, message=message)
+        self.events.emit("label_version_saved", version=version)
+        return version
+
+    def _version_metrics(self, soft: pd.DataFrame, gold: Any) -> dict[str, Any]:
+        from workbench.models import evaluate
+
+        out: dict[str, Any] = {}
+        for q in self.schema.questions:
+            y_all = pd.Series(self.gold_labels(gold, q.name), index=self._example_index())
+            cols = [f"p_{c}" for c in q.choices] if self.schema.is_single else [f"p_{q.name}__{c}" for c in q.choices]
+            sub = soft[cols].dropna()
+            y = y_all.reindex(sub.index).fillna(-1).astype(int).to_numpy()
+            if (y >= 0).any():
+                res = evaluate(y, sub.to_numpy(dtype=float), random_state=0)
+                out[q.name] = {k: (float(v) if isinstance(v, (float, np.floating)) else v) for k, v in res.items()
+                               if isinstance(v, (int, float, np.integer, np.floating))}
+        return _jsonable(out)  # type: ignore[no-any-return]
+
+    def _example_index(self) -> pd.Index:
+        return self.examples().index  # type: ignore[attr-defined, no-any-return]
+
+    def label_versions(self) -> pd.DataFrame:
+        """Every saved label version with its lineage, metrics and the runs that used it."""
+        return self._versions.list()
+
+    def load_labels(self, name: str, *, verify: bool = True) -> pd.DataFrame:
+        """A saved version's soft labels (hashes are checked unless ``verify=False``)."""
+        df, manifest = self._versions.load(name, verify=verify)
+        df.attrs["manifest"] = manifest
+        return df
+
+    def label_version_manifest(self, name: str) -> dict[str, Any]:
+        """A saved version's manifest (its full provenance)."""
+        return self._versions.load(name)[1]
+
+    def diff_labels(self, a: str, b: str, *, question: str | None = None) -> pd.DataFrame:
+        """Which examples changed between two versions, and by how much (total variation distance)."""
+        return self._versions.diff(a, b, question=question)
+
+    def training_data(
+        self,
+        version: str,
+        features: pd.DataFrame | None = None,
+        *,
+        question: str | None = None,
+        min_confidence: float = 0.0,
+        soft: bool = False,
+        y_format: str = "choice",
+        run_name: str | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> tuple[Any, np.ndarray, np.ndarray]:
+        """Training arrays ``(X, y, w)`` from a label version, and a recorded training run.
+
+        Rows with no signal are left out; ``w`` is the per-row training weight (use it as
+        ``sample_weight``); ``soft=True`` gives (n, k) probability targets instead of labels.
+        The run is recorded (``run_name``, default ``"train-<version>"``) and linked to the
+        version and to the label events current at that moment.
+        """
+        X, y, w = self._versions.training_data(
+            version, features, question=question, min_confidence=min_confidence, soft=soft,
+            y_format=y_format,  # type: ignore[arg-type]
+        )
+        run = self.record_training_run(run_name or f"train-{version}", self.labels(), label_version=version,
+                                       params={"n_rows": len(y), "soft": soft, **(params or {})})
+        self._versions.mark_used(version, run.run_id)
+        return X, y, w
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no user database (containers): fall back
+        return os.environ.get("USER", "unknown")
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _jsonable(value.tolist())
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        return float(value)
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return repr(value)
+
