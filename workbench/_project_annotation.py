@@ -361,7 +361,7 @@ class AnnotationMixin:
             else:
                 L = pd.DataFrame(self.label_matrix(q.name if not self.schema.is_single else None, progress=False),
                                  index=ids).reindex(cand).to_numpy()
-                votes = np.stack([(c == L).sum(axis=1) for c in range(q.cardinality)], axis=1)
+                votes = np.stack([np.equal(L, c).sum(axis=1) for c in range(q.cardinality)], axis=1)
                 total = votes.sum(axis=1)
                 with np.errstate(divide="ignore", invalid="ignore"):
                     share = np.where(total[:, None] > 0, votes / np.maximum(total[:, None], 1), 0.0)
@@ -371,7 +371,7 @@ class AnnotationMixin:
                 idx = np.argsort(-score, kind="stable")
                 cand, score, reason = cand[idx], score[idx], reason[idx]
         # Items other annotators already started come first, so overlap-k items get completed.
-        started = counts.reindex(cand).to_numpy() > 0
+        started = np.asarray(counts.reindex(cand).to_numpy() > 0, dtype=bool)
         first = np.argsort(~started, kind="stable")
         cand, score, reason = cand[first], score[first], reason[first]
         reason = np.where(started[first], [f"{r}; started by others" for r in reason], reason)

@@ -814,16 +814,16 @@ class Project(LFMixin, ModelsMixin, VersionsMixin, AnnotationMixin):
                     f"hashes, e.g. {bad[0]!r}. The file was modified; restore it from a backup."
                 )
             checked += len(df)
-        versions = self._versions.verify_all() if (self.path / "labels").exists() else pd.DataFrame()
-        if len(versions) and "ok" in versions.columns and not versions["ok"].all():
+        checks = self._versions.verify_all() if (self.path / "labels").exists() else pd.DataFrame()
+        if len(checks) and not checks["ok"].astype(bool).all():
             from workbench.exceptions import IntegrityError
 
-            bad = versions[~versions["ok"].astype(bool)]
+            failed = checks[~checks["ok"].astype(bool)]
             raise IntegrityError(
                 "Label version(s) fail verification: "
-                + "; ".join(f"{n}: {e}" for n, e in zip(bad["name"], bad["error"], strict=True))
+                + "; ".join(f"{n}: {e}" for n, e in zip(failed["name"], failed["error"], strict=True))
             )
-        return {"examples_checked": checked, "events": self._store.n_events(), "label_versions": len(versions)}
+        return {"examples_checked": checked, "events": self._store.n_events(), "label_versions": len(checks)}
 
     def delete(self) -> None:
         """Remove the whole project directory (asks nothing: use with care)."""
