@@ -79,3 +79,30 @@ def test_exceptions_subclass_the_builtin_a_user_expects() -> None:
 
     assert issubclass(wb.NotFittedError, NotFittedError)
     assert str(wb.UnknownExampleError("plain message")) == "plain message"
+
+
+def test_widgets_all_is_pinned_and_lazy() -> None:
+    code = (
+        "import sys, json, widgets;"
+        "print(json.dumps([sorted(widgets.__all__), 'ipywidgets' in sys.modules]))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
+    names, loaded = json.loads(out.stdout.strip().splitlines()[-1])
+    assert names == [
+        "Annotator",
+        "DrilldownWidget",
+        "LFDashboard",
+        "QualityDashboard",
+        "accuracy_chart",
+        "conflict_heatmap",
+        "coverage_chart",
+        "lf_overview_chart",
+    ]
+    assert loaded is False  # `import widgets` alone loads no UI stack
+
+
+def test_widgets_resolve_lazily() -> None:
+    import widgets
+
+    assert widgets.LFDashboard.__name__ == "LFDashboard"
+    assert callable(widgets.coverage_chart)

@@ -1,9 +1,47 @@
-"""The workbench's user interfaces: ipywidgets for JupyterLab, Panel apps for reviewers.
+"""The workbench's user interfaces: ipywidgets/anywidget for JupyterLab, Altair charts.
 
-Every widget takes a :class:`workbench.Project` (or another core object), renders its state
-and forwards each user intent to it with one call. Nothing here computes a metric.
+Every widget takes a :class:`workbench.Project` and renders its state, forwarding each user
+intent to it with one call; nothing here computes a metric. The UI stacks are optional: the
+names below are imported lazily, and a missing stack raises an ImportError naming the extra
+to install (``pip install labeling-workbench[jupyter]``).
 """
 
 from __future__ import annotations
 
-__all__: list[str] = []
+import importlib
+from typing import Any
+
+__all__ = [
+    "Annotator",
+    "DrilldownWidget",
+    "LFDashboard",
+    "QualityDashboard",
+    "accuracy_chart",
+    "conflict_heatmap",
+    "coverage_chart",
+    "lf_overview_chart",
+]
+
+_WHERE = {
+    "Annotator": "widgets.jupyter",
+    "DrilldownWidget": "widgets.jupyter",
+    "LFDashboard": "widgets.jupyter",
+    "QualityDashboard": "widgets.jupyter",
+    "accuracy_chart": "widgets.charts",
+    "conflict_heatmap": "widgets.charts",
+    "coverage_chart": "widgets.charts",
+    "lf_overview_chart": "widgets.charts",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'widgets' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -155,3 +155,22 @@ def test_keyboard_only_labeling_records_exactly_the_typed_events(
         current = project.labels(source="human", annotator="alice").set_index("example_id")["value"].to_dict()
         assert current == expected
         assert len(current) == N_LABELS - 1
+
+
+def test_notebook_04_renders_the_annotator_and_the_quality_dashboard(page: Any, jupyter: JupyterServer) -> None:
+    from playwright.sync_api import expect
+    from ui_harness import REPO_ROOT, copy_notebook
+
+    relpath = copy_notebook(jupyter, REPO_ROOT / "notebooks" / "04_annotation_and_quality.ipynb")
+    open_notebook(page, jupyter, relpath)
+    run_all_cells(page, timeout=180)
+    assert_no_errors(page)
+    annotator = page.locator(".wb-annotator")
+    expect(annotator).to_be_visible()
+    expect(annotator.locator(".wb-text")).not_to_be_empty()
+    expect(annotator.locator(".wb-choice")).to_have_count(2)
+    dashboard = page.locator(".wb-quality-dashboard")
+    expect(dashboard.locator(".wb-annotator-table tr[data-annotator]")).to_have_count(3)
+    expect(dashboard.locator(".wb-adjudication-count")).to_have_text("83")
+    # The three Altair charts were drawn by JupyterLab's Vega renderer.
+    expect(dashboard.locator(".vega-embed")).to_have_count(3)

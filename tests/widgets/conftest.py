@@ -13,7 +13,7 @@ import workbench as wb
 pytest.importorskip("ipywidgets", reason="the Jupyter widgets need ipywidgets: pip install labeling-workbench[jupyter]")
 pytest.importorskip("altair", reason="the Jupyter widgets need altair: pip install labeling-workbench[jupyter]")
 
-HAM, SPAM = 0, 1
+HAM, SPAM = 0, 1  # label ids of the fixtures' ["ham", "spam"] schema
 
 TEXTS = [
     ("t-01", "check out my channel http://spam.example", "spam"),

@@ -16,8 +16,7 @@ import workbench as wb
 from widgets.jupyter import LFDashboard
 from workbench.lf import keywords, labeling_function, regex
 
-from .conftest import HAM, SPAM
-
+HAM, SPAM = 0, 1
 REPO = Path(__file__).resolve().parents[2]
 
 

@@ -252,7 +252,11 @@ class LFDashboard(widgets.VBox):
             project.on("lfs_applied", self._on_lfs_applied),
             project.on("data_added", self._on_data_added),
         ]
-        self.refresh()
+        try:
+            self.refresh()
+        except BaseException:
+            self.close()  # never leave listeners behind a dashboard that failed to build
+            raise
 
     # ------------------------------------------------------------------ events
     def _state(self, n_rows: int) -> tuple[Any, ...]:

@@ -28,6 +28,7 @@ __all__ = ["QualityDashboard"]
 
 _log = logging.getLogger(__name__)
 
+_CELL = "padding:2px 8px;text-align:left;vertical-align:top"
 _TABLE_COLUMNS = (
     "n_labels", "n_gold_seen", "honeypot_accuracy", "honeypot_ci_low", "honeypot_ci_high", "consensus_agreement",
     "drifted", "flagged", "recommended_weight", "reasons",
@@ -254,13 +255,13 @@ class QualityDashboard(widgets.VBox):
             self.annotator_table.value = "<i>No human annotations yet.</i>"
             return
         cols = [c for c in _TABLE_COLUMNS if c in self.report.columns]
-        head = "".join(f"<th>{html.escape(c.replace('_', ' '))}</th>" for c in ["annotator", *cols])
+        head = "".join(f'<th style="{_CELL}">{html.escape(c.replace("_", " "))}</th>' for c in ["annotator", *cols])
         rows = []
         for name, row in self.report.iterrows():
             style = ' style="background:#fdecea"' if bool(row.get("flagged", False)) else ""
-            cells = "".join(f"<td>{_fmt(row[c])}</td>" for c in cols)
-            rows.append(f'<tr data-annotator="{html.escape(str(name))}"{style}><td>{html.escape(str(name))}</td>'
-                        f"{cells}</tr>")
+            cells = "".join(f'<td style="{_CELL}">{_fmt(row[c])}</td>' for c in cols)
+            rows.append(f'<tr data-annotator="{html.escape(str(name))}"{style}><td style="{_CELL}">'
+                        f"{html.escape(str(name))}</td>{cells}</tr>")
         self.annotator_table.value = (
             '<table class="wb-annotator-table" style="border-collapse:collapse">'
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
@@ -286,10 +287,23 @@ class QualityDashboard(widgets.VBox):
             out.outputs = (_display_data(chart),)
 
 
-def _display_data(chart: Any) -> dict[str, Any]:
-    import altair as alt
+#: The Vega-Lite mimetype JupyterLab 4 renders offline with its bundled Vega (altair 6 writes v6 specs, whose
+#: default renderer is HTML loading Vega from a CDN: blank without internet access).
+VEGALITE_MIMETYPE = "application/vnd.vegalite.v5+json"
+_V5_SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
 
-    renderer: Any = alt.renderers.get()
-    bundle = renderer(chart.to_dict(validate=False))  # the builders are validated by the tests
-    data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
-    return {"output_type": "display_data", "data": data, "metadata": metadata or {}}
+
+def _display_data(chart: Any) -> dict[str, Any]:
+    """An output for ``Output.outputs``: the chart's spec under the Vega-Lite 5 mimetype (offline rendering).
+
+    The charts use only marks and encodings that Vega-Lite 5 and 6 share.
+    """
+    spec = chart.to_dict(validate=False)  # the builders are validated by the tests
+    spec["$schema"] = _V5_SCHEMA
+    title = spec.get("title", "")
+    text = title.get("text", "") if isinstance(title, dict) else str(title)
+    return {
+        "output_type": "display_data",
+        "data": {VEGALITE_MIMETYPE: spec, "text/plain": f"<Altair chart: {text}>"},
+        "metadata": {},
+    }

@@ -130,7 +130,10 @@ class LFResult:
     def for_question(self, question: str | None) -> tuple[np.ndarray, list[str]]:
         """The columns of ``L`` (and their names) of the LFs voting on ``question``."""
         cols = [j for j, n in enumerate(self.lf_names) if self.questions.get(n) == question]
-        return self.L[:, cols], [self.lf_names[j] for j in cols]
+        names = [self.lf_names[j] for j in cols]
+        if len(cols) == self.L.shape[1]:
+            return self.L, names
+        return self.L.T[cols].T, names  # keeps the column-major layout
 
     def to_frame(self) -> pd.DataFrame:
         """``L`` as an int8 DataFrame indexed by example id, one column per LF."""

@@ -36,6 +36,8 @@ def _code_token(code: types.CodeType) -> list[Any]:
     for c in code.co_consts:
         if isinstance(c, types.CodeType):
             consts.append(_code_token(c))
+        elif isinstance(c, (frozenset, tuple, str, bytes, int, float, bool, type(None))):
+            consts.append(canonical(c))  # order-independent: a frozenset's repr depends on hash seeds
         else:
             consts.append(repr(c))
     return [_hash_bytes(code.co_code), consts, list(code.co_names), list(code.co_varnames)]
@@ -72,8 +74,10 @@ def function_token(f: Callable[..., Any], depth: int = 0, _seen: set[int] | None
     try:
         source: Any = inspect.getsource(f)
     except (OSError, TypeError):
-        source = _code_token(code)
-    token: list[Any] = ["function", getattr(f, "__qualname__", ""), source]
+        source = None
+    # Both the source and the compiled code: a module edited on disk but not reloaded shows
+    # new source while still running old code, and must not reuse the new code's cache.
+    token: list[Any] = ["function", getattr(f, "__qualname__", ""), source, _code_token(code)]
     glb = getattr(f, "__globals__", {})
     reads: dict[str, Any] = {}
     for name in sorted(set(_global_names(code))):

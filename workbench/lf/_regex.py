@@ -180,6 +180,23 @@ def _python_only_word_class() -> str:
 
 
 @functools.cache
+def _word_prefilter_class() -> str:
+    """A small negated class matching rows that may hold a Python-``\\w`` non-ASCII character.
+
+    It excludes ASCII and common non-word characters (NBSP, general punctuation, BOM, variation
+    selectors, emoji ...), so it is cheap for RE2 and rules out most rows before the large
+    :func:`_python_only_word_class` runs on the few that remain.
+    """
+    blocks = [(0x80, 0xFF), (0x2000, 0x206F), (0x20A0, 0x20CF), (0x2190, 0x2BFF), (0xFE00, 0xFE0F), (0xFEFF, 0xFEFF)]
+    blocks += [(0x1F000, 0x1FAFF)]
+    chars = "".join(chr(cp) for lo, hi in blocks for cp in range(lo, hi + 1))
+    word = set(re.findall(r"\w", chars))
+    safe = sorted(ord(c) for c in chars if c not in word)
+    ranges = _class_of(list(range(0x80)) + safe)
+    return "[^" + ranges[1:]
+
+
+@functools.cache
 def _ascii_fold_class() -> str:
     """Non-ASCII characters Python's IGNORECASE matches to an ASCII letter (U+0130, U+0131, U+017F,
     U+212A on CPython 3.11); the fast path lowercases ASCII only, so rows holding one are redone."""
@@ -347,7 +364,11 @@ class TextColumnCache:
             if arr is None:
                 return None
             mask = np.zeros(len(arr), dtype=bool)
-            if re2_pattern in (_python_only_word_class(), _ascii_fold_class()):  # only non-ASCII rows match
+            if re2_pattern == _python_only_word_class():  # a big class: prefilter the rows cheaply
+                pre = pc.match_substring_regex(arr, _word_prefilter_class()).fill_null(False)
+                candidates = np.flatnonzero(np.asarray(pre.to_numpy(zero_copy_only=False), dtype=bool))
+                sub = arr.take(pa.array(candidates)) if len(candidates) < len(arr) else arr
+            elif re2_pattern == _ascii_fold_class():  # only rows with a non-ASCII character can match
                 candidates = np.flatnonzero(~np.asarray(pc.string_is_ascii(arr).fill_null(True), dtype=bool))
                 sub = arr.take(pa.array(candidates)) if len(candidates) < len(arr) else arr
             else:
@@ -407,10 +428,11 @@ class PatternSearch:
         if count and not self.countable:
             redo |= values != 0  # the rows with at least one match: count them with Python
         if self.unsafe is not None:
-            unsafe = cache.rows_matching(column, self.unsafe)
-            if unsafe is None:
-                return None
-            redo |= unsafe
+            for part in self.unsafe.split("|"):  # each part is one class (or \n\z), cached per column
+                unsafe = cache.rows_matching(column, part)
+                if unsafe is None:
+                    return None
+                redo |= unsafe
         if redo.any():
             idx = np.flatnonzero(redo)
             if len(idx):

@@ -114,6 +114,30 @@ def test_editing_a_decorated_function_changes_its_fingerprint() -> None:
     assert ns1["g"].fingerprint == ns2["g"].fingerprint  # same code, same fingerprint
 
 
+@pytest.mark.slow
+def test_fingerprints_are_stable_across_processes_and_hash_seeds(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    module = tmp_path / "my_lfs.py"
+    module.write_text(
+        "from workbench.lf import labeling_function, keywords\n"
+        "WORDS = {'spam', 'eggs', 'ham', 'subscribe'}\n"
+        "@labeling_function(resources={'extra': frozenset({'x', 'y', 'z'})})\n"
+        "def f(x, extra):\n"
+        "    return 1 if x.text in {'a', 'b', 'c'} or x.text in WORDS or x.text in extra else -1\n"
+        "kw = keywords('kw', ['b', 'a'], label=1)\n"
+    )
+    code = "import my_lfs; print(my_lfs.f.fingerprint, my_lfs.kw.fingerprint)"
+    repo = Path(__file__).resolve().parents[3]
+    outs = set()
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": f"{tmp_path}{os.pathsep}{repo}"}
+        run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+        outs.add(run.stdout.strip())
+    assert len(outs) == 1, outs
+
+
 def test_fingerprint_follows_globals_resources_and_closures() -> None:
     ns: dict[str, Any] = {"labeling_function": labeling_function, "ABSTAIN": ABSTAIN, "WORDS": ["a"]}
     exec("@labeling_function()\ndef f(x):\n    return 1 if any(w in x.text for w in WORDS) else ABSTAIN\n", ns)

@@ -252,6 +252,7 @@ def test_question_attribute_and_for_question() -> None:
     result = engine.apply([("d1", df)])
     L_belt, names = result.for_question("seatbelt")
     assert names == ["belt_kw"] and L_belt[:, 0].tolist() == [-1, 2]
+    assert L_belt.flags.f_contiguous and L_belt.dtype == np.int8
     with pytest.raises(LFError, match="outside 0..1"):
         engine.add(keywords("bad", ["x"], label=2, question="person"))
     with pytest.raises(LFError, match="question 'nope'"):
