@@ -119,6 +119,10 @@ class AnnotationMixin:
         @property
         def events(self) -> Any: ...
 
+    def _q(self, question: str | None) -> Any:
+        """The named question; by default the first (root) question, which routing and quality use."""
+        return self.schema.question(question) if question is not None else self.schema.questions[0]
+
     # ------------------------------------------------------------------ configuration
     @property
     def quality_config(self) -> QualityConfig:
@@ -163,7 +167,7 @@ class AnnotationMixin:
         for col in (id_column, label_column):
             if col not in gold.columns:
                 raise DataError(f"add_gold: the column {col!r} is missing. Columns: {list(gold.columns)!r}.")
-        q = self.schema.question(question)
+        q = self._q(question)
         rows = gold[[id_column, label_column]].dropna()
         records = [
             {"example_id": str(i), "value": {q.name: str(v)} if not self.schema.is_single else str(v),
@@ -174,7 +178,7 @@ class AnnotationMixin:
 
     def gold(self, question: str | None = None) -> pd.Series:
         """Current gold labels (choices) indexed by example id."""
-        q = self.schema.question(question)
+        q = self._q(question)
         g = self.labels(source="gold", question=q.name)
         return g.drop_duplicates("example_id", keep="last").set_index("example_id")["value"].rename("gold")
 
@@ -218,7 +222,7 @@ class AnnotationMixin:
         predicted class, the rest spread evenly); elsewhere the LF votes through the default
         label model (Dawid-Skene). Rows no source covers are absent.
         """
-        q = self.schema.question(question)
+        q = self._q(question)
         ids = self.examples().index
         k = q.cardinality
         proba = pd.DataFrame(np.nan, index=ids, columns=list(q.choices))
@@ -245,7 +249,7 @@ class AnnotationMixin:
 
     def draft(self, example_id: str, question: str | None = None) -> Draft | None:
         """The suggestion shown to an annotator for one example, if any source has one."""
-        q = self.schema.question(question)
+        q = self._q(question)
         preds = self._store.events(example_id=example_id, source="model", question=q.name, current_only=True)
         preds = preds[preds["action"] == "label"]
         if len(preds):
@@ -311,7 +315,7 @@ class AnnotationMixin:
             )
         if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
             raise LabelValidationError(f"The 'n' parameter of queue must be a positive integer or None. Got {n!r}.")
-        q = self.schema.question(question)
+        q = self._q(question)
         rng = np.random.default_rng(random_state)
         if strategy == "adjudication":
             return self._adjudication_queue(q.name, n)
@@ -423,7 +427,7 @@ class AnnotationMixin:
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise LabelValidationError(f"The 'n' parameter of next_items must be a positive integer. Got {n!r}.")
         config = self.quality_config
-        q = self.schema.question(question)
+        q = self._q(question)
         rng = np.random.default_rng(random_state)
         n_honey = int(rng.binomial(n, config.honeypot_rate)) if config.honeypot_rate > 0 else 0
         honey: list[tuple[str, float]] = []
@@ -460,7 +464,11 @@ class AnnotationMixin:
     ) -> list[LabelEvent]:
         """Record an answer to a served item and end its lease (honeypot status comes from the lease)."""
         lease = self._store.lease_of(annotator, example_id)
-        is_honeypot = bool(lease and lease["is_honeypot"])
+        if lease is not None:
+            is_honeypot = bool(lease["is_honeypot"])
+        else:  # an item answered again after an undo keeps the honeypot status it was served with
+            before = self._store.events(example_id=example_id, annotator=annotator, source="human")
+            is_honeypot = bool(before["is_honeypot"].any())
         events = self.annotate(
             example_id, value, annotator=annotator, time_spent=time_spent, is_honeypot=is_honeypot,
             note="confirmed draft" if confirmed_draft else None,
@@ -473,33 +481,49 @@ class AnnotationMixin:
         self._store.release(annotator, example_id, skipped=True)
 
     def undo(self, *, annotator: str) -> str | None:
-        """Undo the annotator's last human answer by appending a superseding event.
+        """Undo the annotator's last human submission by appending superseding events.
 
-        The earlier answer (if any) is restated, otherwise the answer is retracted. Nothing
-        is deleted. Returns the example id whose answer was undone, or None.
+        Every answer of that submission (all its questions) is undone: an earlier answer to
+        the same question is restated, otherwise the answer is retracted. Nothing is deleted.
+        Returns the example id whose submission was undone, or None.
         """
         ev = self._store.events(annotator=annotator, source="human")
-        ev = ev[ev["superseded_by"].isna() & (ev["action"] == "label")]
-        if ev.empty:
+        live = ev[ev["superseded_by"].isna() & (ev["action"] == "label")]
+        if live.empty:
             return None
-        last = ev.iloc[-1]
-        eid, qname = str(last["example_id"]), str(last["question"])
-        prev = None
-        if not pd.isna(last["supersedes"]):
-            hist = self._store.events(example_id=eid, annotator=annotator, source="human", question=qname)
-            before = hist[hist["event_id"] == int(last["supersedes"])]
-            if len(before) and before.iloc[0]["action"] == "label":
-                prev = str(before.iloc[0]["value"])
-        if prev is None:
-            self.retract(eid, qname, annotator=annotator, note="undo")
-        else:
-            self.annotate(eid, {qname: prev} if not self.schema.is_single else prev, annotator=annotator, note="undo")
+        last = live.iloc[-1]
+        eid = str(last["example_id"])
+        submission = str(last["event_uid"]).split(":", 1)[0]
+        same = live[(live["example_id"] == eid) & (live["event_uid"].str.split(":").str[0] == submission)]
+        by_id = ev.set_index("event_id")
+        restate: dict[str, str] = {}
+        retract: list[str] = []
+        for _, row in same.iterrows():
+            qname = str(row["question"])
+            prev = None
+            if not pd.isna(row["supersedes"]) and int(row["supersedes"]) in by_id.index:
+                before = by_id.loc[int(row["supersedes"])]
+                if before["action"] == "label":
+                    prev = str(before["value"])
+            if prev is None:
+                retract.append(qname)
+            else:
+                restate[qname] = prev
+        honeypot = bool(same["is_honeypot"].any())
+        if restate:
+            value: Any = restate if not self.schema.is_single else next(iter(restate.values()))
+            self.annotate(eid, value, annotator=annotator, note="undo", is_honeypot=honeypot)
+        # follow-up questions first, so conditions stay consistent
+        for qname in sorted(retract, key=lambda q: -self.schema.question_names.index(q)):
+            current = self._store.current_answers(eid, "human", annotator)
+            if qname in current:
+                self.retract(eid, qname, annotator=annotator, note="undo")
         return eid
 
     def progress(self, annotator: str | None = None) -> dict[str, int]:
         """How much is done: items with enough answers, and (for one annotator) their answers."""
         counts = self._human_counts()
-        total = len(self.examples()) - len(self.gold())
+        total = len(self.examples()) - len(self.gold(self.schema.questions[0].name))
         done = int((counts >= self.quality_config.overlap).sum())
         out = {"n_items": total, "n_complete": done, "n_remaining": max(total - done, 0)}
         if annotator is not None:
@@ -511,7 +535,7 @@ class AnnotationMixin:
     # ------------------------------------------------------------------ consensus and quality
     def annotations(self, question: str | None = None, *, include_honeypots: bool = False) -> pd.DataFrame:
         """Current human answers as a long table: example_id, annotator, value, created_at."""
-        q = self.schema.question(question)
+        q = self._q(question)
         ev = self.labels(source="human", question=q.name)
         if not include_honeypots:
             ev = ev[~ev["is_honeypot"]]
@@ -519,13 +543,28 @@ class AnnotationMixin:
         out["created_at"] = pd.to_datetime(out["created_at"], utc=True, format="ISO8601")
         return out.reset_index(drop=True)
 
+    def annotator_drift(self, window: str = "7D", question: str | None = None) -> pd.DataFrame:
+        """Per annotator and time window: honeypot accuracy and agreement with consensus, with a drop flag."""
+        from workbench.quality import annotator_drift
+
+        q = self._q(question)
+        ann = self.annotations(q.name, include_honeypots=True)
+        if ann.empty:
+            raise WorkbenchError("No human annotations yet: nothing to measure drift on.")
+        cfg = self.quality_config
+        cons = self._raw_consensus(q.name, method="majority", exclude=None)
+        return annotator_drift(
+            ann[["example_id", "annotator", "value", "created_at"]], gold=self.gold(q.name), consensus=cons,
+            window=window, min_count=cfg.min_honeypots,
+        )
+
     def annotator_report(
         self, window: str = "7D", question: str | None = None, *, method: str = "majority"
     ) -> pd.DataFrame:
         """Per annotator: labels, honeypot accuracy with CI, agreement with consensus, drift, flag, weight."""
         from workbench.quality import annotator_report
 
-        q = self.schema.question(question)
+        q = self._q(question)
         ann = self.annotations(q.name, include_honeypots=True)
         if ann.empty:
             raise WorkbenchError("No human annotations yet: nothing to report.")
@@ -552,7 +591,7 @@ class AnnotationMixin:
         ann = self.annotations(question)
         if ann.empty:
             return pd.DataFrame(columns=["label", "confidence", "agreement", "n_annotators", "tie"])
-        labels = list(self.schema.question(question).choices)
+        labels = list(self._q(question).choices)
         frame = ann[["example_id", "annotator", "value", "created_at"]]
         if method == "majority":
             return majority_consensus(frame, exclude=exclude, labels=labels)
@@ -572,7 +611,7 @@ class AnnotationMixin:
         An adjudicator's decision (``source="adjudication"``) replaces the label. Honeypot
         answers never count. Flagged annotators are excluded when configured.
         """
-        q = self.schema.question(question)
+        q = self._q(question)
         excl = self.quality_config.exclude_flagged if exclude_flagged is None else exclude_flagged
         exclude = self._flagged(q.name) if excl else None
         cons = self._raw_consensus(q.name, method=method, exclude=exclude).copy()
@@ -601,7 +640,7 @@ class AnnotationMixin:
 
     def record_consensus(self, method: str = "majority", question: str | None = None) -> int:
         """Write the current consensus as ``source="consensus"`` events (one producer per method)."""
-        q = self.schema.question(question)
+        q = self._q(question)
         cons = self.consensus(method, q.name)
         cons = cons[cons["label"].notna()]
         records = [

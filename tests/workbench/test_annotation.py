@@ -218,3 +218,43 @@ def test_import_annotations_and_errors(team: wb.Project) -> None:
     assert len(team.annotations()) == 2  # nothing written by the failed import
     with pytest.raises(wb.DataError, match="column 'label' is missing"):
         team.add_gold(crowd)
+
+
+def test_undo_reverts_a_whole_multi_question_submission(tmp_path: Path, seatbelt_schema: wb.Schema) -> None:
+    p = wb.Project.create(tmp_path / "sb", schema=seatbelt_schema)
+    p.add_data(pd.DataFrame({"id": ["f1", "f2"], "text": ["a", "b"]}), id_column="id")
+    (item,) = p.next_items("a", 1)
+    p.submit(item.example_id, {"person": "yes", "seatbelt": "no"}, annotator="a")
+    assert p.undo(annotator="a") == item.example_id
+    assert p.labels(annotator="a").empty  # both questions retracted
+    h = p.history(item.example_id)
+    assert h["action"].tolist() == ["label", "label", "retract", "retract"]
+    assert p.progress("a")["n_answered"] == 0
+
+
+def test_reanswer_after_undo_keeps_honeypot_status(team: wb.Project) -> None:
+    team.configure_quality(honeypot_rate=0.99)
+    items = team.next_items("a", 3, random_state=3)
+    honey = next(i for i in items if i.is_honeypot)
+    team.submit(honey.example_id, "spam", annotator="a")
+    for other in items:
+        if other.example_id != honey.example_id:
+            team.skip(other.example_id, annotator="a")
+    team.undo(annotator="a")
+    team.submit(honey.example_id, "ham", annotator="a")
+    h = team.history(honey.example_id)
+    mine = h[(h["annotator"] == "a") & (h["action"] == "label")]
+    assert mine["is_honeypot"].all()
+
+
+def test_annotator_drift_through_the_project(team: wb.Project) -> None:
+    rows = []
+    for k in range(10, 60):
+        eid = f"e{k:02d}"
+        when = f"2024-01-{1 + k % 20:02d}T10:00:00Z"
+        rows.append({"id": eid, "annotator": "a", "value": truth(eid), "created_at": when})
+    team.import_annotations(pd.DataFrame(rows))
+    drift = team.annotator_drift(window="7D")
+    assert len(drift) >= 2  # several weekly windows
+    assert set(drift["annotator"]) == {"a"}
+    assert "window_start" in drift.columns

@@ -1,9 +1,10 @@
-"""JupyterLab widgets (ipywidgets + Altair). Install them with ``pip install labeling-workbench[jupyter]``.
+"""JupyterLab widgets (ipywidgets, anywidget and Altair). Install with ``pip install labeling-workbench[jupyter]``.
 
 Examples
 --------
->>> from widgets.jupyter import LFDashboard          # doctest: +SKIP
->>> LFDashboard(project, gold="label")               # doctest: +SKIP
+>>> from widgets.jupyter import LFDashboard, Annotator, QualityDashboard   # doctest: +SKIP
+>>> LFDashboard(project, gold="label")                                    # doctest: +SKIP
+>>> Annotator(project, annotator="alice", queue="uncertain", batch=50)    # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from workbench.exceptions import OptionalDependencyError
 
 _missing = []
-for _module in ("ipywidgets", "altair"):
+for _module in ("ipywidgets", "altair", "anywidget"):
     try:
         __import__(_module)
     except ImportError:
@@ -23,6 +24,8 @@ if _missing:
     )
 del _missing
 
+from widgets.jupyter._annotator import Annotator  # noqa: E402
 from widgets.jupyter._lf_dashboard import DrilldownWidget, LFDashboard  # noqa: E402
+from widgets.jupyter._quality_dashboard import QualityDashboard  # noqa: E402
 
-__all__ = ["DrilldownWidget", "LFDashboard"]
+__all__ = ["Annotator", "DrilldownWidget", "LFDashboard", "QualityDashboard"]
