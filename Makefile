@@ -33,7 +33,7 @@ demo: setup
 
 ## lab: JupyterLab on the quickstart notebook, over the demo project
 lab: setup demo
-	cd notebooks && ../$(VENV)/bin/jupyter lab 01_quickstart.ipynb
+	cd notebooks && ../$(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 01_quickstart.ipynb
 
 ## test: the whole suite: unit, notebooks (nbval) and real-browser tests
 test: setup browser
