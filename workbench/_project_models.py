@@ -3,7 +3,7 @@ into soft labels."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -74,8 +74,15 @@ class ModelsMixin:
         question: str | None = None,
         gold: Any = None,
         random_state: int | None = 0,
+        name: str | None = None,
     ) -> LabelModel:
         """Fit a label model on the LF votes (optionally semi-supervised with gold) and keep it.
+
+        The fitted model is kept under ``name`` and used by ``soft_labels(model=name)`` and
+        :meth:`compare_label_models`. A model instance is kept under ``name``, by default the
+        name of its class (``DawidSkene`` -> ``"dawid_skene"``, ``MajorityVote`` ->
+        ``"majority_vote"``, ``SnorkelLabelModel`` -> ``"snorkel"``), so a configured
+        ``DawidSkene(...)`` replaces the default one deliberately.
 
         Parameters
         ----------
@@ -95,7 +102,9 @@ class ModelsMixin:
         est = _build(model, q.cardinality, random_state) if isinstance(model, str) else model
         y = None if gold is None else self.gold_labels(gold, q.name)
         est.fit(L, y)
-        name = model if isinstance(model, str) else _snake(type(est).__name__)
+        if name is None:
+            cls = type(est).__name__
+            name = model if isinstance(model, str) else _DEFAULT_NAMES.get(cls, _snake(cls))
         self._extensions.setdefault("label_models", {})[(q.name, name)] = (est, tuple(self.lf_names))
         return est
 
@@ -111,15 +120,16 @@ class ModelsMixin:
         gold: Any = "gold",
         *,
         question: str | None = None,
-        models: tuple[str, ...] = ("majority_vote", "dawid_skene", "snorkel"),
+        models: Sequence[str] | Mapping[str, LabelModel] = ("majority_vote", "dawid_skene", "snorkel"),
         tie_break: str = "random",
         random_state: int | None = 0,
     ) -> pd.DataFrame:
         """Accuracy, macro-F1, log loss, ECE and coverage of each label model on the gold rows.
 
         Ties and rows without votes count (never silently dropped); ``df.attrs["verdict"]``
-        says whether a label model beats majority vote. Models are fitted on every row
-        (gold is used only for evaluation here).
+        says whether a label model beats majority vote. ``models`` names models (fitted on
+        every row if not fitted yet; gold is used only for evaluation here) or maps names to
+        models you fitted yourself on :meth:`label_matrix`.
         """
         from workbench.models import compare_label_models
 
@@ -130,7 +140,10 @@ class ModelsMixin:
             raise WorkbenchError(
                 "No gold labels to evaluate on. Record some with project.add_gold(...) or pass gold=<data column>."
             )
-        fitted = {}
+        fitted: dict[str, LabelModel] = {}
+        if isinstance(models, Mapping):
+            fitted = dict(models)
+            models = ()
         for name in models:
             try:
                 fitted[name] = self._fitted(name, q)
@@ -279,6 +292,9 @@ class ModelsMixin:
                 total = prod.sum()
                 P[i] = prod / total if total > 0 else ev
             sources[i].add(name)
+
+
+_DEFAULT_NAMES = {"DawidSkene": "dawid_skene", "MajorityVote": "majority_vote", "SnorkelLabelModel": "snorkel"}
 
 
 def _snake(name: str) -> str:

@@ -112,18 +112,33 @@ class VersionsMixin:
         return version
 
     def _version_metrics(self, soft: pd.DataFrame, gold: Any) -> dict[str, Any]:
+        """Scores of the version against ``gold``, honestly: gold rows that the version itself took from
+        gold are left out (they would score themselves), and gold rows the version does not cover
+        are counted (``n_gold_uncovered``) and scored as wrong in ``accuracy_all``."""
         from workbench.models import evaluate
 
         out: dict[str, Any] = {}
+        from_gold = soft["sources"].astype(str).str.contains("gold") if "sources" in soft.columns else None
         for q in self.schema.questions:
             y_all = pd.Series(self.gold_labels(gold, q.name), index=self._example_index())
+            y_all = y_all[y_all >= 0]
+            if from_gold is not None:
+                y_all = y_all.drop(index=[i for i in soft.index[from_gold.to_numpy()] if i in y_all.index])
+            if y_all.empty:
+                continue
             cols = [f"p_{c}" for c in q.choices] if self.schema.is_single else [f"p_{q.name}__{c}" for c in q.choices]
             sub = soft[cols].dropna()
-            y = y_all.reindex(sub.index).fillna(-1).astype(int).to_numpy()
-            if (y >= 0).any():
-                res = evaluate(y, sub.to_numpy(dtype=float), random_state=0)
-                out[q.name] = {k: (float(v) if isinstance(v, (float, np.floating)) else v) for k, v in res.items()
-                               if isinstance(v, (int, float, np.integer, np.floating))}
+            covered = y_all.index.intersection(sub.index)
+            entry: dict[str, Any] = {"n_gold": len(y_all), "n_gold_covered": len(covered),
+                                     "n_gold_uncovered": len(y_all) - len(covered)}
+            if len(covered):
+                res = evaluate(y_all.reindex(covered).to_numpy(), sub.loc[covered].to_numpy(dtype=float),
+                               random_state=0)
+                for k, v in res.items():
+                    if isinstance(v, (int, float, np.integer, np.floating)) and k != "n_gold":
+                        entry[k] = float(v) if isinstance(v, (float, np.floating)) else int(v)
+                entry["accuracy_all"] = entry.get("accuracy", 0.0) * len(covered) / len(y_all)
+            out[q.name] = entry
         return _jsonable(out)  # type: ignore[no-any-return]
 
     def _example_index(self) -> pd.Index:
@@ -134,7 +149,7 @@ class VersionsMixin:
         return self._versions.list()
 
     def load_labels(self, name: str, *, verify: bool = True) -> pd.DataFrame:
-        """A saved version's soft labels (hashes are checked unless ``verify=False``)."""
+        """A saved version's soft labels, sorted by id (hashes are checked unless ``verify=False``)."""
         df, manifest = self._versions.load(name, verify=verify)
         df.attrs["manifest"] = manifest
         return df
@@ -143,9 +158,21 @@ class VersionsMixin:
         """A saved version's manifest (its full provenance)."""
         return self._versions.load(name)[1]
 
-    def diff_labels(self, a: str, b: str, *, question: str | None = None) -> pd.DataFrame:
-        """Which examples changed between two versions, and by how much (total variation distance)."""
-        return self._versions.diff(a, b, question=question)
+    def diff_labels(self, a: str, b: str, *, question: str | None = None, tol: float = 1e-3) -> pd.DataFrame:
+        """Which examples changed between two versions, and by how much (total variation distance).
+
+        ``changed`` is True for added or removed examples, changed hard labels, and
+        probability changes larger than ``tol`` (refits move every probability a little).
+        """
+        diff = self._versions.diff(a, b, question=question)
+        moved = diff["max_abs_change"].fillna(0.0).to_numpy() > tol
+        diff["changed"] = (~diff["in_a"] | ~diff["in_b"] | diff["label_changed"].astype(bool)
+                           | moved).to_numpy()
+        diff.attrs["n_changed"] = int(diff["changed"].sum())
+        diff.attrs["tol"] = tol
+        if isinstance(diff.attrs.get("summary"), dict):
+            diff.attrs["summary"] = {**diff.attrs["summary"], "n_changed": diff.attrs["n_changed"], "tol": tol}
+        return diff
 
     def training_data(
         self,

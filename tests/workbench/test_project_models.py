@@ -157,3 +157,43 @@ def test_label_versions_lineage_diff_and_training(spam: tuple[wb.Project, pd.Ser
         p.verify()
     with pytest.raises(wb.WorkbenchError):
         p.load_labels("v1")
+
+
+def test_version_metrics_never_score_gold_on_itself(spam: tuple[wb.Project, pd.Series]) -> None:
+    p, gold = spam
+    dev = gold.index[:40]
+    p.add_gold(pd.DataFrame({"id": dev, "label": gold[dev].to_numpy()}))
+    v = p.save_labels(p.soft_labels(), author="t", gold="gold")
+    assert p.label_version_manifest(v.name)["metrics"] == {}  # only gold rows: nothing honest to score
+    v2 = p.save_labels(p.soft_labels(), author="t", gold=gold)
+    m2 = p.label_version_manifest(v2.name)["metrics"]["spam"]
+    assert m2["n_gold"] == 300 - 40  # the 40 gold rows are left out of their own evaluation
+    assert m2["n_gold_covered"] + m2["n_gold_uncovered"] == m2["n_gold"]
+    assert m2["accuracy_all"] <= m2["accuracy"]
+
+
+def test_named_and_prefitted_models(spam: tuple[wb.Project, pd.Series]) -> None:
+    from workbench.models import DawidSkene, MajorityVote
+
+    p, gold = spam
+    custom = DawidSkene(abstain="votes_only", class_prior="uniform", random_state=0)
+    p.fit_label_model(custom)  # kept as "dawid_skene": soft_labels uses it
+    assert p._fitted("dawid_skene", p.schema.question()) is custom
+    mv = MajorityVote().fit(p.label_matrix())
+    table = p.compare_label_models(gold=gold, models={"mv": mv, "ds": custom})
+    assert {"mv", "ds"} <= set(table.index)
+    other = p.fit_label_model("dawid_skene", name="ds_default")
+    assert p._fitted("ds_default", p.schema.question()) is other
+
+
+def test_diff_ignores_tiny_refit_noise(spam: tuple[wb.Project, pd.Series]) -> None:
+    p, _ = spam
+    soft = p.soft_labels()
+    p.save_labels(soft, author="t")
+    nudged = soft.copy()
+    nudged["p_ham"] = (nudged["p_ham"] * 0.99999).clip(0, 1)
+    nudged["p_spam"] = 1.0 - nudged["p_ham"]
+    p.save_labels(nudged, author="t")
+    diff = p.diff_labels("v1", "v2")
+    assert diff.attrs["n_changed"] == 0
+    assert p.diff_labels("v1", "v2", tol=0.0).attrs["n_changed"] > 0
