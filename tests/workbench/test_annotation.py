@@ -90,7 +90,7 @@ def _worker(path: str, who: str, out: mp.Queue) -> None:  # type: ignore[type-ar
 
 
 def test_two_kernels_overlap_two(team: wb.Project) -> None:
-    team.configure_quality(overlap=2)
+    team.configure_quality(overlap=2, honeypot_rate=0.2)
     ctx = mp.get_context("spawn")
     q = ctx.Queue()
     procs = [ctx.Process(target=_worker, args=(str(team.path), who, q)) for who in ("alice", "bob")]
@@ -100,9 +100,16 @@ def test_two_kernels_overlap_two(team: wb.Project) -> None:
     for p in procs:
         p.join(60)
         assert p.exitcode == 0
-    assert all(len(r) == 50 for r in results)  # each of the 50 items went to both
-    assert all(len(set(r)) == 50 for r in results)
-    assert len(team.annotations()) == 100
+    gold_ids = set(team.gold().index)
+    for r in results:
+        regular = [e for e in r if e not in gold_ids]
+        assert len(regular) == len(set(regular)) == 50  # each of the 50 items went to both
+        assert 1 <= len(r) - 50 <= 10  # hidden honeypots were mixed in
+    assert len(team.annotations()) == 100  # honeypot answers are not counted as labels
+    honey = team.annotations(include_honeypots=True)
+    assert set(honey[honey["is_honeypot"]]["example_id"]) <= gold_ids
+    report = team.annotator_report()
+    assert set(report.index if "annotator" not in report.columns else report["annotator"]) == {"alice", "bob"}
 
 
 def test_honeypots_are_mixed_in_and_not_counted(team: wb.Project) -> None:
