@@ -3,7 +3,7 @@
 The public API is curated here; everything else lives in submodules.
 """
 
-from workbench import datasets
+from workbench import datasets, lf, models, quality, versions
 from workbench._constants import ABSTAIN, LABEL_SOURCES
 from workbench._version import __version__
 from workbench.exceptions import (
@@ -45,4 +45,8 @@ __all__ = [
     "WorkbenchError",
     "__version__",
     "datasets",
+    "lf",
+    "models",
+    "quality",
+    "versions",
 ]
