@@ -250,12 +250,9 @@ class AnnotationMixin:
     def draft(self, example_id: str, question: str | None = None) -> Draft | None:
         """The suggestion shown to an annotator for one example, if any source has one."""
         q = self._q(question)
-        preds = self._store.events(example_id=example_id, source="model", question=q.name, current_only=True)
-        preds = preds[preds["action"] == "label"]
-        if len(preds):
-            last = preds.iloc[-1]
-            conf = None if pd.isna(last["confidence"]) else float(last["confidence"])
-            return Draft(str(last["value"]), conf, "model")
+        pred = self._store.latest_label(example_id, q.name, "model")
+        if pred is not None:
+            return Draft(pred[0], pred[1], "model")
         proba = self._cached_proba(q.name)
         if proba is not None and example_id in proba.index:
             row = proba.loc[example_id].to_numpy(dtype=float)
@@ -323,7 +320,7 @@ class AnnotationMixin:
         config = self.quality_config
         counts = self._human_counts().reindex(ids, fill_value=0)
         gold_ids = set(self.gold(q.name).index)
-        open_mask = (counts.to_numpy() < config.overlap) & ~np.isin(ids.to_numpy(), list(gold_ids))
+        open_mask = (counts.to_numpy() < config.overlap) & ~np.asarray(ids.isin(gold_ids), dtype=bool)
         cand = ids[open_mask]
         order = rng.permutation(len(cand))
         cand = cand[order]
@@ -379,7 +376,7 @@ class AnnotationMixin:
         first = np.argsort(~started, kind="stable")
         cand, score, reason = cand[first], score[first], reason[first]
         reason = np.where(started[first], [f"{r}; started by others" for r in reason], reason)
-        out = pd.DataFrame({"example_id": list(cand), "score": score, "reason": reason})
+        out = pd.DataFrame({"example_id": np.asarray(cand, dtype=object), "score": score, "reason": reason})
         return out.head(n) if n is not None else out
 
     def _adjudication_queue(self, question: str, n: int | None) -> pd.DataFrame:
@@ -437,10 +434,10 @@ class AnnotationMixin:
             honey = self._store.claim(annotator, gold_ids, n=n_honey, overlap=1, lease_seconds=config.lease_seconds,
                                       honeypot=True)
         if strategy == "adjudication":
-            cand = list(self.queue("adjudication", None, question=q.name)["example_id"])
+            cand = self.queue("adjudication", None, question=q.name)["example_id"].tolist()
         else:
             # One project-wide order (seed 0) so that annotators converge on the same items.
-            cand = list(self.queue(strategy, None, question=q.name, random_state=0)["example_id"])
+            cand = self.queue(strategy, None, question=q.name, random_state=0)["example_id"].tolist()
         regular = self._store.claim(annotator, cand, n=n - len(honey), overlap=config.overlap if strategy !=
                                     "adjudication" else 10**9, lease_seconds=config.lease_seconds)
         items = [(e, x, False) for e, x in regular] + [(e, x, True) for e, x in honey]

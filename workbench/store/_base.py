@@ -122,6 +122,10 @@ class EventStore(abc.ABC):
         """The current (non-retracted) answer per question of one annotator for one example."""
 
     @abc.abstractmethod
+    def latest_label(self, example_id: str, question: str, source: str) -> tuple[str, float | None] | None:
+        """The most recent current label (value, confidence) from ``source`` for one example and question."""
+
+    @abc.abstractmethod
     def n_events(self) -> int:
         """How many events are stored."""
 

@@ -446,6 +446,18 @@ class SQLiteStore(EventStore):
         )
         return {q: v for q, v in rows}
 
+    def latest_label(self, example_id: str, question: str, source: str) -> tuple[str, float | None] | None:
+        rows = self._read(
+            "SELECT value, confidence FROM events e WHERE example_id = ? AND question = ? AND source = ? "
+            "AND action = 'label' AND NOT EXISTS (SELECT 1 FROM events s WHERE s.supersedes = e.event_id) "
+            "ORDER BY event_id DESC LIMIT 1",
+            (example_id, question, source),
+        )
+        if not rows:
+            return None
+        value, conf = rows[0]
+        return str(value), None if conf is None else float(conf)
+
     def n_events(self) -> int:
         return int(self._read("SELECT count(*) FROM events")[0][0])
 
