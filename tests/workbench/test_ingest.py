@@ -143,6 +143,7 @@ def test_image_path_examples(tmp_path: Path) -> None:
         (pd.DataFrame({"id": ["a"], "body": ["a"]}), {"id_column": "id"}, "reads its text from column 'text'"),
         (pd.DataFrame({"id": ["a"], "text": [3]}), {"id_column": "id"}, "non-text values"),
         (pd.DataFrame({"id": ["a"], "text": ["x"]}), {}, "has a column named 'id' but no id_column"),
+        (pd.DataFrame({"id": ["a"], "text": ["x"], "data_version": ["v9"]}), {"id_column": "id"}, "reserves"),
         ("missing.csv", {}, "No such data file"),
         ("data.xlsx", {}, "unknown suffix"),
         ([1, 2], {}, "wrap it with"),

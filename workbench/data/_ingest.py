@@ -24,6 +24,8 @@ __all__ = ["IngestedBatch", "prepare_batch", "read_table", "SUPPORTED_SUFFIXES",
 
 #: Name of the index holding example ids in every frame the project returns.
 ID_COLUMN = "id"
+#: Column names the project itself adds to the examples it returns.
+RESERVED_COLUMNS = ("data_version",)
 SUPPORTED_SUFFIXES = (".csv", ".tsv", ".parquet", ".pq", ".jsonl", ".ndjson", ".json")
 
 
@@ -247,6 +249,12 @@ def prepare_batch(
         raise DataError("The data has no rows; nothing was added.")
     df = df.copy()
     df.columns = [str(c) for c in df.columns]
+    reserved = [c for c in df.columns if c in RESERVED_COLUMNS and c != id_column]
+    if reserved:
+        raise DataError(
+            f"The data has column(s) {reserved} whose names the workbench reserves (examples() adds "
+            f"'data_version'). Rename them, e.g. df.rename(columns={{{reserved[0]!r}: 'source_{reserved[0]}'}})."
+        )
     dup_cols = sorted({c for c in df.columns if list(df.columns).count(c) > 1})
     if dup_cols:
         raise DataError(f"The data has repeated column names {dup_cols}; rename them before adding.")
