@@ -540,11 +540,19 @@ class AnnotationMixin:
         out["created_at"] = pd.to_datetime(out["created_at"], utc=True, format="ISO8601")
         return out.reset_index(drop=True)
 
-    def annotator_drift(self, window: str = "7D", question: str | None = None) -> pd.DataFrame:
-        """Per annotator and time window: honeypot accuracy and agreement with consensus, with a drop flag."""
+    def annotator_drift(
+        self, window: str = "7D", question: str | None = None, *, require_gold: bool = False
+    ) -> pd.DataFrame | None:
+        """Per annotator and time window: honeypot accuracy and agreement with consensus, with a drop flag.
+
+        With ``require_gold=True`` it returns None while the project has no gold labels (the
+        honeypot columns would be empty).
+        """
         from workbench.quality import annotator_drift
 
         q = self._q(question)
+        if require_gold and self.gold(q.name).empty:
+            return None
         ann = self.annotations(q.name, include_honeypots=True)
         if ann.empty:
             raise WorkbenchError("No human annotations yet: nothing to measure drift on.")
@@ -631,8 +639,11 @@ class AnnotationMixin:
         from workbench.quality import agreement
 
         ann = self.annotations(question)
-        if ann.empty:
-            raise WorkbenchError("No human annotations yet: agreement needs at least two annotators per item.")
+        if ann.empty or not (ann.groupby("example_id")["annotator"].nunique() >= 2).any():
+            raise WorkbenchError(
+                "No item has answers from two annotators yet: agreement needs at least two annotators per item. "
+                "Raise the overlap with project.configure_quality(overlap=2) and label more."
+            )
         return agreement(ann[["example_id", "annotator", "value"]])
 
     def record_consensus(self, method: str = "majority", question: str | None = None) -> int:

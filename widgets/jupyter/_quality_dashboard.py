@@ -1,7 +1,7 @@
 """The annotation-quality dashboard: per-annotator table, honeypot accuracy over time, agreement, label mix.
 
 It renders what the workbench computes (``project.annotator_report()``, ``project.agreement()``,
-``workbench.quality.annotator_drift``, ``project.queue("adjudication")``) and refreshes itself
+``project.annotator_drift``, ``project.queue("adjudication")``) and refreshes itself
 when labels are added, at most once per ``throttle`` seconds.
 """
 
@@ -157,10 +157,11 @@ class QualityDashboard(widgets.VBox):
                 self.report, self.drift, self.agreement = None, None, None
             else:
                 self.report = project.annotator_report(self.window, q, method=self.method)
-                self.drift = self._drift(ann)
-                regular = ann[~ann["is_honeypot"]]
-                multi = regular.groupby("example_id")["annotator"].nunique()
-                self.agreement = project.agreement(q) if (multi >= 2).any() else None
+                self.drift = project.annotator_drift(self.window, q, require_gold=True)
+                try:
+                    self.agreement = project.agreement(q)
+                except WorkbenchError:  # no item has two answers yet
+                    self.agreement = None
             self.last_error = None
         except WorkbenchError as exc:
             self.last_error = f"{type(exc).__name__}: {exc}"
@@ -169,18 +170,6 @@ class QualityDashboard(widgets.VBox):
         self._render_status(ann)
         self._render_table()
         self._render_charts(ann)
-
-    def _drift(self, ann: pd.DataFrame) -> pd.DataFrame | None:
-        from workbench.quality import annotator_drift
-
-        gold = self.project.gold(self.question)
-        if gold.empty:
-            return None
-        cfg = self.project.quality_config
-        return annotator_drift(
-            ann[["example_id", "annotator", "value", "created_at"]], gold, window=self.window,
-            min_count=cfg.min_honeypots,
-        )
 
     def _on_labels_added(self, **_: Any) -> None:
         wait = self.throttle - (time.monotonic() - self._last_refresh)
