@@ -97,6 +97,7 @@ def test_widgets_all_is_pinned_and_lazy() -> None:
         "DrilldownWidget",
         "LFDashboard",
         "QualityDashboard",
+        "ReviewApp",
         "accuracy_chart",
         "conflict_heatmap",
         "coverage_chart",

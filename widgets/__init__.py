@@ -1,4 +1,4 @@
-"""The workbench's user interfaces: ipywidgets/anywidget for JupyterLab, Altair charts.
+"""The workbench's user interfaces: ipywidgets/anywidget for JupyterLab, Panel apps, Altair charts.
 
 Every widget takes a :class:`workbench.Project` and renders its state, forwarding each user
 intent to it with one call; nothing here computes a metric. The UI stacks are optional: the
@@ -16,6 +16,7 @@ __all__ = [
     "DrilldownWidget",
     "LFDashboard",
     "QualityDashboard",
+    "ReviewApp",
     "accuracy_chart",
     "conflict_heatmap",
     "coverage_chart",
@@ -27,6 +28,7 @@ _WHERE = {
     "DrilldownWidget": "widgets.jupyter",
     "LFDashboard": "widgets.jupyter",
     "QualityDashboard": "widgets.jupyter",
+    "ReviewApp": "widgets.panel",
     "accuracy_chart": "widgets.charts",
     "conflict_heatmap": "widgets.charts",
     "coverage_chart": "widgets.charts",

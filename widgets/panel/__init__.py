@@ -23,6 +23,6 @@ except ImportError as _exc:
         "Install the extra: pip install labeling-workbench[panel]"
     ) from _exc
 
-from widgets.panel._review_app import ReviewApp  # noqa: E402
+from widgets.panel._review_app import ReviewApp
 
 __all__ = ["ReviewApp"]

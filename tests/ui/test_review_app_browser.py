@@ -1,0 +1,66 @@
+"""The Panel ReviewApp served by ``panel serve`` and driven in Chromium: a click lands in the project."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from ui_harness import REPO_ROOT
+
+import workbench as wb
+
+pytestmark = pytest.mark.timeout(120)
+
+APP = REPO_ROOT / "widgets" / "panel" / "app.py"
+TEXTS = {
+    "q-01": "subscribe to my channel <b>now</b>",
+    "q-02": "I love this song",
+    "q-03": "free gift cards at http://x.example",
+}
+ANSWERS = {"q-01": ("spam", "spam", "ham"), "q-02": ("ham", "ham", "ham"), "q-03": ("spam", "ham", "ham")}
+
+
+def _make_project(path: Path) -> list[str]:
+    schema = wb.Schema.single("spam", ["ham", "spam"], guidelines="Spam advertises a channel or a link.")
+    with wb.Project.create(path, schema=schema) as project:
+        project.add_data(pd.DataFrame({"id": list(TEXTS), "text": list(TEXTS.values())}), id_column="id")
+        rows = [{"id": eid, "annotator": name, "value": value}
+                for eid, values in ANSWERS.items() for name, value in zip(("ann", "bob", "cid"), values, strict=True)]
+        project.import_annotations(pd.DataFrame(rows))
+        return [str(i) for i in project.queue("adjudication", n=None)["example_id"]]
+
+
+def test_clicking_a_choice_adjudicates_and_shows_the_next_item(page: Any, panel_server: Any, tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    project_path = tmp_path / "review-project"
+    queue = _make_project(project_path)
+    assert sorted(queue) == ["q-01", "q-03"]
+    first, second = queue
+    server = panel_server(APP, env={"WORKBENCH_PROJECT": str(project_path), "WORKBENCH_REVIEWER": "dr_lee"})
+
+    page.goto(server.url)
+    expect(page.locator(".wb-count")).to_have_text("2")
+    expect(page.locator(".wb-item-id")).to_have_text(first)
+    # the text is shown as text: the <b> tag is visible, not rendered
+    expect(page.locator(".wb-item-text")).to_contain_text(TEXTS[first])
+
+    page.get_by_role("button", name="spam", exact=True).click()
+
+    expect(page.locator(".wb-count")).to_have_text("1")
+    expect(page.locator(".wb-item-id")).to_have_text(second)
+    with wb.Project.open(project_path) as project:
+        adj = project.labels(source="adjudication")
+        assert adj[["example_id", "annotator", "value"]].values.tolist() == [[first, "dr_lee", "spam"]]
+        assert project.consensus().loc[first, "adjudicated"]
+
+    page.get_by_role("button", name="Skip", exact=True).click()  # skipping the last item writes nothing
+    expect(page.locator(".wb-status")).to_contain_text("only item left")
+    page.get_by_role("button", name="ham", exact=True).click()
+    expect(page.get_by_text("Nothing to review")).to_be_visible()
+    expect(page.locator(".wb-count")).to_have_text("0")
+    with wb.Project.open(project_path) as project:
+        assert sorted(project.labels(source="adjudication")["example_id"]) == sorted(queue)
+    assert page.wb_page_errors == []
