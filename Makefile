@@ -9,6 +9,8 @@ STAMP := $(VENV)/.installed
 WORKBENCH_DATA_DIR ?= $(if $(wildcard ../shared/data),$(abspath ../shared/data),)
 export WORKBENCH_DATA_DIR
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# JupyterLab refuses to run as root unless told (containers and CI machines run as root).
+LAB_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
 .PHONY: setup browser lab demo test test-fast test-ui test-notebooks lint typecheck bench clean
 
@@ -33,7 +35,7 @@ demo: setup
 
 ## lab: JupyterLab on the quickstart notebook, over the demo project
 lab: setup demo
-	cd notebooks && ../$(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 01_quickstart.ipynb
+	cd notebooks && ../$(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 $(LAB_ROOT) 01_quickstart.ipynb
 
 ## test: the whole suite: unit, notebooks (nbval) and real-browser tests
 test: setup browser
