@@ -43,7 +43,11 @@ class QualityConfig:
     accuracy_threshold : float
         Honeypot accuracy below which (upper CI bound) an annotator is flagged.
     exclude_flagged : bool
-        Leave flagged annotators out of consensus (otherwise they are down-weighted).
+        Leave flagged annotators out of consensus.
+    weight_annotators : bool
+        Weight each annotator's vote in majority-vote consensus by the report's
+        ``recommended_weight`` (log-odds of their honeypot accuracy; 0 for flagged annotators),
+        so unreliable annotators count less. Dawid-Skene weighs annotators by itself.
     """
 
     overlap: int = 1
@@ -53,6 +57,7 @@ class QualityConfig:
     min_honeypots: int = 10
     accuracy_threshold: float = 0.7
     exclude_flagged: bool = False
+    weight_annotators: bool = False
 
     def __post_init__(self) -> None:
         def bad(name: str, expected: str) -> LabelValidationError:
@@ -72,6 +77,9 @@ class QualityConfig:
             raise bad("min_honeypots", "an integer >= 1")
         if not isinstance(self.accuracy_threshold, (int, float)) or not 0.0 <= self.accuracy_threshold <= 1.0:
             raise bad("accuracy_threshold", "a number in [0, 1]")
+        for flag in ("exclude_flagged", "weight_annotators"):
+            if not isinstance(getattr(self, flag), bool):
+                raise bad(flag, "True or False")
 
 
 @dataclass(frozen=True)
@@ -590,7 +598,25 @@ class AnnotationMixin:
         flagged = rep[rep["flagged"].astype(bool)]
         return [str(a) for a in (flagged["annotator"] if "annotator" in flagged.columns else flagged.index)]
 
-    def _raw_consensus(self, question: str, *, method: str, exclude: Iterable[str] | None) -> pd.DataFrame:
+    def _annotator_weights(self, question: str) -> dict[str, float] | None:
+        try:
+            rep = self.annotator_report(question=question)
+        except WorkbenchError:
+            return None
+        if "recommended_weight" not in rep.columns:
+            return None
+        names = rep["annotator"] if "annotator" in rep.columns else rep.index
+        weights = pd.Series(rep["recommended_weight"].to_numpy(dtype=float), index=[str(a) for a in names])
+        return {a: (1.0 if np.isnan(w) else float(w)) for a, w in weights.items()}
+
+    def _raw_consensus(
+        self,
+        question: str,
+        *,
+        method: str,
+        exclude: Iterable[str] | None,
+        weights: dict[str, float] | None = None,
+    ) -> pd.DataFrame:
         from workbench.quality import dawid_skene_consensus, majority_consensus
 
         ann = self.annotations(question)
@@ -599,7 +625,7 @@ class AnnotationMixin:
         labels = list(self._q(question).choices)
         frame = ann[["example_id", "annotator", "value", "created_at"]]
         if method == "majority":
-            return majority_consensus(frame, exclude=exclude, labels=labels)
+            return majority_consensus(frame, exclude=exclude, labels=labels, weights=weights)
         if method == "dawid_skene":
             return dawid_skene_consensus(frame, exclude=exclude, labels=labels, random_state=0)  # type: ignore[no-any-return]
         raise LabelValidationError(
@@ -614,12 +640,16 @@ class AnnotationMixin:
         Returns a DataFrame indexed by example id with ``label``, ``confidence``,
         ``agreement``, ``n_annotators``, ``tie``, ``needs_adjudication`` and ``adjudicated``.
         An adjudicator's decision (``source="adjudication"``) replaces the label. Honeypot
-        answers never count. Flagged annotators are excluded when configured.
+        answers never count. Flagged annotators are excluded (``exclude_flagged``) or votes are
+        weighted by annotator reliability (``weight_annotators``) when configured with
+        :meth:`configure_quality`.
         """
         q = self._q(question)
-        excl = self.quality_config.exclude_flagged if exclude_flagged is None else exclude_flagged
+        cfg = self.quality_config
+        excl = cfg.exclude_flagged if exclude_flagged is None else exclude_flagged
         exclude = self._flagged(q.name) if excl else None
-        cons = self._raw_consensus(q.name, method=method, exclude=exclude).copy()
+        weights = self._annotator_weights(q.name) if cfg.weight_annotators and method == "majority" else None
+        cons = self._raw_consensus(q.name, method=method, exclude=exclude, weights=weights).copy()
         cons["needs_adjudication"] = (cons["n_annotators"] >= 2) & (
             cons["agreement"].astype(float) < self.quality_config.agreement_threshold
         )

@@ -29,6 +29,12 @@ def _replay(tmp_path: Path, data_dir: Path, task: str) -> tuple[wb.Project, pd.S
     return p, gold
 
 
+def _accuracy(cons: pd.DataFrame, gold: pd.Series) -> float:
+    """Share of gold items whose consensus label is right; ties (no label) count as wrong."""
+    hit = cons["label"].reindex(gold.index).astype(object) == gold.astype(object)
+    return float(hit.fillna(False).astype(bool).mean())
+
+
 @pytest.mark.parametrize("task", ["rte", "temp"])
 def test_consensus_matches_or_beats_crowd_kit(tmp_path: Path, data_dir: Path, task: str) -> None:
     p, gold = _replay(tmp_path, data_dir, task)
@@ -37,8 +43,8 @@ def test_consensus_matches_or_beats_crowd_kit(tmp_path: Path, data_dir: Path, ta
     ds = p.consensus("dawid_skene")
     # ties abstain in our majority vote and count as wrong: an honest figure, below crowd-kit's
     # (which breaks ties by column order); with ties broken at random it is in the same range.
-    acc_mv = float((mv["label"].reindex(gold.index) == gold).mean())
-    acc_ds = float((ds["label"].reindex(gold.index) == gold).mean())
+    acc_mv = _accuracy(mv, gold)
+    acc_ds = _accuracy(ds, gold)
     assert acc_ds >= ds_ck - 0.0005, (acc_ds, ds_ck)  # the published figures are rounded to 3 places
     assert acc_mv >= mv_ck - 0.1
     assert (mv["n_annotators"] == 10).all()
@@ -56,8 +62,23 @@ def test_gold_honeypots_and_annotator_report_on_rte(tmp_path: Path, data_dir: Pa
     assert report["flagged"].sum() >= 1  # some RTE workers are near chance
     flagged = p.consensus("majority", exclude_flagged=True)
     base = p.consensus("majority")
-    acc_flagged = float((flagged["label"].reindex(gold.index) == gold).mean())
-    acc_base = float((base["label"].reindex(gold.index) == gold).mean())
+    acc_flagged = _accuracy(flagged, gold)
+    acc_base = _accuracy(base, gold)
     assert acc_flagged >= acc_base - 0.01
     adj = p.queue("adjudication", None)
     assert len(adj) > 0 and (adj["score"].diff().dropna() <= 0).all()  # weakest agreement first
+
+
+def test_reliability_weighting_is_configurable_on_rte(tmp_path: Path, data_dir: Path) -> None:
+    p, gold = _replay(tmp_path, data_dir, "rte")
+    p.add_gold(gold.rename("label").rename_axis("id").reset_index().head(200))
+
+    def accuracy() -> float:
+        return _accuracy(p.consensus("majority"), gold)
+
+    plain = accuracy()
+    p.configure_quality(weight_annotators=True)
+    weighted = accuracy()
+    assert weighted > plain  # unreliable workers count less; ties mostly disappear
+    with pytest.raises(wb.LabelValidationError, match="'weight_annotators' parameter"):
+        p.configure_quality(weight_annotators="yes")
