@@ -607,7 +607,7 @@ class AnnotationMixin:
             return None
         names = rep["annotator"] if "annotator" in rep.columns else rep.index
         weights = pd.Series(rep["recommended_weight"].to_numpy(dtype=float), index=[str(a) for a in names])
-        return {a: (1.0 if np.isnan(w) else float(w)) for a, w in weights.items()}
+        return {str(a): (1.0 if np.isnan(w) else float(w)) for a, w in weights.items()}
 
     def _raw_consensus(
         self,
