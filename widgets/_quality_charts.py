@@ -22,24 +22,14 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
+from widgets.charts import require_frame
 from workbench.exceptions import DataError
 
 __all__ = ["agreement_heatmap", "honeypot_accuracy_chart", "label_mix_chart", "empty_chart"]
 
 
 def _need(frame: Any, columns: tuple[str, ...], func: str, source: str) -> pd.DataFrame:
-    if not isinstance(frame, pd.DataFrame):
-        raise DataError(
-            f"The 'data' parameter of {func} must be a pandas DataFrame from {source}. Got {type(frame).__name__} "
-            f"instead."
-        )
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise DataError(
-            f"The 'data' parameter of {func} must hold the columns {list(columns)}; {missing} are missing. Got "
-            f"columns {list(frame.columns)} instead (pass the output of {source})."
-        )
-    return frame
+    return require_frame(frame, columns, func=func, source=source)
 
 
 def empty_chart(title: str, note: str) -> alt.Chart:

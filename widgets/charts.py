@@ -27,7 +27,7 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
-from workbench.exceptions import LFError
+from workbench.exceptions import DataError, LFError
 
 __all__ = ["coverage_chart", "accuracy_chart", "conflict_heatmap", "lf_overview_chart"]
 
@@ -35,20 +35,36 @@ _SUMMARY_BASE = ("coverage", "overlaps", "conflicts")
 _ACCURACY = ("emp_acc", "emp_acc_low", "emp_acc_high", "n_gold")
 
 
-def _check_summary(summary: Any, columns: Sequence[str], func: str) -> pd.DataFrame:
-    if not isinstance(summary, pd.DataFrame):
-        raise LFError(
-            f"The 'summary' parameter of {func} must be a pandas DataFrame from project.lf_summary(). "
-            f"Got {type(summary).__name__} instead."
+def require_frame(
+    frame: Any,
+    columns: Sequence[str],
+    *,
+    func: str,
+    source: str,
+    param: str = "data",
+    error: type[Exception] = DataError,
+    hint: str = "",
+) -> pd.DataFrame:
+    """Check a chart builder's input table, with a message that says which workbench call makes it."""
+    if not isinstance(frame, pd.DataFrame):
+        raise error(
+            f"The '{param}' parameter of {func} must be a pandas DataFrame from {source}. "
+            f"Got {type(frame).__name__} instead."
         )
-    missing = [c for c in columns if c not in summary.columns]
+    missing = [c for c in columns if c not in frame.columns]
     if missing:
-        hint = " Pass gold= to project.lf_summary() to get the accuracy columns." if "emp_acc" in missing else ""
-        raise LFError(
-            f"The 'summary' parameter of {func} must hold the columns {list(columns)}; {missing} are missing. "
-            f"Got columns {list(summary.columns)} instead.{hint}"
+        raise error(
+            f"The '{param}' parameter of {func} must hold the columns {list(columns)}; {missing} are missing. "
+            f"Got columns {list(frame.columns)} instead (pass the output of {source}).{hint}"
         )
-    return summary
+    return frame
+
+
+def _check_summary(summary: Any, columns: Sequence[str], func: str) -> pd.DataFrame:
+    hint = " Pass gold= to project.lf_summary() to get the accuracy columns." if "emp_acc" in columns else ""
+    return require_frame(
+        summary, columns, func=func, source="project.lf_summary()", param="summary", error=LFError, hint=hint
+    )
 
 
 def _order(summary: pd.DataFrame, order: Sequence[str] | None) -> list[str]:
