@@ -61,6 +61,18 @@ class ConflictingContentError(DataError):
         super().__init__(message)
         self.ids = ids
 
+    @classmethod
+    def for_ids(cls, ids: list[str]) -> ConflictingContentError:
+        """The error for these ids, with the standard explanation and fix."""
+        shown = ", ".join(repr(i) for i in ids[:10])
+        more = f" and {len(ids) - 10} more" if len(ids) > 10 else ""
+        return cls(
+            f"{len(ids)} example id(s) are already stored with different content: {shown}{more}. "
+            f"An example's content never changes once added. Give the changed rows new ids, or drop them "
+            f"from this batch.",
+            list(ids),
+        )
+
 
 class UnknownExampleError(WorkbenchError, KeyError):
     """An example id is not part of the project's data."""

@@ -22,6 +22,7 @@ from workbench._project_versions import VersionsMixin
 from workbench._version import __version__
 from workbench.data import ID_COLUMN, prepare_batch, read_table
 from workbench.exceptions import (
+    ConflictingContentError,
     DataError,
     LabelValidationError,
     ProjectExistsError,
@@ -379,11 +380,8 @@ class Project(LFMixin, ModelsMixin, VersionsMixin, AnnotationMixin):
             )
         existing = self._store.stored_hashes(batch.ids)
         conflicts = [i for i, h in zip(batch.ids, batch.hashes, strict=True) if i in existing and existing[i] != h]
-        if conflicts:
-            from workbench.exceptions import ConflictingContentError
-            from workbench.store._sqlite import _conflict_message
-
-            raise ConflictingContentError(_conflict_message(conflicts), conflicts)
+        if conflicts:  # checked before the Parquet file is written; the store checks again atomically
+            raise ConflictingContentError.for_ids(conflicts)
         new_mask = [i not in existing for i in batch.ids]
         new_frame = batch.frame[new_mask]
         rel = f"{DATA_DIR}/{batch.content_hash[:24]}.parquet"

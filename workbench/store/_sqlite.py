@@ -295,7 +295,7 @@ class SQLiteStore(EventStore):
                 existing.update(dict(cur.fetchall()))
             conflicts = [i for i, h in zip(ids, hashes, strict=True) if i in existing and existing[i] != h]
             if conflicts:
-                raise ConflictingContentError(_conflict_message(conflicts), conflicts)
+                raise ConflictingContentError.for_ids(conflicts)
             new = [(i, h) for i, h in zip(ids, hashes, strict=True) if i not in existing]
             n_existing = record.n_existing + len(ids) - len(new)
             seq = cur.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM data_versions").fetchone()[0]
@@ -627,12 +627,3 @@ class SQLiteStore(EventStore):
         with self._write() as cur:
             cur.execute("DELETE FROM records WHERE kind = ? AND key = ?", (kind, key))
 
-
-def _conflict_message(ids: Sequence[str]) -> str:
-    shown = ", ".join(repr(i) for i in list(ids)[:10])
-    more = f" and {len(ids) - 10} more" if len(ids) > 10 else ""
-    return (
-        f"{len(ids)} example id(s) are already stored with different content: {shown}{more}. "
-        f"An example's content never changes once added. Give the changed rows new ids, or drop them "
-        f"from this batch."
-    )
