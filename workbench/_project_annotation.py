@@ -4,7 +4,7 @@ consensus, agreement, annotator reports and adjudication."""
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -12,11 +12,11 @@ import numpy as np
 import pandas as pd
 
 from workbench._constants import ABSTAIN
+from workbench._project_base import ProjectParts
 from workbench.exceptions import DataError, LabelValidationError, WorkbenchError
 
 if TYPE_CHECKING:
-    from workbench.schema import Schema
-    from workbench.store import EventStore, LabelEvent
+    from workbench.store import LabelEvent
 
 __all__ = ["AnnotationMixin", "Assignment", "Draft", "QualityConfig", "QUEUE_STRATEGIES"]
 
@@ -103,29 +103,8 @@ class Assignment:
     data: dict[str, Any] = field(default_factory=dict)
 
 
-class AnnotationMixin:
+class AnnotationMixin(ProjectParts):
     """Human annotation: queues, leases, honeypots, consensus, quality and adjudication."""
-
-    path: Any
-    _store: EventStore
-    _extensions: dict[str, Any]
-
-    if TYPE_CHECKING:
-        @property
-        def schema(self) -> Schema: ...
-        def examples(self, data_version: str | None = None) -> pd.DataFrame: ...
-        def labels(self, *, question: str | None = None, source: str | None = None,
-                   annotator: str | None = None) -> pd.DataFrame: ...
-        def annotate(self, *args: Any, **kwargs: Any) -> list[LabelEvent]: ...
-        def annotate_many(self, *args: Any, **kwargs: Any) -> list[LabelEvent]: ...
-        def retract(self, *args: Any, **kwargs: Any) -> LabelEvent: ...
-        def _check_ids(self, ids: Sequence[str]) -> dict[str, str]: ...
-        def _write_events(self, events: list[LabelEvent]) -> list[LabelEvent]: ...
-        @property
-        def lfs(self) -> list[Any]: ...
-        def label_matrix(self, question: str | None = None, *, progress: bool | None = None) -> np.ndarray: ...
-        @property
-        def events(self) -> Any: ...
 
     def _q(self, question: str | None) -> Any:
         """The named question; by default the first (root) question, which routing and quality use."""

@@ -11,12 +11,11 @@ import numpy as np
 import pandas as pd
 
 from workbench._constants import ABSTAIN
+from workbench._project_base import ProjectParts
 from workbench.exceptions import LFError, SchemaError
 
 if TYPE_CHECKING:
     from workbench.lf import BaseLF, LFEngine, LFResult
-    from workbench.schema import Schema
-    from workbench.store import EventStore
 
 __all__ = ["LFMixin", "lf_source"]
 
@@ -35,23 +34,8 @@ def lf_source(lf: Any) -> str | None:
     return None
 
 
-class LFMixin:
+class LFMixin(ProjectParts):
     """Labeling functions registered on a project, applied over its data versions with caching."""
-
-    # provided by Project
-    path: Any
-    _store: EventStore
-    _extensions: dict[str, Any]
-
-    if TYPE_CHECKING:
-        @property
-        def schema(self) -> Schema: ...
-        def data_batches(self) -> list[tuple[str, pd.DataFrame]]: ...
-        def examples(self, data_version: str | None = None) -> pd.DataFrame: ...
-        def labels(self, *, question: str | None = None, source: str | None = None,
-                   annotator: str | None = None) -> pd.DataFrame: ...
-        @property
-        def events(self) -> Any: ...
 
     # ------------------------------------------------------------------ registry
     def _lf_engine(self) -> LFEngine:

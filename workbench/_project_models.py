@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from workbench._constants import ABSTAIN
+from workbench._project_base import ProjectParts
 from workbench.exceptions import LabelValidationError, WorkbenchError
 
 if TYPE_CHECKING:
@@ -43,23 +44,8 @@ def soft_label_columns(schema: Schema) -> dict[str, list[str]]:
     return {q.name: [f"p_{q.name}__{c}" for c in q.choices] for q in schema.questions}
 
 
-class ModelsMixin:
+class ModelsMixin(ProjectParts):
     """Label models over the project's LF votes, and soft labels combining every source."""
-
-    _extensions: dict[str, Any]
-
-    if TYPE_CHECKING:
-        @property
-        def schema(self) -> Schema: ...
-        def examples(self, data_version: str | None = None) -> pd.DataFrame: ...
-        def labels(self, *, question: str | None = None, source: str | None = None,
-                   annotator: str | None = None) -> pd.DataFrame: ...
-        def label_matrix(self, question: str | None = None, *, progress: bool | None = None) -> np.ndarray: ...
-        def gold_labels(self, gold: Any = "gold", question: str | None = None) -> np.ndarray: ...
-        def consensus(self, method: str = "majority", question: str | None = None, **kw: Any) -> pd.DataFrame: ...
-        def annotations(self, question: str | None = None, **kw: Any) -> pd.DataFrame: ...
-        @property
-        def lf_names(self) -> list[str]: ...
 
     def _lm_key(self, question: str | None) -> str | None:
         return None if self.schema.is_single else question

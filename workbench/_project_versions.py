@@ -9,36 +9,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from workbench._project_base import ProjectParts
+
 if TYPE_CHECKING:
-    from workbench.schema import Schema
-    from workbench.store import EventStore, TrainingRun
     from workbench.versions import LabelVersion, LabelVersionStore
 
 __all__ = ["VersionsMixin"]
 
 
-class VersionsMixin:
+class VersionsMixin(ProjectParts):
     """Save, list, load, diff and train from immutable soft-label versions."""
-
-    path: Any
-    _store: EventStore
-    _extensions: dict[str, Any]
-
-    if TYPE_CHECKING:
-        @property
-        def schema(self) -> Schema: ...
-        @property
-        def schema_version(self) -> str: ...
-        @property
-        def guideline_version(self) -> str: ...
-        @property
-        def lfs(self) -> list[Any]: ...
-        @property
-        def events(self) -> Any: ...
-        def data_versions(self) -> pd.DataFrame: ...
-        def gold_labels(self, gold: Any = "gold", question: str | None = None) -> np.ndarray: ...
-        def labels(self, *args: Any, **kwargs: Any) -> pd.DataFrame: ...
-        def record_training_run(self, *args: Any, **kwargs: Any) -> TrainingRun: ...
 
     @property
     def _versions(self) -> LabelVersionStore:
