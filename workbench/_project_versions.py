@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 
 from workbench._project_base import ProjectParts
+from workbench._project_models import soft_label_columns
+from workbench.exceptions import WorkbenchError
 
 if TYPE_CHECKING:
     from workbench.versions import LabelVersion, LabelVersionStore
@@ -62,13 +64,7 @@ class VersionsMixin(ProjectParts):
         from workbench._project_lf import lf_source
 
         author = author or _user()
-        model_name = soft.attrs.get("model")
-        model_info: dict[str, Any] | None = None
-        fitted = self._extensions.get("label_models", {})
-        for (_q, name), (est, _names) in fitted.items():
-            if name == model_name:
-                model_info = {"name": name, "class": type(est).__name__, "params": _jsonable(est.get_params()),
-                              "learned": _jsonable(est.learned_params())}
+        model_info = self._label_model_info(soft.attrs.get("model"))
         lfs = [
             {"name": lf.name, "kind": getattr(lf, "kind", type(lf).__name__), "question": lf.question,
              "fingerprint": lf.fingerprint, "source": lf_source(lf), "repr": repr(lf)}
@@ -106,20 +102,46 @@ class VersionsMixin(ProjectParts):
                 y_all = y_all.drop(index=[i for i in soft.index[from_gold.to_numpy()] if i in y_all.index])
             if y_all.empty:
                 continue
-            cols = [f"p_{c}" for c in q.choices] if self.schema.is_single else [f"p_{q.name}__{c}" for c in q.choices]
-            sub = soft[cols].dropna()
+            sub = soft[soft_label_columns(self.schema)[q.name]].dropna()
             covered = y_all.index.intersection(sub.index)
             entry: dict[str, Any] = {"n_gold": len(y_all), "n_gold_covered": len(covered),
                                      "n_gold_uncovered": len(y_all) - len(covered)}
             if len(covered):
                 res = evaluate(y_all.reindex(covered).to_numpy(), sub.loc[covered].to_numpy(dtype=float),
                                random_state=0)
-                for k, v in res.items():
-                    if isinstance(v, (int, float, np.integer, np.floating)) and k != "n_gold":
-                        entry[k] = float(v) if isinstance(v, (float, np.floating)) else int(v)
+                entry.update({k: v for k, v in res.items() if isinstance(v, (int, float)) and k != "n_gold"})
                 entry["accuracy_all"] = entry.get("accuracy", 0.0) * len(covered) / len(y_all)
             out[q.name] = entry
-        return _jsonable(out)  # type: ignore[no-any-return]
+        return out
+
+    def _label_model_info(self, name: str | None) -> dict[str, Any] | None:
+        """The fitted label model ``name`` as stored in a manifest: its own JSON form (``to_dict``)."""
+        fitted = {q: est for (q, n), (est, _lfs) in self._extensions.get("label_models", {}).items() if n == name}
+        if not fitted:
+            return None
+        forms = {q: est.to_dict() for q, est in fitted.items()}
+        first = next(iter(forms.values()))
+        learned = first["fitted"] if self.schema.is_single else {q: f["fitted"] for q, f in forms.items()}
+        return {"name": name, "class": first["model"], "format": first["format"],
+                "format_version": first["format_version"], "params": first["params"], "learned": learned}
+
+    def label_model_of(self, version: str, question: str | None = None) -> Any:
+        """Rebuild the label model a version was made with, from its manifest alone (no pickle).
+
+        Returns a fitted :class:`~workbench.models.LabelModel` that predicts like the original.
+        """
+        from workbench.models import LabelModel
+
+        info = self.label_version_manifest(version).get("label_model")
+        if not info:
+            raise WorkbenchError(f"Label version {version!r} records no label model (its soft labels came from "
+                                 f"humans or gold only).")
+        learned = info["learned"]
+        if not self.schema.is_single:
+            q = self.schema.question(question).name
+            learned = learned[q]
+        return LabelModel.from_dict({"format": info["format"], "format_version": info["format_version"],
+                                     "model": info["class"], "params": info["params"], "fitted": learned})
 
     def _example_index(self) -> pd.Index:
         return self.examples().index  # type: ignore[attr-defined, no-any-return]
@@ -188,20 +210,4 @@ def _user() -> str:
         return getpass.getuser()
     except Exception:  # noqa: BLE001 - no user database (containers): fall back
         return os.environ.get("USER", "unknown")
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _jsonable(value.tolist())
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (np.floating,)):
-        return float(value)
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    return repr(value)
 

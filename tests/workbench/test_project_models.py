@@ -129,6 +129,9 @@ def test_label_versions_lineage_diff_and_training(spam: tuple[wb.Project, pd.Ser
     assert [lf["name"] for lf in manifest["lfs"]] == p.lf_names
     assert all(lf["fingerprint"] for lf in manifest["lfs"])
     assert manifest["label_model"]["class"] == "DawidSkene" and manifest["label_model"]["learned"]
+    rebuilt = p.label_model_of("v1")  # from the manifest alone, no pickle
+    L = p.label_matrix()
+    assert np.allclose(rebuilt.predict_proba(L), p.fit_label_model("dawid_skene").predict_proba(L))
     assert 0.85 < manifest["metrics"]["spam"]["accuracy"] <= 1.0
     # a second version with gold that overrides three rows
     p.add_gold(pd.DataFrame({"id": gold.index[:3], "label": ["ham", "ham", "ham"]}))
