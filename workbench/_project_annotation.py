@@ -567,26 +567,26 @@ class AnnotationMixin(ProjectParts):
             window=window, min_count=cfg.min_honeypots, threshold=cfg.accuracy_threshold,
         )
 
-    def _flagged(self, question: str) -> list[str]:
-        try:
-            rep = self.annotator_report(question=question)
-        except WorkbenchError:
-            return []
-        if "flagged" not in rep.columns:
-            return []
-        flagged = rep[rep["flagged"].astype(bool)]
-        return [str(a) for a in (flagged["annotator"] if "annotator" in flagged.columns else flagged.index)]
-
-    def _annotator_weights(self, question: str) -> dict[str, float] | None:
+    def _report_column(self, question: str, column: str) -> pd.Series | None:
+        """One column of the annotator report indexed by annotator, or None while there is no report."""
         try:
             rep = self.annotator_report(question=question)
         except WorkbenchError:
             return None
-        if "recommended_weight" not in rep.columns:
+        if column not in rep.columns:
             return None
         names = rep["annotator"] if "annotator" in rep.columns else rep.index
-        weights = pd.Series(rep["recommended_weight"].to_numpy(dtype=float), index=[str(a) for a in names])
-        return {str(a): (1.0 if np.isnan(w) else float(w)) for a, w in weights.items()}
+        return pd.Series(rep[column].to_numpy(), index=[str(a) for a in names])
+
+    def _flagged(self, question: str) -> list[str]:
+        flags = self._report_column(question, "flagged")
+        return [] if flags is None else [str(a) for a, f in flags.items() if bool(f)]
+
+    def _annotator_weights(self, question: str) -> dict[str, float] | None:
+        weights = self._report_column(question, "recommended_weight")
+        if weights is None:
+            return None
+        return {str(a): 1.0 if pd.isna(w) else float(w) for a, w in weights.items()}
 
     def _raw_consensus(
         self,
