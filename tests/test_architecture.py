@@ -40,6 +40,11 @@ def test_toplevel_all_is_pinned() -> None:
         [
             "ABSTAIN",
             "LABEL_SOURCES",
+            "QUEUE_STRATEGIES",
+            "Assignment",
+            "Draft",
+            "QualityConfig",
+            "Subscription",
             "ConflictingContentError",
             "DataError",
             "DataVersion",

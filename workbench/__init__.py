@@ -5,6 +5,8 @@ The public API is curated here; everything else lives in submodules.
 
 from workbench import datasets, lf, models, quality, versions
 from workbench._constants import ABSTAIN, LABEL_SOURCES
+from workbench._events import Subscription
+from workbench._project_annotation import QUEUE_STRATEGIES, Assignment, Draft, QualityConfig
 from workbench._version import __version__
 from workbench.exceptions import (
     ConflictingContentError,
@@ -26,6 +28,11 @@ from workbench.store import DataVersion, LabelEvent, TrainingRun
 __all__ = [
     "ABSTAIN",
     "LABEL_SOURCES",
+    "QUEUE_STRATEGIES",
+    "Assignment",
+    "Draft",
+    "QualityConfig",
+    "Subscription",
     "ConflictingContentError",
     "DataError",
     "DataVersion",

@@ -24,13 +24,11 @@ from typing import TYPE_CHECKING, Any
 import anywidget
 import traitlets
 
-from workbench._project_annotation import QUEUE_STRATEGIES
+from workbench import QUEUE_STRATEGIES
 from workbench.exceptions import LabelValidationError, WorkbenchError
 
 if TYPE_CHECKING:
-    from workbench import Project
-    from workbench._events import Subscription
-    from workbench._project_annotation import Assignment
+    from workbench import Assignment, Project, Subscription
     from workbench.schema import Question
 
 __all__ = ["Annotator"]

@@ -21,7 +21,7 @@ import ipywidgets as widgets
 import numpy as np
 import pandas as pd
 
-from workbench._constants import ABSTAIN
+from workbench import ABSTAIN
 from workbench.exceptions import LFError, WorkbenchError
 from workbench.lf import lf_pair_matrix, overall_stats, rows_where_conflict, rows_where_fires, rows_where_wrong
 

@@ -21,8 +21,7 @@ from workbench.exceptions import WorkbenchError
 if TYPE_CHECKING:
     import altair as alt
 
-    from workbench import Project
-    from workbench._events import Subscription
+    from workbench import Project, Subscription
 
 __all__ = ["QualityDashboard"]
 
