@@ -116,3 +116,13 @@ def test_widgets_resolve_lazily() -> None:
 
     assert widgets.LFDashboard.__name__ == "LFDashboard"
     assert callable(widgets.coverage_chart)
+
+
+def test_widgets_use_only_the_public_engine_api() -> None:
+    offenders = []
+    for path in (REPO / "widgets").rglob("*.py"):
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            words = line.split()
+            if len(words) >= 2 and words[0] in ("from", "import") and words[1].startswith("workbench._"):
+                offenders.append(f"{path.relative_to(REPO)}:{n}: {line.strip()}")
+    assert offenders == []
