@@ -210,7 +210,7 @@ class AnnotationMixin(ProjectParts):
         label model (Dawid-Skene). Rows no source covers are absent.
         """
         q = self._q(question)
-        ids = self.examples().index
+        ids = self._example_index()
         k = q.cardinality
         proba = pd.DataFrame(np.nan, index=ids, columns=list(q.choices))
         if self.lfs:
@@ -247,7 +247,7 @@ class AnnotationMixin(ProjectParts):
         return None
 
     def _cached_proba(self, question: str) -> pd.DataFrame | None:
-        key = ("proba", question, tuple(lf.fingerprint for lf in self.lfs), len(self.examples()))
+        key = ("proba", question, tuple(lf.fingerprint for lf in self.lfs), len(self._example_index()))
         cache = self._extensions.setdefault("proba_cache", {})
         if key not in cache:
             cache.clear()
@@ -303,7 +303,7 @@ class AnnotationMixin(ProjectParts):
         rng = np.random.default_rng(random_state)
         if strategy == "adjudication":
             return self._adjudication_queue(q.name, n)
-        ids = self.examples().index
+        ids = self._example_index()
         config = self.quality_config
         counts = self._human_counts().reindex(ids, fill_value=0)
         gold_ids = set(self.gold(q.name).index)
@@ -429,7 +429,7 @@ class AnnotationMixin(ProjectParts):
                                     "adjudication" else 10**9, lease_seconds=config.lease_seconds)
         items = [(e, x, False) for e, x in regular] + [(e, x, True) for e, x in honey]
         order = rng.permutation(len(items)) if honey else np.arange(len(items))
-        frame = self.examples()
+        frame = self._examples_frame()
         out = []
         for k in order:
             eid, exp, hp = items[int(k)]
@@ -507,7 +507,7 @@ class AnnotationMixin(ProjectParts):
     def progress(self, annotator: str | None = None) -> dict[str, int]:
         """How much is done: items with enough answers, and (for one annotator) their answers."""
         counts = self._human_counts()
-        total = len(self.examples()) - len(self.gold(self.schema.questions[0].name))
+        total = len(self._example_index()) - len(self.gold(self.schema.questions[0].name))
         done = int((counts >= self.quality_config.overlap).sum())
         out = {"n_items": total, "n_complete": done, "n_remaining": max(total - done, 0)}
         if annotator is not None:

@@ -197,14 +197,14 @@ class LFMixin(ProjectParts):
             The question (default: the only one).
         """
         q = self.schema.question(question)
-        ids = self.examples().index
+        ids = self._example_index()
         if isinstance(gold, pd.Series):
             values = gold.reindex(ids)
         elif gold == "gold":
             g = self.labels(source="gold", question=q.name)
             values = g.drop_duplicates("example_id", keep="last").set_index("example_id")["value"].reindex(ids)
         elif isinstance(gold, str):
-            frame = self.examples()
+            frame = self._examples_frame()
             if gold not in frame.columns:
                 raise LFError(
                     f"gold={gold!r} is neither 'gold' (labels recorded with source='gold') nor a data column. "

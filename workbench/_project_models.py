@@ -176,7 +176,7 @@ class ModelsMixin(ProjectParts):
         if humans not in ("override", "sharpen"):
             raise LabelValidationError(f"The 'humans' parameter of soft_labels must be 'override' or 'sharpen'. "
                                        f"Got {humans!r} instead.")
-        ids = self.examples().index
+        ids = self._example_index()
         n = len(ids)
         cols = soft_label_columns(self.schema)
         out = pd.DataFrame(index=pd.Index(ids, name="id"))

@@ -143,9 +143,6 @@ class VersionsMixin(ProjectParts):
         return LabelModel.from_dict({"format": info["format"], "format_version": info["format_version"],
                                      "model": info["class"], "params": info["params"], "fitted": learned})
 
-    def _example_index(self) -> pd.Index:
-        return self.examples().index  # type: ignore[attr-defined, no-any-return]
-
     def label_versions(self) -> pd.DataFrame:
         """Every saved label version with its lineage, metrics and the runs that used it."""
         return self._versions.list()

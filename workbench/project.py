@@ -458,7 +458,20 @@ class Project(LFMixin, ModelsMixin, VersionsMixin, AnnotationMixin):
         return [(v.version, df) for v, df in self._batches()]
 
     def examples(self, data_version: str | None = None) -> pd.DataFrame:
-        """All examples as one DataFrame indexed by id (``data_version`` selects one batch)."""
+        """All examples as one DataFrame indexed by id (``data_version`` selects one batch).
+
+        The frame is a copy: changing it changes nothing stored.
+        """
+        frame = self._examples_frame()
+        if data_version is not None:
+            versions = self._frame_cache[0] if self._frame_cache is not None else ()
+            if data_version not in versions:
+                raise DataError(f"Unknown data version {data_version!r}. Known: {list(versions)!r}.")
+            frame = frame[frame["data_version"] == data_version]
+        return frame.copy()
+
+    def _examples_frame(self) -> pd.DataFrame:
+        """The cached examples frame itself (no copy: internal, read-only use)."""
         versions = tuple(v.version for v in self._store.data_versions())
         if self._frame_cache is None or self._frame_cache[0] != versions:
             batches = self._batches()
@@ -471,21 +484,19 @@ class Project(LFMixin, ModelsMixin, VersionsMixin, AnnotationMixin):
                 frame["data_version"] = pd.Series(dtype=object)
             frame.index.name = ID_COLUMN
             self._frame_cache = (versions, frame)
-        frame = self._frame_cache[1]
-        if data_version is not None:
-            if data_version not in versions:
-                raise DataError(f"Unknown data version {data_version!r}. Known: {list(versions)!r}.")
-            frame = frame[frame["data_version"] == data_version]
-        return frame.copy()
+        return self._frame_cache[1]
+
+    def _example_index(self) -> pd.Index:
+        """Example ids in :meth:`examples` order (no copy of the data)."""
+        return self._examples_frame().index
 
     def __len__(self) -> int:
         return self._store.n_examples()
 
     def example(self, example_id: str) -> pd.Series:
         """One example's data."""
-        frame = self.examples()
         self._check_ids([example_id])
-        row = frame.loc[example_id]
+        row = self._examples_frame().loc[example_id].copy()
         assert isinstance(row, pd.Series)  # ids are unique
         return row
 
