@@ -36,12 +36,9 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-
-def data_dir() -> Path | None:
-    env = os.environ.get("WORKBENCH_DATA_DIR")
-    path = Path(env) if env else REPO.parent / "shared" / "data"
-    return path if path.is_dir() else None
+from _common import data_dir  # noqa: E402
 
 
 def rss_mb() -> float:

@@ -33,6 +33,9 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import data_dir  # noqa: E402
 
 from workbench.lf import (  # noqa: E402
     ABSTAIN,
@@ -46,14 +49,11 @@ from workbench.lf import (  # noqa: E402
 SPAM, HAM = 1, 0
 
 
-def data_dir() -> Path:
-    return Path(os.environ.get("WORKBENCH_DATA_DIR", ROOT.parent / "shared" / "data"))
-
-
 def corpus(n: int, seed: int) -> pd.DataFrame:
     """n comments resampled from the YouTube spam data (or generated), with gold CLASS."""
     rng = np.random.default_rng(seed)
-    files = sorted((data_dir() / "youtube_spam").glob("*.csv"))
+    root = data_dir()
+    files = sorted((root / "youtube_spam").glob("*.csv")) if root is not None else []
     if files:
         base = pd.concat([pd.read_csv(f) for f in files], ignore_index=True)
         texts = base["CONTENT"].to_numpy(dtype=object)
