@@ -15,16 +15,20 @@ __all__ = [
     "DataError",
     "DuplicateIdError",
     "ConflictingContentError",
+    "IdempotencyError",
     "IntegrityError",
     "LabelValidationError",
     "LFError",
+    "LFTimeoutError",
     "NotFittedError",
     "OptionalDependencyError",
+    "ProjectClosedError",
     "ProjectExistsError",
     "ProjectNotFoundError",
     "SchemaError",
     "StoreError",
     "StoreCorruptedError",
+    "StoreIntegrityError",
     "UnknownExampleError",
     "WorkbenchError",
 ]
@@ -111,3 +115,36 @@ class NotFittedError(WorkbenchError, _SklearnNotFittedError):
 
 class OptionalDependencyError(WorkbenchError, ImportError):
     """An optional package is needed for this feature; the message names the extra to install."""
+
+
+class IdempotencyError(LabelValidationError):
+    """An ``event_uid`` that is already stored was sent again with different content; nothing was written.
+
+    Attributes
+    ----------
+    event_uid : str
+        The reused idempotency key.
+    differences : dict
+        Field name -> ``(stored value, sent value)`` for every field that differs.
+    """
+
+    def __init__(self, message: str, event_uid: str, differences: dict[str, tuple[object, object]]) -> None:
+        super().__init__(message)
+        self.event_uid = event_uid
+        self.differences = differences
+
+
+class ProjectClosedError(WorkbenchError):
+    """The project (its store) was closed; open it again with ``Project.open(path)``."""
+
+
+class StoreIntegrityError(IntegrityError):
+    """The project database failed its self-check; ``report`` holds the full structured report."""
+
+    def __init__(self, message: str, report: object) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+class LFTimeoutError(LFError):
+    """A labeling function ran longer than the engine's time limit and was stopped; its rows abstain."""

@@ -1,7 +1,18 @@
 """The project store: append-only label events, versions and metadata behind one interface."""
 
 from workbench.store._base import EVENT_COLUMNS, EventStore
+from workbench.store._chain import CHAIN_ALGORITHM, StoreReport
 from workbench.store._records import DataVersion, LabelEvent, TrainingRun, utc_now
 from workbench.store._sqlite import SQLiteStore
 
-__all__ = ["EVENT_COLUMNS", "DataVersion", "EventStore", "LabelEvent", "SQLiteStore", "TrainingRun", "utc_now"]
+__all__ = [
+    "CHAIN_ALGORITHM",
+    "EVENT_COLUMNS",
+    "DataVersion",
+    "EventStore",
+    "LabelEvent",
+    "SQLiteStore",
+    "StoreReport",
+    "TrainingRun",
+    "utc_now",
+]

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from workbench.store._chain import StoreReport
 from workbench.store._records import DataVersion, LabelEvent, TrainingRun
 
 __all__ = ["EventStore", "EVENT_COLUMNS"]
@@ -104,6 +106,27 @@ class EventStore(abc.ABC):
         (its existing id is returned), so a retried write duplicates nothing.
         """
 
+    def write_events(self, events: Iterable[LabelEvent]) -> list[LabelEvent]:
+        """Append events like :meth:`append_events`, returning them as stored (ids, supersedes).
+
+        A retried ``event_uid`` returns the event stored the first time; the same uid with
+        different content raises :class:`~workbench.exceptions.IdempotencyError`. This default
+        asks :meth:`append_events` and :meth:`events`; backends override it with one round trip.
+        """
+        evs = list(events)
+        ids = self.append_events(evs)
+        if not ids:
+            return []
+        stored = self.events(since_event_id=min(ids) - 1)
+        by_id = {int(r["event_id"]): r for r in stored.to_dict("records")}
+        out: list[LabelEvent] = []
+        for ev, i in zip(evs, ids, strict=True):
+            row = by_id.get(int(i))
+            raw = None if row is None else row["supersedes"]
+            sup = None if raw is None or pd.isna(raw) else int(raw)
+            out.append(LabelEvent(**{**ev.to_dict(), "event_id": int(i), "supersedes": sup}))
+        return out
+
     @abc.abstractmethod
     def events(
         self,
@@ -180,17 +203,53 @@ class EventStore(abc.ABC):
 
     # -- generic append-only records (label versions, LF registry, leases ...) -----------
     @abc.abstractmethod
-    def put_record(self, kind: str, key: str, value: dict[str, Any], *, replace: bool = False) -> bool:
-        """Store a JSON record of ``kind`` under ``key``; False if it exists and not ``replace``."""
+    def put_record(
+        self, kind: str, key: str, value: dict[str, Any], *, replace: bool = False,
+        expected: dict[str, Any] | None = None,
+    ) -> bool:
+        """Store a JSON record of ``kind`` under ``key``; False if it exists and not ``replace``.
+
+        With ``expected``: replace the record only if its stored value equals ``expected``
+        (compare-and-set); False if it does not exist or differs.
+        """
 
     @abc.abstractmethod
     def get_records(self, kind: str) -> dict[str, dict[str, Any]]:
         """Every record of ``kind``, in insertion order."""
 
     @abc.abstractmethod
-    def delete_record(self, kind: str, key: str) -> None:
-        """Remove a mutable record (never used for events or versions)."""
+    def delete_record(self, kind: str, key: str, *, expected: dict[str, Any] | None = None) -> bool:
+        """Remove a mutable record (never events); with ``expected``, only if its value equals it.
+
+        Returns True if a record was removed.
+        """
+
+    @abc.abstractmethod
+    def claim_next_record(self, kind: str, prefix: str, value: dict[str, Any]) -> tuple[int, str]:
+        """Atomically store ``value`` under ``f"{prefix}{n}"``, ``n`` one more than the largest claimed.
+
+        Returns ``(n, key)``. Concurrent claims get distinct numbers; files play no part.
+        """
+
+    # -- self-checks ------------------------------------------------------------------------
+    @abc.abstractmethod
+    def chain_head(self) -> tuple[int, str] | None:
+        """``(event_id, event_hash)`` of the newest event (an anchor for :meth:`verify`), or None."""
+
+    @abc.abstractmethod
+    def verify(
+        self,
+        *,
+        project_dir: str | Path | None = None,
+        expected_head: tuple[int, str] | None = None,
+        raise_on_error: bool = True,
+    ) -> StoreReport:
+        """Check the storage, the events' hash chain and example-id uniqueness; see :class:`StoreReport`.
+
+        Raises :class:`~workbench.exceptions.StoreIntegrityError` (an ``IntegrityError``) on a
+        problem unless ``raise_on_error`` is False.
+        """
 
     @abc.abstractmethod
     def close(self) -> None:
-        """Release connections."""
+        """Release connections; any later call raises :class:`~workbench.exceptions.ProjectClosedError`."""

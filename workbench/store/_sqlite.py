@@ -8,6 +8,7 @@ import random
 import sqlite3
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,8 +16,23 @@ from typing import Any
 
 import pandas as pd
 
-from workbench.exceptions import ConflictingContentError, StoreCorruptedError, StoreError
+from workbench.exceptions import (
+    ConflictingContentError,
+    IdempotencyError,
+    ProjectClosedError,
+    StoreCorruptedError,
+    StoreError,
+    StoreIntegrityError,
+)
 from workbench.store._base import EVENT_COLUMNS, EventStore
+from workbench.store._chain import (
+    CHAIN_ALGORITHM,
+    CHAIN_FIELDS,
+    GENESIS_HASH,
+    StoreReport,
+    event_hash,
+    normalise_event_fields,
+)
 from workbench.store._records import DataVersion, LabelEvent, TrainingRun, utc_now
 
 __all__ = ["SQLiteStore", "APPLICATION_ID", "LAYOUT_VERSION"]
@@ -24,7 +40,14 @@ __all__ = ["SQLiteStore", "APPLICATION_ID", "LAYOUT_VERSION"]
 #: Written into the SQLite header so a foreign database is recognised as such ("WBNC").
 APPLICATION_ID = 0x57424E43
 #: Version of the table layout below; bumped with a migration when it changes.
-LAYOUT_VERSION = 1
+#: 1: the first layout. 2: events carry ``prev_hash`` and ``event_hash`` (the hash chain of
+#: :mod:`workbench.store._chain`); a layout-1 file is migrated and back-filled once when opened.
+LAYOUT_VERSION = 2
+#: The meta key recording the layout, its chain algorithm and the migrations applied.
+LAYOUT_META_KEY = "store_layout"
+
+_NO_UPDATE_TRIGGER = """CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
+    BEGIN SELECT RAISE(ABORT, 'label events are append-only: write a superseding event'); END;"""
 
 _SCHEMA_SQL = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -49,11 +72,10 @@ CREATE TABLE IF NOT EXISTS events (
     source TEXT NOT NULL, annotator TEXT NOT NULL, confidence REAL, created_at TEXT NOT NULL,
     time_spent REAL, schema_version TEXT NOT NULL, guideline_version TEXT NOT NULL,
     data_version TEXT, is_honeypot INTEGER NOT NULL DEFAULT 0,
-    supersedes INTEGER REFERENCES events(event_id), note TEXT);
+    supersedes INTEGER REFERENCES events(event_id), note TEXT, prev_hash TEXT, event_hash TEXT);
 CREATE INDEX IF NOT EXISTS events_by_key ON events (example_id, question, source, annotator, event_id);
 CREATE INDEX IF NOT EXISTS events_by_supersedes ON events (supersedes);
-CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
-    BEGIN SELECT RAISE(ABORT, 'label events are append-only: write a superseding event'); END;
+""" + _NO_UPDATE_TRIGGER + """
 CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
     BEGIN SELECT RAISE(ABORT, 'label events are append-only: write a superseding event'); END;
 CREATE TABLE IF NOT EXISTS training_runs (
@@ -83,6 +105,41 @@ SELECT e.event_id, e.event_uid, e.example_id, e.question, e.value, e.action, e.s
        (SELECT s.event_id FROM events s WHERE s.supersedes = e.event_id) AS superseded_by, e.note
 FROM events e
 """
+
+
+_SELECT_STORED = f"SELECT {', '.join(CHAIN_FIELDS)} FROM events"
+_INSERT_EVENT = (
+    f"INSERT INTO events ({', '.join(CHAIN_FIELDS)}, prev_hash, event_hash)"
+    f" VALUES ({', '.join('?' * (len(CHAIN_FIELDS) + 2))})"
+)
+_LABEL_EVENT_FIELDS = frozenset(LabelEvent.__dataclass_fields__)
+#: Fields a retry must repeat exactly (the label itself); the rest is context captured when written.
+_RETRY_FIELDS: tuple[str, ...] = (
+    "example_id", "question", "value", "action", "source", "annotator", "confidence", "time_spent",
+    "is_honeypot", "note",
+)
+
+
+def _event_from_row(row: Sequence[Any]) -> LabelEvent:
+    fields = normalise_event_fields(dict(zip(CHAIN_FIELDS, row, strict=True)))
+    return LabelEvent(**{k: v for k, v in fields.items() if k in _LABEL_EVENT_FIELDS})
+
+
+def _check_retry(stored: LabelEvent, sent: LabelEvent) -> None:
+    """Raise :class:`IdempotencyError` unless ``sent`` repeats ``stored`` (same uid, same label)."""
+    mine = normalise_event_fields(sent.to_dict())
+    theirs = normalise_event_fields(stored.to_dict())
+    diff = {k: (theirs[k], mine[k]) for k in _RETRY_FIELDS if theirs[k] != mine[k]}
+    if not diff:
+        return
+    shown = "; ".join(f"{k}: stored {a!r}, sent {b!r}" for k, (a, b) in diff.items())
+    raise IdempotencyError(
+        f"The event_uid {sent.event_uid!r} is already stored (event {stored.event_id}) with different content "
+        f"({shown}). An event_uid names one event: a retry must send exactly the same label. Nothing of this "
+        f"batch was written. To record a new or changed label, send it with a new event_uid (or none).",
+        sent.event_uid,
+        diff,
+    )
 
 
 class SQLiteStore(EventStore):
@@ -151,8 +208,13 @@ class SQLiteStore(EventStore):
             self._conn.execute(f"PRAGMA synchronous = {synchronous}")
             self._conn.execute("PRAGMA foreign_keys = ON")
             if app_id != APPLICATION_ID:
+                layout_meta = json.dumps(
+                    {"layout": LAYOUT_VERSION, "created_layout": LAYOUT_VERSION, "event_chain": CHAIN_ALGORITHM,
+                     "migrations": []}
+                )
                 self._retry("creating the tables", lambda: self._conn.executescript(
                     "BEGIN IMMEDIATE;" + _SCHEMA_SQL
+                    + f"INSERT OR IGNORE INTO meta (key, value) VALUES ('{LAYOUT_META_KEY}', '{layout_meta}');"
                     + f"PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {LAYOUT_VERSION};"
                     + "COMMIT;"
                 ))
@@ -168,6 +230,63 @@ class SQLiteStore(EventStore):
                 f"The project at {str(self.path.parent)!r} was written by a newer workbench (store layout "
                 f"{layout}, this one reads up to {LAYOUT_VERSION}). Upgrade the package to open it."
             )
+        self._closed = False
+        if layout < LAYOUT_VERSION:
+            try:
+                self._migrate()
+            except sqlite3.DatabaseError as exc:
+                self._close_quietly()
+                raise StoreCorruptedError(
+                    f"Upgrading the project database {str(self.path)!r} from store layout {layout} to "
+                    f"{LAYOUT_VERSION} failed: {exc}. Nothing was changed; restore the file from a backup if "
+                    f"this repeats."
+                ) from None
+
+    # -- layout migrations --------------------------------------------------------------------
+    def _migrate(self) -> None:
+        """Bring an older layout up to :data:`LAYOUT_VERSION`, once, in one write transaction.
+
+        Several processes may open an old file at once: each re-reads the layout inside the
+        lock, so only the first migrates. The steps applied are recorded under the meta key
+        :data:`LAYOUT_META_KEY`.
+        """
+        with self._write() as cur:
+            layout = int(cur.execute("PRAGMA user_version").fetchone()[0])
+            if layout >= LAYOUT_VERSION:
+                return  # another process migrated it meanwhile
+            row = cur.execute("SELECT value FROM meta WHERE key = ?", (LAYOUT_META_KEY,)).fetchone()
+            info: dict[str, Any] = json.loads(row[0]) if row else {"created_layout": layout, "migrations": []}
+            if layout == 1:
+                n = self._migrate_1_to_2(cur)
+                info["migrations"].append(
+                    {"from": 1, "to": 2, "at": utc_now(), "step": "event hash chain added and back-filled",
+                     "backfilled_events": n}
+                )
+                layout = 2
+            info.update({"layout": layout, "event_chain": CHAIN_ALGORITHM})
+            cur.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (LAYOUT_META_KEY, json.dumps(info)),
+            )
+            cur.execute(f"PRAGMA user_version = {int(layout)}")
+
+    @staticmethod
+    def _migrate_1_to_2(cur: sqlite3.Cursor) -> int:
+        """Add ``prev_hash``/``event_hash`` to the events and back-fill the chain in id order."""
+        cur.execute("ALTER TABLE events ADD COLUMN prev_hash TEXT")
+        cur.execute("ALTER TABLE events ADD COLUMN event_hash TEXT")
+        cur.execute("DROP TRIGGER IF EXISTS events_no_update")  # restored below, in the same transaction
+        rows = cur.execute(f"SELECT {', '.join(CHAIN_FIELDS)} FROM events ORDER BY event_id").fetchall()
+        prev = GENESIS_HASH
+        updates: list[tuple[str, str, int]] = []
+        for row in rows:
+            fields = dict(zip(CHAIN_FIELDS, row, strict=True))
+            digest = event_hash(fields, prev)
+            updates.append((prev, digest, int(fields["event_id"])))
+            prev = digest
+        cur.executemany("UPDATE events SET prev_hash = ?, event_hash = ? WHERE event_id = ?", updates)
+        cur.execute(_NO_UPDATE_TRIGGER)
+        return len(updates)
 
     # -- plumbing ---------------------------------------------------------------------------
     def _close_quietly(self) -> None:
@@ -198,10 +317,18 @@ class SQLiteStore(EventStore):
                 time.sleep(random.uniform(delay, 2 * delay))
                 delay = min(delay * 1.5, 0.004)
 
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ProjectClosedError(
+                f"The project database {str(self.path)!r} was closed; it cannot be read or written any more. "
+                f"Open the project again (wb.Project.open(path)) and use the new object."
+            )
+
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Cursor]:
         """One write transaction: BEGIN IMMEDIATE ... COMMIT, rolled back on any error."""
         with self._lock:
+            self._check_open()
             cur = self._conn.cursor()
             self._retry("starting a write", lambda: cur.execute("BEGIN IMMEDIATE"))
             try:
@@ -216,6 +343,7 @@ class SQLiteStore(EventStore):
 
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
+            self._check_open()
             try:
                 return self._retry("reading", lambda: self._conn.execute(sql, params).fetchall())  # type: ignore[no-any-return]
             except sqlite3.DatabaseError as exc:
@@ -224,8 +352,18 @@ class SQLiteStore(EventStore):
                 ) from None
 
     def close(self) -> None:
+        """Release the connection; every later call raises :class:`~workbench.exceptions.ProjectClosedError`.
+
+        Closing twice is harmless.
+        """
         with self._lock:
+            self._closed = True
             self._close_quietly()
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._closed
 
     # -- metadata ---------------------------------------------------------------------------
     def get_meta(self, key: str) -> Any:
@@ -361,46 +499,89 @@ class SQLiteStore(EventStore):
 
     # -- events ----------------------------------------------------------------------------
     def append_events(self, events: Iterable[LabelEvent]) -> list[int]:
+        return [int(ev.event_id or 0) for ev in self.write_events(events)]
+
+    def write_events(self, events: Iterable[LabelEvent]) -> list[LabelEvent]:
+        """Append events in one transaction and return them as stored.
+
+        Each event gets the next ``event_id``, the id of the event it supersedes, and its link
+        in the hash chain (``prev_hash``/``event_hash``, computed inside the write lock, so
+        concurrent writers from several processes extend one chain). An event whose
+        ``event_uid`` is already stored with the same content is a retry: nothing is written
+        and the stored event (with its original ``created_at``) is returned in its place.
+
+        Parameters
+        ----------
+        events : iterable of LabelEvent
+            ``event_id`` and ``supersedes`` are ignored (the store assigns them).
+
+        Returns
+        -------
+        list of LabelEvent
+            One per input, in order, with ``event_id`` and ``supersedes`` filled in.
+
+        Raises
+        ------
+        IdempotencyError
+            An ``event_uid`` is already stored (or repeated in ``events``) with different
+            content: another example, question, value, action, source, annotator, confidence,
+            time spent, honeypot flag or note. ``created_at`` and the schema, guideline and
+            data versions may differ (a retry made later records the same label). Nothing of
+            the batch is written.
+        """
         evs = list(events)
-        ids: list[int] = []
+        out: list[LabelEvent] = []
         if not evs:
-            return ids
+            return out
         with self._write() as cur:
+            head = cur.execute(
+                "SELECT e.event_id, e.event_hash, (SELECT seq FROM sqlite_sequence WHERE name = 'events') "
+                "FROM events e ORDER BY e.event_id DESC LIMIT 1"
+            ).fetchone()
+            # AUTOINCREMENT never reuses an id, not even one removed behind the store's back.
+            if head is None:
+                seq = cur.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone()
+                next_id = int(seq[0] if seq else 0) + 1
+            else:
+                next_id = max(int(head[0]), int(head[2] or 0)) + 1
+            prev_hash = str(head[1]) if head and head[1] else GENESIS_HASH
             for ev in evs:
-                row = cur.execute("SELECT event_id FROM events WHERE event_uid = ?", (ev.event_uid,)).fetchone()
+                row = cur.execute(_SELECT_STORED + " WHERE event_uid = ?", (ev.event_uid,)).fetchone()
                 if row is not None:  # a retried write: already stored
-                    ids.append(int(row[0]))
+                    stored = _event_from_row(row)
+                    _check_retry(stored, ev)
+                    out.append(stored)
                     continue
                 prev = cur.execute(
                     "SELECT event_id FROM events WHERE example_id = ? AND question = ? AND source = ? "
                     "AND annotator = ? ORDER BY event_id DESC LIMIT 1",
                     (ev.example_id, ev.question, ev.source, ev.annotator),
                 ).fetchone()
+                raw = {f: getattr(ev, f) for f in CHAIN_FIELDS}
+                raw.update(event_id=next_id, supersedes=None if prev is None else int(prev[0]))
+                fields = normalise_event_fields(raw)
+                digest = event_hash(fields, prev_hash, normalised=True)
                 cur.execute(
-                    "INSERT INTO events (event_uid, example_id, question, value, action, source, annotator,"
-                    " confidence, created_at, time_spent, schema_version, guideline_version, data_version,"
-                    " is_honeypot, supersedes, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        ev.event_uid,
-                        ev.example_id,
-                        ev.question,
-                        ev.value,
-                        ev.action,
-                        ev.source,
-                        ev.annotator,
-                        ev.confidence,
-                        ev.created_at,
-                        ev.time_spent,
-                        ev.schema_version,
-                        ev.guideline_version,
-                        ev.data_version,
-                        int(ev.is_honeypot),
-                        None if prev is None else int(prev[0]),
-                        ev.note,
-                    ),
+                    _INSERT_EVENT,
+                    (*(fields[c] for c in CHAIN_FIELDS[:-3]), int(fields["is_honeypot"]), fields["supersedes"],
+                     fields["note"], prev_hash, digest),
                 )
-                ids.append(int(cur.lastrowid or 0))
-        return ids
+                out.append(LabelEvent(**{k: v for k, v in fields.items() if k in _LABEL_EVENT_FIELDS}))
+                prev_hash = digest
+                next_id += 1
+        return out
+
+    def chain_head(self) -> tuple[int, str] | None:
+        """``(event_id, event_hash)`` of the newest event, or None when there is none.
+
+        Record it somewhere outside the project (a lab notebook, a commit message) and pass it
+        to :meth:`verify` as ``expected_head`` later: then even a rewrite of the whole chain's
+        tail is detected.
+        """
+        rows = self._read("SELECT event_id, event_hash FROM events ORDER BY event_id DESC LIMIT 1")
+        if not rows:
+            return None
+        return int(rows[0][0]), str(rows[0][1])
 
     def events(
         self,
@@ -541,8 +722,11 @@ class SQLiteStore(EventStore):
                     break
                 if eid in taken:
                     continue
+                # Only current answers count: an undone (retracted) or superseded answer frees the item.
                 seen = cur.execute(
-                    "SELECT 1 FROM events WHERE annotator = ? AND example_id = ? AND source = 'human' LIMIT 1",
+                    "SELECT 1 FROM events e WHERE e.annotator = ? AND e.example_id = ? AND e.source = 'human' "
+                    "AND e.action = 'label' AND NOT EXISTS (SELECT 1 FROM events s WHERE s.supersedes = e.event_id) "
+                    "LIMIT 1",
                     (annotator, eid),
                 ).fetchone() or cur.execute(
                     "SELECT 1 FROM skips WHERE annotator = ? AND example_id = ?", (annotator, eid)
@@ -553,8 +737,9 @@ class SQLiteStore(EventStore):
                     continue
                 if not honeypot:
                     done = cur.execute(
-                        "SELECT count(DISTINCT annotator) FROM events WHERE example_id = ? AND source = 'human' "
-                        "AND is_honeypot = 0 AND action = 'label'",
+                        "SELECT count(DISTINCT e.annotator) FROM events e WHERE e.example_id = ? "
+                        "AND e.source = 'human' AND e.is_honeypot = 0 AND e.action = 'label' "
+                        "AND NOT EXISTS (SELECT 1 FROM events s WHERE s.supersedes = e.event_id)",
                         (eid,),
                     ).fetchone()[0]
                     leased = cur.execute("SELECT count(*) FROM leases WHERE example_id = ?", (eid,)).fetchone()[0]
@@ -604,8 +789,25 @@ class SQLiteStore(EventStore):
                 "is_honeypot": bool(rows[0][1])}
 
     # -- generic records -----------------------------------------------------------------------
-    def put_record(self, kind: str, key: str, value: dict[str, Any], *, replace: bool = False) -> bool:
+    def put_record(
+        self, kind: str, key: str, value: dict[str, Any], *, replace: bool = False,
+        expected: dict[str, Any] | None = None,
+    ) -> bool:
+        """Store a JSON record of ``kind`` under ``key``; False if it exists and not ``replace``.
+
+        With ``expected``, the record is replaced only if it exists and its stored value equals
+        ``expected`` (a compare-and-set inside the write lock); False otherwise.
+        """
         with self._write() as cur:
+            if expected is not None:
+                row = cur.execute("SELECT value FROM records WHERE kind = ? AND key = ?", (kind, key)).fetchone()
+                if row is None or json.loads(row[0]) != expected:
+                    return False
+                cur.execute(
+                    "UPDATE records SET value = ? WHERE kind = ? AND key = ?",
+                    (json.dumps(value, sort_keys=True), kind, key),
+                )
+                return True
             if replace:
                 cur.execute(
                     "INSERT INTO records (kind, key, value, created_at) VALUES (?, ?, ?, ?) "
@@ -623,7 +825,245 @@ class SQLiteStore(EventStore):
         rows = self._read("SELECT key, value FROM records WHERE kind = ? ORDER BY seq", (kind,))
         return {k: json.loads(v) for k, v in rows}
 
-    def delete_record(self, kind: str, key: str) -> None:
+    def delete_record(self, kind: str, key: str, *, expected: dict[str, Any] | None = None) -> bool:
+        """Remove a mutable record; with ``expected``, only if its value equals it. True if one was removed."""
         with self._write() as cur:
+            if expected is not None:
+                row = cur.execute("SELECT value FROM records WHERE kind = ? AND key = ?", (kind, key)).fetchone()
+                if row is None or json.loads(row[0]) != expected:
+                    return False
             cur.execute("DELETE FROM records WHERE kind = ? AND key = ?", (kind, key))
+            return cur.rowcount > 0
 
+    def claim_next_record(self, kind: str, prefix: str, value: dict[str, Any]) -> tuple[int, str]:
+        """Atomically store ``value`` under the next free key ``f"{prefix}{n}"`` of ``kind``.
+
+        ``n`` is one more than the largest number of any record of ``kind`` whose key is
+        ``prefix`` followed by digits (1 for the first), computed inside the write lock, so
+        concurrent claims from several processes get distinct numbers. Files and folders play
+        no part. A removed record's number may be claimed again.
+
+        Returns
+        -------
+        (int, str)
+            The number and the key claimed.
+        """
+        with self._write() as cur:
+            keys = cur.execute(
+                "SELECT key FROM records WHERE kind = ? AND substr(key, 1, ?) = ?", (kind, len(prefix), prefix)
+            ).fetchall()
+            numbers = [int(k[len(prefix):]) for (k,) in keys if k[len(prefix):].isdigit()]
+            n = max(numbers, default=0) + 1
+            key = f"{prefix}{n}"
+            cur.execute(
+                "INSERT INTO records (kind, key, value, created_at) VALUES (?, ?, ?, ?)",
+                (kind, key, json.dumps(value, sort_keys=True), utc_now()),
+            )
+        return n, key
+
+    # -- self-check ---------------------------------------------------------------------------
+    def verify(
+        self,
+        *,
+        project_dir: str | Path | None = None,
+        expected_head: tuple[int, str] | None = None,
+        raise_on_error: bool = True,
+    ) -> StoreReport:
+        """Check the database file, the events' hash chain and the uniqueness of example ids.
+
+        The checks, all on one consistent snapshot (writers may keep writing meanwhile):
+
+        1. SQLite's ``PRAGMA integrity_check`` (damaged pages, broken indexes);
+        2. every event's ``event_hash`` recomputed from its stored fields and linked to its
+           predecessor's (:mod:`workbench.store._chain`), no id missing from the sequence, and
+           ``sqlite_sequence`` not ahead of the last event (events removed from the end);
+        3. no example id stored twice: in the examples table and, with ``project_dir``, across
+           the data files (each data version's file must hold exactly the ids recorded for it);
+        4. with ``expected_head`` (from an earlier :meth:`chain_head`), that event still has that hash.
+
+        Parameters
+        ----------
+        project_dir : path-like, optional
+            The project directory, to check the ids in the data files (``data/<hash>.parquet``).
+        expected_head : (int, str), optional
+            An anchor recorded earlier with :meth:`chain_head`.
+        raise_on_error : bool, default True
+            Raise on any problem; False returns the report either way.
+
+        Returns
+        -------
+        StoreReport
+
+        Raises
+        ------
+        StoreIntegrityError
+            (an :class:`~workbench.exceptions.IntegrityError`) when a problem was found and
+            ``raise_on_error``; its ``report`` attribute holds the full report.
+        """
+        with self._lock:
+            self._check_open()
+            try:
+                report = self._retry("verifying", lambda: self._verify_snapshot(project_dir, expected_head))
+            except sqlite3.DatabaseError as exc:
+                report = StoreReport(
+                    ok=False, sqlite_check=(str(exc),), layout=LAYOUT_VERSION,
+                    problems=(f"SQLite cannot read {str(self.path)!r} ({exc}): the file is damaged. Restore it "
+                              f"from a backup.",),
+                )
+        if raise_on_error and not report.ok:
+            shown = " ".join(report.problems[:5])
+            more = f" ... and {len(report.problems) - 5} more problem(s)." if len(report.problems) > 5 else ""
+            raise StoreIntegrityError(
+                f"The project database {str(self.path)!r} failed its self-check: {shown}{more}", report
+            )
+        return report
+
+    def _verify_snapshot(self, project_dir: str | Path | None, expected_head: tuple[int, str] | None) -> StoreReport:
+        conn = self._conn
+        conn.execute("BEGIN")  # one read snapshot for every check
+        try:
+            problems: list[str] = []
+            layout = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            try:
+                sqlite_check = tuple(str(r[0]) for r in conn.execute("PRAGMA integrity_check(100)").fetchall())
+            except sqlite3.DatabaseError as exc:
+                sqlite_check = (str(exc),)
+            if sqlite_check != ("ok",):
+                problems.append(
+                    f"SQLite's integrity check of {str(self.path)!r} failed ({'; '.join(sqlite_check[:3])}"
+                    f"{' ...' if len(sqlite_check) > 3 else ''}); expected 'ok'. The file is damaged: restore it "
+                    f"from a backup."
+                )
+            n_events, head, broken, missing = self._verify_chain(conn, problems)
+            if expected_head is not None:
+                eid, digest = int(expected_head[0]), str(expected_head[1])
+                row = conn.execute("SELECT event_hash FROM events WHERE event_id = ?", (eid,)).fetchone()
+                if row is None or row[0] != digest:
+                    problems.append(
+                        f"The recorded chain head (event {eid}, hash {digest[:12]}...) does not match: the store has "
+                        f"{'no such event' if row is None else f'hash {str(row[0])[:12]}...'}. Events were "
+                        f"rewritten or removed; restore the database from a backup taken before the change."
+                    )
+            dups = [str(r[0]) for r in conn.execute(
+                "SELECT example_id FROM examples GROUP BY example_id HAVING count(*) > 1 LIMIT 100"
+            ).fetchall()]
+            n_files = 0
+            if project_dir is not None:
+                n_files, file_dups = self._verify_data_files(conn, Path(project_dir), problems)
+                dups = list(dict.fromkeys([*dups, *file_dups]))
+            if dups:
+                shown = ", ".join(repr(d) for d in dups[:10])
+                problems.append(
+                    f"{len(dups)} example id(s) are stored twice ({shown}); each id is expected once. Concurrent "
+                    f"ingests of overlapping batches made them; keep one copy of each row (restore from a backup, "
+                    f"or re-ingest the data into a new project)."
+                )
+        finally:
+            conn.execute("COMMIT")
+        return StoreReport(
+            ok=not problems, problems=tuple(problems), sqlite_check=sqlite_check, n_events=n_events,
+            chain_head=head, broken_events=tuple(broken), missing_event_ids=tuple(missing),
+            duplicate_example_ids=tuple(dups), data_files_checked=n_files, layout=layout,
+        )
+
+    @staticmethod
+    def _verify_chain(
+        conn: sqlite3.Connection, problems: list[str]
+    ) -> tuple[int, tuple[int, str] | None, list[int], list[int]]:
+        cur = conn.execute(f"{_SELECT_STORED.replace(' FROM', ', prev_hash, event_hash FROM')} ORDER BY event_id")
+        prev_hash = GENESIS_HASH
+        prev_id = 0
+        n = 0
+        changed: list[int] = []
+        unlinked: list[int] = []
+        missing: list[int] = []
+        head: tuple[int, str] | None = None
+        while rows := cur.fetchmany(2048):
+            for row in rows:
+                n += 1
+                fields = dict(zip(CHAIN_FIELDS, row[:-2], strict=True))
+                eid = int(fields["event_id"])
+                stored_prev, stored_hash = row[-2], row[-1]
+                if eid != prev_id + 1:
+                    missing.extend(range(prev_id + 1, min(eid, prev_id + 1 + 1000)))
+                if stored_prev != prev_hash:
+                    unlinked.append(eid)
+                if stored_hash is None or event_hash(fields, str(stored_prev)) != stored_hash:
+                    changed.append(eid)
+                prev_hash = str(stored_hash)
+                prev_id = eid
+                head = (eid, prev_hash)
+        seq = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone()
+        if seq is not None and int(seq[0]) > prev_id:
+            missing.extend(range(prev_id + 1, min(int(seq[0]), prev_id + 1000) + 1))
+        if changed:
+            problems.append(
+                f"{len(changed)} label event(s) no longer match their recorded hash (event ids "
+                f"{_ids(changed)}): they were changed after being written, which the append-only store never "
+                f"does. Restore the database from a backup; expected every stored event to be unchanged."
+            )
+        if unlinked:
+            problems.append(
+                f"The hash chain is broken before event(s) {_ids(unlinked)}: their prev_hash is not the hash of "
+                f"the event before them, so events were removed, inserted or reordered. Restore the database "
+                f"from a backup."
+            )
+        if missing:
+            problems.append(
+                f"{len(missing)} event id(s) are missing from the sequence ({_ids(missing)}): events were "
+                f"deleted. Events are never deleted; restore the database from a backup."
+            )
+        broken = sorted(set(changed) | set(unlinked))
+        return n, head, broken, missing
+
+    @staticmethod
+    def _verify_data_files(conn: sqlite3.Connection, root: Path, problems: list[str]) -> tuple[int, list[str]]:
+        import pyarrow.parquet as pq
+
+        owner: dict[str, str] = dict(conn.execute("SELECT example_id, data_version FROM examples").fetchall())
+        recorded = Counter(owner.values())
+        versions = conn.execute("SELECT version, n_rows, file FROM data_versions ORDER BY seq").fetchall()
+        dups: list[str] = []
+        n_files = 0
+        for version, n_rows, file in versions:
+            if int(n_rows) == 0:
+                continue
+            path = root / str(file)
+            if not path.is_file():
+                problems.append(
+                    f"Data version {version} is recorded with the file {file!r}, which is missing from "
+                    f"{str(root)!r}. Restore the file from a backup."
+                )
+                continue
+            try:
+                ids = pq.read_table(path, columns=["id"]).column("id").to_pylist()
+            except Exception as exc:  # noqa: BLE001 - pyarrow raises several unrelated types for damaged files
+                problems.append(
+                    f"The data file {file!r} of version {version} cannot be read ({type(exc).__name__}: {exc}); "
+                    f"expected a Parquet file with an 'id' column. Restore it from a backup."
+                )
+                continue
+            n_files += 1
+            counts = Counter(ids)
+            twice = [i for i, k in counts.items() if k > 1 or (owner.get(i) not in (None, version))]
+            unknown = [i for i in counts if i not in owner]
+            dups.extend(twice)
+            belonging = sum(1 for i in counts if owner.get(i) == version)
+            if unknown:
+                problems.append(
+                    f"The data file {file!r} of version {version} holds {len(unknown)} id(s) the examples table "
+                    f"does not know (e.g. {unknown[0]!r}); expected only the ids recorded for {version}. The file "
+                    f"was replaced or edited: restore it from a backup."
+                )
+            if belonging != recorded.get(version, 0) or recorded.get(version, 0) != int(n_rows):
+                problems.append(
+                    f"Data version {version} is recorded with {n_rows} row(s) ({recorded.get(version, 0)} in the "
+                    f"examples table), but its file {file!r} holds {belonging} of them. Restore the file or the "
+                    f"database from a backup."
+                )
+        return n_files, dups
+
+
+def _ids(ids: Sequence[int]) -> str:
+    shown = ", ".join(str(i) for i in ids[:10])
+    return shown + (f" and {len(ids) - 10} more" if len(ids) > 10 else "")

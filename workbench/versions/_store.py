@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import datetime as _dt
+import hashlib
 import os
 import re
 import shutil
+import socket
+import threading
 import time
 import uuid
 from collections.abc import Mapping
@@ -61,6 +65,71 @@ RESERVED_KEYS = frozenset(
 )
 _NAME = re.compile(r"^v([1-9][0-9]*)$")
 _COMPRESSION = "zstd"
+
+#: Status of a version record. Records written before the crash-safe protocol have none: complete.
+PENDING, COMPLETE, SKIPPED = "pending", "complete", "skipped"
+#: Keys of a pending claim that the complete record does not keep.
+_CLAIM_ONLY = ("status", "token", "tmp", "host", "pid")
+#: Identifies this machine in claims and temporary names (a hash: no host name is written out).
+_HOST = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:12]
+_TMP = re.compile(r"^\.tmp-([0-9a-f]{12})-([0-9]+)-([0-9a-f]{32})$")
+#: Tokens of the saves running in this process (a claim of this process not listed here is dead).
+_ACTIVE: set[str] = set()
+_ACTIVE_LOCK = threading.Lock()
+
+
+def _complete_record(claim: Mapping[str, Any], name: str, manifest_sha: str) -> dict[str, Any]:
+    """The record of a finished version, made from its pending claim."""
+    record = {k: v for k, v in claim.items() if k not in _CLAIM_ONLY}
+    record.update({"name": name, "path": name, "manifest_sha256": manifest_sha, "status": COMPLETE})
+    return record
+
+
+def _pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` runs on this machine (a zombie counts as gone)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. PermissionError: it exists, as another user
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            return fh.read().rsplit(")", 1)[-1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def _timestamp(iso: Any) -> float:
+    """Unix time of an ISO-8601 string; 0 (long ago) when it cannot be read."""
+    try:
+        return _dt.datetime.fromisoformat(str(iso)).timestamp()
+    except ValueError:
+        return 0.0
+
+
+def _tmp_owner(name: str) -> dict[str, Any] | None:
+    """The owner (host, pid, token) encoded in a temporary's name; {} if unknown; None if not a temporary."""
+    m = _TMP.match(name)
+    if m:
+        return {"host": m.group(1), "pid": int(m.group(2)), "token": m.group(3)}
+    if name.startswith(".tmp-") or name.endswith(".tmp"):
+        return {}
+    return None
+
+
+def _remove(path: Path) -> bool:
+    """Delete a file or folder (read-only files included); False if it could not be removed."""
+    try:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -188,7 +257,10 @@ class LabelVersionStore:
     # ------------------------------------------------------------------ records
     def _records(self) -> dict[str, dict[str, Any]]:
         recs = self._store.get_records(RECORD_KIND)
-        named = [(n, k, v) for k, v in recs.items() if (n := _number(k)) is not None]
+        named = [
+            (n, k, v) for k, v in recs.items()
+            if (n := _number(k)) is not None and v.get("status", COMPLETE) == COMPLETE
+        ]
         return {k: v for _, k, v in sorted(named, key=lambda t: t[0])}
 
     def names(self) -> list[str]:
@@ -317,9 +389,15 @@ class LabelVersionStore:
         }
         self.root.mkdir(parents=True, exist_ok=True)
         self._remove_stale_temporaries()
-        tmp = self.root / f".tmp-{uuid.uuid4().hex}"
-        tmp.mkdir()
+        token = uuid.uuid4().hex
+        tmp = self.root / f".tmp-{_HOST}-{os.getpid()}-{token}"
+        with _ACTIVE_LOCK:
+            _ACTIVE.add(token)
+        claim: dict[str, Any] | None = None
+        name = ""
+        renamed = False
         try:
+            tmp.mkdir()
             with open(tmp / DATA_FILE, "wb") as fh:
                 fh.write(memoryview(raw))
                 fh.flush()
@@ -327,11 +405,39 @@ class LabelVersionStore:
             del raw, encoded
             for _attempt in range(10_000):
                 records = self._records()
-                taken = [n for n in (_number(k) for k in records) if n is not None]
-                taken += [n for n in (_number(p.name) for p in self.root.iterdir()) if n is not None]
-                name = f"v{max(taken, default=0) + 1}"
                 parent_name = (list(records)[-1] if records else None) if parent == LATEST else parent
                 created_at = utc_now()
+                claim = {
+                    "status": PENDING,
+                    "token": token,
+                    "tmp": tmp.name,
+                    "host": _HOST,
+                    "pid": os.getpid(),
+                    "created_at": created_at,
+                    "parent": parent_name,
+                    "author": author,
+                    "message": message,
+                    "n_rows": int(table.num_rows),
+                    "content_hash": data_hash,
+                    "probabilities_hash": prob_hash,
+                    "file_sha256": file_info["sha256"],
+                    "summary": {
+                        "data_version": user.get("data_version"),
+                        "schema_version": user.get("schema_version"),
+                        "guideline_version": user.get("guideline_version"),
+                        "label_model": _label_model_name(user.get("label_model")),
+                        "metrics": _flatten_metrics(user.get("metrics")),
+                    },
+                }
+                # The number comes from the database (inside its write lock), never from folder names.
+                _, name = self._store.claim_next_record(RECORD_KIND, "v", claim)
+                target = self.root / name
+                if target.exists() or target.is_symlink():  # a foreign folder: never adopt or overwrite it
+                    skipped = {"status": SKIPPED, "at": utc_now(),
+                               "reason": f"{name!r} already existed under {str(self.root)!r} (not a saved version)"}
+                    self._store.put_record(RECORD_KIND, name, skipped, expected=claim)
+                    claim = None
+                    continue
                 full = {**base, "name": name, "parent": parent_name, "created_at": created_at,
                         "author": author, "message": message}
                 mbytes = dump_manifest(full)
@@ -347,41 +453,19 @@ class LabelVersionStore:
                         fh.write(content)
                         fh.flush()
                         os.fsync(fh.fileno())
-                record = {
-                    "name": name,
-                    "path": name,
-                    "created_at": created_at,
-                    "parent": parent_name,
-                    "author": author,
-                    "message": message,
-                    "n_rows": int(table.num_rows),
-                    "content_hash": data_hash,
-                    "probabilities_hash": prob_hash,
-                    "file_sha256": file_info["sha256"],
-                    "manifest_sha256": manifest_sha,
-                    "summary": {
-                        "data_version": user.get("data_version"),
-                        "schema_version": user.get("schema_version"),
-                        "guideline_version": user.get("guideline_version"),
-                        "label_model": _label_model_name(user.get("label_model")),
-                        "metrics": _flatten_metrics(user.get("metrics")),
-                    },
-                }
-                if not self._store.put_record(RECORD_KIND, name, record):
-                    continue  # another process claimed this name first: take the next one
-                target = self.root / name
-                if target.exists():  # a stray folder without a record: never overwrite it
-                    self._store.delete_record(RECORD_KIND, name)
-                    continue
                 for p in tmp.iterdir():
                     p.chmod(0o444)
                 _fsync(tmp, directory=True)
-                try:
-                    os.rename(tmp, target)
-                except OSError:
-                    self._store.delete_record(RECORD_KIND, name)
-                    raise
+                os.rename(tmp, target)  # atomic: the folder is complete or absent
+                renamed = True
                 _fsync(self.root, directory=True)
+                record = _complete_record(claim, name, manifest_sha)
+                if not self._store.put_record(RECORD_KIND, name, record, expected=claim):
+                    raise IntegrityError(
+                        f"{self._label(name)}: the claim on this name was withdrawn while the version was being "
+                        f"written (a recover() elsewhere judged this save dead). Save again."
+                    )
+                claim = None
                 return LabelVersion(
                     name=name, created_at=created_at, content_hash=data_hash, path=target,
                     n_rows=int(table.num_rows), parent=parent_name, author=author, message=message, manifest=full,
@@ -389,18 +473,225 @@ class LabelVersionStore:
             raise IntegrityError(  # pragma: no cover - needs 10,000 lost races
                 f"Could not claim a label-version name under {str(self.root)!r} after many attempts."
             )
+        except BaseException:
+            # A failure we live to see is rolled back; a killed process is rolled forward or back by recover().
+            if claim is not None:
+                if renamed:
+                    with contextlib.suppress(OSError):
+                        os.rename(self.root / name, tmp)
+                with contextlib.suppress(Exception):
+                    self._store.delete_record(RECORD_KIND, name, expected=claim)
+            raise
         finally:
+            with _ACTIVE_LOCK:
+                _ACTIVE.discard(token)
             if tmp.exists():
                 with contextlib.suppress(OSError):
                     shutil.rmtree(tmp)
 
     def _remove_stale_temporaries(self, max_age_s: float = 24 * 3600) -> None:
-        """Remove temporary folders left by saves that were killed more than ``max_age_s`` ago."""
+        """Remove temporary folders left by saves that were killed more than ``max_age_s`` ago.
+
+        Folders that a pending claim names are left to :meth:`recover`, which may roll them forward.
+        """
         now = time.time()
+        claimed = {str(rec.get("tmp")) for rec in self._claims().values() if rec.get("status") == PENDING}
         for p in self.root.glob(".tmp-*"):
             with contextlib.suppress(OSError):
-                if p.is_dir() and now - p.stat().st_mtime > max_age_s:
+                if p.is_dir() and p.name not in claimed and now - p.stat().st_mtime > max_age_s:
                     shutil.rmtree(p)
+
+    # ------------------------------------------------------------------ crash recovery
+    def _claims(self) -> dict[str, dict[str, Any]]:
+        """Every record of this kind: complete versions, pending claims and skipped numbers."""
+        return self._store.get_records(RECORD_KIND)
+
+    def _is_live(self, owner: Mapping[str, Any], age: float, grace_seconds: float) -> bool:
+        """Whether the save that owns a claim or a temporary may still be running."""
+        token, host, pid = owner.get("token"), owner.get("host"), owner.get("pid")
+        if token is not None:
+            with _ACTIVE_LOCK:
+                if token in _ACTIVE:
+                    return True
+        if host == _HOST and isinstance(pid, int):
+            if pid == os.getpid():
+                return False  # this process, and not among its running saves
+            return _pid_alive(pid) and age <= grace_seconds
+        return age <= grace_seconds  # another machine (or no owner): wait for the grace period
+
+    def recover(
+        self, *, data_dir: str | os.PathLike[str] | None = None, grace_seconds: float = 3600.0
+    ) -> dict[str, builtins.list[str]]:
+        """Finish or undo saves that were interrupted, and remove orphaned temporary files.
+
+        Call it when a project is opened. A save first writes ``labels/.tmp-*/``, claims its
+        number in the database (a *pending* record), renames the folder to ``v<N>`` and then
+        marks the record complete. For each pending claim whose process is gone (same machine,
+        process no longer running; or older than ``grace_seconds``):
+
+        * **forward** when ``v<N>/`` (or the claim's temporary folder) holds a complete version
+          whose manifest names it and whose hashes verify against the claim: the folder is put
+          in place and the record completed;
+        * **back** otherwise: the temporary folder and the claim are removed (the number is free
+          again). A ``v<N>`` folder that does not match the claim is never touched; it is listed
+          as unknown by :meth:`check`.
+
+        Temporary folders no claim names (``labels/.tmp-*``), ``*.tmp`` files in ``labels/`` and
+        in ``data_dir`` are removed when their process is gone or, when that cannot be told,
+        once older than ``grace_seconds``. Saves still running (in this or another process) are
+        left alone, so calling this while others work is safe.
+
+        Parameters
+        ----------
+        data_dir : path-like, optional
+            The project's ``data/`` folder, for orphaned ``*.tmp`` files of interrupted ingests.
+        grace_seconds : float, default 3600
+            Age after which a temporary without a known live owner counts as abandoned. Pass 0
+            when no other process can be writing the project.
+
+        Returns
+        -------
+        dict
+            ``rolled_forward`` and ``rolled_back`` (version names), ``removed`` (paths of the
+            temporaries deleted) and ``in_progress`` (names claimed by saves still running).
+        """
+        if isinstance(grace_seconds, bool) or not isinstance(grace_seconds, (int, float)) or grace_seconds < 0:
+            raise DataError(
+                f"The 'grace_seconds' parameter of recover must be a number of seconds >= 0. Got {grace_seconds!r}."
+            )
+        out: dict[str, builtins.list[str]] = {"rolled_forward": [], "rolled_back": [], "removed": [],
+                                               "in_progress": []}
+        now = time.time()
+        claimed_tmp: set[str] = set()
+        for name, rec in self._claims().items():
+            if rec.get("status") != PENDING:
+                continue
+            claimed_tmp.add(str(rec.get("tmp")))
+            if self._is_live(rec, now - _timestamp(rec.get("created_at")), grace_seconds):
+                out["in_progress"].append(name)
+                continue
+            if self._roll_forward(name, rec):
+                out["rolled_forward"].append(name)
+            else:
+                self._roll_back(name, rec)
+                out["rolled_back"].append(name)
+        if self.root.is_dir():
+            for p in sorted(self.root.iterdir()):
+                if p.name in claimed_tmp and p.exists():
+                    continue
+                owner = _tmp_owner(p.name)
+                if owner is None:
+                    continue  # not a temporary: a version, or a foreign entry check() lists
+                if self._orphaned(p, owner, now, grace_seconds) and _remove(p):
+                    out["removed"].append(str(p))
+        if data_dir is not None:
+            folder = Path(data_dir)
+            for p in sorted(folder.glob("*.tmp")) if folder.is_dir() else []:
+                if self._orphaned(p, {}, now, grace_seconds) and _remove(p):
+                    out["removed"].append(str(p))
+        return out
+
+    def _orphaned(self, path: Path, owner: Mapping[str, Any], now: float, grace_seconds: float) -> bool:
+        try:
+            age = now - path.lstat().st_mtime
+        except OSError:
+            return False
+        return not self._is_live(owner, age, grace_seconds)
+
+    def _candidate(self, folder: Path, name: str, rec: Mapping[str, Any]) -> str | None:
+        """The manifest's SHA-256 if ``folder`` holds the complete version ``rec`` claimed, else None."""
+        if not (folder / MANIFEST_FILE).is_file():
+            return None
+        try:
+            manifest, manifest_sha = read_manifest(folder, self._label(name))
+            if manifest.get("name") != name or manifest.get("created_at") != rec.get("created_at"):
+                return None
+            if manifest["file"].get("sha256") != rec.get("file_sha256"):
+                return None
+            if manifest["data_hash"].get("sha256") != rec.get("content_hash"):
+                return None
+            read_verified_table(folder, manifest, self._label(name), verify=True)
+        except (IntegrityError, DataError, KeyError, TypeError, AttributeError, OSError):
+            return None
+        return manifest_sha
+
+    def _roll_forward(self, name: str, rec: dict[str, Any]) -> bool:
+        target = self.root / name
+        tmp = self.root / str(rec.get("tmp"))
+        if target.is_dir():
+            manifest_sha = self._candidate(target, name, rec)
+            if manifest_sha is None:
+                return False  # not this claim's folder: leave it alone (listed as unknown)
+        elif tmp.is_dir() and not target.exists():
+            manifest_sha = self._candidate(tmp, name, rec)
+            if manifest_sha is None:
+                return False
+            for p in tmp.iterdir():
+                p.chmod(0o444)
+            _fsync(tmp, directory=True)
+            os.rename(tmp, target)
+            _fsync(self.root, directory=True)
+        else:
+            return False
+        return self._store.put_record(RECORD_KIND, name, _complete_record(rec, name, manifest_sha), expected=rec)
+
+    def _roll_back(self, name: str, rec: dict[str, Any]) -> None:
+        tmp = self.root / str(rec.get("tmp"))
+        if rec.get("tmp") and tmp.exists():
+            _remove(tmp)
+        self._store.delete_record(RECORD_KIND, name, expected=rec)
+
+    def check(self, *, verify: bool = True) -> dict[str, Any]:
+        """Everything about ``labels/`` at a glance: versions, interrupted saves, unknown entries.
+
+        Parameters
+        ----------
+        verify : bool, default True
+            Re-hash every version (:meth:`verify_all`); False only compares folders with records.
+
+        Returns
+        -------
+        dict
+            ``ok`` (every version verifies and no save is interrupted), ``versions`` (the
+            :meth:`verify_all` frame, or names only without ``verify``), ``interrupted`` (claims
+            whose save died: run :meth:`recover`), ``in_progress`` (saves running now),
+            ``skipped`` (numbers passed over because a foreign folder had the name) and
+            ``unknown`` (entries under ``labels/`` that are neither versions nor temporaries of
+            running saves: never adopted, never deleted; move them away).
+        """
+        now = time.time()
+        claims = self._claims()
+        interrupted: builtins.list[str] = []
+        in_progress: builtins.list[str] = []
+        skipped: builtins.list[str] = []
+        expected: set[str] = set()
+        for name, rec in claims.items():
+            status = rec.get("status", COMPLETE)
+            if status == SKIPPED:
+                skipped.append(name)
+            elif status == PENDING:
+                live = self._is_live(rec, now - _timestamp(rec.get("created_at")), 3600.0)
+                (in_progress if live else interrupted).append(name)
+                expected.update({name, str(rec.get("tmp"))})
+            else:
+                expected.add(str(rec.get("path", name)))
+        unknown: builtins.list[str] = []
+        if self.root.is_dir():
+            for p in sorted(self.root.iterdir()):
+                if p.name in expected:
+                    continue
+                owner = _tmp_owner(p.name)
+                if owner is not None and not self._orphaned(p, owner, now, 3600.0):
+                    continue  # the temporary of a save running now
+                unknown.append(p.name)
+        if verify:
+            versions = self.verify_all()
+            ok = bool(versions["ok"].astype(bool).all())
+        else:
+            versions = pd.DataFrame({"name": self.names()})
+            ok = True
+        return {"ok": ok and not interrupted, "versions": versions, "interrupted": interrupted,
+                "in_progress": in_progress, "skipped": skipped, "unknown": unknown}
 
     # ------------------------------------------------------------------ read
     def get(self, name: str) -> LabelVersion:
