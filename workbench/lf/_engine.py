@@ -7,6 +7,10 @@ only the edited LF; applying after a new data version runs every LF on the new r
 
 from __future__ import annotations
 
+import contextlib
+import copy
+import datetime as _dt
+import decimal
 import hashlib
 import json
 import logging
@@ -14,6 +18,7 @@ import math
 import multiprocessing as mp
 import os
 import re
+import signal
 import time
 import traceback
 import warnings
@@ -28,11 +33,20 @@ import numpy as np
 import pandas as pd
 
 from workbench._constants import ABSTAIN
-from workbench.exceptions import LFError
-from workbench.lf._lfs import BaseLF, Row, _make_row, _to_label_array, as_lf, frame_of_row
+from workbench.exceptions import LFError, LFTimeoutError
+from workbench.lf._lfs import (
+    BaseLF,
+    Row,
+    _make_row,
+    _to_label_array,
+    as_lf,
+    check_unmodified,
+    frame_of_row,
+    input_signature,
+)
 from workbench.lf._regex import TextColumnCache
 
-__all__ = ["LFEngine", "LFResult", "LFErrorRecord"]
+__all__ = ["LFCacheProblem", "LFCacheReport", "LFEngine", "LFErrorRecord", "LFResult"]
 
 _log = logging.getLogger(__name__)
 
@@ -43,6 +57,39 @@ _PARALLEL_MIN_CALLS = 40_000
 _MIN_CHUNK = 1_000
 #: Vectorized LFs run in a thread pool from this many rows on.
 _THREADED_MIN_ROWS = 20_000
+#: Default time limit per LF per data version, in seconds.
+DEFAULT_TIMEOUT = 600.0
+_CACHE_FILE = re.compile(r"^(?P<fp>[0-9a-f]{24})-(?P<version>[A-Za-z0-9._-]{1,120})\.(?P<ext>npy|json)$")
+#: Cell values that an LF cannot change in place (rows holding anything else are deep-copied).
+_IMMUTABLE_CELLS: frozenset[type] = frozenset(
+    {
+        str,
+        int,
+        float,
+        bool,
+        complex,
+        bytes,
+        type(None),
+        decimal.Decimal,
+        _dt.date,
+        _dt.datetime,
+        _dt.time,
+        _dt.timedelta,
+        pd.Timestamp,
+        pd.Timedelta,
+        type(pd.NaT),
+        type(pd.NA),
+        range,
+        frozenset,
+        np.float64,
+        np.float32,
+        np.int64,
+        np.int32,
+        np.int8,
+        np.bool_,
+        np.str_,
+    }
+)
 
 
 # --------------------------------------------------------------------------------------
@@ -64,6 +111,10 @@ class LFErrorRecord:
         Formatted traceback of the first exception.
     row_ids : list of str
         Up to 10 example ids on which it raised.
+    kind : {"exception", "timeout", "crash"}
+        "exception": the LF raised (deterministic: cached with its votes). "timeout": it ran
+        longer than the engine's ``timeout`` and was stopped. "crash": the process running it
+        died (e.g. a segfault in a C extension). Timeouts and crashes are never cached.
     """
 
     lf: str
@@ -71,6 +122,7 @@ class LFErrorRecord:
     exception: str
     traceback: str
     row_ids: list[str] = field(default_factory=list)
+    kind: str = "exception"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -79,15 +131,24 @@ class LFErrorRecord:
             "exception": self.exception,
             "traceback": self.traceback,
             "row_ids": list(self.row_ids),
+            "kind": self.kind,
         }
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> LFErrorRecord:
-        return cls(str(d["lf"]), int(d["count"]), str(d["exception"]), str(d["traceback"]), list(d["row_ids"]))
+        return cls(
+            str(d["lf"]),
+            int(d["count"]),
+            str(d["exception"]),
+            str(d["traceback"]),
+            list(d["row_ids"]),
+            str(d.get("kind", "exception")),
+        )
 
     def merge(self, other: LFErrorRecord) -> LFErrorRecord:
         ids = (self.row_ids + other.row_ids)[:_MAX_ERROR_IDS]
-        return LFErrorRecord(self.lf, self.count + other.count, self.exception, self.traceback, ids)
+        kind = self.kind if self.kind != "exception" else other.kind
+        return LFErrorRecord(self.lf, self.count + other.count, self.exception, self.traceback, ids, kind)
 
 
 @dataclass
@@ -112,6 +173,10 @@ class LFResult:
         LF name -> seconds spent computing it in this call (0.0 when fully cached).
     computed : dict
         LF name -> data versions computed in this call (cache misses); empty when cached.
+    volatile : dict
+        LF name -> why it is volatile (part of what it computes cannot be hashed, see
+        :attr:`BaseLF.volatile_reason`), only for such LFs: they are recomputed on every apply
+        and never cached.
     """
 
     L: np.ndarray
@@ -121,11 +186,17 @@ class LFResult:
     errors: dict[str, LFErrorRecord]
     timings: dict[str, float]
     computed: dict[str, list[str]]
+    volatile: dict[str, str] = field(default_factory=dict)
 
     @property
     def cache_hits(self) -> list[str]:
         """Names of the LFs served entirely from the cache."""
         return [n for n in self.lf_names if not self.computed.get(n)]
+
+    @property
+    def timed_out(self) -> list[str]:
+        """Names of the LFs stopped by the engine's time limit on some data version (their rows abstain)."""
+        return [n for n in self.lf_names if n in self.errors and self.errors[n].kind == "timeout"]
 
     def for_question(self, question: str | None) -> tuple[np.ndarray, list[str]]:
         """The columns of ``L`` (and their names) of the LFs voting on ``question``."""
@@ -138,6 +209,55 @@ class LFResult:
     def to_frame(self) -> pd.DataFrame:
         """``L`` as an int8 DataFrame indexed by example id, one column per LF."""
         return pd.DataFrame(self.L, index=self.row_ids, columns=self.lf_names, copy=False)
+
+
+@dataclass(frozen=True)
+class LFCacheProblem:
+    """One bad or unknown file found by :meth:`LFEngine.verify_cache`.
+
+    Attributes
+    ----------
+    path : str
+        The file.
+    problem : str
+        What is wrong with it.
+    """
+
+    path: str
+    problem: str
+
+
+@dataclass
+class LFCacheReport:
+    """The outcome of :meth:`LFEngine.verify_cache`.
+
+    Attributes
+    ----------
+    checked : int
+        Entries (vote file + sidecar) that passed every check.
+    problems : list of LFCacheProblem
+        Bad entries and unknown files.
+    unregistered : list of str
+        Good entries (file stems) whose fingerprint no registered LF has: votes of an older
+        version of an LF or of a removed one (:meth:`LFEngine.prune_cache` deletes them).
+    removed : list of str
+        Files deleted by ``repair=True``.
+    """
+
+    checked: int
+    problems: list[LFCacheProblem]
+    unregistered: list[str]
+    removed: list[str]
+
+    @property
+    def ok(self) -> bool:
+        """True when no file is bad or unknown."""
+        return not self.problems
+
+    def to_frame(self) -> pd.DataFrame:
+        """The problems as a DataFrame with columns ``path`` and ``problem``."""
+        rows = [{"path": p.path, "problem": p.problem} for p in self.problems]
+        return pd.DataFrame(rows, columns=["path", "problem"])
 
 
 # --------------------------------------------------------------------------------------
@@ -181,16 +301,28 @@ def _apply_row_lfs(
     values: Sequence[Sequence[Any]],
     ids: Sequence[Any],
     cards: Sequence[int],
+    prepared: tuple[list[dict[str, Any]], list[str]] | None = None,
 ) -> tuple[np.ndarray, list[tuple[int, str, str, list[str]] | None], list[float]]:
-    """Apply per-row LFs to rows ``zip(*values)``; returns labels (n, m), errors, seconds per LF."""
+    """Apply per-row LFs to rows ``zip(*values)``; returns labels (n, m), errors, seconds per LF.
+
+    ``prepared``: the rows' field dicts and mutable columns from :func:`_prepare_rows`.
+    """
     n = len(ids)
-    tuples = list(zip(*values, strict=True)) if values else [()] * n
-    rows = [_make_row(dict(zip(columns, tup, strict=True)), rid) for tup, rid in zip(tuples, ids, strict=True)]
+    bases, mutable = prepared if prepared is not None else _prepare_rows(columns, values, n)
     out = np.full((n, len(lfs)), ABSTAIN, dtype=np.int8)
     errors: list[tuple[int, str, str, list[str]] | None] = []
     seconds: list[float] = []
     for j, lf in enumerate(lfs):
         t0 = time.perf_counter()
+        # Every LF gets rows of its own: what one LF (or its preprocessors) changes in a row is
+        # never seen by the next LF nor written back to the data.
+        if mutable:
+            rows = [
+                _make_row({**b, **{c: copy.deepcopy(b[c]) for c in mutable}}, rid)
+                for b, rid in zip(bases, ids, strict=True)
+            ]
+        else:
+            rows = [_make_row(b, rid) for b, rid in zip(bases, ids, strict=True)]
         vals: list[Any] = []
         append = vals.append
         n_err = 0
@@ -211,6 +343,22 @@ def _apply_row_lfs(
         errors.append((n_err, first[0], first[1], err_ids) if first is not None else None)
         seconds.append(time.perf_counter() - t0)
     return out, errors, seconds
+
+
+def _prepare_rows(
+    columns: Sequence[str], values: Sequence[Sequence[Any]], n: int
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Field dicts of the rows, and the columns holding mutable cells (deep-copied for every LF)."""
+    tuples = list(zip(*values, strict=True)) if values else [()] * n
+    bases = [dict(zip(columns, tup, strict=True)) for tup in tuples]
+    mutable = [c for c, col in zip(columns, values, strict=True) if not _immutable_cells(col)]
+    return bases, mutable
+
+
+def _immutable_cells(col: Sequence[Any]) -> bool:
+    """True when every value of the column is of a type an LF cannot change in place."""
+    immutable = _IMMUTABLE_CELLS
+    return all(type(v) in immutable for v in col)
 
 
 # State inherited by forked workers (set just before the pool forks, cleared after).
@@ -293,6 +441,113 @@ def _rows_that_raise(lf: BaseLF, pdf: pd.DataFrame, labels: np.ndarray) -> np.nd
 
 
 # --------------------------------------------------------------------------------------
+# Vectorized application on read-only input, and the forked worker that enforces timeouts
+# --------------------------------------------------------------------------------------
+class _SharedInput:
+    """One batch as vectorized LFs see it: the frame, its text cache, its signature, mutable columns."""
+
+    def __init__(self, df: pd.DataFrame) -> None:
+        self.df = df
+        self.cache = TextColumnCache(df)
+        self.ids = df.index
+        self._signature: Any = None
+        self._mutable: list[Any] | None = None
+
+    @property
+    def signature(self) -> Any:
+        if self._signature is None:
+            self._signature = input_signature(self.df)
+        return self._signature
+
+    @property
+    def mutable(self) -> list[Any]:
+        if self._mutable is None:
+            self._mutable = [
+                c for c in self.df.columns if self.df[c].dtype == object and not _immutable_cells(self.df[c].tolist())
+            ]
+        return self._mutable
+
+    def view(self) -> pd.DataFrame:
+        """A frame the LF may not (and cannot usefully) change: a shallow copy-on-write view."""
+        view = self.df.copy(deep=False)
+        for c in self.mutable:
+            view[c] = pd.Series([copy.deepcopy(v) for v in self.df[c].tolist()], index=view.index, dtype=object)
+        return view
+
+
+def _run_vectorized(lf: BaseLF, shared: _SharedInput, card: int) -> tuple[np.ndarray, LFErrorRecord | None, float]:
+    """Apply one vectorized LF; user code gets a view and must leave it as it was."""
+    n = len(shared.df)
+    ids = shared.ids
+    t0 = time.perf_counter()
+    rec: LFErrorRecord | None = None
+    user = lf._runs_user_code()
+    frame = shared.view() if user else shared.df
+    before = input_signature(frame) if user else None
+    try:
+        raw = lf.apply_frame(frame, shared.cache)  # type: ignore[attr-defined]
+    except LFError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - fault isolation
+        text, tb = _format_exc(exc)
+        rec = LFErrorRecord(lf.name, n, text, tb, [str(i) for i in ids[:_MAX_ERROR_IDS]])
+        arr = np.full(n, ABSTAIN, dtype=np.int8)
+    else:
+        if user:
+            check_unmodified(lf, frame, before)
+        arr = _validate_labels(lf, _to_label_array(lf, raw, n, ids), card, ids)
+    return arr, rec, time.perf_counter() - t0
+
+
+def _kill(proc: Any) -> None:
+    """Kill a worker and anything it started (its process group)."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (OSError, AttributeError):
+        with contextlib.suppress(OSError):
+            proc.kill()
+    proc.join(5)
+
+
+def _guarded_worker(
+    conn: Any, engine: LFEngine, lfs: list[BaseLF], todo: list[int], df: pd.DataFrame, cards: list[int]
+) -> None:
+    """Body of the forked worker: compute ``todo`` one LF at a time, reporting each start and result."""
+    with contextlib.suppress(OSError):
+        os.setpgid(0, 0)
+    shared: _SharedInput | None = None
+    rows: tuple[list[str], list[list[Any]], list[Any], Any] | None = None
+    n = len(df)
+    parallel = engine._workers() > 1 and n >= max(_PARALLEL_MIN_CALLS, 2 * _MIN_CHUNK)
+    try:
+        for k in todo:
+            lf = lfs[k]
+            conn.send(("start", k))
+            try:
+                if lf.kind == "row" and parallel:
+                    out, rerrs, rsecs = engine._apply_rows_local([lf], df, [cards[k]], False, "")
+                    result = (np.ascontiguousarray(out[:, 0]), rerrs[0], rsecs[0])
+                elif lf.kind == "row":
+                    if rows is None:  # built once for all the per-row LFs of this worker
+                        columns = [str(c) for c in df.columns]
+                        values = [df[c].tolist() for c in df.columns]
+                        rows = (columns, values, df.index.tolist(), _prepare_rows(columns, values, n))
+                    out, raw_errs, rsecs = _apply_row_lfs([lf], rows[0], rows[1], rows[2], [cards[k]], rows[3])
+                    e = raw_errs[0]
+                    rec = None if e is None else LFErrorRecord(lf.name, e[0], e[1], e[2], list(e[3]))
+                    result = (np.ascontiguousarray(out[:, 0]), rec, rsecs[0])
+                else:
+                    shared = shared or _SharedInput(df)
+                    result = _run_vectorized(lf, shared, cards[k])
+            except LFError as exc:
+                conn.send(("lferror", k, str(exc)))
+                return
+            conn.send(("done", k, *result))
+    finally:
+        conn.close()
+
+
+# --------------------------------------------------------------------------------------
 # Engine
 # --------------------------------------------------------------------------------------
 def _version_key(data_version: str) -> str:
@@ -331,6 +586,31 @@ class LFEngine:
         The Dask client for ``backend="dask"``.
     memory_cache_bytes : int, default 1 GiB
         Results also kept in memory (LRU) up to this size.
+    timeout : float or None, default 600
+        Time limit in seconds for each LF on each data version; None disables it. An LF that
+        exceeds it is stopped, its rows abstain, ``result.errors[name]`` says so (``kind ==
+        "timeout"``, see :attr:`LFResult.timed_out`) and nothing is cached for it; the other LFs'
+        votes are returned as usual.
+
+        How it is enforced: LFs that run user code (per-row and vectorized functions, model LFs,
+        regexes Python's ``re`` must run) are computed in a forked worker process, one LF after
+        the other, and the worker is killed when an LF overruns. This stops anything -- pure
+        Python loops, C code that never checks for signals, LFs that swallow exceptions -- works
+        from any thread (Jupyter kernels, web servers) and cannot leave the kernel in a broken
+        state; signal-based alarms can do none of that. Builders that run no user code
+        (``keywords``, RE2-compatible ``regex``, ``threshold``, ``lexicon``) are bounded and
+        stay in-process. Needs the ``fork`` start method (Linux, macOS); elsewhere LFs run
+        without a limit (a warning says so). ``backend="dask"`` does not apply it. As the LFs
+        run in another process, side effects they have on Python objects (appending to a list
+        of the notebook ...) are not seen here; pass ``timeout=None`` to compute in-process.
+
+    Notes
+    -----
+    LFs get data they cannot change: a vectorized LF gets its own shallow view of the batch
+    (pandas copy-on-write keeps the project's frame intact) and one that modifies it anyway
+    raises :class:`~workbench.exceptions.LFError`; a per-row LF gets fresh rows on every apply,
+    so what it writes into ``x`` is seen by nobody else. Columns holding mutable cells (lists,
+    dicts ...) are deep-copied for each LF.
 
     Examples
     --------
@@ -354,6 +634,7 @@ class LFEngine:
         progress: bool | None = None,
         client: Any = None,
         memory_cache_bytes: int = 1 << 30,
+        timeout: float | None = DEFAULT_TIMEOUT,
     ) -> None:
         if backend not in ("local", "dask"):
             raise ValueError(f"The 'backend' parameter of LFEngine must be 'local' or 'dask'. Got {backend!r} instead.")
@@ -366,6 +647,14 @@ class LFEngine:
                     f"The 'cardinality' parameter of LFEngine must be an int in 2..127 (or a mapping of them); "
                     f"got {k!r} for question {q!r}."
                 )
+        if timeout is not None and (
+            isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0
+        ):
+            raise ValueError(
+                f"The 'timeout' parameter of LFEngine must be a number of seconds > 0 or None (no limit). "
+                f"Got {timeout!r} instead."
+            )
+        self.timeout: float | None = None if timeout is None else float(timeout)
         self.cache_dir = Path(cache_dir) if cache_dir is not None else None
         self.cardinality = cards
         self.n_jobs = n_jobs
@@ -378,6 +667,7 @@ class LFEngine:
         self._memory: OrderedDict[tuple[str, str], tuple[np.ndarray, dict[str, Any]]] = OrderedDict()
         self._memory_size = 0
         self._mp_start_method: str | None = None  # None: fork where available, else spawn
+        self._warned_no_timeout = False
 
     # -- registry -----------------------------------------------------------------------
     def add(self, lf: Any, question: str | None = None) -> bool:
@@ -480,6 +770,16 @@ class LFEngine:
         if hit is None:
             return None
         arr, meta = hit
+        if meta.get("fingerprint", fp) != fp:
+            warnings.warn(
+                f"The LF cache file of fingerprint {fp} for data version {dv!r} has a sidecar naming fingerprint "
+                f"{meta.get('fingerprint')!r}; ignoring it and recomputing (LFEngine.verify_cache(repair=True) "
+                "removes such files).",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+            self._memory.pop(key, None)
+            return None
         if arr.dtype != np.int8 or arr.shape != (n,) or meta.get("data_version") != dv:
             warnings.warn(
                 f"The cached labels of fingerprint {fp} for data version {dv!r} have shape {arr.shape}, not "
@@ -508,14 +808,180 @@ class LFEngine:
         tmpj.write_text(json.dumps(meta, sort_keys=True), encoding="utf-8")
         os.replace(tmpj, meta_path)
 
-    def clear_cache(self) -> None:
-        """Forget every cached result, in memory and on disk."""
-        self._memory.clear()
-        self._memory_size = 0
-        if self.cache_dir is not None and self.cache_dir.exists():
-            for p in self.cache_dir.iterdir():
-                if p.suffix in (".npy", ".json"):
-                    p.unlink()
+    def clear_cache(self, names: str | Iterable[str] | None = None) -> int:
+        """Forget cached votes, in memory and on disk: all of them, or those of the LFs ``names``.
+
+        Parameters
+        ----------
+        names : str or iterable of str, optional
+            LF names; their cached votes of every version of their code (every fingerprint the
+            cache recorded under that name) go. None: the whole cache.
+
+        Returns
+        -------
+        int
+            The number of files deleted.
+
+        Raises
+        ------
+        KeyError
+            A name is neither registered nor found in the cache.
+        """
+        if names is None:
+            self._memory.clear()
+            self._memory_size = 0
+            removed = 0
+            if self.cache_dir is not None and self.cache_dir.exists():
+                for p in self.cache_dir.iterdir():
+                    if p.is_file() and (p.suffix in (".npy", ".json") or p.name.endswith(".tmp")):
+                        p.unlink()
+                        removed += 1
+            return removed
+        wanted = {names} if isinstance(names, str) else set(names)
+        sidecars = self._sidecars()
+        known = set(self._lfs) | {meta.get("lf") for meta in sidecars.values() if isinstance(meta, dict)}
+        unknown = sorted(wanted - known)
+        if unknown:
+            raise KeyError(
+                f"clear_cache: no labeling function named {unknown[0]!r} is registered or cached; registered: "
+                f"{list(self._lfs)}. Pass registered names, or names=None to clear the whole cache."
+            )
+        fps = {fp for name, fp in self._fingerprints.items() if name in wanted}
+        for key in [k for k, (_arr, meta) in self._memory.items() if meta.get("lf") in wanted or k[0] in fps]:
+            arr, _meta = self._memory.pop(key)
+            self._memory_size -= arr.nbytes
+        removed = 0
+        if self.cache_dir is None or not self.cache_dir.exists():
+            return 0
+        for stem, meta in sidecars.items():
+            fp = stem.split("-", 1)[0]
+            if (isinstance(meta, dict) and meta.get("lf") in wanted) or fp in fps:
+                for suffix in (".npy", ".json"):
+                    path = self.cache_dir / f"{stem}{suffix}"
+                    if path.exists():
+                        path.unlink()
+                        removed += 1
+        for p in self.cache_dir.glob("*.npy"):  # votes whose sidecar is missing
+            if p.name.split("-", 1)[0] in fps:
+                p.unlink()
+                removed += 1
+        return removed
+
+    def _sidecars(self) -> dict[str, Any]:
+        """Cache-file stem -> parsed JSON sidecar (None when unreadable)."""
+        out: dict[str, Any] = {}
+        if self.cache_dir is None or not self.cache_dir.exists():
+            return out
+        for p in sorted(self.cache_dir.glob("*.json")):
+            try:
+                out[p.stem] = json.loads(p.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                out[p.stem] = None
+        return out
+
+    def verify_cache(self, n_rows: Mapping[str, int] | None = None, *, repair: bool = False) -> LFCacheReport:
+        """Check every file of the on-disk cache against its name, its sidecar and (optionally) the data.
+
+        An entry is a ``<fingerprint>-<data version>.npy`` int8 vector plus its ``.json`` sidecar.
+        It is bad when either file is unreadable or missing, when the sidecar names another
+        fingerprint or data version than the file name, when the array is not a 1-d int8 vector
+        of the sidecar's ``n_rows`` (or of ``n_rows[data_version]`` when given), or when it holds
+        a vote outside ``-1..cardinality-1`` of the LF that owns the fingerprint. Any other file
+        in the directory is unknown.
+
+        Parameters
+        ----------
+        n_rows : mapping, optional
+            Data version -> its number of rows, to check the entries' length against the data.
+        repair : bool, default False
+            Delete bad and unknown files (and forget them in memory); the next apply recomputes them.
+
+        Returns
+        -------
+        LFCacheReport
+        """
+        report = LFCacheReport(checked=0, problems=[], unregistered=[], removed=[])
+        if self.cache_dir is None or not self.cache_dir.exists():
+            return report
+        owners = {fp: self._lfs[name] for name, fp in self._fingerprints.items() if name in self._lfs}
+        files = sorted(p for p in self.cache_dir.iterdir() if p.is_file())
+        stems: dict[str, set[str]] = {}
+        for p in files:
+            m = _CACHE_FILE.match(p.name)
+            if m is None:
+                tmp = p.name.endswith(".tmp")
+                what = "a temporary file left by an interrupted write" if tmp else "not a cache file"
+                report.problems.append(LFCacheProblem(str(p), f"unknown file: {what}"))
+                continue
+            stems.setdefault(p.name.rsplit(".", 1)[0], set()).add(m["ext"])
+        for stem, exts in sorted(stems.items()):
+            fp, version = stem.split("-", 1)
+            npy, meta_path = self.cache_dir / f"{stem}.npy", self.cache_dir / f"{stem}.json"
+            if exts != {"npy", "json"}:
+                have, lacks = (npy, "sidecar .json") if "npy" in exts else (meta_path, "votes .npy")
+                report.problems.append(LFCacheProblem(str(have), f"orphan: its {lacks} is missing"))
+                continue
+            bad = self._check_entry(npy, meta_path, fp, version, n_rows, owners.get(fp))
+            if bad is not None:
+                report.problems.append(LFCacheProblem(str(npy), bad))
+                continue
+            report.checked += 1
+            if fp not in owners:
+                report.unregistered.append(stem)
+        if repair:
+            for problem in report.problems:
+                path = Path(problem.path)
+                m = _CACHE_FILE.match(path.name)
+                targets = [path]
+                if m is not None:
+                    stem = path.name.rsplit(".", 1)[0]
+                    targets = [self.cache_dir / f"{stem}.npy", self.cache_dir / f"{stem}.json"]
+                    fp, version = stem.split("-", 1)
+                    for key in [k for k in self._memory if k[0] == fp and _version_key(k[1]) == version]:
+                        arr, _meta = self._memory.pop(key)
+                        self._memory_size -= arr.nbytes
+                for t in targets:
+                    if t.exists():
+                        t.unlink()
+                        report.removed.append(str(t))
+        return report
+
+    def _check_entry(
+        self,
+        npy: Path,
+        meta_path: Path,
+        fp: str,
+        version: str,
+        n_rows: Mapping[str, int] | None,
+        owner: BaseLF | None,
+    ) -> str | None:
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            return f"unreadable sidecar {meta_path.name}: {exc}"
+        if not isinstance(meta, dict) or not {"lf", "fingerprint", "data_version", "n_rows"} <= set(meta):
+            return f"sidecar {meta_path.name} lacks lf/fingerprint/data_version/n_rows"
+        if meta["fingerprint"] != fp:
+            return f"sidecar names fingerprint {meta['fingerprint']!r}, the file name {fp!r}"
+        dv = meta["data_version"]
+        if not isinstance(dv, str) or _version_key(dv) != version:
+            return f"sidecar names data version {dv!r}, which does not match the file name"
+        try:
+            arr = np.load(npy, mmap_mode="r", allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            return f"unreadable votes: {exc}"
+        if arr.dtype != np.int8 or arr.ndim != 1:
+            return f"votes have dtype {arr.dtype} and shape {arr.shape}; expected a 1-d int8 vector"
+        expected = n_rows.get(dv) if n_rows is not None else None
+        if arr.shape[0] != meta["n_rows"] or (expected is not None and arr.shape[0] != expected):
+            want = meta["n_rows"] if expected is None else expected
+            return f"votes have {arr.shape[0]} rows; data version {dv!r} has {want}"
+        if len(arr):
+            lo, hi = int(arr.min()), int(arr.max())
+            card = self._card(owner) if owner is not None and owner.question in self.cardinality else 127
+            if lo < ABSTAIN or hi >= card:
+                return f"votes range over {lo}..{hi}; expected ABSTAIN (-1) or a label in 0..{card - 1}"
+        return None
 
     def prune_cache(self) -> int:
         """Delete cache files of fingerprints no registered LF has; returns how many files went."""
@@ -568,7 +1034,9 @@ class LFEngine:
             blist.append((dv, df))
         lfs = self.lfs
         names = [lf.name for lf in lfs]
-        fps = {lf.name: lf.fingerprint for lf in lfs}
+        reports = {lf.name: lf.fingerprint_report() for lf in lfs}
+        fps = {name: rep.digest for name, rep in reports.items()}
+        volatile = {name: rep.volatile_reason for name, rep in reports.items() if rep.volatile_reason}
         self._fingerprints.update(fps)
         cards = {lf.name: self._card(lf) for lf in lfs}
         pieces: dict[tuple[str, int], np.ndarray] = {}
@@ -584,6 +1052,9 @@ class LFEngine:
         for b, (dv, df) in enumerate(blist):
             missing: list[BaseLF] = []
             for lf in lfs:
+                if lf.name in volatile:  # cannot be trusted to name a cache entry: always recomputed
+                    missing.append(lf)
+                    continue
                 hit = self._cache_get(fps[lf.name], dv, len(df))
                 if hit is None:
                     missing.append(lf)
@@ -597,15 +1068,17 @@ class LFEngine:
             for k, lf in enumerate(missing):
                 arr = labels[k]
                 rec = errs[k]
-                meta = {
-                    "lf": lf.name,
-                    "fingerprint": fps[lf.name],
-                    "data_version": dv,
-                    "n_rows": len(df),
-                    "seconds": secs[k],
-                    "error": rec.to_dict() if rec is not None else None,
-                }
-                self._cache_put(fps[lf.name], dv, arr, meta)
+                # Timeouts and crashes say nothing about the LF's votes: never cached.
+                if lf.name not in volatile and (rec is None or rec.kind == "exception"):
+                    meta = {
+                        "lf": lf.name,
+                        "fingerprint": fps[lf.name],
+                        "data_version": dv,
+                        "n_rows": len(df),
+                        "seconds": secs[k],
+                        "error": rec.to_dict() if rec is not None else None,
+                    }
+                    self._cache_put(fps[lf.name], dv, arr, meta)
                 pieces[(lf.name, b)] = arr
                 add_error(lf.name, errs[k])
                 timings[lf.name] += secs[k]
@@ -633,40 +1106,64 @@ class LFEngine:
             errors=errors,
             timings=timings,
             computed=computed,
+            volatile=volatile,
         )
 
     # -- computing ----------------------------------------------------------------------
     def _compute(
         self, lfs: list[BaseLF], df: pd.DataFrame, cards: list[int], progress: bool | None, dv: str
     ) -> tuple[list[np.ndarray], list[LFErrorRecord | None], list[float]]:
-        if self.backend == "dask":
+        if self.backend == "dask":  # Dask's workers run the LFs; it has its own means to stop them
             return self._compute_dask(lfs, df, cards, dv)
+        labels: list[np.ndarray] = [np.empty(0, np.int8)] * len(lfs)
+        errs: list[LFErrorRecord | None] = [None] * len(lfs)
+        secs = [0.0] * len(lfs)
+        guarded: list[int] = []
+        if self.timeout is not None and any(lf._runs_user_code() for lf in lfs):
+            if "fork" in mp.get_all_start_methods():
+                guarded = [k for k, lf in enumerate(lfs) if lf._runs_user_code()]
+            else:
+                self._warn_no_timeout("it needs the 'fork' start method, which this platform lacks")
+        local = [k for k in range(len(lfs)) if k not in set(guarded)]
+        if local:
+            sub = [lfs[k] for k in local]
+            out = self._compute_local(sub, df, [cards[k] for k in local], progress, dv)
+            for i, k in enumerate(local):
+                labels[k], errs[k], secs[k] = out[0][i], out[1][i], out[2][i]
+        if guarded:
+            sub = [lfs[k] for k in guarded]
+            out = self._compute_guarded(sub, df, [cards[k] for k in guarded], progress, dv)
+            for i, k in enumerate(guarded):
+                labels[k], errs[k], secs[k] = out[0][i], out[1][i], out[2][i]
+        return labels, errs, secs
+
+    def _warn_no_timeout(self, why: str) -> None:
+        if not self._warned_no_timeout:
+            self._warned_no_timeout = True
+            warnings.warn(
+                f"LFEngine(timeout={self.timeout}) cannot stop labeling functions here: {why}. LFs run without a "
+                "time limit; pass timeout=None to silence this warning.",
+                RuntimeWarning,
+                stacklevel=4,
+            )
+
+    def _compute_local(
+        self, lfs: list[BaseLF], df: pd.DataFrame, cards: list[int], progress: bool | None, dv: str
+    ) -> tuple[list[np.ndarray], list[LFErrorRecord | None], list[float]]:
+        """Compute ``lfs`` in this process (vectorized ones on threads for large batches)."""
         n = len(df)
-        ids = df.index  # only indexed when reporting an error
         labels: list[np.ndarray] = [np.empty(0, np.int8)] * len(lfs)
         errs: list[LFErrorRecord | None] = [None] * len(lfs)
         secs = [0.0] * len(lfs)
         vec = [k for k, lf in enumerate(lfs) if lf.kind != "row"]
         rows = [k for k, lf in enumerate(lfs) if lf.kind == "row"]
         if vec:
-            cache = TextColumnCache(df)
+            shared = _SharedInput(df)
             bar = _progress(len(vec), f"vectorized LFs on {dv}", progress)
 
             def run_one(k: int) -> tuple[int, np.ndarray, LFErrorRecord | None, float]:
-                lf = lfs[k]
-                t0 = time.perf_counter()
-                rec: LFErrorRecord | None = None
-                try:
-                    raw = lf.apply_frame(df, cache)  # type: ignore[attr-defined]
-                except LFError:
-                    raise
-                except Exception as exc:  # noqa: BLE001 - fault isolation
-                    text, tb = _format_exc(exc)
-                    rec = LFErrorRecord(lf.name, n, text, tb, [str(i) for i in ids[:_MAX_ERROR_IDS]])
-                    arr = np.full(n, ABSTAIN, dtype=np.int8)
-                else:
-                    arr = _validate_labels(lf, _to_label_array(lf, raw, n, ids), cards[k], ids)
-                return k, arr, rec, time.perf_counter() - t0
+                arr, rec, sec = _run_vectorized(lfs[k], shared, cards[k])
+                return k, arr, rec, sec
 
             threads = min(self._workers(), len(vec)) if n >= _THREADED_MIN_ROWS else 1
             try:
@@ -694,6 +1191,103 @@ class LFEngine:
                 labels[k] = np.ascontiguousarray(out[:, i])
                 errs[k] = rerrs[i]
                 secs[k] = rsecs[i]
+        return labels, errs, secs
+
+    def _compute_guarded(
+        self, lfs: list[BaseLF], df: pd.DataFrame, cards: list[int], progress: bool | None, dv: str
+    ) -> tuple[list[np.ndarray], list[LFErrorRecord | None], list[float]]:
+        """Compute ``lfs`` one by one in a forked worker, killing it when one overruns ``timeout``.
+
+        After a timeout (or a crash of the worker) a new worker carries on with the next LF, so
+        the other LFs' votes are still returned.
+        """
+        assert self.timeout is not None
+        timeout = self.timeout
+        n = len(df)
+        first_ids = [str(i) for i in df.index[:_MAX_ERROR_IDS]]
+        labels: list[np.ndarray] = [np.full(n, ABSTAIN, dtype=np.int8) for _ in lfs]
+        errs: list[LFErrorRecord | None] = [None] * len(lfs)
+        secs = [0.0] * len(lfs)
+        todo = list(range(len(lfs)))
+        ctx = mp.get_context("fork")
+        bar = _progress(len(lfs), f"LFs on {dv}", progress)
+        try:
+            while todo:
+                receiver, sender = ctx.Pipe(duplex=False)
+                proc = ctx.Process(
+                    target=_guarded_worker, args=(sender, self, lfs, list(todo), df, cards), name="workbench-lf"
+                )
+                proc.start()
+                sender.close()
+                with contextlib.suppress(OSError):
+                    assert proc.pid is not None
+                    os.setpgid(proc.pid, proc.pid)  # the worker and its own pool can be killed together
+                current: int | None = None
+                started = time.monotonic()
+                try:
+                    while True:
+                        wait = max(0.0, started + timeout - time.monotonic())
+                        if not receiver.poll(wait if current is not None else max(wait, 60.0)):
+                            if current is None:
+                                continue
+                            # Overran: stop the worker, report the LF, carry on with the next one.
+                            elapsed = time.monotonic() - started
+                            _kill(proc)
+                            msg = (
+                                f"The labeling function {lfs[current].name!r} did not finish within the time limit "
+                                f"of {timeout:g} s on data version {dv!r}; it was stopped after {elapsed:.1f} s and "
+                                "its rows abstain (nothing was cached). Make it faster, or raise the limit with "
+                                "LFEngine(timeout=...) (None disables it)."
+                            )
+                            errs[current] = LFErrorRecord(
+                                lfs[current].name, n, repr(LFTimeoutError(msg)), msg, first_ids, "timeout"
+                            )
+                            secs[current] = elapsed
+                            todo.remove(current)
+                            bar.update(1)
+                            break
+                        try:
+                            message = receiver.recv()
+                        except EOFError:
+                            proc.join(5)
+                            if current is not None:
+                                code = proc.exitcode
+                                msg = (
+                                    f"The process running the labeling function {lfs[current].name!r} on data version "
+                                    f"{dv!r} died (exit code {code}) before it returned; its rows abstain and nothing "
+                                    "was cached. A crash in compiled code or a call to os._exit() inside the LF does "
+                                    "this; run the LF on one row in a notebook to see the failure."
+                                )
+                                errs[current] = LFErrorRecord(lfs[current].name, n, msg, "", first_ids, "crash")
+                                todo.remove(current)
+                                bar.update(1)
+                            elif todo:
+                                raise LFError(
+                                    f"The worker process computing labeling functions on data version {dv!r} exited "
+                                    f"(exit code {proc.exitcode}) before starting {lfs[todo[0]].name!r}. Retry, or "
+                                    "pass LFEngine(timeout=None) to compute LFs in-process."
+                                ) from None
+                            break
+                        kind = message[0]
+                        if kind == "start":
+                            current = message[1]
+                            started = time.monotonic()
+                        elif kind == "done":
+                            _, k, arr, rec, sec = message
+                            labels[k], errs[k], secs[k] = arr, rec, sec
+                            todo.remove(k)
+                            current = None
+                            bar.update(1)
+                        elif kind == "lferror":
+                            _kill(proc)
+                            raise LFError(message[2])
+                finally:
+                    receiver.close()
+                    if proc.is_alive():
+                        _kill(proc)
+                    proc.join(5)
+        finally:
+            bar.close()
         return labels, errs, secs
 
     def _workers(self) -> int:

@@ -17,7 +17,13 @@ import pandas as pd
 
 from workbench._constants import ABSTAIN
 from workbench.exceptions import LFError
-from workbench.lf._fingerprint import canonical, fingerprint_of, function_token
+from workbench.lf._fingerprint import (
+    FingerprintReport,
+    canonical,
+    fingerprint_report,
+    function_token,
+    hashing_session,
+)
 from workbench.lf._regex import PatternSearch, TextColumnCache, is_missing
 
 __all__ = [
@@ -43,7 +49,8 @@ __all__ = [
 ]
 
 #: Bumped when the meaning of cached results changes, so old cache files are never reused.
-_ENGINE_SEMANTICS = "wb-lf-1"
+#: wb-lf-2: fingerprints cover the user code an LF reaches (older ones could serve stale votes).
+_ENGINE_SEMANTICS = "wb-lf-2"
 
 
 class Row(dict):  # type: ignore[type-arg]
@@ -139,13 +146,38 @@ class BaseLF:
     def _fingerprint_parts(self) -> list[Any]:
         raise NotImplementedError
 
+    def fingerprint_report(self) -> FingerprintReport:
+        """The fingerprint and, when it cannot cover everything the LF reaches, the reasons why.
+
+        Computed afresh on every call: editing a helper module, a global or a resource shows.
+        """
+        with hashing_session() as session:
+            parts = self._fingerprint_parts()
+            report = fingerprint_report(_ENGINE_SEMANTICS, type(self).__name__, *parts)
+            reasons = tuple(dict.fromkeys([*session.reasons, *report.volatile_reasons]))
+        return FingerprintReport(report.digest, reasons)
+
     @property
     def fingerprint(self) -> str:
-        """Hash of the LF's code, parameters and resources; names its cache files."""
-        return fingerprint_of(_ENGINE_SEMANTICS, type(self).__name__, *self._fingerprint_parts())
+        """Hash of the LF's code, parameters, resources and the user code it reaches; names its cache files."""
+        return self.fingerprint_report().digest
+
+    @property
+    def volatile(self) -> bool:
+        """True when part of what the LF computes cannot be hashed: it is recomputed on every apply, never cached."""
+        return self.fingerprint_report().volatile
+
+    @property
+    def volatile_reason(self) -> str | None:
+        """Why the LF is volatile (e.g. a helper without source), or None."""
+        return self.fingerprint_report().volatile_reason
 
     def _fingerprint_token(self) -> Any:
-        return ["lf", self.fingerprint]
+        return ["lf", self.fingerprint_report().digest]
+
+    def _runs_user_code(self) -> bool:
+        """True when applying the LF runs user code (so it runs under the engine's time limit)."""
+        return True
 
     def output_labels(self) -> tuple[int, ...] | None:
         """The labels the LF can emit, when known from its parameters (else None)."""
@@ -325,6 +357,62 @@ def frame_of_row(x: Any) -> pd.DataFrame:
     return pd.DataFrame({k: [v] for k, v in data.items()}, index=idx)
 
 
+def _buffer_signature(arr: Any) -> Any:
+    """Where an array's data lives: equal before and after a call unless the data was replaced.
+
+    pandas >= 3 copies on write, so any write to a frame handed to an LF lands in new buffers;
+    comparing buffer addresses detects it without comparing values.
+    """
+    nd = getattr(arr, "_ndarray", None)
+    if isinstance(nd, np.ndarray):
+        return ("np", nd.__array_interface__["data"][0], nd.shape, nd.strides, str(nd.dtype))
+    chunked = getattr(arr, "_pa_array", None)
+    if chunked is not None:
+        bufs = tuple(
+            (b.address, b.size) if b is not None else None for chunk in chunked.chunks for b in chunk.buffers()
+        )
+        return ("arrow", len(chunked), bufs)
+    data, mask = getattr(arr, "_data", None), getattr(arr, "_mask", None)
+    if isinstance(data, np.ndarray) and isinstance(mask, np.ndarray):
+        return ("masked", _buffer_signature(data), _buffer_signature(mask))
+    codes = getattr(arr, "_codes", None)
+    if isinstance(codes, np.ndarray):
+        return ("categorical", _buffer_signature(codes), _index_signature(arr.categories))
+    if isinstance(arr, np.ndarray):
+        return ("np", arr.__array_interface__["data"][0], arr.shape, arr.strides, str(arr.dtype))
+    return ("hash", int(pd.util.hash_array(np.asarray(arr, dtype=object)).sum()))
+
+
+def _index_signature(index: pd.Index) -> Any:
+    if isinstance(index, pd.RangeIndex):
+        return ("range", index.start, index.stop, index.step)
+    if isinstance(index, pd.MultiIndex):
+        return ("multi", int(pd.util.hash_pandas_object(index, index=False).sum()))
+    return ("index", str(index.dtype), _buffer_signature(index.array))
+
+
+def input_signature(obj: Any) -> Any:
+    """A cheap signature of a frame or Series handed to an LF: columns, dtypes, data buffers, index."""
+    if isinstance(obj, pd.DataFrame):
+        data = tuple((repr(name), str(col.dtype), _buffer_signature(col.array)) for name, col in obj.items())
+        return ("frame", data, _index_signature(obj.index))
+    if isinstance(obj, pd.Series):
+        return ("series", str(obj.dtype), _buffer_signature(obj.array), _index_signature(obj.index))
+    return ("other", id(obj))
+
+
+def check_unmodified(lf: BaseLF, obj: Any, before: Any) -> None:
+    """Raise LFError when the LF changed the data it was given (signature taken before the call)."""
+    if input_signature(obj) != before:
+        what = "DataFrame" if isinstance(obj, pd.DataFrame) else "Series" if isinstance(obj, pd.Series) else "input"
+        raise LFError(
+            f"The labeling function {lf.name!r} modified the {what} it was given (assigned to a column or cell, "
+            "added, dropped or reordered columns or rows). LFs get read-only data: their input is shared with "
+            "the project's examples and with the other LFs, so nothing was cached from this run. Work on a copy "
+            "instead, e.g. frame = frame.copy() or texts = texts.str.lower(), and return only the labels."
+        )
+
+
 class VectorizedLF(BaseLF):
     """A labeling function computed over a whole batch at once.
 
@@ -370,8 +458,11 @@ class VectorizedLF(BaseLF):
     def apply_frame(self, frame: pd.DataFrame, cache: TextColumnCache | None = None) -> Any:
         """Raw output for every row of ``frame`` (validated by the engine)."""
         assert self._f is not None
-        arg = frame[self.column] if self.column is not None else frame
-        return self._f(arg, **self._resources)
+        arg = frame[self.column] if self.column is not None else frame.copy(deep=False)
+        before = input_signature(arg)
+        out = self._f(arg, **self._resources)
+        check_unmodified(self, arg, before)
+        return out
 
     def __call__(self, x: Any) -> int:
         out = _to_label_array(self, self.apply_frame(frame_of_row(x)), 1, row_ids=None)
@@ -435,6 +526,9 @@ class _TextLF(VectorizedLF):
 
     def output_labels(self) -> tuple[int, ...]:
         return (self.label,)
+
+    def _runs_user_code(self) -> bool:
+        return self._search.re2 is None  # Python's re may backtrack for ever on a user pattern
 
     def _fingerprint_parts(self) -> list[Any]:
         return [self._search.pattern, self._search.flags, self.label, self.column]
@@ -599,6 +693,9 @@ class ThresholdLF(VectorizedLF):
     def output_labels(self) -> tuple[int, ...]:
         return (self.label,)
 
+    def _runs_user_code(self) -> bool:
+        return False
+
     def _fingerprint_parts(self) -> list[Any]:
         return [self.column, self.label, canonical([self.gt, self.ge, self.lt, self.le])]
 
@@ -695,6 +792,9 @@ class LexiconLF(VectorizedLF):
 
     def output_labels(self) -> tuple[int, ...]:
         return tuple(self._searches)
+
+    def _runs_user_code(self) -> bool:
+        return any(search.re2 is None for search in self._searches.values())
 
     def _fingerprint_parts(self) -> list[Any]:
         return [self.column, canonical(self.entries), self.case, self.min_count]
@@ -818,8 +918,10 @@ class ModelLF(VectorizedLF):
             keep = np.ones(len(frame), dtype=bool)
         proba = np.zeros((len(frame), 0))
         if keep.any():
-            Xk = X[keep] if not keep.all() else X
+            Xk = X[keep] if not keep.all() else X.copy(deep=False)
+            before = input_signature(Xk)
             raw = self.model.predict_proba(Xk) if hasattr(self.model, "predict_proba") else self.model(Xk)
+            check_unmodified(self, Xk, before)
             raw = np.asarray(raw, dtype=np.float64)
             if raw.ndim != 2 or raw.shape[0] != int(keep.sum()):
                 raise LFError(
@@ -933,6 +1035,9 @@ class FeedbackLF(VectorizedLF):
         self.id_column = id_column
         self.order_by = order_by
         self.aggregate = aggregate
+
+    def _runs_user_code(self) -> bool:
+        return callable(self.labels)
 
     def output_labels(self) -> tuple[int, ...] | None:
         if isinstance(self.labels, Mapping):

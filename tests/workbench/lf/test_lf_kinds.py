@@ -57,8 +57,8 @@ def frame() -> pd.DataFrame:
     )
 
 
-def engine_matrix(lfs: list[Any], df: pd.DataFrame, cardinality: int = 2) -> np.ndarray:
-    engine = LFEngine(cache_dir=None, cardinality=cardinality, n_jobs=1, progress=False)
+def engine_matrix(lfs: list[Any], df: pd.DataFrame, cardinality: int = 2, **kw: Any) -> np.ndarray:
+    engine = LFEngine(cache_dir=None, cardinality=cardinality, n_jobs=1, progress=False, **kw)
     for lf in lfs:
         engine.add(lf)
     result = engine.apply([("d1", df)])
@@ -153,7 +153,9 @@ def test_decorated_function_and_row_access(frame: pd.DataFrame) -> None:
     def uses_item_access(x: Any, word: str) -> int:
         return HAM if isinstance(x["text"], str) and word in x["text"] else ABSTAIN
 
-    L = engine_matrix([check_out, uses_item_access], frame)
+    # timeout=None computes in this process, so the side effect on ``seen`` is visible here
+    # (with a time limit, LFs run in a forked worker).
+    L = engine_matrix([check_out, uses_item_access], frame, timeout=None)
     assert L[:, 0].tolist() == [1, -1, -1, -1, -1, -1, -1, -1]
     assert L[:, 1].tolist() == [-1, 0, -1, -1, -1, -1, -1, -1]
     assert seen == list(frame.index)  # x.name is the example id
