@@ -9,6 +9,7 @@ or every rating the same so that chance agreement is 1) are returned as NaN, whi
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -19,6 +20,7 @@ from numpy.typing import NDArray
 
 from workbench.exceptions import DataError
 from workbench.quality._frame import (
+    VALUE,
     EncodedAnnotations,
     encode_annotations,
     validate_annotations,
@@ -180,7 +182,9 @@ def fleiss_kappa(ann: pd.DataFrame) -> float:
     return _fleiss_from_counts(encode_annotations(clean, caller="fleiss_kappa").counts())
 
 
-def _delta_squared(level: str, labels: pd.Index, n_c: NDArray[np.float64]) -> NDArray[np.float64]:
+def _delta_squared(
+    level: str, labels: pd.Index, n_c: NDArray[np.float64], explicit: bool = False
+) -> NDArray[np.float64]:
     k = len(labels)
     if level == "nominal":
         return 1.0 - np.eye(k)
@@ -193,10 +197,18 @@ def _delta_squared(level: str, labels: pd.Index, n_c: NDArray[np.float64]) -> ND
     try:
         v = np.asarray(labels.to_numpy(), dtype=np.float64)
     except (TypeError, ValueError):
-        raise DataError(
-            f"krippendorff_alpha with level={level!r} needs numeric values. Got labels "
-            f"{list(labels)[:5]} instead. Use level='nominal' or 'ordinal' for categories."
-        ) from None
+        if level == "interval" and explicit:
+            v = np.arange(k, dtype=np.float64)  # equally spaced levels, in the given order
+        else:
+            hint = (
+                "Pass levels=[...] in their order to treat them as equally spaced, use level='ordinal', "
+                if level == "interval"
+                else "Use numeric values, or level='ordinal' with levels=[...], "
+            )
+            raise DataError(
+                f"krippendorff_alpha with level={level!r} needs numeric values. Got labels "
+                f"{list(labels)[:5]} instead. {hint}or level='nominal' for unordered categories."
+            ) from None
     diff = v[:, None] - v[None, :]
     if level == "interval":
         return diff**2
@@ -206,7 +218,7 @@ def _delta_squared(level: str, labels: pd.Index, n_c: NDArray[np.float64]) -> ND
     return np.asarray(out, dtype=np.float64)
 
 
-def _alpha_from_encoded(enc: EncodedAnnotations, level: str) -> float:
+def _alpha_from_encoded(enc: EncodedAnnotations, level: str, explicit: bool = False) -> float:
     counts = enc.counts()
     m_u = counts.sum(axis=1)
     pairable = m_u >= 2
@@ -217,7 +229,7 @@ def _alpha_from_encoded(enc: EncodedAnnotations, level: str) -> float:
     coincidence = counts.T @ scaled - np.diag(scaled.sum(axis=0))
     n_c = coincidence.sum(axis=1)
     n = n_c.sum()
-    delta2 = _delta_squared(level, enc.labels, n_c)
+    delta2 = _delta_squared(level, enc.labels, n_c, explicit)
     d_o = float((coincidence * delta2).sum())
     d_e = float((np.outer(n_c, n_c) * delta2).sum()) / (n - 1.0)
     if d_e <= 0.0 or not np.isfinite(d_e):
@@ -225,7 +237,41 @@ def _alpha_from_encoded(enc: EncodedAnnotations, level: str) -> float:
     return float(1.0 - d_o / d_e)
 
 
-def krippendorff_alpha(ann: pd.DataFrame, level: Level = "nominal") -> float:
+def _resolve_levels(clean: pd.DataFrame, levels: Sequence[Hashable] | None, caller: str) -> list[Hashable] | None:
+    """The explicit order of the values: ``levels``, else an ordered Categorical's categories, else None."""
+    values = clean[VALUE]
+    if levels is None:
+        dtype = values.dtype
+        if isinstance(dtype, pd.CategoricalDtype) and dtype.ordered:
+            return list(dtype.categories)
+        return None
+    if isinstance(levels, (str, bytes)) or not isinstance(levels, Iterable):
+        raise DataError(
+            f"The 'levels' parameter of {caller} must be a list of every possible value in order "
+            f"(lowest first), e.g. ['low', 'mid', 'high']. Got {levels!r} instead."
+        )
+    order = list(levels)
+    index = pd.Index(order, dtype=object)
+    if len(order) == 0 or index.has_duplicates:
+        dups = index[index.duplicated()].unique().tolist()
+        raise DataError(
+            f"The 'levels' parameter of {caller} must list each possible value once, in order. Got "
+            f"{'an empty list' if not order else f'repeated values {dups[:5]}'} instead."
+        )
+    observed = pd.unique(np.asarray(values.to_numpy(), dtype=object))
+    unknown = [v for v, i in zip(observed, index.get_indexer(pd.Index(observed, dtype=object)), strict=True) if i < 0]
+    if unknown:
+        raise DataError(
+            f"The 'value' column given to {caller} holds values that are not in 'levels' {order[:10]}: "
+            f"got {unknown[:5]} instead. Add them to 'levels' in their place, or fix or drop those answers "
+            f"(check for types too: 3 and '3' differ)."
+        )
+    return order
+
+
+def krippendorff_alpha(
+    ann: pd.DataFrame, level: Level = "nominal", *, levels: Sequence[Hashable] | None = None
+) -> float:
     """Krippendorff's alpha from the coincidence matrix, for any pattern of missing ratings.
 
     Parameters
@@ -233,14 +279,27 @@ def krippendorff_alpha(ann: pd.DataFrame, level: Level = "nominal") -> float:
     ann : pandas.DataFrame
         Long-format annotations with columns ``example_id``, ``annotator``, ``value``.
     level : {"nominal", "ordinal", "interval", "ratio"}, default "nominal"
-        Level of measurement. For ``"ordinal"`` the order is the sorted order of the
-        values; ``"interval"`` and ``"ratio"`` need numeric values.
+        Level of measurement. ``"ordinal"`` needs the order of the values: ``levels``, or
+        the categories of an *ordered* pandas Categorical ``value`` column, else the
+        sorted order of the values (alphabetical for strings: pass ``levels``).
+        ``"interval"`` uses numeric values as they are, or, for non-numeric values with
+        an explicit order, their positions in it (equally spaced levels). ``"ratio"``
+        needs numeric values.
+    levels : sequence, optional
+        Every possible value, lowest first (the ``value_domain`` of the ``krippendorff``
+        package). A value outside it raises. Levels nobody used do not change alpha.
 
     Returns
     -------
     float
         Alpha; NaN when undefined (no item rated twice, or only one value used, where the
         ``krippendorff`` package raises ``ValueError``).
+
+    Raises
+    ------
+    DataError
+        If ``level`` is unknown, a value is not among ``levels``, or ``level`` needs
+        numbers and got other values.
 
     Examples
     --------
@@ -250,15 +309,20 @@ def krippendorff_alpha(ann: pd.DataFrame, level: Level = "nominal") -> float:
     ...                     "value": [0, 0, 1, 1, 0, 1]})
     >>> round(krippendorff_alpha(ann), 3)
     0.444
+    >>> likert = ann.assign(value=ann["value"].map({0: "low", 1: "high"}))
+    >>> round(krippendorff_alpha(likert, "ordinal", levels=["low", "mid", "high"]), 3)
+    0.444
     """
     if level not in _LEVELS:
         raise DataError(
             f"The 'level' parameter of krippendorff_alpha must be one of {list(_LEVELS)}. Got {level!r} instead."
         )
     clean = validate_annotations(ann, caller="krippendorff_alpha", check_duplicates=False)
+    order = _resolve_levels(clean, levels, "krippendorff_alpha")
     if clean.empty:
         return float("nan")
-    return _alpha_from_encoded(encode_annotations(clean, caller="krippendorff_alpha"), level)
+    enc = encode_annotations(clean, labels=order, caller="krippendorff_alpha")
+    return _alpha_from_encoded(enc, level, explicit=order is not None)
 
 
 @dataclass(frozen=True)
@@ -309,7 +373,13 @@ class AgreementReport:
         }
 
 
-def agreement(ann: pd.DataFrame, *, level: Level = "nominal", min_items: int = 10) -> AgreementReport:
+def agreement(
+    ann: pd.DataFrame,
+    *,
+    level: Level = "nominal",
+    min_items: int = 10,
+    levels: Sequence[Hashable] | None = None,
+) -> AgreementReport:
     """Compute every agreement figure of ``ann`` at once.
 
     Parameters
@@ -320,6 +390,9 @@ def agreement(ann: pd.DataFrame, *, level: Level = "nominal", min_items: int = 1
         Level of measurement for Krippendorff's alpha.
     min_items : int, default 10
         Minimum shared items for a pairwise kappa (see :func:`cohen_kappa_pairwise`).
+    levels : sequence, optional
+        The possible values in order, for ordinal (and interval) alpha; see
+        :func:`krippendorff_alpha`.
 
     Returns
     -------
@@ -328,11 +401,12 @@ def agreement(ann: pd.DataFrame, *, level: Level = "nominal", min_items: int = 1
     if level not in _LEVELS:
         raise DataError(f"The 'level' parameter of agreement must be one of {list(_LEVELS)}. Got {level!r} instead.")
     clean = validate_annotations(ann, caller="agreement", check_duplicates=False)
+    order = _resolve_levels(clean, levels, "agreement")
     pairwise = cohen_kappa_pairwise(clean, min_items=min_items)
     if clean.empty:
         nan = float("nan")
         return AgreementReport(0, 0, 0, 0, nan, nan, nan, nan, pairwise, level)
-    enc = encode_annotations(clean, caller="agreement")
+    enc = encode_annotations(clean, labels=order, caller="agreement")
     counts = enc.counts()
     n_i = counts.sum(axis=1)
     multi = n_i >= 2
@@ -351,7 +425,7 @@ def agreement(ann: pd.DataFrame, *, level: Level = "nominal", min_items: int = 1
         n_items_multi_rated=int(multi.sum()),
         percent_agreement=pairs_agree / pairs_total if pairs_total > 0 else float("nan"),
         fleiss_kappa=_fleiss_from_counts(counts),
-        krippendorff_alpha=_alpha_from_encoded(enc, level),
+        krippendorff_alpha=_alpha_from_encoded(enc, level, explicit=order is not None),
         mean_pairwise_kappa=mean_kappa,
         pairwise=pairwise,
         level=level,
@@ -372,8 +446,10 @@ class AgreementCheck(QualityCheck):
         An annotator is flagged when the item-weighted mean of their defined pairwise
         kappas is below this ("slight" agreement on the Landis & Koch scale).
     item_threshold : float, default 0.5
-        With a consensus given, items whose ``agreement`` column is below this, or whose
-        label is missing (an abstained tie), are flagged for adjudication.
+        With a consensus given, the items :func:`needs_adjudication` selects at this
+        threshold (weak agreement, ties, missing labels) are flagged for adjudication.
+    levels : sequence, optional
+        The possible values in order, for ordinal or interval alpha.
     """
 
     name = "agreement"
@@ -385,8 +461,10 @@ class AgreementCheck(QualityCheck):
         min_items: int = 10,
         kappa_threshold: float = 0.2,
         item_threshold: float = 0.5,
+        levels: Sequence[Hashable] | None = None,
     ) -> None:
         self.level = level
+        self.levels = levels
         self.min_items = min_items
         self.kappa_threshold = kappa_threshold
         self.item_threshold = item_threshold
@@ -397,7 +475,7 @@ class AgreementCheck(QualityCheck):
         gold: pd.Series | None = None,
         consensus: pd.DataFrame | pd.Series | None = None,
     ) -> CheckResult:
-        report = agreement(ann, level=self.level, min_items=self.min_items)
+        report = agreement(ann, level=self.level, min_items=self.min_items, levels=self.levels)
         pw = report.pairwise
         both = pd.concat(
             [

@@ -25,7 +25,7 @@ from workbench.quality._frame import (
     validate_annotations,
 )
 
-__all__ = ["dawid_skene_consensus", "majority_consensus", "route_to_adjudication"]
+__all__ = ["dawid_skene_consensus", "majority_consensus", "needs_adjudication", "route_to_adjudication"]
 
 TieBreak = Literal["abstain", "random", "first"]
 _TIE_BREAKS = ("abstain", "random", "first")
@@ -281,13 +281,115 @@ def dawid_skene_consensus(
     return frame
 
 
+def _check_adjudication_args(
+    consensus: Any, threshold: Any, on: Any, min_annotators: Any, caller: str
+) -> None:
+    if on not in ("agreement", "confidence"):
+        raise DataError(
+            f"The 'on' parameter of {caller} must be 'agreement' or 'confidence'. Got {on!r} instead."
+        )
+    needed = {"label", on} | ({"n_annotators"} if min_annotators > 0 else set())
+    if not isinstance(consensus, pd.DataFrame) or not needed <= set(consensus.columns):
+        got = (
+            f"columns {list(map(str, consensus.columns))}"
+            if isinstance(consensus, pd.DataFrame)
+            else type(consensus).__name__
+        )
+        raise DataError(
+            f"The 'consensus' parameter of {caller} must be a DataFrame with the columns "
+            f"{sorted(needed)}, as returned by majority_consensus. Got {got} instead."
+            + (" Pass min_annotators=0 to skip the 'n_annotators' check." if "n_annotators" in needed else "")
+        )
+    if not isinstance(threshold, (int, float)) or isinstance(threshold, bool) or not 0.0 <= float(threshold) <= 1.0:
+        raise DataError(
+            f"The 'threshold' parameter of {caller} must be a number in [0, 1]. Got {threshold!r} instead."
+        )
+
+
+def needs_adjudication(
+    consensus: pd.DataFrame,
+    threshold: float,
+    *,
+    on: Literal["agreement", "confidence"] = "agreement",
+    min_annotators: int = 2,
+    adjudicated: Iterable[Hashable] | None = None,
+) -> pd.Series:
+    """Whether each item's consensus is too weak to accept without a human adjudicator.
+
+    The one rule behind both the ``needs_adjudication`` column of a project's consensus
+    and the adjudication queue (:func:`route_to_adjudication`), so the two always agree.
+    An item needs adjudication when it has at least ``min_annotators`` answers, was not
+    adjudicated yet, and any of these holds:
+
+    * its label is missing (an abstained tie, or no weighted vote at all);
+    * it is a tie (``tie`` column, when present), even if a tie-break picked a label;
+    * its ``on`` column is strictly below ``threshold``.
+
+    Parameters
+    ----------
+    consensus : pandas.DataFrame
+        As returned by :func:`majority_consensus` or :func:`dawid_skene_consensus`.
+    threshold : float
+        Items whose ``on`` column is strictly below this need adjudication.
+    on : {"agreement", "confidence"}, default "agreement"
+        Which column to compare.
+    min_annotators : int, default 2
+        Items with fewer answers never need adjudication (one answer is no disagreement;
+        such items need more annotators instead). 0 routes items without answers too.
+    adjudicated : iterable of example ids, optional
+        Items already decided by an adjudicator: never routed again.
+
+    Returns
+    -------
+    pandas.Series
+        Boolean, indexed like ``consensus``, named ``needs_adjudication``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> ann = pd.DataFrame({"example_id": ["1", "1", "1", "2", "2", "3"],
+    ...                     "annotator": ["a", "b", "c", "a", "b", "c"],
+    ...                     "value": ["pos", "pos", "neg", "pos", "neg", "neg"]})
+    >>> needs_adjudication(majority_consensus(ann), 0.5).tolist()  # item 2 is an unlabeled tie
+    [False, True, False]
+    """
+    if (
+        not isinstance(min_annotators, (int, np.integer))
+        or isinstance(min_annotators, bool)
+        or min_annotators < 0
+    ):
+        raise DataError(
+            f"The 'min_annotators' parameter of needs_adjudication must be an int >= 0. "
+            f"Got {min_annotators!r} instead."
+        )
+    _check_adjudication_args(consensus, threshold, on, min_annotators, "needs_adjudication")
+    metric = pd.to_numeric(consensus[on], errors="coerce").to_numpy(dtype=np.float64)
+    missing = consensus["label"].isna().to_numpy()
+    with np.errstate(invalid="ignore"):
+        weak = missing | (metric < threshold)
+    if "tie" in consensus.columns:
+        weak |= consensus["tie"].fillna(False).to_numpy(dtype=bool)
+    if min_annotators > 0:
+        n = pd.to_numeric(consensus["n_annotators"], errors="coerce").fillna(0).to_numpy(dtype=np.float64)
+        weak &= n >= min_annotators
+    if adjudicated is not None:
+        done = pd.Index([str(a) for a in adjudicated], dtype=object)
+        weak &= ~pd.Index(consensus.index.astype(str)).isin(done)
+    return pd.Series(weak, index=consensus.index, name="needs_adjudication", dtype=bool)
+
+
 def route_to_adjudication(
     consensus: pd.DataFrame,
     threshold: float,
     *,
     on: Literal["agreement", "confidence"] = "agreement",
+    min_annotators: int = 2,
+    adjudicated: Iterable[Hashable] | None = None,
 ) -> pd.Index:
     """Example ids whose consensus is too weak to accept without a human adjudicator.
+
+    The items are exactly those for which :func:`needs_adjudication` (same parameters)
+    is True, ordered for the queue.
 
     Parameters
     ----------
@@ -297,32 +399,25 @@ def route_to_adjudication(
         Items whose ``on`` column is strictly below this are routed.
     on : {"agreement", "confidence"}, default "agreement"
         Which column to compare.
+    min_annotators : int, default 2
+        Items with fewer answers are not routed (0 routes items without answers too).
+    adjudicated : iterable of example ids, optional
+        Items already decided by an adjudicator: not routed again.
 
     Returns
     -------
     pandas.Index
-        The routed example ids, weakest first. Items with a missing label (abstained
-        ties, items without answers) are always routed, first.
+        The routed example ids: items with a missing label (abstained ties, no weighted
+        vote) first, then the others by increasing ``on`` (weakest first), ties in the
+        frame's order.
     """
-    if not isinstance(consensus, pd.DataFrame) or not {"label", on} <= set(consensus.columns):
-        raise DataError(
-            f"The 'consensus' parameter of route_to_adjudication must be a DataFrame with "
-            f"'label' and {on!r} columns, as returned by majority_consensus. Got "
-            f"{type(consensus).__name__} instead."
-        )
-    if on not in ("agreement", "confidence"):
-        raise DataError(
-            f"The 'on' parameter of route_to_adjudication must be 'agreement' or 'confidence'. Got {on!r} instead."
-        )
-    if not isinstance(threshold, (int, float)) or not 0.0 <= float(threshold) <= 1.0:
-        raise DataError(
-            f"The 'threshold' parameter of route_to_adjudication must be a number in [0, 1]. Got {threshold!r} instead."
-        )
-    metric = consensus[on].astype(np.float64)
+    routed = needs_adjudication(
+        consensus, threshold, on=on, min_annotators=min_annotators, adjudicated=adjudicated
+    ).to_numpy()
+    metric = pd.to_numeric(consensus[on], errors="coerce").to_numpy(dtype=np.float64)
     missing = consensus["label"].isna().to_numpy()
-    routed = missing | (metric.to_numpy() < threshold)
     order = pd.DataFrame(
-        {"missing": missing[routed], "metric": metric.to_numpy()[routed]},
+        {"missing": missing[routed], "metric": metric[routed]},
         index=consensus.index[routed],
-    ).sort_values(["missing", "metric"], ascending=[False, True], kind="stable")
+    ).sort_values(["missing", "metric"], ascending=[False, True], kind="stable", na_position="first")
     return pd.Index(order.index, name=consensus.index.name or EXAMPLE_ID)

@@ -8,6 +8,7 @@ it into integer codes that the vectorized metrics work on.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,7 @@ __all__ = [
     "EncodedAnnotations",
     "encode_annotations",
     "labels_from_codes",
+    "parse_timestamps",
     "validate_annotations",
     "validate_consensus",
     "validate_gold",
@@ -114,14 +116,88 @@ def validate_annotations(
                 f"{name} needs a 'created_at' column of tz-aware timestamps in 'ann'. Got "
                 f"columns {list(map(str, ann.columns))} instead. Add the time of each answer."
             )
-        ts = out[CREATED_AT]
-        if not isinstance(ts.dtype, pd.DatetimeTZDtype):
-            raise DataError(
-                f"The 'created_at' column given to {name} must hold tz-aware timestamps. Got "
-                f"dtype {ts.dtype} instead. Convert it with pd.to_datetime(col, utc=True)."
-            )
-        out = out.loc[ts.notna()]
+        ts = parse_timestamps(out[CREATED_AT], caller=name)
+        out = out.assign(**{CREATED_AT: ts}).loc[ts.notna()]
     return out.reset_index(drop=True)
+
+
+# a time of day followed by a zone designator ("Z", "+02:00", "-0500", "+02", "UTC")
+_TZ_SUFFIX = r"(?i)[T ]\d{2}(?::?\d{2}(?::?\d{2}(?:[.,]\d+)?)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?|UTC|GMT)$"
+
+
+def _shown(values: pd.Series, mask: NDArray[np.bool_]) -> str:
+    bad = values[mask]
+    head = ", ".join(f"{v!r} (row {i!r})" for i, v in bad.head(3).items())
+    more = f" and {int(mask.sum()) - 3} more" if mask.sum() > 3 else ""
+    return head + more
+
+
+def parse_timestamps(values: pd.Series, *, caller: str = "") -> pd.Series:
+    """Return ``values`` as tz-aware timestamps, or raise a ``DataError`` naming the bad ones.
+
+    Accepted: a tz-aware datetime column (any time zone, kept as is); or ISO-8601 strings
+    with a time zone (``"2024-05-01T10:00:00Z"``, ``"2024-05-01 10:00+02:00"``) and
+    tz-aware ``datetime`` objects, which are converted to UTC. Missing values stay missing
+    (``NaT``). Rejected, with the offending values and their row labels in the message:
+    naive timestamps (no time zone: the instant is ambiguous), and strings that are not
+    ISO-8601 such as ``"05/01/2024 10:00"`` (month/day order is ambiguous).
+
+    Raises
+    ------
+    DataError
+        If some value is not a tz-aware timestamp or an ISO-8601 string with a time zone.
+    """
+    name = _fn_name(caller)
+    fix = (
+        "Convert the column yourself with pd.to_datetime(col, format=<your format>, utc=True) "
+        "(or .dt.tz_localize(<time zone>) for naive datetimes)."
+    )
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        return values
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        raise DataError(
+            f"The 'created_at' column given to {name} must hold tz-aware timestamps (or ISO-8601 "
+            f"strings with a time zone, e.g. '2024-05-01T10:00:00Z'). Got naive timestamps (dtype "
+            f"{values.dtype}) instead. {fix}"
+        )
+    present = values.notna().to_numpy()
+    is_str = np.fromiter((isinstance(v, str) for v in values), dtype=bool, count=len(values))
+    other = present & ~is_str
+    is_aware = np.fromiter(
+        (
+            isinstance(v, (pd.Timestamp, dt.datetime)) and v.tzinfo is not None
+            for v in values.to_numpy(dtype=object)
+        ),
+        dtype=bool,
+        count=len(values),
+    )
+    if (other & ~is_aware).any():
+        raise DataError(
+            f"The 'created_at' column given to {name} must hold tz-aware timestamps or ISO-8601 "
+            f"strings with a time zone (e.g. '2024-05-01T10:00:00Z'). Got values that are neither "
+            f"(naive datetimes or other types): {_shown(values, other & ~is_aware)} instead. {fix}"
+        )
+    if is_str.any():
+        text = pd.Series(
+            [v.strip() if isinstance(v, str) else "" for v in values.to_numpy(dtype=object)], index=values.index
+        )
+        parsed = pd.to_datetime(text.where(is_str), format="ISO8601", utc=True, errors="coerce")
+        unparsable = is_str & parsed.isna().to_numpy()
+        if unparsable.any():
+            raise DataError(
+                f"The 'created_at' column given to {name} must hold tz-aware timestamps or ISO-8601 "
+                f"strings with a time zone (e.g. '2024-05-01T10:00:00Z'). Got {int(unparsable.sum())} "
+                f"value(s) that are not ISO-8601: {_shown(values, unparsable)} instead. {fix}"
+            )
+        naive = is_str & ~text.str.contains(_TZ_SUFFIX, regex=True, na=False).to_numpy()
+        if naive.any():
+            raise DataError(
+                f"The 'created_at' column given to {name} must hold timestamps with a time zone. Got "
+                f"{int(naive.sum())} ISO-8601 string(s) without one: {_shown(values, naive)} instead. "
+                f"Append the offset ('Z' for UTC, '+02:00' ...) or {fix[0].lower()}{fix[1:]}"
+            )
+    out = pd.to_datetime(values.where(present, None), utc=True, format="ISO8601", errors="coerce")
+    return pd.Series(out, index=values.index, name=values.name)
 
 
 def _sorted_unique(uniq: NDArray[Any]) -> pd.Index:

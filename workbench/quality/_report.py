@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.exceptions import DataError
-from workbench.quality._drift import annotator_drift
+from workbench.quality._drift import Family, _drift_table
 from workbench.quality._frame import ANNOTATOR, CREATED_AT, VALUE, validate_annotations
 from workbench.quality._honeypots import (
     FlagOn,
@@ -21,9 +21,28 @@ __all__ = ["AnnotatorReportCheck", "annotator_report"]
 
 
 def _log_odds_weight(k: np.ndarray, n: np.ndarray, n_labels: int) -> np.ndarray:
-    """Weight of the optimal weighted vote under a one-coin model, from smoothed accuracy."""
-    p = (k + 1.0) / (n + 2.0)  # Laplace smoothing keeps 0/n and n/n finite
-    return np.maximum(0.0, np.log(max(n_labels - 1, 1) * p / (1.0 - p)))
+    """Weight of the optimal weighted vote under a one-coin model, from Laplace-smoothed accuracy."""
+    p = (k + 1.0) / (n + 2.0)
+    return _weight_of_accuracy(p, n_labels)
+
+
+def _weight_of_accuracy(p: np.ndarray, n_labels: int) -> np.ndarray:
+    """``max(0, log((K-1) p / (1-p)))``: negative (worse than chance, p < 1/K) is clipped to 0."""
+    p = np.clip(np.asarray(p, dtype=np.float64), 1e-12, 1.0 - 1e-12)
+    return np.asarray(np.maximum(0.0, np.log(max(n_labels - 1, 1) * p / (1.0 - p))), dtype=np.float64)
+
+
+def _check_prior_strength(prior_strength: Any) -> None:
+    if (
+        not isinstance(prior_strength, (int, float))
+        or isinstance(prior_strength, bool)
+        or not np.isfinite(prior_strength)
+        or prior_strength <= 0
+    ):
+        raise DataError(
+            f"The 'prior_strength' parameter of annotator_report must be a positive number of pseudo-items "
+            f"(how many answers the prior is worth, e.g. 2). Got {prior_strength!r} instead."
+        )
 
 
 def annotator_report(
@@ -37,6 +56,10 @@ def annotator_report(
     confidence: float = 0.95,
     drift_margin: float = 0.1,
     flag_on: FlagOn = "ci",
+    drift_alpha: float = 0.05,
+    drift_recent_windows: int = 2,
+    drift_family: Family = "all",
+    prior_strength: float = 2.0,
 ) -> pd.DataFrame:
     """Everything known about each annotator's quality, in one table.
 
@@ -49,8 +72,10 @@ def annotator_report(
         Gold labels indexed by example_id.
     consensus : DataFrame or Series, optional
         Consensus labels, e.g. from :func:`majority_consensus`.
-    window, drift_margin :
-        Passed to :func:`annotator_drift` (as ``window`` and ``margin``).
+    window, drift_margin, drift_alpha, drift_recent_windows, drift_family :
+        Passed to :func:`annotator_drift` (as ``window``, ``margin``, ``alpha``,
+        ``recent_windows`` and ``family``): a drift flag needs a test that rejects at
+        family-wise level ``drift_alpha``.
     min_count : int, default 10
         Minimum compared items for a figure to be trusted (honeypots, consensus, drift).
     threshold : float, default 0.7
@@ -60,6 +85,8 @@ def annotator_report(
     flag_on : {"ci", "point"}, default "ci"
         Whether the upper Wilson bound or the point estimate is compared to
         ``threshold`` (see :func:`honeypot_accuracy`).
+    prior_strength : float, default 2.0
+        Weight, in pseudo-answers, of the prior of the vote weights (see Notes).
 
     Returns
     -------
@@ -68,23 +95,35 @@ def annotator_report(
         ``honeypot_accuracy``, ``honeypot_ci_low``, ``honeypot_ci_high`` (with gold);
         ``n_consensus``, ``consensus_agreement``, ``consensus_ci_low``,
         ``consensus_ci_high`` (with a consensus); ``drifted``; ``flagged``; ``reasons``
-        (why, in words) and ``recommended_weight``.
+        (why, in words); ``weight_basis`` (what the weight rests on: ``"honeypots"``,
+        ``"consensus"``, ``"honeypots since <window>"`` / ``"consensus since <window>"``
+        after a drift, or ``"prior"``), ``weight_evidence`` (items it rests on),
+        ``weight_accuracy`` (posterior mean accuracy) and ``recommended_weight``.
 
     Notes
     -----
     An annotator is *flagged* when any of these holds: their honeypot accuracy is below
     ``threshold`` (see ``flag_on``) on at least ``min_count`` gold items; they have fewer
     gold items than that but their agreement with the consensus is below ``threshold``
-    on at least ``min_count`` items; or a time window of theirs dropped (``drifted``).
+    on at least ``min_count`` items; or :func:`annotator_drift` found a significant drop
+    (``drifted``).
 
-    ``recommended_weight`` is the weight of the optimal weighted majority vote when each
-    annotator is right with probability :math:`p` and otherwise picks one of the other
-    :math:`K-1` labels (Nitzan & Paroush 1982): :math:`\\max(0, \\log((K-1)p/(1-p)))`, with
-    :math:`p` the Laplace-smoothed honeypot accuracy (or agreement with consensus when
-    gold is too thin). Annotators without enough evidence get the weight of the pooled
-    accuracy of everyone; flagged annotators get 0. Pass the column to
+    A flag never sets a weight by itself. ``recommended_weight`` is the weight of the
+    optimal weighted majority vote when each annotator is right with probability
+    :math:`p` and otherwise picks one of the other :math:`K-1` labels (Nitzan & Paroush
+    1982): :math:`\\max(0, \\log((K-1)p/(1-p)))`, where :math:`p` is the posterior mean of
+    a Beta prior updated with the annotator's evidence. The prior is centred on the
+    pooled accuracy of everyone and worth ``prior_strength`` answers, so thin evidence
+    shrinks a weight towards the crowd's and an annotator without evidence gets the
+    crowd's weight. The evidence is their honeypots when they answered at least
+    ``min_count``, else their agreement with consensus when it rests on at least
+    ``min_count`` items, else the honeypots they have. For a drifted annotator only the
+    answers since the drop count, so the weight follows their *recent* accuracy. A
+    weight is 0 only when the posterior accuracy is at or below chance (:math:`1/K`).
+    Without any evidence for anyone, every weight is 1. Pass the column to
     ``majority_consensus(ann, weights=report["recommended_weight"])``.
     """
+    _check_prior_strength(prior_strength)
     clean = validate_annotations(ann, caller="annotator_report")
     annotators = pd.Index(np.sort(pd.unique(clean[ANNOTATOR].to_numpy())).astype(object), name=ANNOTATOR)
     n_labels_k = max(int(clean[VALUE].nunique()), 2)
@@ -94,8 +133,9 @@ def annotator_report(
     )
     flagged = np.zeros(len(out), dtype=bool)
     reasons: list[list[str]] = [[] for _ in range(len(out))]
-    evidence_k = np.full(len(out), np.nan)
+    evidence_k = np.zeros(len(out))
     evidence_n = np.zeros(len(out))
+    basis = np.full(len(out), "prior", dtype=object)
     if gold is not None:
         hp = honeypot_accuracy(
             clean,
@@ -116,8 +156,9 @@ def annotator_report(
                 f"honeypot accuracy {hp['accuracy'].iloc[i]:.2f} "
                 f"[{hp['ci_low'].iloc[i]:.2f}, {hp['ci_high'].iloc[i]:.2f}] below {threshold}"
             )
-        evidence_k[enough] = hp["n_correct"].to_numpy()[enough]
-        evidence_n[enough] = hp["n_gold_seen"].to_numpy()[enough]
+        evidence_k = hp["n_correct"].to_numpy(np.float64).copy()
+        evidence_n = hp["n_gold_seen"].to_numpy(np.float64).copy()
+        basis[evidence_n > 0] = "honeypots"
     else:
         enough = np.zeros(len(out), dtype=bool)
     if consensus is not None:
@@ -138,26 +179,52 @@ def annotator_report(
             )
         evidence_k[c_enough] = ac["n_agree"].to_numpy()[c_enough]
         evidence_n[c_enough] = ac["n_compared"].to_numpy()[c_enough]
+        basis[c_enough] = "consensus"
+    # the prior: pooled accuracy of everyone's evidence, before any drift restriction
+    has_any = evidence_n.sum() > 0
+    prior_mean = (evidence_k.sum() + 1.0) / (evidence_n.sum() + 2.0)
     drifted = np.zeros(len(out), dtype=bool)
     if CREATED_AT in clean.columns and (gold is not None or consensus is not None):
-        drift = annotator_drift(clean, gold, consensus, window=window, min_count=min_count, margin=drift_margin)
+        drift, counts = _drift_table(
+            clean, gold, consensus, window, min_count=min_count, margin=drift_margin, alpha=drift_alpha,
+            recent_windows=drift_recent_windows, family=drift_family, caller="annotator_report",
+        )
         hit = drift.loc[drift["dropped"]]
         drifted = out.index.isin(hit[ANNOTATOR].unique())
+        since = hit.groupby(ANNOTATOR)["drop_since"].min()
         first_drop = hit.groupby(ANNOTATOR)["window_start"].min()
         for i in np.flatnonzero(drifted):
-            reasons[i].append(f"quality dropped in the window starting {first_drop[out.index[int(i)]]}")
+            name = out.index[int(i)]
+            start = since[name]
+            reasons[i].append(
+                f"quality dropped significantly (family-wise alpha {drift_alpha}) in the window starting "
+                f"{first_drop[name]}, the drop dating from the window starting {start}"
+            )
+            recent = (drift[ANNOTATOR] == name).to_numpy() & (drift["window_start"] >= start).to_numpy()
+            for key, label in (("gold", "honeypots"), ("consensus", "consensus")):
+                if key not in counts:
+                    continue
+                k_rows, n_rows = counts[key]
+                if n_rows[recent].sum() > 0:
+                    evidence_k[i] = float(k_rows[recent].sum())
+                    evidence_n[i] = float(n_rows[recent].sum())
+                    basis[i] = f"{label} since {start}"
+                    break
     out["drifted"] = drifted
     flagged |= drifted
     out["flagged"] = flagged
     out["reasons"] = ["; ".join(r) for r in reasons]
-    has = ~np.isnan(evidence_k)
-    weight = np.ones(len(out))
-    if has.any():
-        weight[has] = _log_odds_weight(evidence_k[has], evidence_n[has], n_labels_k)
-        pooled = _log_odds_weight(np.array([evidence_k[has].sum()]), np.array([evidence_n[has].sum()]), n_labels_k)[0]
-        weight[~has] = pooled
-    weight[flagged] = 0.0
-    out["recommended_weight"] = weight
+    a0 = prior_strength * prior_mean
+    b0 = prior_strength * (1.0 - prior_mean)
+    posterior = (evidence_k + a0) / (evidence_n + a0 + b0)
+    out["weight_basis"] = basis
+    out["weight_evidence"] = evidence_n.astype(np.int64)
+    if has_any:
+        out["weight_accuracy"] = posterior
+        out["recommended_weight"] = _weight_of_accuracy(posterior, n_labels_k)
+    else:
+        out["weight_accuracy"] = np.nan
+        out["recommended_weight"] = 1.0
     return out
 
 
@@ -169,7 +236,10 @@ class AnnotatorReportCheck(QualityCheck):
     description = "Per-annotator quality table with flags and recommended vote weights."
 
     def __init__(self, **params: Any) -> None:
-        unknown = set(params) - {"window", "min_count", "threshold", "confidence", "drift_margin", "flag_on"}
+        unknown = set(params) - {
+            "window", "min_count", "threshold", "confidence", "drift_margin", "flag_on",
+            "drift_alpha", "drift_recent_windows", "drift_family", "prior_strength",
+        }
         if unknown:
             raise DataError(
                 f"AnnotatorReportCheck got unknown parameters {sorted(unknown)}; expected those of annotator_report."

@@ -77,3 +77,41 @@ def make_crowd():  # type: ignore[no-untyped-def]
 def snow():  # type: ignore[no-untyped-def]
     """The :func:`load_snow` loader, as a fixture."""
     return load_snow
+
+
+TIMELINE_START = pd.Timestamp("2026-01-05 09:00", tz="UTC")
+WEEK = pd.Timedelta(days=7)
+
+
+def honeypot_timeline(
+    seed: int, accuracy: np.ndarray, per_window: int, window: pd.Timedelta = WEEK
+) -> tuple[pd.DataFrame, pd.Series]:
+    """Seeded honeypot answers: annotator ``a`` answers ``per_window`` gold items in window ``w``.
+
+    ``accuracy[a, w]`` is the true probability that the answer is right (binary labels,
+    gold always "yes"). Annotators are named ``w00``, ``w01`` ...; answers are spread over
+    the first hours of each window, which starts at :data:`TIMELINE_START` + w * window.
+    """
+    rng = np.random.default_rng(seed)
+    n_ann, n_win = accuracy.shape
+    a = np.repeat(np.arange(n_ann), n_win * per_window)
+    w = np.tile(np.repeat(np.arange(n_win), per_window), n_ann)
+    j = np.tile(np.arange(per_window), n_ann * n_win)
+    right = rng.random(len(a)) < accuracy[a, w]
+    names = np.array([f"w{i:02d}" for i in range(n_ann)], dtype=object)
+    ids = np.array([f"{names[x]}-{y}-{z}" for x, y, z in zip(a, w, j, strict=True)], dtype=object)
+    ann = pd.DataFrame(
+        {
+            "example_id": ids,
+            "annotator": names[a],
+            "value": np.where(right, "yes", "no").astype(object),
+            "created_at": TIMELINE_START + pd.to_timedelta(w * window.value + (j % 48) * 3_600_000_000_000, unit="ns"),
+        }
+    )
+    return ann, pd.Series("yes", index=pd.Index(ids, name="example_id"))
+
+
+@pytest.fixture(scope="session")
+def make_timeline():  # type: ignore[no-untyped-def]
+    """The :func:`honeypot_timeline` factory, as a fixture."""
+    return honeypot_timeline

@@ -225,3 +225,82 @@ def test_agreement_report_on_real_rte(rte: tuple[pd.DataFrame, pd.Series]) -> No
 def test_errors_explain_themselves(call: object, message: str) -> None:
     with pytest.raises(DataError, match=message):
         call()  # type: ignore[operator]
+
+
+LIKERT = ["very low", "low", "mid", "high", "very high"]  # alphabetical order would be wrong
+
+
+def likert_ann(seed: int) -> pd.DataFrame:
+    ann = random_ann(seed, n_labels=5)
+    return ann.assign(value=ann["value"].map(dict(enumerate(LIKERT))))
+
+
+def _text_reliability(ann: pd.DataFrame) -> np.ndarray:
+    wide = ann.pivot(index="annotator", columns="example_id", values="value")
+    return wide.fillna("nan").to_numpy(dtype=str)  # the krippendorff package's missing marker for text
+
+
+@pytest.mark.parametrize("seed", [1, 5, 9])
+def test_ordinal_alpha_uses_the_given_order_like_krippendorff_value_domain(seed: int) -> None:
+    ann = likert_ann(seed)
+    expected = krippendorff.alpha(_text_reliability(ann), level_of_measurement="ordinal", value_domain=LIKERT)
+    assert krippendorff_alpha(ann, "ordinal", levels=LIKERT) == pytest.approx(expected, abs=1e-10)
+    # an ordered Categorical carries the same order
+    ordered = ann.assign(value=pd.Categorical(ann["value"], categories=LIKERT, ordered=True))
+    assert krippendorff_alpha(ordered, "ordinal") == pytest.approx(expected, abs=1e-10)
+    # without an order, strings are sorted alphabetically, which is another (wrong) scale
+    alphabetical = krippendorff.alpha(
+        _text_reliability(ann), level_of_measurement="ordinal", value_domain=sorted(LIKERT)
+    )
+    assert krippendorff_alpha(ann, "ordinal") == pytest.approx(alphabetical, abs=1e-10)
+    assert abs(expected - alphabetical) > 1e-3
+    # the same through agreement()
+    assert agreement(ann, level="ordinal", levels=LIKERT).krippendorff_alpha == pytest.approx(expected, abs=1e-10)
+
+
+def test_unused_levels_and_numeric_value_domains() -> None:
+    ann = likert_ann(3)
+    used = ann.loc[ann["value"] != "high"]  # a level nobody used, inside the scale
+    expected = krippendorff.alpha(_text_reliability(used), level_of_measurement="ordinal", value_domain=LIKERT)
+    assert krippendorff_alpha(used, "ordinal", levels=LIKERT) == pytest.approx(expected, abs=1e-10)
+    numeric = random_ann(3, n_labels=4).assign(value=lambda d: d["value"] * 2 + 1)  # values 1, 3, 5, 7
+    domain = [1, 2, 3, 4, 5, 6, 7]
+    for level in ("ordinal", "interval"):
+        expected = krippendorff.alpha(_reliability(numeric), level_of_measurement=level, value_domain=domain)
+        assert krippendorff_alpha(numeric, level, levels=domain) == pytest.approx(expected, abs=1e-10)  # type: ignore[arg-type]
+
+
+def test_interval_alpha_on_ordered_text_uses_equally_spaced_levels() -> None:
+    ann = likert_ann(6)
+    positions = ann.assign(value=ann["value"].map({v: i for i, v in enumerate(LIKERT)}))
+    expected = krippendorff.alpha(_reliability(positions), level_of_measurement="interval")
+    assert krippendorff_alpha(ann, "interval", levels=LIKERT) == pytest.approx(expected, abs=1e-10)
+    with pytest.raises(DataError, match=r"needs numeric values.*Pass levels=\[\.\.\.\]"):
+        krippendorff_alpha(ann, "interval")
+    with pytest.raises(DataError, match="needs numeric values"):
+        krippendorff_alpha(ann, "ratio", levels=LIKERT)
+
+
+@pytest.mark.parametrize(
+    ("levels", "message"),
+    [
+        (["very low", "low", "mid", "high"], r"values that are not in 'levels' .*got \['very high'\] instead"),
+        ("low,mid,high", "must be a list of every possible value in order"),
+        ([], "Got an empty list instead"),
+        (["low", "low", "mid"], r"Got repeated values \['low'\] instead"),
+        ([0, 1, 2, 3, 4], r"not in 'levels'.*3 and '3' differ"),
+    ],
+)
+def test_bad_levels_explain_themselves(levels: object, message: str) -> None:
+    with pytest.raises(DataError, match=message):
+        krippendorff_alpha(likert_ann(2), "ordinal", levels=levels)  # type: ignore[arg-type]
+
+
+def test_agreement_check_passes_levels() -> None:
+    from workbench.quality import run_checks
+
+    ann = likert_ann(4)
+    result = run_checks(ann, checks=["agreement"], params={"agreement": {"level": "ordinal", "levels": LIKERT}})
+    assert result["agreement"].summary["krippendorff_alpha"] == pytest.approx(
+        krippendorff_alpha(ann, "ordinal", levels=LIKERT)
+    )

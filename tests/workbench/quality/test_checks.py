@@ -36,6 +36,11 @@ def test_public_api_is_pinned() -> None:
     assert sorted(quality.__all__) == sorted(
         [
             "AgreementCheck",
+            "CONSENSUS_METHODS",
+            "ProjectQuality",
+            "QualityConfig",
+            "load_config",
+            "save_config",
             "AgreementReport",
             "AnnotatorReportCheck",
             "CheckResult",
@@ -55,6 +60,7 @@ def test_public_api_is_pinned() -> None:
             "honeypot_accuracy",
             "krippendorff_alpha",
             "majority_consensus",
+            "needs_adjudication",
             "register_check",
             "route_to_adjudication",
             "run_checks",

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from workbench.exceptions import DataError
-from workbench.quality import dawid_skene_consensus, majority_consensus, route_to_adjudication
+from workbench.quality import dawid_skene_consensus, majority_consensus, needs_adjudication, route_to_adjudication
 
 COLUMNS = ["label", "confidence", "agreement", "n_annotators", "tie"]
 
@@ -174,3 +174,68 @@ def test_real_crowd_matches_crowd_kit(  # type: ignore[no-untyped-def]
     ds = dawid_skene_consensus(ann, random_state=0)
     assert accuracy(ds, gold) >= ck_ds_acc - 1e-12
     assert accuracy(ds, gold) >= ds_expected - 1e-3
+
+
+def adjudication_cases() -> pd.DataFrame:
+    """1: 2-1 majority; 2: unlabeled tie; 3: one answer; 4: 3-1 majority; 5: unanimous; 6: three-way tie."""
+    return pd.concat(
+        [
+            small(),
+            pd.DataFrame({"example_id": ["4"] * 4, "annotator": list("abcd"), "value": ["pos", "pos", "pos", "neg"]}),
+            pd.DataFrame({"example_id": ["5"] * 3, "annotator": list("abc"), "value": ["pos"] * 3}),
+            pd.DataFrame({"example_id": ["6"] * 3, "annotator": list("abc"), "value": ["pos", "neg", "neu"]}),
+        ]
+    )
+
+
+@pytest.mark.parametrize("threshold", [0.0, 0.3, 0.5, 0.7, 0.8, 1.0])
+@pytest.mark.parametrize("tie_break", ["abstain", "first", "random"])
+def test_needs_adjudication_and_the_queue_agree(threshold: float, tie_break: str) -> None:
+    cons = majority_consensus(adjudication_cases(), tie_break=tie_break, random_state=0)  # type: ignore[arg-type]
+    flags = needs_adjudication(cons, threshold)
+    routed = route_to_adjudication(cons, threshold)
+    assert flags.dtype == bool and flags.index.equals(cons.index) and flags.name == "needs_adjudication"
+    assert set(routed) == set(flags.index[flags])
+    # ties are routed whatever the threshold and however they were broken; single answers never are
+    assert flags[["2", "6"]].all() and not flags["3"]
+    assert flags["1"] == (threshold > 2 / 3) and flags["4"] == (threshold > 0.75) and flags["5"] == (threshold > 1.0)
+
+
+def test_an_unlabeled_tie_is_flagged_even_below_its_agreement() -> None:
+    """Issue 9: agreement 0.5 is not below a 0.5 threshold, yet the tie has no label."""
+    cons = majority_consensus(small())
+    assert pd.isna(cons.loc["2", "label"]) and cons.loc["2", "agreement"] == 0.5
+    assert needs_adjudication(cons, 0.5)["2"]
+    assert list(route_to_adjudication(cons, 0.5)) == ["2"]
+
+
+def test_adjudicated_items_and_min_annotators() -> None:
+    cons = majority_consensus(adjudication_cases(), exclude=["a", "b", "d"])  # item 2 has no answers left
+    assert cons.loc["2", "n_annotators"] == 0 and pd.isna(cons.loc["2", "label"])
+    assert not needs_adjudication(cons, 0.7)["2"]
+    assert needs_adjudication(cons, 0.7, min_annotators=0)["2"]
+    assert route_to_adjudication(cons, 0.7, min_annotators=0)[0] == "2"  # missing labels first
+    full = majority_consensus(adjudication_cases())
+    assert list(route_to_adjudication(full, 0.8)) == ["6", "2", "1", "4"]  # unlabeled first, weakest first
+    assert list(route_to_adjudication(full, 0.8, adjudicated=["2", "4"])) == ["6", "1"]
+    assert not needs_adjudication(full, 0.8, adjudicated=["2"])["2"]
+    # confidence instead of agreement (weighted votes)
+    weighted = majority_consensus(adjudication_cases(), weights={"a": 3.0})
+    assert needs_adjudication(weighted, 0.7, on="confidence")["1"] == (weighted.loc["1", "confidence"] < 0.7)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"threshold": 1.5}, "'threshold' parameter of needs_adjudication must be a number in \\[0, 1\\]"),
+        ({"threshold": 0.5, "on": "votes"}, "'on' parameter"),
+        ({"threshold": 0.5, "min_annotators": -1}, "'min_annotators' parameter"),
+    ],
+)
+def test_needs_adjudication_errors(kwargs: dict[str, object], message: str) -> None:
+    cons = majority_consensus(small())
+    with pytest.raises(DataError, match=message):
+        needs_adjudication(cons, **kwargs)  # type: ignore[arg-type]
+    with pytest.raises(DataError, match="n_annotators.*Pass min_annotators=0"):
+        needs_adjudication(cons.drop(columns="n_annotators"), 0.5)
+    assert needs_adjudication(cons.drop(columns="n_annotators"), 0.5, min_annotators=0)["2"]

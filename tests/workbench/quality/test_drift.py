@@ -45,9 +45,16 @@ def test_drop_is_detected_in_the_right_window() -> None:
 def test_margin_and_min_count_gate_the_flag() -> None:
     ann, gold = timeline({"drifter": [38, 37, 38, 20]})
     assert not annotator_drift(ann, gold=gold, margin=0.5)["dropped"].any()
-    assert not annotator_drift(ann, gold=gold, min_count=41)["dropped"].any()
-    # with 6-hour windows each window has <= 6 items, so nothing can drop
-    assert not annotator_drift(ann, gold=gold, window="6h")["dropped"].any()
+    # min_count applies to each tested segment: one window (40) alone is too thin ...
+    assert not annotator_drift(ann, gold=gold, min_count=41, recent_windows=1)["dropped"].any()
+    # ... but the last two windows pooled (80 items) against the first two (80) are enough
+    assert annotator_drift(ann, gold=gold, min_count=41)["dropped"].tolist() == [False, False, False, True]
+    assert not annotator_drift(ann, gold=gold, min_count=81)["dropped"].any()
+    # with 6-hour windows each window has <= 6 items, so no single window can be tested ...
+    six = annotator_drift(ann, gold=gold, window="6h", recent_windows=1)
+    assert not six["dropped"].any() and six["p_value_honeypot_accuracy"].isna().all()
+    # ... but two of them pooled can: the last hours of week 4 are all wrong answers
+    assert annotator_drift(ann, gold=gold, window="6h")["dropped"].any()
 
 
 def test_drift_on_consensus_agreement() -> None:
@@ -68,6 +75,12 @@ def test_drift_input_errors() -> None:
         annotator_drift(ann, gold=gold, window="soon")
     with pytest.raises(DataError, match="margin"):
         annotator_drift(ann, gold=gold, margin=2)
+    with pytest.raises(DataError, match="'alpha' parameter of annotator_drift .* strictly between 0 and 1"):
+        annotator_drift(ann, gold=gold, alpha=0.0)
+    with pytest.raises(DataError, match="recent_windows"):
+        annotator_drift(ann, gold=gold, recent_windows=0)
+    with pytest.raises(DataError, match="family"):
+        annotator_drift(ann, gold=gold, family="team")  # type: ignore[arg-type]
 
 
 def test_annotator_report_combines_signals(make_crowd) -> None:  # type: ignore[no-untyped-def]
@@ -77,13 +90,24 @@ def test_annotator_report_combines_signals(make_crowd) -> None:  # type: ignore[
     assert list(report.index) == ["drifter", "poor", "steady"]
     assert report["flagged"].tolist() == [True, True, False]
     assert report["drifted"].tolist() == [True, False, False]
-    assert "dropped" in report.loc["drifter", "reasons"]
+    assert "dropped significantly (family-wise alpha 0.05)" in report.loc["drifter", "reasons"]
     assert "honeypot accuracy" in report.loc["poor", "reasons"]
     assert report.loc["steady", "reasons"] == ""
     assert report.loc["steady", "n_labels"] == 160
-    assert report.loc[["drifter", "poor"], "recommended_weight"].tolist() == [0.0, 0.0]
-    p = (144 + 1) / (160 + 2)
+    # the prior is the pooled accuracy of everyone (Laplace-smoothed), worth 2 answers
+    prior = (113 + 20 + 60 + 144 + 1) / (480 + 2)
+    p = (144 + 2 * prior) / (160 + 2)
+    assert report.loc["steady", "weight_accuracy"] == pytest.approx(p)
     assert report.loc["steady", "recommended_weight"] == pytest.approx(np.log(p / (1 - p)))
+    assert report.loc["steady", "weight_basis"] == "honeypots"
+    # the drifter's weight rests on the window since the drop (20 of 40 right): barely above chance
+    drifter = report.loc["drifter"]
+    assert drifter["weight_basis"] == f"honeypots since {START.floor('D') + pd.Timedelta(days=21)}"
+    assert drifter["weight_evidence"] == 40
+    assert drifter["weight_accuracy"] == pytest.approx((20 + 2 * prior) / 42)
+    assert 0 < drifter["recommended_weight"] < 0.1
+    # "poor" is right 15 times in 40 on a yes/no question: worse than chance, weight 0
+    assert report.loc["poor", "weight_accuracy"] < 0.5 and report.loc["poor", "recommended_weight"] == 0.0
     no_time = annotator_report(ann.drop(columns="created_at"), gold)
     assert not no_time["drifted"].any() and "n_consensus" not in no_time.columns
 
@@ -122,3 +146,97 @@ def test_drift_and_annotator_checks_through_run_checks() -> None:
     assert results["drift"].summary["n_dropped_windows"] == 1
     assert results["annotators"].flagged_annotators == ["drifter"]
     assert results["annotators"].table.loc["drifter", "drifted"]
+
+
+def test_p_values_are_holm_adjusted_one_sided_fisher_tests() -> None:
+    from scipy.stats import fisher_exact
+    from statsmodels.stats.multitest import multipletests
+
+    weekly = {"drifter": [38, 37, 38, 20], "steady": [36, 35, 37, 36]}
+    ann, gold = timeline(weekly)
+    out = annotator_drift(ann, gold=gold, recent_windows=1, margin=0.0)
+    raw = []
+    for counts in weekly.values():
+        for t in range(1, 4):
+            k_pre, n_pre = sum(counts[:t]), 40 * t
+            table = [[counts[t], 40 - counts[t]], [k_pre, n_pre - k_pre]]
+            raw.append(fisher_exact(table, alternative="less")[1])
+    expected = multipletests(raw, method="holm")[1]
+    got = out.loc[out["window_start"] > START.floor("D"), "p_value_honeypot_accuracy"].to_numpy()
+    np.testing.assert_allclose(got, expected, rtol=1e-9)
+    assert np.isnan(out["p_value_honeypot_accuracy"].iloc[0])  # the first window has nothing to compare with
+    assert out["dropped"].iloc[1:].tolist() == [bool(x) for x in expected[:3] <= 0.05] + [False] * 4
+
+
+def test_holm_adjust_matches_statsmodels() -> None:
+    from statsmodels.stats.multitest import multipletests
+
+    from workbench.quality._drift import holm_adjust
+
+    rng = np.random.default_rng(3)
+    p = rng.uniform(0, 0.2, size=50)
+    np.testing.assert_allclose(holm_adjust(p), multipletests(p, method="holm")[1])
+    with_nan = np.r_[p[:5], np.nan]
+    np.testing.assert_allclose(holm_adjust(with_nan)[:5], multipletests(p[:5], method="holm")[1])
+    assert np.isnan(holm_adjust(with_nan)[5]) and holm_adjust([]).shape == (0,)
+
+
+def test_more_annotators_make_the_same_dip_less_significant() -> None:
+    """The correction is over annotators too: a borderline dip stops being a flag in a larger team."""
+    weekly = {"dip": [36, 37, 36, 27]}
+    alone = annotator_drift(*timeline(weekly), margin=0.0)
+    assert alone["dropped"].iloc[-1]
+    team = {**weekly, **{f"s{i}": [36, 36, 36, 36] for i in range(20)}}
+    ann, gold = timeline(team)
+    in_team = annotator_drift(ann, gold=gold, margin=0.0)
+    assert not in_team.loc[in_team["annotator"] == "dip", "dropped"].any()
+    # per-annotator correction keeps it: each annotator is its own family
+    per_annotator = annotator_drift(ann, gold=gold, margin=0.0, family="annotator")
+    assert per_annotator.loc[per_annotator["annotator"] == "dip", "dropped"].iloc[-1]
+    assert per_annotator.loc[per_annotator["annotator"] == "dip", "p_value_honeypot_accuracy"].iloc[-1] == (
+        pytest.approx(alone["p_value_honeypot_accuracy"].iloc[-1])
+    )
+
+
+def test_drop_since_points_at_the_window_where_the_drop_began() -> None:
+    ann, gold = timeline({"drifter": [38, 37, 38, 20, 19, 21]})
+    out = annotator_drift(ann, gold=gold)
+    assert out["dropped"].tolist() == [False, False, False, True, True, True]
+    week = [START.floor("D") + pd.Timedelta(days=7 * w) for w in range(6)]
+    # each row's most significant segment: week 3 alone, weeks 3-4, then weeks 4-5 (spans are <= 2 windows)
+    assert out["drop_since"].tolist()[3:] == [week[3], week[3], week[4]]
+    assert out["drop_since"].iloc[:3].isna().all()
+    report = annotator_report(ann, gold)
+    assert report.loc["drifter", "weight_basis"] == f"honeypots since {week[3]}"
+    assert report.loc["drifter", "weight_evidence"] == 120
+
+
+def test_created_at_errors_say_what_is_wrong(make_timeline) -> None:  # type: ignore[no-untyped-def]
+    ann, gold = timeline({"a": [30, 30]})
+    iso = ann.assign(created_at=ann["created_at"].dt.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    # ISO-8601 strings with a time zone are parsed
+    assert annotator_drift(iso, gold=gold).equals(annotator_drift(ann, gold=gold))
+    mixed = iso.copy()
+    mixed.loc[5, "created_at"] = "05/01/2024 10:00"
+    for fn in (annotator_drift, annotator_report):
+        with pytest.raises(DataError, match=r"ISO-8601 .*Got 1 value\(s\) that are not ISO-8601: '05/01/2024 10:00' "
+                           r"\(row 5\) instead\. .*pd\.to_datetime\(col, format="):
+            fn(mixed, gold)
+    naive = iso.copy()
+    naive.loc[7, "created_at"] = "2024-05-01 10:00"
+    with pytest.raises(DataError, match=r"without one: '2024-05-01 10:00' \(row 7\).*Append the offset"):
+        annotator_drift(naive, gold=gold)
+    with pytest.raises(DataError, match=r"naive timestamps \(dtype datetime64"):
+        annotator_drift(ann.assign(created_at=ann["created_at"].dt.tz_localize(None)), gold=gold)
+    # missing timestamps are dropped, as before
+    some_missing = iso.assign(created_at=iso["created_at"].where(iso.index % 2 == 0, None))
+    assert annotator_drift(some_missing, gold=gold)["n_labels"].sum() == 40
+
+
+def test_the_issue_9_team_is_no_longer_flagged(make_timeline) -> None:  # type: ignore[no-untyped-def]
+    """20 steady annotators (true accuracy 0.85), 15 honeypots a week for 8 weeks: issue 9 flagged 17."""
+    ann, gold = make_timeline(9, np.full((20, 8), 0.85), 15)
+    report = annotator_report(ann, gold)
+    assert not report["drifted"].any() and not report["flagged"].any()
+    assert (report["recommended_weight"] > 1.0).all()
+    assert report["weight_accuracy"].between(0.75, 0.95).all()
