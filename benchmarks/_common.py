@@ -25,7 +25,9 @@ __all__ = [
     "comment_frame",
     "data_dir",
     "fmt_rate",
+    "WRENCH_DATASETS",
     "latency_summary",
+    "load_wrench_split",
     "machine_info",
     "print_table",
     "timed",
@@ -61,10 +63,53 @@ def youtube_comments() -> list[str] | None:
 
 
 _WORDS = [
-    "check", "out", "my", "channel", "subscribe", "please", "love", "this", "song", "so", "much", "best",
-    "video", "ever", "watch", "new", "music", "free", "gift", "card", "click", "here", "link", "awesome",
-    "great", "beat", "dance", "lol", "omg", "who", "is", "listening", "in", "2015", "amazing", "voice",
-    "views", "million", "like", "if", "you", "agree", "share", "thanks", "guys", "my", "playlist",
+    "check",
+    "out",
+    "my",
+    "channel",
+    "subscribe",
+    "please",
+    "love",
+    "this",
+    "song",
+    "so",
+    "much",
+    "best",
+    "video",
+    "ever",
+    "watch",
+    "new",
+    "music",
+    "free",
+    "gift",
+    "card",
+    "click",
+    "here",
+    "link",
+    "awesome",
+    "great",
+    "beat",
+    "dance",
+    "lol",
+    "omg",
+    "who",
+    "is",
+    "listening",
+    "in",
+    "2015",
+    "amazing",
+    "voice",
+    "views",
+    "million",
+    "like",
+    "if",
+    "you",
+    "agree",
+    "share",
+    "thanks",
+    "guys",
+    "my",
+    "playlist",
 ]
 
 
@@ -177,3 +222,26 @@ def machine_info() -> str:
         f"pandas {pd.__version__}, pyarrow {pyarrow.__version__}, SQLite {sqlite3.sqlite_version}; "
         f"argv: {' '.join(sys.argv[1:]) or '(defaults)'}"
     )
+
+
+#: The WRENCH folders under the data directory and the metric WRENCH reports for each task:
+#: accuracy, or the F1 of class 1 for the binary imbalanced ones (basketball, commercial, tennis).
+WRENCH_DATASETS: dict[str, str] = {
+    "youtube": "accuracy",
+    "yelp": "accuracy",
+    "imdb": "accuracy",
+    "basketball": "f1",
+    "commercial": "f1",
+    "tennis": "f1",
+    "semeval": "accuracy",
+}
+
+
+def load_wrench_split(root: Path, name: str, split: str) -> tuple[np.ndarray, np.ndarray]:
+    """Votes (int8, -1 = abstain) and gold of one split of ``root/wrench_<name>/<split>.json``."""
+    import json
+
+    raw = json.loads((root / f"wrench_{name}" / f"{split}.json").read_text(encoding="utf-8"))
+    L = np.array([r["weak_labels"] for r in raw.values()], dtype=np.int8)
+    y = np.array([r["label"] for r in raw.values()], dtype=np.int64)
+    return L, y

@@ -38,6 +38,9 @@ TIE_TOLERANCE: float = 1e-9
 #: Rows per block when a label matrix is turned into sparse one-hot blocks.
 BLOCK_ROWS: int = 1 << 16
 
+#: ``unlabeled`` parameter values: fit on every row (gold clamped) or on the gold rows only.
+_UNLABELED: tuple[str, ...] = ("use", "ignore")
+
 _FORMAT = "workbench.label_model"
 _FORMAT_VERSION = 1
 
@@ -213,6 +216,7 @@ def break_ties(
     *,
     covered: NDArray[np.bool_] | None = None,
     random_state: int | np.random.Generator | None = None,
+    tol: float = TIE_TOLERANCE,
 ) -> NDArray[np.int64]:
     """Turn class probabilities into predictions, resolving ties by a policy.
 
@@ -226,6 +230,8 @@ def break_ties(
     covered : ndarray of bool, optional
         Rows with at least one vote; only used by ``"abstain"``.
     random_state : int, Generator or None
+    tol : float, default TIE_TOLERANCE (1e-9)
+        Class probabilities within ``tol`` of the top one are tied.
 
     Returns
     -------
@@ -238,7 +244,7 @@ def break_ties(
     if tie_break == "first":
         return pred
     top = proba.max(axis=1, keepdims=True)
-    candidates = proba >= top - TIE_TOLERANCE
+    candidates = proba >= top - tol
     tied = candidates.sum(axis=1) > 1
     if tie_break == "abstain":
         pred[tied] = ABSTAIN
@@ -313,6 +319,8 @@ class LabelModel(BaseEstimator):  # type: ignore[misc]
     """
 
     _registry: ClassVar[dict[str, type[LabelModel]]] = {}
+    #: Class probabilities closer than this are a tie in :meth:`predict`.
+    _tie_tolerance: ClassVar[float] = TIE_TOLERANCE
     cardinality_: int
     n_lfs_: int
     class_prior_: NDArray[np.float64]
@@ -345,6 +353,18 @@ class LabelModel(BaseEstimator):  # type: ignore[misc]
                 f"or None (inferred from the votes). Got {k!r} instead."
             )
         return int(k)
+
+    def _gold_rows_only(self) -> bool:
+        """Whether ``fit`` keeps only the gold rows (the ``unlabeled="ignore"`` models)."""
+        mode = getattr(self, "unlabeled", None)
+        if mode is None:
+            return False
+        if mode not in _UNLABELED:
+            raise ValueError(
+                f"The 'unlabeled' parameter of {type(self).__name__} must be one of {list(_UNLABELED)}. "
+                f"Got {mode!r} instead."
+            )
+        return bool(mode == "ignore")
 
     def _check_is_fitted(self) -> None:
         if not hasattr(self, "class_prior_"):
@@ -384,6 +404,9 @@ class LabelModel(BaseEstimator):  # type: ignore[misc]
             k = k_param
         if y_arr is not None and not (y_arr >= 0).any():
             y_arr = None
+        if self._gold_rows_only() and y_arr is not None:
+            known = y_arr >= 0
+            Lc, y_arr = Lc[known], y_arr[known]
         self._fit(Lc, k, y_arr)
         self.cardinality_ = k
         self.n_lfs_ = int(Lc.shape[1])
@@ -426,7 +449,9 @@ class LabelModel(BaseEstimator):  # type: ignore[misc]
         proba = self._predict_proba(Lc)
         if random_state is None:
             random_state = getattr(self, "random_state", None)
-        return break_ties(proba, tie_break, covered=covered_rows(Lc), random_state=random_state)
+        return break_ties(
+            proba, tie_break, covered=covered_rows(Lc), random_state=random_state, tol=self._tie_tolerance
+        )
 
     def predict_with_confidence(
         self,
@@ -439,7 +464,9 @@ class LabelModel(BaseEstimator):  # type: ignore[misc]
         proba = self._predict_proba(Lc)
         if random_state is None:
             random_state = getattr(self, "random_state", None)
-        pred = break_ties(proba, tie_break, covered=covered_rows(Lc), random_state=random_state)
+        pred = break_ties(
+            proba, tie_break, covered=covered_rows(Lc), random_state=random_state, tol=self._tie_tolerance
+        )
         return pred, proba.max(axis=1)
 
     def score(self, L: ArrayLike, y: ArrayLike, tie_break: TieBreak = "random") -> float:
@@ -459,7 +486,7 @@ class LabelModel(BaseEstimator):  # type: ignore[misc]
         Store it with a label version; :meth:`from_dict` rebuilds an equivalent model.
         No pickle is involved.
         """
-        params = _json_safe(self.get_params(deep=False))
+        params = self._params_to_json()
         fitted = None
         if hasattr(self, "class_prior_"):
             fitted = {
@@ -476,6 +503,15 @@ class LabelModel(BaseEstimator):  # type: ignore[misc]
         }
         json.dumps(out)  # fail here, not when the caller writes it
         return out
+
+    def _params_to_json(self) -> dict[str, Any]:
+        """Hyperparameters as JSON values; models whose parameters hold models override this."""
+        return _json_safe(self.get_params(deep=False))  # type: ignore[no-any-return]
+
+    @classmethod
+    def _params_from_json(cls, params: dict[str, Any]) -> dict[str, Any]:
+        """The inverse of :meth:`_params_to_json`: constructor keyword arguments."""
+        return params
 
     def learned_params(self) -> dict[str, Any]:
         """The learned state only, as a JSON-serialisable dict."""
@@ -507,7 +543,7 @@ class LabelModel(BaseEstimator):  # type: ignore[misc]
             raise DataError(
                 f"The stored model is a {name}, not a {cls.__name__}. Use {name}.from_dict or LabelModel.from_dict."
             )
-        params = dict(data.get("params") or {})
+        params = target._params_from_json(dict(data.get("params") or {}))
         model = target(**params)
         fitted = data.get("fitted")
         if fitted is not None:

@@ -9,8 +9,9 @@ so both EM steps are sparse matrix products:
 * M-step: expected counts ``N[j*k + c, y] = (X.T @ T)[j*k + c, y]``.
 
 Both products only need classes ``1..k-1`` (one vector for binary tasks): class 0 follows
-from the column sums of ``X`` because posteriors sum to 1. Blocks of 65,536 rows keep the
-float32 partial sums short; they are accumulated in float64.
+from the column sums of ``X`` because posteriors sum to 1. Both products accumulate in
+float64 (``X`` holds float32 ones, the weights and posteriors are float64), so sources that
+are permutations of each other give identical posteriors even with thousands of votes per item.
 
 It serves labeling functions (few columns, abstains that mean "my pattern did not fire")
 and crowd consensus (items x annotators, mostly empty cells meaning "not assigned") --
@@ -72,7 +73,9 @@ class _Scorer:
 
     def __init__(self, W: NDArray[np.float64], const: NDArray[np.float64]) -> None:
         diff = W[:, 1:] - W[:, :1]
-        self.diff = np.ascontiguousarray(diff[:, 0] if W.shape[1] == 2 else diff, dtype=np.float32)
+        # float64: the sparse product then sums each row's votes in float64, so permuting the
+        # sources cannot change a posterior, even with thousands of votes per item
+        self.diff = np.ascontiguousarray(diff[:, 0] if W.shape[1] == 2 else diff, dtype=np.float64)
         self.base = W[:, 0].astype(np.float64)
         self.const = const
 
@@ -124,6 +127,11 @@ class DawidSkene(LabelModel):
     class_prior : {"learned", "uniform"} or array-like, default "learned"
         Class prior: learned by EM, fixed uniform (class-balanced), or fixed to the given
         probabilities.
+    unlabeled : {"use", "ignore"}, default "use"
+        ``"use"``: fit on every row, the rows with known gold clamped to it (semi-supervised).
+        ``"ignore"``: when ``fit`` gets any gold, fit on the gold rows only (a supervised
+        estimate, often better when the gold set has a few hundred rows or more); without
+        gold, fit on every row as with ``"use"``.
     random_state : int or None
         Seed for ``init="random"`` and for ``predict(..., tie_break="random")``.
 
@@ -168,6 +176,7 @@ class DawidSkene(LabelModel):
         init: str = "majority",
         abstain: str = "model",
         class_prior: str | ArrayLike = "learned",
+        unlabeled: str = "use",
         random_state: int | None = None,
     ) -> None:
         self.cardinality = cardinality
@@ -177,6 +186,7 @@ class DawidSkene(LabelModel):
         self.init = init
         self.abstain = abstain
         self.class_prior = class_prior
+        self.unlabeled = unlabeled
         self.random_state = random_state
 
     # -- validation ------------------------------------------------------------------------
@@ -297,7 +307,7 @@ class DawidSkene(LabelModel):
 
         def accumulate(X: sparse.csr_matrix, T: NDArray[np.float64], n_vote: NDArray[np.float64]) -> None:
             # only classes 1..k-1: class 0's counts follow from col_votes because rows of T sum to 1
-            rest = np.ascontiguousarray(T[:, 1:], dtype=np.float32)
+            rest = np.ascontiguousarray(T[:, 1:], dtype=np.float64)
             if k == 2:
                 n_vote[:, 1] += X.T @ rest[:, 0]
             else:

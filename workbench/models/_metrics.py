@@ -21,7 +21,17 @@ from workbench.models._base import (
     covered_rows,
 )
 
-__all__ = ["compare_label_models", "evaluate", "reliability_table"]
+__all__ = [
+    "METRICS",
+    "calibration_errors",
+    "compare_label_models",
+    "evaluate",
+    "expected_score",
+    "reliability_table",
+]
+
+#: Metrics :func:`expected_score` computes.
+METRICS: tuple[str, ...] = ("accuracy", "macro_f1", "f1")
 
 LOG_LOSS_EPS = 1e-15
 
@@ -272,3 +282,169 @@ def compare_label_models(
     df.attrs["verdict"] = verdict
     df.attrs["baseline"] = baseline
     return df
+
+
+def expected_confusion(y: NDArray[np.int64], P: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``C[true, predicted]``: expected counts when ties are broken uniformly at random.
+
+    A row whose top classes tie (within ``TIE_TOLERANCE``) adds ``1 / n_tied`` to each of
+    them, so the result is the exact expectation of the confusion matrix over tie breaks.
+    """
+    k = P.shape[1]
+    top = P.max(axis=1, keepdims=True)
+    cand = top - TIE_TOLERANCE <= P
+    share = cand / cand.sum(axis=1, keepdims=True)
+    C = np.zeros((k, k), dtype=np.float64)
+    np.add.at(C, y, share)
+    return C
+
+
+def _score_from_confusion(C: NDArray[np.float64], metric: str, positive: int) -> float:
+    if metric == "accuracy":
+        return float(np.trace(C) / C.sum())
+    tp = np.diag(C)
+    denom = C.sum(axis=0) + C.sum(axis=1)  # 2 tp + fp + fn
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f1 = np.where(denom > 0, 2 * tp / np.where(denom > 0, denom, 1.0), 0.0)
+    if metric == "f1":
+        return float(f1[positive])
+    present = (C.sum(axis=1) > 0) | (C.sum(axis=0) > 0)
+    return float(f1[present].mean()) if present.any() else 0.0
+
+
+def expected_score(
+    y_true: ArrayLike,
+    proba: ArrayLike,
+    metric: str = "accuracy",
+    *,
+    positive: int = 1,
+) -> float:
+    """A metric's expectation over uniformly random tie breaks, from class probabilities.
+
+    Scoring ``argmax`` would credit a model for the order of its classes on tied rows
+    (majority vote ties often); scoring one random draw adds noise. This is the exact
+    expected accuracy, and the F1 of the expected confusion matrix (a close, deterministic
+    stand-in for the expected F1).
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_items,)
+        Gold classes, ``-1`` where unknown (left out).
+    proba : array-like of shape (n_items, k)
+    metric : {"accuracy", "macro_f1", "f1"}, default "accuracy"
+        ``"f1"`` is the F1 of class ``positive`` (WRENCH's metric for its binary
+        imbalanced tasks); ``"macro_f1"`` averages over the classes present in gold or
+        predictions.
+    positive : int, default 1
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> expected_score([0, 1], [[0.9, 0.1], [0.5, 0.5]])
+    0.75
+    """
+    if metric not in METRICS:
+        raise ValueError(f"The 'metric' parameter must be one of {list(METRICS)}. Got {metric!r} instead.")
+    y_all = np.asarray(y_true)
+    P = _check_proba(proba, y_all.shape[0] if y_all.ndim == 1 else None)
+    y = check_gold(y_all, P.shape[0], P.shape[1], name="y_true")
+    known = y >= 0
+    if not known.any():
+        raise DataError("expected_score needs at least one known gold label; y_true is -1 (unknown) everywhere.")
+    if metric == "f1" and not 0 <= positive < P.shape[1]:
+        raise ValueError(f"The 'positive' class must be in 0..{P.shape[1] - 1}. Got {positive!r} instead.")
+    return _score_from_confusion(expected_confusion(y[known], P[known]), metric, positive)
+
+
+def calibration_errors(
+    y_true: ArrayLike,
+    proba: ArrayLike,
+    *,
+    n_bins: int = 10,
+    n_bootstrap: int = 1000,
+    confidence: float = 0.95,
+    random_state: int | np.random.Generator | None = None,
+) -> dict[str, Any]:
+    """ECE and Brier score with percentile-bootstrap confidence intervals.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_items,)
+        Gold classes, ``-1`` where unknown (left out).
+    proba : array-like of shape (n_items, k)
+    n_bins : int, default 10
+        Equal-width, right-closed confidence bins of the ECE (as in :func:`evaluate`).
+    n_bootstrap : int, default 1000
+        Resamples of the gold rows; ``0`` gives the point estimates only (NaN bounds).
+    confidence : float, default 0.95
+    random_state : int, Generator or None
+        Seed of the resampling.
+
+    Returns
+    -------
+    dict
+        ``n_gold``, ``ece``, ``ece_low``, ``ece_high``, ``brier``, ``brier_low``,
+        ``brier_high``, ``n_bootstrap``, ``confidence``. The Brier score is summed over
+        classes and averaged over items (0 is perfect, 2 the worst).
+
+    Examples
+    --------
+    >>> r = calibration_errors([0, 1, 1, 0], [[0.8, 0.2], [0.3, 0.7], [0.4, 0.6], [0.6, 0.4]], random_state=0)
+    >>> round(r["ece"], 3), round(r["brier"], 3), r["ece_low"] <= r["ece"] <= r["ece_high"]
+    (0.325, 0.225, True)
+    """
+    if isinstance(n_bootstrap, bool) or not isinstance(n_bootstrap, (int, np.integer)) or n_bootstrap < 0:
+        raise ValueError(f"The 'n_bootstrap' parameter must be an int >= 0. Got {n_bootstrap!r} instead.")
+    if not isinstance(confidence, (float, int)) or not 0.0 < float(confidence) < 1.0:
+        raise ValueError(f"The 'confidence' parameter must be a float in (0, 1). Got {confidence!r} instead.")
+    y_all = np.asarray(y_true)
+    P_all = _check_proba(proba, y_all.shape[0] if y_all.ndim == 1 else None)
+    y_full = check_gold(y_all, P_all.shape[0], P_all.shape[1], name="y_true")
+    known = y_full >= 0
+    n = int(known.sum())
+    if n == 0:
+        raise DataError("calibration_errors needs at least one known gold label; y_true is -1 everywhere.")
+    y, P = y_full[known], P_all[known]
+    edges, _, _, _ = _ece_bins(y, P, n_bins)
+    conf = P.max(axis=1)
+    correct = (P.argmax(axis=1) == y).astype(np.float64)
+    idx = np.clip(np.searchsorted(edges, conf, side="left") - 1, 0, n_bins - 1)
+    onehot = np.zeros_like(P)
+    onehot[np.arange(n), y] = 1.0
+    brier_i = np.sum((P - onehot) ** 2, axis=1)
+    bins = np.zeros((n, n_bins), dtype=np.float64)
+    bins[np.arange(n), idx] = 1.0
+
+    def ece_of(weights: NDArray[np.float64]) -> NDArray[np.float64]:
+        # weights (B, n): each row is a resample's multiplicity of each item
+        gap = np.abs((weights * correct) @ bins - (weights * conf) @ bins)
+        return np.asarray(gap.sum(axis=1) / weights.sum(axis=1), dtype=np.float64)
+
+    ones = np.ones((1, n))
+    ece = float(ece_of(ones)[0])
+    brier = float(brier_i.mean())
+    out: dict[str, Any] = {"n_gold": n, "ece": ece, "brier": brier}
+    if n_bootstrap:
+        rng = np.random.default_rng(random_state)
+        eces, briers = [], []
+        for start in range(0, n_bootstrap, 200):  # chunks keep the (B, n) weights small
+            b = min(200, n_bootstrap - start)
+            W = rng.multinomial(n, np.full(n, 1.0 / n), size=b).astype(np.float64)
+            eces.append(ece_of(W))
+            briers.append(W @ brier_i / n)
+        alpha = (1.0 - float(confidence)) / 2.0
+        e = np.concatenate(eces)
+        br = np.concatenate(briers)
+        out.update(
+            ece_low=float(np.quantile(e, alpha)),
+            ece_high=float(np.quantile(e, 1 - alpha)),
+            brier_low=float(np.quantile(br, alpha)),
+            brier_high=float(np.quantile(br, 1 - alpha)),
+        )
+    else:
+        out.update(ece_low=float("nan"), ece_high=float("nan"), brier_low=float("nan"), brier_high=float("nan"))
+    out.update(n_bootstrap=int(n_bootstrap), confidence=float(confidence))
+    return out

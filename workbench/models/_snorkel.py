@@ -17,7 +17,7 @@ from __future__ import annotations
 import importlib
 import numbers
 import random
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -29,6 +29,8 @@ from workbench.models._majority import _check_prior_param
 __all__ = ["SnorkelLabelModel"]
 
 _MIN_PROB = 1e-12
+#: Snorkel's tie tolerance (``snorkel.utils.probs_to_preds(tol=1e-5)``).
+SNORKEL_TIE_TOLERANCE = 1e-5
 
 
 def _import_snorkel_label_model() -> Any:
@@ -74,11 +76,14 @@ class SnorkelLabelModel(LabelModel):
     Notes
     -----
     Rows without any vote get the class prior ``class_prior_`` (uniform by default), as in
-    Snorkel. Snorkel needs at least 3 labeling functions.
+    Snorkel. Snorkel needs at least 3 labeling functions. As in Snorkel's ``predict``, class
+    probabilities within 1e-5 of each other are ties (``tie_break`` decides them).
     """
 
     mu_: NDArray[np.float64]
     seed_: int
+    #: Snorkel's ``probs_to_preds`` tolerance: class probabilities within 1e-5 are ties.
+    _tie_tolerance: ClassVar[float] = SNORKEL_TIE_TOLERANCE
 
     def __init__(
         self,
@@ -135,6 +140,10 @@ class SnorkelLabelModel(LabelModel):
         py_state = random.getstate()
         np_state = np.random.get_state()
         torch_state = torch.get_rng_state()
+        n_threads = torch.get_num_threads()
+        # Snorkel's matrices are small: one thread is as fast, and several threads spinning
+        # against other busy processes on a shared machine slow a fit down by 100x or more
+        torch.set_num_threads(1)
         try:
             lm = SnorkelLM(cardinality=cardinality, verbose=False)
             lm.fit(
@@ -149,6 +158,7 @@ class SnorkelLabelModel(LabelModel):
                 seed=seed,
             )
         finally:
+            torch.set_num_threads(n_threads)
             random.setstate(py_state)
             np.random.set_state(np_state)
             torch.set_rng_state(torch_state)

@@ -15,6 +15,8 @@ import pytest
         "workbench.models._majority",
         "workbench.models._dawid_skene",
         "workbench.models._metrics",
+        "workbench.models._weighted",
+        "workbench.models._auto",
     ],
 )
 def test_docstring_examples(module: str) -> None:
