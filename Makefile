@@ -12,7 +12,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # JupyterLab refuses to run as root unless told (containers and CI machines run as root).
 LAB_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-.PHONY: setup browser lab demo test test-fast test-ui test-notebooks lint typecheck bench clean
+.PHONY: setup browser lab demo test test-fast test-ui test-notebooks lint typecheck docs bench clean
 
 ## setup: virtual environment with the package, every extra and the dev tools
 setup: $(STAMP)
@@ -57,9 +57,14 @@ lint: setup
 typecheck: setup
 	$(VENV)/bin/mypy
 
+## docs: the documentation site (API reference, the notebooks rendered unexecuted) in docs/_build/html
+docs: setup
+	$(PY) -m sphinx -b html -W --keep-going -q docs docs/_build/html
+	@echo "docs: open docs/_build/html/index.html"
+
 ## bench: every benchmark, printing ratios against the peers measured in the same run
 bench: setup
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache projects notebooks/projects
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache projects notebooks/projects docs/_build
