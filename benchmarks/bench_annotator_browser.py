@@ -8,7 +8,7 @@ What is timed, in one JupyterLab (Chromium, headless) and one kernel:
 1. The Annotator (``widgets.jupyter._annotator.Annotator``) on a project of N examples (YouTube
    comments resampled, or synthetic text when the data is absent). Playwright presses a digit on the
    focused widget; the widget's own JavaScript records ``performance.now()`` at the keydown and again
-   once the next item is in the DOM (message to the kernel, ``project.submit`` into SQLite, the new
+   once the next item is in the DOM (message to the kernel, ``project.annotation.submit`` into SQLite, the new
    state back, DOM update). Playwright also times press -> new item seen (its polling adds a few ms).
 2. The peer: the floor of any kernel-backed widget, a minimal anywidget in the same notebook that
    sends the key to Python, whose handler bumps a counter trait that the front end writes into the
@@ -16,7 +16,7 @@ What is timed, in one JupyterLab (Chromium, headless) and one kernel:
    round trip.
 
 The batch is the widget's default (50), so one of the ~50 presses includes leasing the next batch
-(``project.next_items``); it shows in the max, not in the median.
+(``project.annotation.next_items``); it shows in the max, not in the median.
 
 Usage::
 

@@ -31,7 +31,7 @@ import pandas as pd
 from _common import fmt_rate, machine_info, print_table, timed
 
 import workbench as wb
-from workbench.versions import LabelVersionStore, verify_label_version
+from workbench.versions import verify_label_version
 
 QUESTIONS = {"spam": ["ham", "spam"]}
 
@@ -73,7 +73,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-labels-"))
     try:
         project = wb.Project.create(tmp / "project", schema=wb.Schema.single("spam", ["ham", "spam"]))
-        store = LabelVersionStore(project.path / "labels", project.store)
+        store = project.versions.store
         manifest = {
             "questions": QUESTIONS,
             "data_version": "d1",

@@ -323,7 +323,7 @@ def run_annotation(
 ) -> tuple[list[list[Any]], dict[int, dict[str, Any]]]:
     """For each writer count: W writers on a fresh copy of the project and a fresh bare database."""
     with wb.Project.open(project_path) as project:
-        if project.store.n_events() != 0:
+        if len(project.events()) != 0:
             raise RuntimeError("the annotation benchmark needs a project without events")
         ids = project.examples().index.tolist()
     pool = random.Random(seed).sample(ids, min(pool_size, len(ids)))
@@ -340,8 +340,8 @@ def run_annotation(
         wbr, bare = summary["wb"], summary["bare"]
 
         with wb.Project.open(copy) as project:
-            stored = project.store.n_events()
-            n_current = len(project.store.events(current_only=True))
+            stored = len(project.events())
+            n_current = len(project.labels())
         conn = sqlite3.connect(str(bare_db))
         bare_stored = conn.execute("SELECT count(*) FROM events").fetchone()[0]
         conn.close()

@@ -49,6 +49,12 @@ def test_toplevel_all_is_pinned() -> None:
             "DataError",
             "DataVersion",
             "DuplicateIdError",
+            "IdempotencyError",
+            "IntegrityError",
+            "LFError",
+            "LFTimeoutError",
+            "ProjectClosedError",
+            "StoreIntegrityError",
             "LabelEvent",
             "LabelValidationError",
             "NotFittedError",
@@ -63,6 +69,7 @@ def test_toplevel_all_is_pinned() -> None:
             "UnknownExampleError",
             "WorkbenchError",
             "__version__",
+            "annotation",
             "datasets",
             "lf",
             "models",
@@ -126,3 +133,66 @@ def test_widgets_use_only_the_public_engine_api() -> None:
             if len(words) >= 2 and words[0] in ("from", "import") and words[1].startswith("workbench._"):
                 offenders.append(f"{path.relative_to(REPO)}:{n}: {line.strip()}")
     assert offenders == []
+
+
+#: Project's public core (the namespaces are separate): pinned the way __all__ is.
+PROJECT_CORE = [
+    "add_data", "add_gold", "annotate", "annotate_many", "close", "create", "data_versions", "delete", "events",
+    "example", "examples", "gold", "guideline_version", "guideline_versions", "history", "image_column", "labels",
+    "n_listeners", "on", "open", "path", "retract", "schema", "schema_version", "schema_versions", "text_column",
+    "update_guidelines", "update_schema", "verify",
+]
+NAMESPACE_HOMES = {
+    "lfs": ("workbench.lf", "ProjectLFs"),
+    "models": ("workbench.models", "ProjectModels"),
+    "versions": ("workbench.versions", "ProjectVersions"),
+    "annotation": ("workbench.annotation", "ProjectAnnotation"),
+    "quality": ("workbench.quality", "ProjectQuality"),
+}
+
+
+def _public(obj: object) -> list[str]:
+    return sorted(n for n in dir(obj) if not n.startswith("_"))
+
+
+def test_project_core_is_small_and_pinned(tmp_path: Path) -> None:
+    project = wb.Project.create(tmp_path / "p", schema=wb.Schema.single("spam", ["ham", "spam"]))
+    names = [n for n in _public(project) if n not in NAMESPACE_HOMES]
+    assert names == sorted(PROJECT_CORE)
+    assert len(names) <= 30
+    assert set(_public(project)) - set(names) == set(NAMESPACE_HOMES)
+
+
+def test_each_namespace_is_the_class_of_its_own_package(tmp_path: Path) -> None:
+    import importlib
+
+    project = wb.Project.create(tmp_path / "p", schema=wb.Schema.single("spam", ["ham", "spam"]))
+    for attr, (package, cls_name) in NAMESPACE_HOMES.items():
+        cls = getattr(importlib.import_module(package), cls_name)
+        ns = getattr(project, attr)
+        assert type(ns) is cls, attr
+        assert type(ns).__module__.startswith(package + "."), attr
+        assert cls.__doc__ and "Examples" in cls.__doc__, f"{cls_name} needs a docstring with an example"
+
+
+def test_no_project_mixin_modules() -> None:
+    assert sorted(p.name for p in (REPO / "workbench").glob("_project*.py")) == []
+    source = (REPO / "workbench" / "project.py").read_text(encoding="utf-8")
+    assert "Mixin" not in source
+    assert len(source.splitlines()) < 600  # Project is a short file: the capabilities live in their packages
+
+
+def test_removed_flat_names_point_to_their_new_home(tmp_path: Path) -> None:
+    import pytest
+
+    from workbench._moved import MOVED
+
+    project = wb.Project.create(tmp_path / "p", schema=wb.Schema.single("spam", ["ham", "spam"]))
+    for old, new in MOVED.items():
+        with pytest.raises(AttributeError, match=new.split(" ")[0].replace(".", r"\.")):
+            getattr(project, old)
+        home = new.split(" ")[0].split(".")
+        if len(home) == 3:  # project.<namespace>.<name>: the new home exists
+            assert hasattr(getattr(project, home[1]), home[2]), new
+    with pytest.raises(AttributeError, match="no attribute 'nonsense'"):
+        project.nonsense  # noqa: B018

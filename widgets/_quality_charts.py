@@ -3,7 +3,7 @@
 Every function is pure: it takes a DataFrame computed by the workbench and returns an
 :class:`altair.Chart`. Nothing here computes a metric: the honeypot accuracy per window comes
 from :func:`workbench.quality.annotator_drift`, the pairwise kappas from
-``project.agreement().pairwise`` and the label mix is counted by Vega-Lite from the
+``project.quality.agreement().pairwise`` and the label mix is counted by Vega-Lite from the
 annotations themselves.
 
 Examples
@@ -89,7 +89,7 @@ def agreement_heatmap(pairwise: pd.DataFrame, *, value: str = "kappa", size: int
     Parameters
     ----------
     pairwise : pandas.DataFrame
-        ``project.agreement().pairwise``: ``annotator_a``, ``annotator_b``, ``n_items``,
+        ``project.quality.agreement().pairwise``: ``annotator_a``, ``annotator_b``, ``n_items``,
         ``agreement`` and ``kappa``, one row per pair.
     value : {"kappa", "agreement"}
         The column coloured.
@@ -97,7 +97,7 @@ def agreement_heatmap(pairwise: pd.DataFrame, *, value: str = "kappa", size: int
     if value not in ("kappa", "agreement"):
         raise DataError(f"The 'value' parameter of agreement_heatmap must be 'kappa' or 'agreement'. Got {value!r}.")
     data = _need(pairwise, ("annotator_a", "annotator_b", "n_items", value), "agreement_heatmap",
-                 "project.agreement().pairwise")
+                 "project.quality.agreement().pairwise")
     both = pd.concat(
         [data, data.rename(columns={"annotator_a": "annotator_b", "annotator_b": "annotator_a"})],
         ignore_index=True,
@@ -130,9 +130,9 @@ def label_mix_chart(annotations: pd.DataFrame, *, width: int = 420) -> alt.Chart
     Parameters
     ----------
     annotations : pandas.DataFrame
-        ``project.annotations()``: one row per answer with ``annotator`` and ``value``.
+        ``project.annotation.answers()``: one row per answer with ``annotator`` and ``value``.
     """
-    data = _need(annotations, ("annotator", "value"), "label_mix_chart", "project.annotations()")
+    data = _need(annotations, ("annotator", "value"), "label_mix_chart", "project.annotation.answers()")
     data = data[["annotator", "value"]].astype(str)
     if data.empty:
         return empty_chart("Label mix per annotator", "no answers yet")

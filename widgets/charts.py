@@ -1,6 +1,6 @@
 """Altair chart builders shared by the Jupyter and Panel front ends.
 
-Every function is pure: it takes a DataFrame computed by the workbench (``project.lf_summary()``,
+Every function is pure: it takes a DataFrame computed by the workbench (``project.lfs.summary()``,
 ``workbench.lf.lf_pair_matrix()``) and returns an :class:`altair.Chart`. Nothing here computes a
 metric; the charts only draw the columns they are given.
 
@@ -61,9 +61,9 @@ def require_frame(
 
 
 def _check_summary(summary: Any, columns: Sequence[str], func: str) -> pd.DataFrame:
-    hint = " Pass gold= to project.lf_summary() to get the accuracy columns." if "emp_acc" in columns else ""
+    hint = " Pass gold= to project.lfs.summary() to get the accuracy columns." if "emp_acc" in columns else ""
     return require_frame(
-        summary, columns, func=func, source="project.lf_summary()", param="summary", error=LFError, hint=hint
+        summary, columns, func=func, source="project.lfs.summary()", param="summary", error=LFError, hint=hint
     )
 
 
@@ -96,7 +96,7 @@ def coverage_chart(
     Parameters
     ----------
     summary : DataFrame
-        ``project.lf_summary()`` (indexed by LF name, with ``coverage``, ``overlaps``,
+        ``project.lfs.summary()`` (indexed by LF name, with ``coverage``, ``overlaps``,
         ``conflicts``).
     order : list of str, optional
         LF names from top to bottom (default: the summary's order).
@@ -134,7 +134,7 @@ def accuracy_chart(
     Parameters
     ----------
     summary : DataFrame
-        ``project.lf_summary(gold=...)``, holding ``emp_acc``, ``emp_acc_low``,
+        ``project.lfs.summary(gold=...)``, holding ``emp_acc``, ``emp_acc_low``,
         ``emp_acc_high`` and ``n_gold``. LFs without gold rows (``emp_acc`` NaN) are drawn
         without a point.
     order : list of str, optional

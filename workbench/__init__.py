@@ -3,25 +3,32 @@
 The public API is curated here; everything else lives in submodules.
 """
 
-from workbench import datasets, lf, models, quality, versions
+from workbench import annotation, datasets, lf, models, quality, versions
 from workbench._constants import ABSTAIN, LABEL_SOURCES
 from workbench._events import Subscription
-from workbench._project_annotation import QUEUE_STRATEGIES, Assignment, Draft, QualityConfig
 from workbench._version import __version__
+from workbench.annotation import QUEUE_STRATEGIES, Assignment, Draft
 from workbench.exceptions import (
     ConflictingContentError,
     DataError,
     DuplicateIdError,
+    IdempotencyError,
+    IntegrityError,
     LabelValidationError,
+    LFError,
+    LFTimeoutError,
     NotFittedError,
+    ProjectClosedError,
     ProjectExistsError,
     ProjectNotFoundError,
     SchemaError,
     StoreCorruptedError,
+    StoreIntegrityError,
     UnknownExampleError,
     WorkbenchError,
 )
 from workbench.project import Project
+from workbench.quality import QualityConfig
 from workbench.schema import Question, Schema
 from workbench.store import DataVersion, LabelEvent, TrainingRun
 
@@ -37,6 +44,12 @@ __all__ = [
     "DataError",
     "DataVersion",
     "DuplicateIdError",
+    "IdempotencyError",
+    "IntegrityError",
+    "LFError",
+    "LFTimeoutError",
+    "ProjectClosedError",
+    "StoreIntegrityError",
     "LabelEvent",
     "LabelValidationError",
     "NotFittedError",
@@ -51,6 +64,7 @@ __all__ = [
     "UnknownExampleError",
     "WorkbenchError",
     "__version__",
+    "annotation",
     "datasets",
     "lf",
     "models",

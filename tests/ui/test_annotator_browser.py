@@ -139,7 +139,7 @@ def test_keyboard_only_labeling_records_exactly_the_typed_events(
     assert_no_errors(page)
 
     with wb.Project.open(project_path) as project:
-        ev = project.all_events()
+        ev = project.events()
         human = ev[(ev["source"] == "human") & (ev["annotator"] == "alice")]
         labels = human[human["action"] == "label"]
         assert labels[["example_id", "value"]].values.tolist() == [[e, v] for e, v, _ in typed]
@@ -177,3 +177,16 @@ def test_notebook_04_renders_the_annotator_and_the_quality_dashboard(page: Any, 
     assert int(count.inner_text()) > 0
     # The three Altair charts were drawn by JupyterLab's Vega renderer.
     expect(dashboard.locator(".vega-embed")).to_have_count(3)
+
+    # Reload with the kernel still running (the notebook closed a second dashboard): every widget renders
+    # again, none stays on "Loading widget..." (a live container holding a closed child broke this).
+    page.locator(".jp-NotebookPanel .jp-Cell .jp-InputPrompt").first.click()
+    page.keyboard.press("ControlOrMeta+s")  # the widget views are outputs: save them to disk
+    expect(page.locator(".jp-mod-current.jp-mod-dirty")).to_have_count(0, timeout=30_000)
+    open_notebook(page, jupyter, relpath)  # a page load; the kernel session is kept
+    expect(page.locator(".wb-annotator")).to_be_visible(timeout=60_000)
+    expect(page.locator(".wb-annotator .wb-choice")).to_have_count(2)
+    again = page.locator(".wb-quality-dashboard")
+    expect(again.locator(".wb-annotator-table tr[data-annotator]")).to_have_count(3)
+    expect(page.get_by_text("Loading widget...")).to_have_count(0, timeout=30_000)
+    expect(page.locator(".jp-OutputArea-output", has_text="Error displaying widget")).to_have_count(0)

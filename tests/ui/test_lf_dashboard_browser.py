@@ -20,11 +20,12 @@ texts = ["I love this song", "check out my channel http://x.y", "great video", "
          "subscribe to my video please", "<script>alert(1)</script> nice video"]
 project = wb.Project.create(tempfile.mkdtemp() + "/p", schema=wb.Schema.single("spam", ["ham", "spam"]))
 project.add_data(pd.DataFrame({"id": [f"c-{i}" for i in range(6)], "text": texts}), id_column="id")
-project.add_lf(regex("link", r"https?://", label=1))
+project.lfs.add(regex("link", r"https?://", label=1))
 """
-LF_CELL = 'project.add_lf(keywords("kw", ["song"], label=0))'
-EDITED_LF_CELL = 'project.add_lf(keywords("kw", ["song", "video"], label=0))'
+LF_CELL = 'project.lfs.add(keywords("kw", ["song"], label=0))'
+EDITED_LF_CELL = 'project.lfs.add(keywords("kw", ["song", "video"], label=0))'
 DASHBOARD = "dashboard = LFDashboard(project)\ndashboard"
+SECOND_VIEW = "other = LFDashboard(project)\nother.close()  # a closed view must not break the next page load"
 
 
 def _prompt(page: Any, index: int) -> str:
@@ -34,7 +35,7 @@ def _prompt(page: Any, index: int) -> str:
 def test_editing_an_lf_cell_updates_the_dashboard_without_rerunning_it(page: Any, jupyter: JupyterServer) -> None:
     from playwright.sync_api import expect
 
-    relpath = write_notebook(jupyter, "lf_dashboard_live.ipynb", [SETUP, LF_CELL, DASHBOARD])
+    relpath = write_notebook(jupyter, "lf_dashboard_live.ipynb", [SETUP, LF_CELL, DASHBOARD, SECOND_VIEW])
     open_notebook(page, jupyter, relpath)
     run_all_cells(page, timeout=120)
     assert_no_errors(page)
@@ -72,3 +73,13 @@ def test_editing_an_lf_cell_updates_the_dashboard_without_rerunning_it(page: Any
     assert drilldown.locator("td b, td script").count() == 0
     assert "Error" not in cell_outputs_text(page)[1]
     assert_no_errors(page)
+
+    # Save and reload with the kernel running: the dashboard renders again (the closed second view
+    # left no live container holding a closed child).
+    page.locator(".jp-NotebookPanel .jp-Cell .jp-InputPrompt").first.click()
+    page.keyboard.press("ControlOrMeta+s")
+    expect(page.locator(".jp-mod-current.jp-mod-dirty")).to_have_count(0, timeout=30_000)
+    open_notebook(page, jupyter, relpath)
+    reloaded = page.locator(".jp-NotebookPanel .jp-Cell").nth(2).locator(".wb-lf-dashboard")
+    expect(reloaded.locator('tr[data-lf="kw"] td.wb-col-coverage')).to_have_text("83.3%", timeout=60_000)
+    expect(page.get_by_text("Loading widget...")).to_have_count(0, timeout=30_000)

@@ -28,8 +28,8 @@ def _make_project(path: Path) -> list[str]:
         project.add_data(pd.DataFrame({"id": list(TEXTS), "text": list(TEXTS.values())}), id_column="id")
         rows = [{"id": eid, "annotator": name, "value": value}
                 for eid, values in ANSWERS.items() for name, value in zip(("ann", "bob", "cid"), values, strict=True)]
-        project.import_annotations(pd.DataFrame(rows))
-        return [str(i) for i in project.queue("adjudication", n=None)["example_id"]]
+        project.annotation.import_annotations(pd.DataFrame(rows))
+        return [str(i) for i in project.annotation.queue("adjudication", n=None)["example_id"]]
 
 
 def test_clicking_a_choice_adjudicates_and_shows_the_next_item(page: Any, panel_server: Any, tmp_path: Path) -> None:
@@ -54,7 +54,7 @@ def test_clicking_a_choice_adjudicates_and_shows_the_next_item(page: Any, panel_
     with wb.Project.open(project_path) as project:
         adj = project.labels(source="adjudication")
         assert adj[["example_id", "annotator", "value"]].values.tolist() == [[first, "dr_lee", "spam"]]
-        assert project.consensus().loc[first, "adjudicated"]
+        assert project.quality.consensus().loc[first, "adjudicated"]
 
     page.get_by_role("button", name="Skip", exact=True).click()  # skipping the last item writes nothing
     expect(page.locator(".wb-status")).to_contain_text("only item left")
@@ -63,4 +63,35 @@ def test_clicking_a_choice_adjudicates_and_shows_the_next_item(page: Any, panel_
     expect(page.locator(".wb-count")).to_have_text("0")
     with wb.Project.open(project_path) as project:
         assert sorted(project.labels(source="adjudication")["example_id"]) == sorted(queue)
+    assert page.wb_page_errors == []
+
+
+XSS = '<img src=x onerror="window.__wb_xss = 1"> <script>window.__wb_xss = 2</script>'
+
+
+def test_user_text_is_shown_as_text_and_the_url_cannot_change_the_reviewer(
+    page: Any, panel_server: Any, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    project_path = tmp_path / "xss-project"
+    schema = wb.Schema.single("spam", ["ham", "spam"], guidelines=f"# Rules\n\nSpam advertises. {XSS}")
+    with wb.Project.create(project_path, schema=schema) as project:
+        project.add_data(pd.DataFrame({"id": ["x-1"], "text": [f"buy now {XSS}"]}), id_column="id")
+        project.annotation.import_annotations(pd.DataFrame(
+            {"id": ["x-1", "x-1"], "annotator": [f"ann {XSS}", "bob"], "value": ["spam", "ham"]}))
+    server = panel_server(APP, env={"WORKBENCH_PROJECT": str(project_path), "WORKBENCH_REVIEWER": "dr_lee"})
+
+    page.goto(server.url + "?reviewer=mallory")  # the identity comes from the server, not the URL
+    expect(page.locator(".wb-item-id")).to_have_text("x-1")
+    expect(page.locator(".wb-item-text")).to_contain_text("onerror")  # the payload is visible text
+    page.get_by_text("Guidelines").click()
+    expect(page.get_by_text("Spam advertises.")).to_be_visible()
+    page.wait_for_timeout(500)
+    assert page.evaluate("window.__wb_xss") is None  # neither the img handler nor the script ran
+    page.get_by_role("button", name="spam", exact=True).click()
+    expect(page.get_by_text("Nothing to review")).to_be_visible()
+    with wb.Project.open(project_path) as project:
+        adj = project.labels(source="adjudication")
+        assert adj["annotator"].tolist() == ["dr_lee"]
     assert page.wb_page_errors == []

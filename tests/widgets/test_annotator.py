@@ -30,7 +30,7 @@ def spam(tmp_path: Path, spam_schema: wb.Schema) -> wb.Project:
 
 
 def _human(project: wb.Project, annotator: str) -> pd.DataFrame:
-    ev = project.all_events()
+    ev = project.events()
     return ev[(ev["source"] == "human") & (ev["annotator"] == annotator)].reset_index(drop=True)
 
 
@@ -179,7 +179,7 @@ def test_multi_question_flow_asks_the_follow_up_only_when_its_condition_holds(
 
 
 def test_honeypot_status_is_never_in_the_synced_state(spam: wb.Project) -> None:
-    spam.configure_quality(honeypot_rate=0.5)
+    spam.annotation.configure(honeypot_rate=0.5)
     spam.add_gold(pd.DataFrame({"id": [f"c-{i:02d}" for i in range(6)], "label": ["ham", "spam"] * 3}))
     ann = Annotator(spam, "alice", batch=6)
     states = []
@@ -187,7 +187,7 @@ def test_honeypot_status_is_never_in_the_synced_state(spam: wb.Project) -> None:
         state = {k: v for k, v in ann.get_state().items() if not k.startswith("_")}
         states.append(json.dumps(state, default=str))
         ann.choose(1)
-    answered = spam.annotations(include_honeypots=True)
+    answered = spam.annotation.answers(include_honeypots=True)
     assert answered["is_honeypot"].sum() >= 1  # honeypots were served, so the check below means something
     for state in states:
         assert "honeypot" not in state.lower() and "gold" not in state.lower()
@@ -195,17 +195,17 @@ def test_honeypot_status_is_never_in_the_synced_state(spam: wb.Project) -> None:
 
 def test_two_annotators_with_overlap_two_label_the_same_items(tmp_path: Path, spam_schema: wb.Schema) -> None:
     project = _make(tmp_path, spam_schema, n=6)
-    project.configure_quality(overlap=2)
+    project.annotation.configure(overlap=2)
     alice = Annotator(project, "alice", batch=4)
     bob = Annotator(project, "bob", batch=4)
     while not alice.finished:
         alice.choose(1)
     while not bob.finished:
         bob.choose(2)
-    ann = project.annotations()
+    ann = project.annotation.answers()
     assert ann.groupby("example_id")["annotator"].nunique().eq(2).all()
     assert len(ann) == 12
-    cons = project.consensus()
+    cons = project.quality.consensus()
     assert (cons["n_annotators"] == 2).all()
     carol = Annotator(project, "carol", batch=4)
     assert carol.finished  # every item has its two answers already
@@ -215,14 +215,14 @@ def test_two_annotators_with_overlap_two_label_the_same_items(tmp_path: Path, sp
 
 
 def test_close_leaves_no_listener(spam: wb.Project) -> None:
-    before = spam.events.n_listeners()
+    before = spam.n_listeners()
     ann = Annotator(spam, "alice")
-    assert spam.events.n_listeners() > before
+    assert spam.n_listeners() > before
     spam.update_guidelines("New guidelines: links are spam.")
     assert ann.guidelines == "New guidelines: links are spam."
     ann.close()
     ann.close()  # twice is harmless
-    assert spam.events.n_listeners() == before
+    assert spam.n_listeners() == before
 
 
 def test_image_items_are_sent_as_data_urls(tmp_path: Path, spam_schema: wb.Schema) -> None:

@@ -51,7 +51,7 @@ def test_accuracy_chart_has_wilson_error_bars(summary: pd.DataFrame) -> None:
 
 
 def test_accuracy_chart_without_gold_columns_says_how_to_get_them() -> None:
-    with pytest.raises(LFError, match=r"emp_acc.*Pass gold= to project.lf_summary"):
+    with pytest.raises(LFError, match=r"emp_acc.*Pass gold= to project.lfs.summary"):
         accuracy_chart(lf_summary(L, NAMES))
 
 

@@ -40,42 +40,42 @@ def lower_check(x):  # raises on the row whose text is None
 def test_empty_project_then_live_updates(small_project: wb.Project) -> None:
     dashboard = LFDashboard(small_project)
     assert "No labeling functions yet" in dashboard.summary_table.value
-    assert dashboard.project.events.n_listeners() == 3
+    assert dashboard.project.n_listeners() == 3
 
-    small_project.add_lf(keywords("kw", ["song"], label=HAM))  # in "another cell": no call on the dashboard
+    small_project.lfs.add(keywords("kw", ["song"], label=HAM))  # in "another cell": no call on the dashboard
     assert table_rows(dashboard)["kw"]["coverage"] == "30.0%"
     assert table_rows(dashboard)["kw"]["polarity"] == "ham"
     assert dashboard.summary.loc["kw", "n_votes"] == 3
 
-    small_project.add_lf(regex("link", r"https?://", label=SPAM))
+    small_project.lfs.add(regex("link", r"https?://", label=SPAM))
     assert set(table_rows(dashboard)) == {"kw", "link"}
     assert "wb-overall-coverage\">50.0%" in dashboard.status.value  # rows 1, 2, 5, 7, 8
 
     # Re-registering under the same name replaces it; only that LF is recomputed.
-    small_project.add_lf(keywords("kw", ["song", "video"], label=HAM))
+    small_project.lfs.add(keywords("kw", ["song", "video"], label=HAM))
     assert table_rows(dashboard)["kw"]["coverage"] == "40.0%"
     assert dashboard.last_result is not None
     assert dashboard.last_result.computed == {"kw": ["d1"], "link": []}
     assert "recomputed: kw" in dashboard.status.value
     assert table_rows(dashboard)["link"]["run"] == "cached"
 
-    small_project.remove_lf("kw")
+    small_project.lfs.remove("kw")
     assert set(table_rows(dashboard)) == {"link"}
     dashboard.close()
 
 
 def test_identical_re_registration_does_not_refresh(small_project: wb.Project) -> None:
     dashboard = LFDashboard(small_project)
-    small_project.add_lf(keywords("kw", ["song"], label=HAM))
+    small_project.lfs.add(keywords("kw", ["song"], label=HAM))
     before = dashboard.n_refreshes
-    small_project.add_lf(keywords("kw", ["song"], label=HAM))
+    small_project.lfs.add(keywords("kw", ["song"], label=HAM))
     assert dashboard.n_refreshes == before
     dashboard.close()
 
 
 def test_an_lf_that_raises_shows_in_the_error_pane(small_project: wb.Project) -> None:
     dashboard = LFDashboard(small_project)
-    small_project.add_lf(lower_check)
+    small_project.lfs.add(lower_check)
     pane = dashboard.errors.value
     assert 'data-lf="lower_check"' in pane
     assert 'wb-error-count">1<' in pane
@@ -84,15 +84,15 @@ def test_an_lf_that_raises_shows_in_the_error_pane(small_project: wb.Project) ->
     assert "1 LF(s) raised" in dashboard.status.value
     # the other rows were still labelled
     assert table_rows(dashboard)["lower_check"]["coverage"] == "20.0%"
-    small_project.remove_lf("lower_check")
+    small_project.lfs.remove("lower_check")
     assert "No LF raised" in dashboard.errors.value
     dashboard.close()
 
 
 def test_drilldown_escapes_html_and_limits_rows(small_project: wb.Project) -> None:
     dashboard = LFDashboard(small_project, max_examples=2)
-    small_project.add_lf(keywords("check", ["check"], label=SPAM))
-    small_project.add_lf(keywords("my", ["my"], label=SPAM))
+    small_project.lfs.add(keywords("check", ["check"], label=SPAM))
+    small_project.lfs.add(keywords("my", ["my"], label=SPAM))
     ids = dashboard.show_rows("check", "fires")
     assert ids == ["t-01", "t-04"]
     html_out = dashboard.drilldown.examples.value
@@ -106,8 +106,8 @@ def test_drilldown_escapes_html_and_limits_rows(small_project: wb.Project) -> No
 
 def test_drilldown_conflicts_and_gold(small_project: wb.Project, small_gold: pd.Series) -> None:
     dashboard = LFDashboard(small_project, gold=small_gold)
-    small_project.add_lf(keywords("song", ["song"], label=HAM))
-    small_project.add_lf(keywords("my", ["my"], label=SPAM))
+    small_project.lfs.add(keywords("song", ["song"], label=HAM))
+    small_project.lfs.add(keywords("my", ["my"], label=SPAM))
     # the most conflicting other LF is picked for the conflict view
     assert dashboard.show_rows("song", "conflicts") == ["t-05", "t-08"]
     assert dashboard.drilldown.other.value == "my"
@@ -121,7 +121,7 @@ def test_drilldown_conflicts_and_gold(small_project: wb.Project, small_gold: pd.
     rows = table_rows(dashboard)
     assert rows["my"]["incorrect"] == "2" and rows["my"]["correct"] == "3"
     assert rows["my"]["accuracy"].startswith("60.0% [")
-    expected = small_project.lf_summary(gold=small_gold)
+    expected = small_project.lfs.summary(gold=small_gold)
     pd.testing.assert_frame_equal(dashboard.summary, expected)
     dashboard.close()
 
@@ -129,7 +129,7 @@ def test_drilldown_conflicts_and_gold(small_project: wb.Project, small_gold: pd.
 def test_wrong_mode_is_offered_only_with_gold(small_project: wb.Project) -> None:
     dashboard = LFDashboard(small_project)
     assert [v for _, v in dashboard.drilldown.mode.options] == ["fires", "conflicts"]
-    small_project.add_lf(keywords("song", ["song"], label=HAM))
+    small_project.lfs.add(keywords("song", ["song"], label=HAM))
     with pytest.raises(ValueError, match="'mode' parameter of show_rows must be one of"):
         dashboard.show_rows("song", "wrong")
     with pytest.raises(wb.WorkbenchError, match="No labeling function named 'nope'"):
@@ -140,7 +140,7 @@ def test_wrong_mode_is_offered_only_with_gold(small_project: wb.Project) -> None
 def test_sorting_reorders_the_table(small_project: wb.Project) -> None:
     dashboard = LFDashboard(small_project)
     for name, words in (("b_rare", ["gift"]), ("a_common", ["my"]), ("c_mid", ["song"])):
-        small_project.add_lf(keywords(name, words, label=SPAM))
+        small_project.lfs.add(keywords(name, words, label=SPAM))
     assert row_order(dashboard) == ["b_rare", "a_common", "c_mid"]
     dashboard.sort_by.value = "coverage"
     dashboard.sort_descending.value = True
@@ -154,8 +154,8 @@ def test_sorting_reorders_the_table(small_project: wb.Project) -> None:
 def test_charts_pane_holds_the_altair_chart(small_project: wb.Project, small_gold: pd.Series) -> None:
     dashboard = LFDashboard(small_project, gold=small_gold)
     assert dashboard.charts.outputs == ()
-    small_project.add_lf(keywords("song", ["song"], label=HAM))
-    small_project.add_lf(keywords("my", ["my"], label=SPAM))
+    small_project.lfs.add(keywords("song", ["song"], label=HAM))
+    small_project.lfs.add(keywords("my", ["my"], label=SPAM))
     (output,) = dashboard.charts.outputs
     assert output["output_type"] == "display_data"
     assert set(output["data"]) == {"application/vnd.vegalite.v5+json", "text/plain"}  # JupyterLab draws it offline
@@ -166,16 +166,16 @@ def test_charts_pane_holds_the_altair_chart(small_project: wb.Project, small_gol
 
 
 def test_external_apply_refreshes_only_on_news(small_project: wb.Project) -> None:
-    small_project.add_lf(keywords("song", ["song"], label=HAM))
+    small_project.lfs.add(keywords("song", ["song"], label=HAM))
     dashboard = LFDashboard(small_project)
     before = dashboard.n_refreshes
-    small_project.apply_lfs()  # nothing changed since the dashboard drew itself
+    small_project.lfs.apply()  # nothing changed since the dashboard drew itself
     assert dashboard.n_refreshes == before
     # new data is news: the LFs run on it and the dashboard redraws, once
     small_project.add_data(pd.DataFrame({"id": ["n-1"], "text": ["another song"]}), id_column="id")
     assert dashboard.n_refreshes == before + 1
     assert dashboard.summary is not None and dashboard.summary.loc["song", "n_votes"] == 4
-    small_project.apply_lfs()
+    small_project.lfs.apply()
     assert dashboard.n_refreshes == before + 1
     dashboard.close()
 
@@ -185,17 +185,17 @@ def test_one_refresh_is_one_apply_and_two_dashboards_coexist(small_project: wb.P
     probe = small_project.on("lfs_applied", lambda result: applies.append(result))
     first, second = LFDashboard(small_project), LFDashboard(small_project)
     applies.clear()
-    small_project.add_lf(keywords("song", ["song"], label=HAM))
+    small_project.lfs.add(keywords("song", ["song"], label=HAM))
     # first refreshes (one apply), which makes second refresh (one more apply); nothing loops
     assert len(applies) == 2
     assert table_rows(first) == table_rows(second) and "song" in table_rows(first)
     assert "recomputed: song" in first.status.value and "recomputed: song" in second.status.value
-    small_project.add_lf(keywords("never", ["zzz-no-such-word"], label=SPAM))  # an LF that never votes
+    small_project.lfs.add(keywords("never", ["zzz-no-such-word"], label=SPAM))  # an LF that never votes
     assert table_rows(second)["never"]["coverage"] == "0.0%"
     first.close()
     second.close()
     probe.disconnect()
-    assert small_project.events.n_listeners() == 0
+    assert small_project.n_listeners() == 0
 
 
 def test_hold_refresh_batches_registrations(small_project: wb.Project) -> None:
@@ -203,7 +203,7 @@ def test_hold_refresh_batches_registrations(small_project: wb.Project) -> None:
     before = dashboard.n_refreshes
     with dashboard.hold_refresh():
         for k, word in enumerate(["song", "my", "check"]):
-            small_project.add_lf(keywords(f"kw{k}", [word], label=SPAM))
+            small_project.lfs.add(keywords(f"kw{k}", [word], label=SPAM))
         assert dashboard.n_refreshes == before
     assert dashboard.n_refreshes == before + 1
     assert set(table_rows(dashboard)) == {"kw0", "kw1", "kw2"}
@@ -212,31 +212,31 @@ def test_hold_refresh_batches_registrations(small_project: wb.Project) -> None:
 
 def test_a_bad_lf_output_is_reported_not_raised(small_project: wb.Project) -> None:
     dashboard = LFDashboard(small_project)
-    small_project.add_lf(keywords("ok", ["song"], label=HAM))
+    small_project.lfs.add(keywords("ok", ["song"], label=HAM))
 
     @labeling_function()
     def seven(x):
         return 7  # not a choice of a 2-class question
 
-    small_project.add_lf(seven)  # the user's cell does not fail because of the dashboard
+    small_project.lfs.add(seven)  # the user's cell does not fail because of the dashboard
     assert "could not refresh" in dashboard.status.value
     assert dashboard.last_error is not None and "seven" in dashboard.last_error
     assert set(table_rows(dashboard)) == {"ok"}  # the last good state stays on screen
-    small_project.remove_lf("seven")
+    small_project.lfs.remove("seven")
     assert dashboard.last_error is None and "could not refresh" not in dashboard.status.value
     dashboard.close()
 
 
 def test_close_disconnects_every_subscription(small_project: wb.Project) -> None:
-    assert small_project.events.n_listeners() == 0
+    assert small_project.n_listeners() == 0
     dashboards = [LFDashboard(small_project), LFDashboard(small_project)]
-    assert small_project.events.n_listeners() == 6
+    assert small_project.n_listeners() == 6
     for d in dashboards:
         d.close()
-    assert small_project.events.n_listeners() == 0
+    assert small_project.n_listeners() == 0
     assert dashboards[0].subscriptions == []
     n = dashboards[0].n_refreshes
-    small_project.add_lf(keywords("song", ["song"], label=HAM))
+    small_project.lfs.add(keywords("song", ["song"], label=HAM))
     assert dashboards[0].n_refreshes == n
     dashboards[0].close()  # twice is harmless
 
@@ -246,7 +246,7 @@ def test_constructor_validates_its_arguments(small_project: wb.Project) -> None:
         LFDashboard("not a project")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="'max_examples' parameter of LFDashboard must be a positive int"):
         LFDashboard(small_project, max_examples=0)
-    assert small_project.events.n_listeners() == 0
+    assert small_project.n_listeners() == 0
 
 
 def test_named_sub_widgets(small_project: wb.Project) -> None:
@@ -284,12 +284,12 @@ def test_youtube_dashboard_refreshes_well_under_a_second(tmp_path: Path, data_di
     for name, words, label in (("kw_my", ["my"], SPAM), ("kw_subscribe", ["subscribe"], SPAM),
                                ("kw_please", ["please", "plz"], SPAM), ("kw_song", ["song"], HAM),
                                ("kw_check", ["check out"], SPAM)):
-        project.add_lf(keywords(name, words, label=label))
-    project.add_lf(regex("link", r"https?://", label=SPAM))
+        project.lfs.add(keywords(name, words, label=label))
+    project.lfs.add(regex("link", r"https?://", label=SPAM))
     times = []
     for words in (["my "], ["my channel"], ["my"]):
         start = time.perf_counter()
-        project.add_lf(keywords("kw_my", words, label=SPAM))  # edit one LF "in another cell"
+        project.lfs.add(keywords("kw_my", words, label=SPAM))  # edit one LF "in another cell"
         times.append(time.perf_counter() - start)
         result = dashboard.last_result
         assert result is not None
@@ -301,5 +301,5 @@ def test_youtube_dashboard_refreshes_well_under_a_second(tmp_path: Path, data_di
     acc = dashboard.summary.loc["link", "emp_acc"]
     assert acc > 0.9  # links are nearly always spam in this dataset
     dashboard.close()
-    assert project.events.n_listeners() == 0
+    assert project.n_listeners() == 0
     project.close()

@@ -27,32 +27,32 @@ def crowd(tmp_path: Path, spam_schema: wb.Schema) -> wb.Project:
     project = wb.Project.create(tmp_path / "crowd", schema=spam_schema)
     ids = [f"c-{i:02d}" for i in range(N)]
     project.add_data(pd.DataFrame({"id": ids, "text": [f"text {i}" for i in range(N)]}), id_column="id")
-    project.configure_quality(overlap=3, honeypot_rate=0.3, min_honeypots=3)
+    project.annotation.configure(overlap=3, honeypot_rate=0.3, min_honeypots=3)
     project.add_gold(pd.DataFrame({"id": ids[:15], "label": [_truth(i) for i in range(15)]}))
     rng = np.random.default_rng(SEED)
     reliability = {"ann": 0.95, "bea": 0.9, "cal": 0.4}
     for name, p in reliability.items():
         while True:
-            items = project.next_items(name, 10, random_state=int(rng.integers(1 << 30)))
+            items = project.annotation.next_items(name, 10, random_state=int(rng.integers(1 << 30)))
             if not items:
                 break
             for a in items:
                 truth = _truth(int(a.example_id[-2:]))
                 value = truth if rng.random() < p else ("ham" if truth == "spam" else "spam")
-                project.submit(a.example_id, value, annotator=name, time_spent=1.0)
+                project.annotation.submit(a.example_id, value, annotator=name, time_spent=1.0)
     yield project
     project.close()
 
 
 def test_dashboard_shows_report_charts_and_adjudication_count(crowd: wb.Project) -> None:
     dash = QualityDashboard(crowd)
-    report = crowd.annotator_report()
+    report = crowd.quality.annotator_report()
     assert list(dash.report.index) == list(report.index) == ["ann", "bea", "cal"]
     for name in ("ann", "bea", "cal"):
         assert f'data-annotator="{name}"' in dash.annotator_table.value
     assert bool(dash.report.loc["cal", "flagged"])  # the unreliable one is flagged, and shown so
     assert "flagged: <b>cal</b>" in dash.status.value
-    expected_adj = len(crowd.queue("adjudication", None))
+    expected_adj = len(crowd.annotation.queue("adjudication", None))
     assert expected_adj > 0
     assert dash.n_adjudication == expected_adj
     assert f">{expected_adj}</span>" in dash.adjudication_count.value
@@ -72,7 +72,7 @@ def test_dashboard_shows_report_charts_and_adjudication_count(crowd: wb.Project)
 def test_honeypot_chart_draws_annotator_drift_output(crowd: wb.Project) -> None:
     from workbench.quality import annotator_drift
 
-    ann = crowd.annotations(include_honeypots=True)
+    ann = crowd.annotation.answers(include_honeypots=True)
     drift = annotator_drift(ann[["example_id", "annotator", "value", "created_at"]], crowd.gold(), window="1h")
     spec = honeypot_accuracy_chart(drift).to_dict()
     values = spec["datasets"][next(iter(spec["datasets"]))]
@@ -141,11 +141,11 @@ def test_refresh_button_and_auto_refresh_on_labels_added_are_throttled(project: 
 
 
 def test_close_leaves_no_listener(project: wb.Project) -> None:
-    before = project.events.n_listeners()
+    before = project.n_listeners()
     dash = QualityDashboard(project)
-    assert project.events.n_listeners("labels_added") == 1
+    assert project.n_listeners("labels_added") == 1
     dash.close()
-    assert project.events.n_listeners() == before
+    assert project.n_listeners() == before
     n = dash.n_refreshes
     project.annotate("c-1", "spam", annotator="ann")
     assert dash.n_refreshes == n

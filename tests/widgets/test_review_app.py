@@ -47,7 +47,7 @@ def _make_project(path: Path, answers: dict[str, tuple[str, str, str]] = ANSWERS
     project.add_data(pd.DataFrame({"id": list(TEXTS), "text": list(TEXTS.values())}), id_column="id")
     rows = [{"id": eid, "annotator": name, "value": value}
             for eid, values in answers.items() for name, value in zip(("ann", "bob", "cid"), values, strict=True)]
-    project.import_annotations(pd.DataFrame(rows))
+    project.annotation.import_annotations(pd.DataFrame(rows))
     return project
 
 
@@ -71,7 +71,7 @@ def _adjudications(project: wb.Project, example_id: str) -> pd.DataFrame:
 
 
 def test_shows_the_adjudication_queue_and_the_first_item(app: ReviewApp, project: wb.Project) -> None:
-    queue = project.queue("adjudication", n=None)
+    queue = project.annotation.queue("adjudication", n=None)
     assert set(queue["example_id"]) == DISPUTED
     assert app.pending == list(queue["example_id"])
     assert "<b class='wb-count'>4</b> items to review" in app.queue_count.object
@@ -84,7 +84,7 @@ def test_shows_the_adjudication_queue_and_the_first_item(app: ReviewApp, project
     assert dict(zip(answers["annotator"], answers["value"], strict=True)) == dict(
         zip(("ann", "bob", "cid"), ANSWERS[first], strict=True)
     )
-    expected = project.consensus("majority").loc[first]
+    expected = project.quality.consensus("majority").loc[first]
     assert f"<b>{expected['label']}</b>" in app.consensus.object
     assert "3 annotators" in app.consensus.object
     assert set(app.choice_buttons) == {"ham", "spam"}
@@ -93,7 +93,7 @@ def test_shows_the_adjudication_queue_and_the_first_item(app: ReviewApp, project
 
 def test_choice_click_records_an_adjudication_and_advances(app: ReviewApp, project: wb.Project) -> None:
     first, second = app.pending[:2]
-    n_events = len(project.all_events())
+    n_events = len(project.events())
     app.note_input.value = "links are spam"
     app.choice_buttons["spam"].clicks += 1
 
@@ -101,8 +101,8 @@ def test_choice_click_records_an_adjudication_and_advances(app: ReviewApp, proje
     assert len(adj) == 1
     row = adj.iloc[0]
     assert (row["annotator"], row["value"], row["action"], row["note"]) == ("dr_lee", "spam", "label", "links are spam")
-    assert len(project.all_events()) == n_events + 1  # one project call, one event
-    assert project.consensus().loc[first, "adjudicated"]
+    assert len(project.events()) == n_events + 1  # one project call, one event
+    assert project.quality.consensus().loc[first, "adjudicated"]
     assert app.current == second
     assert first not in app.pending and len(app.pending) == 3
     assert "<b class='wb-count'>3</b> items to review" in app.queue_count.object
@@ -112,9 +112,9 @@ def test_choice_click_records_an_adjudication_and_advances(app: ReviewApp, proje
 
 def test_skip_advances_without_writing_and_requeues_last(app: ReviewApp, project: wb.Project) -> None:
     order = app.pending
-    n_events = len(project.all_events())
+    n_events = len(project.events())
     app.skip_button.clicks += 1
-    assert len(project.all_events()) == n_events
+    assert len(project.events()) == n_events
     assert app.current == order[1]
     assert app.pending == order[1:] + order[:1]
     assert "<b class='wb-count'>4</b> items to review" in app.queue_count.object  # nothing left the queue
@@ -144,9 +144,9 @@ def test_empty_queue_says_nothing_to_review(tmp_path: Path) -> None:
         assert "Nothing to review" in app.empty_message.object
         assert "<b class='wb-count'>0</b> items to review" in app.queue_count.object
         assert all(b.disabled for b in [*app.choice_buttons.values(), app.skip_button])
-        n_events = len(project.all_events())
+        n_events = len(project.events())
         app.decide("spam")  # nothing on screen: nothing is written
-        assert len(project.all_events()) == n_events
+        assert len(project.events()) == n_events
         assert "Nothing to review" in app.status.object
         app.close()
     finally:
@@ -157,7 +157,7 @@ def test_deciding_every_item_empties_the_queue(app: ReviewApp, project: wb.Proje
     for _ in range(len(DISPUTED)):
         app.choice_buttons["ham"].clicks += 1
     assert app.current is None and app.empty_message.visible
-    assert project.queue("adjudication", n=None).empty
+    assert project.annotation.queue("adjudication", n=None).empty
     assert set(project.labels(source="adjudication")["example_id"]) == DISPUTED
 
 
@@ -173,7 +173,7 @@ def test_queue_list_jumps_to_an_item(app: ReviewApp) -> None:
 def test_follows_labels_added_elsewhere_in_the_process(app: ReviewApp, project: wb.Project) -> None:
     current = app.current
     other = next(i for i in app.pending if i != current)
-    project.adjudicate(other, "spam", annotator="someone_else")  # e.g. from a notebook
+    project.quality.adjudicate(other, "spam", annotator="someone_else")  # e.g. from a notebook
     assert other not in app.pending and app.current == current
     assert "<b class='wb-count'>3</b>" in app.queue_count.object
 
@@ -181,20 +181,20 @@ def test_follows_labels_added_elsewhere_in_the_process(app: ReviewApp, project: 
 def test_guidelines_and_quality_summary(app: ReviewApp, project: wb.Project) -> None:
     assert app.guidelines.collapsed
     assert "Spam advertises a channel" in app.guidelines.objects[0].object
-    report = project.agreement()
+    report = project.quality.agreement()
     assert f"Fleiss' kappa: <b>{report.fleiss_kappa:.2f}</b>" in app.quality.object
     assert f"Krippendorff's alpha: <b>{report.krippendorff_alpha:.2f}</b>" in app.quality.object
     assert "Flagged annotators: none" in app.quality.object
 
 
 def test_close_leaves_no_listener_behind(project: wb.Project) -> None:
-    before = project.events.n_listeners()
+    before = project.n_listeners()
     app = ReviewApp(project, reviewer="dr_lee")
-    assert project.events.n_listeners() > before
+    assert project.n_listeners() > before
     app.close()
-    assert project.events.n_listeners() == before
+    assert project.n_listeners() == before
     app.close()  # twice is harmless
-    assert project.events.n_listeners() == before
+    assert project.n_listeners() == before
 
 
 def test_layout_is_a_panel_viewable(app: ReviewApp) -> None:
@@ -239,7 +239,7 @@ def test_an_item_decided_in_another_session_is_not_written_twice(app: ReviewApp,
     assert current is not None
     other_session = wb.Project.open(project.path)  # another process: no in-process event reaches the app
     try:
-        other_session.adjudicate(current, "ham", annotator="dr_kim")
+        other_session.quality.adjudicate(current, "ham", annotator="dr_kim")
     finally:
         other_session.close()
     app.choice_buttons["spam"].clicks += 1
@@ -269,3 +269,11 @@ def test_app_script_reads_argv_then_the_environment(monkeypatch: pytest.MonkeyPa
     monkeypatch.delenv("WORKBENCH_REVIEWER")
     with pytest.raises(SystemExit, match=r"Missing reviewer\. Give the project and the reviewer: panel serve"):
         script._settings(["app.py"])
+
+
+def test_guidelines_markdown_cannot_carry_html() -> None:
+    from widgets.panel._review_app import _markdown_text
+
+    out = _markdown_text('# Rules\n\n> quote <img src=x onerror="alert(1)"> & <script>x()</script>')
+    assert "<" not in out and "&lt;img" in out and "&lt;script" in out and "&amp;" in out
+    assert out.startswith("# Rules") and "\n> quote" in out  # Markdown structure is kept

@@ -24,7 +24,7 @@ def _replay(tmp_path: Path, data_dir: Path, task: str) -> tuple[wb.Project, pd.S
     p.add_data(pd.DataFrame({"id": gold.index, "task": task}), id_column="id")
     # one minute apart per worker answer, in file order, so drift windows have something to work on
     raw["created_at"] = pd.Timestamp("2008-01-01", tz="UTC") + pd.to_timedelta(np.arange(len(raw)), unit="min")
-    events = p.import_annotations(raw[["id", "annotator", "value", "created_at"]])
+    events = p.annotation.import_annotations(raw[["id", "annotator", "value", "created_at"]])
     assert len(events) == len(raw)
     return p, gold
 
@@ -39,8 +39,8 @@ def _accuracy(cons: pd.DataFrame, gold: pd.Series) -> float:
 def test_consensus_matches_or_beats_crowd_kit(tmp_path: Path, data_dir: Path, task: str) -> None:
     p, gold = _replay(tmp_path, data_dir, task)
     mv_ck, ds_ck = CROWD_KIT[task]
-    mv = p.consensus("majority")
-    ds = p.consensus("dawid_skene")
+    mv = p.quality.consensus("majority")
+    ds = p.quality.consensus("dawid_skene")
     # ties abstain in our majority vote and count as wrong: an honest figure, below crowd-kit's
     # (which breaks ties by column order); with ties broken at random it is in the same range.
     acc_mv = _accuracy(mv, gold)
@@ -48,7 +48,7 @@ def test_consensus_matches_or_beats_crowd_kit(tmp_path: Path, data_dir: Path, ta
     assert acc_ds >= ds_ck - 0.0005, (acc_ds, ds_ck)  # the published figures are rounded to 3 places
     assert acc_mv >= mv_ck - 0.1
     assert (mv["n_annotators"] == 10).all()
-    report = p.agreement()
+    report = p.quality.agreement()
     assert 0.1 < report.fleiss_kappa < 0.9
     assert abs(report.fleiss_kappa - report.krippendorff_alpha) < 0.01
 
@@ -56,16 +56,16 @@ def test_consensus_matches_or_beats_crowd_kit(tmp_path: Path, data_dir: Path, ta
 def test_gold_honeypots_and_annotator_report_on_rte(tmp_path: Path, data_dir: Path) -> None:
     p, gold = _replay(tmp_path, data_dir, "rte")
     p.add_gold(gold.rename("label").rename_axis("id").reset_index().head(200))
-    p.configure_quality(min_honeypots=10, accuracy_threshold=0.7)
-    report = p.annotator_report(window="30D")
+    p.annotation.configure(min_honeypots=10, accuracy_threshold=0.7)
+    report = p.quality.annotator_report(window="30D")
     assert len(report) == 164
     assert report["flagged"].sum() >= 1  # some RTE workers are near chance
-    flagged = p.consensus("majority", exclude_flagged=True)
-    base = p.consensus("majority")
+    flagged = p.quality.consensus("majority", exclude_flagged=True)
+    base = p.quality.consensus("majority")
     acc_flagged = _accuracy(flagged, gold)
     acc_base = _accuracy(base, gold)
     assert acc_flagged >= acc_base - 0.01
-    adj = p.queue("adjudication", None)
+    adj = p.annotation.queue("adjudication", None)
     assert len(adj) > 0 and (adj["score"].diff().dropna() <= 0).all()  # weakest agreement first
 
 
@@ -74,11 +74,11 @@ def test_reliability_weighting_is_configurable_on_rte(tmp_path: Path, data_dir: 
     p.add_gold(gold.rename("label").rename_axis("id").reset_index().head(200))
 
     def accuracy() -> float:
-        return _accuracy(p.consensus("majority"), gold)
+        return _accuracy(p.quality.consensus("majority"), gold)
 
     plain = accuracy()
-    p.configure_quality(weight_annotators=True)
+    p.annotation.configure(weight_annotators=True)
     weighted = accuracy()
     assert weighted > plain  # unreliable workers count less; ties mostly disappear
     with pytest.raises(wb.LabelValidationError, match="'weight_annotators' parameter"):
-        p.configure_quality(weight_annotators="yes")
+        p.annotation.configure(weight_annotators="yes")

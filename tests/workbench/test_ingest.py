@@ -52,13 +52,13 @@ def test_duplicate_ids_in_a_batch_are_named(project: wb.Project) -> None:
 
 
 def test_changed_content_for_a_stored_id_is_rejected(project: wb.Project) -> None:
-    before = project.all_events()
+    before = project.events()
     df = pd.DataFrame({"id": ["c-1", "c-2", "z"], "text": ["CHANGED", "love this song", "new"]})
     with pytest.raises(wb.ConflictingContentError, match="'c-1'") as info:
         project.add_data(df, id_column="id")
     assert info.value.ids == ["c-1"]
     assert "z" not in project.examples().index  # all or nothing
-    assert len(project.all_events()) == len(before)
+    assert len(project.events()) == len(before)
 
 
 def test_derived_ids_are_stable(tmp_path: Path, spam_schema: wb.Schema) -> None:

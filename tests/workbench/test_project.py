@@ -79,7 +79,7 @@ def test_multi_question_labels_and_conditions(tmp_path: Path, seatbelt_schema: w
 
 
 def test_bad_labels_write_nothing(project: wb.Project) -> None:
-    n = len(project.all_events())
+    n = len(project.events())
     with pytest.raises(wb.LabelValidationError, match="not a choice"):
         project.annotate("c-1", "eggs", annotator="alice")
     with pytest.raises(wb.UnknownExampleError, match="not in this project"):
@@ -91,7 +91,7 @@ def test_bad_labels_write_nothing(project: wb.Project) -> None:
                 {"example_id": "c-2", "value": "eggs", "annotator": "a"},
             ]
         )
-    assert len(project.all_events()) == n
+    assert len(project.events()) == n
 
 
 def test_annotate_many_imports_with_timestamps(project: wb.Project) -> None:
@@ -134,22 +134,22 @@ def test_schema_and_guideline_changes_create_versions(project: wb.Project) -> No
     assert project.guideline_versions()["version"].tolist()[-1] == gv
     assert seen == [new_schema.version]
     sub.disconnect()
-    assert project.events.n_listeners("schema_changed") == 0
+    assert project.n_listeners("schema_changed") == 0
 
 
 def test_training_runs_link_exact_labels(project: wb.Project) -> None:
     project.annotate("c-1", "spam", annotator="alice")
     project.annotate("c-2", "ham", annotator="alice")
     used = project.labels()
-    run = project.record_training_run("logreg-1", used, params={"C": 1.0})
+    run = project.versions.record_run("logreg-1", used, params={"C": 1.0})
     project.annotate("c-1", "ham", annotator="alice")  # a later correction was not used by the run
     h = project.history("c-1")
     assert h["training_runs"].tolist() == [[run.run_id], []]
-    assert project.training_runs()["n_events"].tolist() == [2]
+    assert project.versions.runs()["n_events"].tolist() == [2]
     with pytest.raises(wb.WorkbenchError, match="not stored in this project"):
-        project.record_training_run("bad", [999_999])
+        project.versions.record_run("bad", [999_999])
     with pytest.raises(wb.LabelValidationError, match="JSON-serialisable"):
-        project.record_training_run("bad", params={"f": object()})
+        project.versions.record_run("bad", params={"f": object()})
 
 
 def test_events_announce_changes(project: wb.Project) -> None:
@@ -163,7 +163,7 @@ def test_events_announce_changes(project: wb.Project) -> None:
     assert got == [("labels", 1), ("data", "d2")]
     for s in subs:
         s.disconnect()
-    assert project.events.n_listeners() == 0
+    assert project.n_listeners() == 0
     with pytest.raises(ValueError, match="Unknown event"):
         project.on("label_added", print)
 
@@ -189,7 +189,7 @@ def test_a_failing_listener_does_not_lose_labels(project: wb.Project) -> None:
 def test_annotate_error_catalogue(project: wb.Project, kwargs: dict, message: str) -> None:
     with pytest.raises(wb.LabelValidationError, match=message):
         project.annotate("c-1", "spam", **kwargs)
-    assert project.all_events().empty
+    assert project.events().empty
 
 
 def test_open_and_create_errors(tmp_path: Path, spam_schema: wb.Schema) -> None:

@@ -30,11 +30,11 @@ def spam(tmp_path: Path) -> tuple[wb.Project, pd.Series]:
     p = wb.Project.create(tmp_path / "p", schema=wb.Schema.single("spam", ["ham", "spam"]))
     p.add_data(pd.DataFrame({"id": ids, "text": texts}), id_column="id")
     SPAM, HAM = p.schema.label_ids("spam", "ham")
-    p.add_lf(keywords("subscribe", ["subscribe"], label=SPAM))
-    p.add_lf(regex("link", r"https?://", label=SPAM))
-    p.add_lf(keywords("gift", ["gift"], label=SPAM))
-    p.add_lf(keywords("song", ["song", "voice"], label=HAM))
-    p.add_lf(keywords("beat", ["beat", "love"], label=HAM))
+    p.lfs.add(keywords("subscribe", ["subscribe"], label=SPAM))
+    p.lfs.add(regex("link", r"https?://", label=SPAM))
+    p.lfs.add(keywords("gift", ["gift"], label=SPAM))
+    p.lfs.add(keywords("song", ["song", "voice"], label=HAM))
+    p.lfs.add(keywords("beat", ["beat", "love"], label=HAM))
     gold = pd.Series(np.where(is_spam, "spam", "ham"), index=ids)
     yield p, gold
     p.close()
@@ -42,19 +42,19 @@ def spam(tmp_path: Path) -> tuple[wb.Project, pd.Series]:
 
 def test_compare_label_models_is_honest(spam: tuple[wb.Project, pd.Series]) -> None:
     p, gold = spam
-    table = p.compare_label_models(gold=gold, models=("majority_vote", "dawid_skene"))
+    table = p.models.compare(gold=gold, models=("majority_vote", "dawid_skene"))
     assert set(table.index) >= {"majority_vote", "dawid_skene"}
     assert {"accuracy", "macro_f1", "log_loss", "ece", "coverage", "n_ties", "n_uncovered"} <= set(table.columns)
     assert table["n_gold"].iloc[0] == 300  # every gold row counted, none dropped
     assert "majority vote" in table.attrs["verdict"]
     assert 0.85 <= table.loc["dawid_skene", "accuracy"] <= 0.95
     with pytest.raises(wb.WorkbenchError, match="No gold labels"):
-        p.compare_label_models()
+        p.models.compare()
 
 
 def test_soft_labels_are_distributions_with_sources(spam: tuple[wb.Project, pd.Series]) -> None:
     p, gold = spam
-    soft = p.soft_labels()
+    soft = p.models.soft_labels()
     probs = soft[["p_ham", "p_spam"]].to_numpy()
     assert np.allclose(probs.sum(axis=1), 1.0)
     assert set(soft["sources"]) == {"lf"}
@@ -70,23 +70,23 @@ def test_gold_overrides_and_humans_sharpen(spam: tuple[wb.Project, pd.Series]) -
     for who in ("a", "b", "c"):
         p.annotate(second, gold[second], annotator=who)
     p.annotate(third, "spam", annotator="clf", source="model", confidence=0.99)
-    soft = p.soft_labels()
+    soft = p.models.soft_labels()
     assert soft.loc[first, "sources"] == "gold+lf" and soft.loc[first, "weight"] == 1.0
     assert soft.loc[first, "label"] != gold[first]  # gold wins, even against the LFs
     assert soft.loc[first, "confidence"] == 1.0
     assert soft.loc[second, "sources"] == "human+lf" and soft.loc[second, "label"] == gold[second]
     assert "model" in soft.loc[third, "sources"]
-    sharp = p.soft_labels(humans="sharpen")
+    sharp = p.models.soft_labels(humans="sharpen")
     assert sharp.loc[second, "confidence"] >= soft.loc[second, "confidence"] - 1e-9
     with pytest.raises(wb.LabelValidationError, match="'humans' parameter"):
-        p.soft_labels(humans="ignore")
+        p.models.soft_labels(humans="ignore")
 
 
 def test_unlabeled_rows_kept_on_request(spam: tuple[wb.Project, pd.Series]) -> None:
     p, _ = spam
     p.add_data(pd.DataFrame({"id": ["quiet"], "text": ["nothing fires here"]}), id_column="id")
-    assert "quiet" not in p.soft_labels().index
-    full = p.soft_labels(include_unlabeled=True)
+    assert "quiet" not in p.models.soft_labels().index
+    full = p.models.soft_labels(include_unlabeled=True)
     assert full.loc["quiet", "sources"] == "" and np.isnan(full.loc["quiet", "p_ham"])
 
 
@@ -94,10 +94,10 @@ def test_multi_question_soft_labels_follow_conditions(tmp_path: Path, seatbelt_s
     p = wb.Project.create(tmp_path / "sb", schema=seatbelt_schema)
     p.add_data(pd.DataFrame({"id": ["f1", "f2", "f3"], "text": ["driver belted", "empty road", "driver"]}),
                id_column="id")
-    p.add_lf(keywords("driver", ["driver"], label=0, question="person"))
-    p.add_lf(keywords("empty", ["empty"], label=1, question="person"))
-    p.add_lf(keywords("belted", ["belted"], label=0, question="seatbelt"))
-    soft = p.soft_labels(include_unlabeled=True)
+    p.lfs.add(keywords("driver", ["driver"], label=0, question="person"))
+    p.lfs.add(keywords("empty", ["empty"], label=1, question="person"))
+    p.lfs.add(keywords("belted", ["belted"], label=0, question="seatbelt"))
+    soft = p.models.soft_labels(include_unlabeled=True)
     assert soft.loc["f1", "label__person"] == "yes" and soft.loc["f1", "label__seatbelt"] == "yes"
     assert soft.loc["f2", "label__person"] == "no" and pd.isna(soft.loc["f2", "label__seatbelt"])
     assert np.isnan(soft.loc["f2", "p_seatbelt__yes"])  # not asked when no person is in frame
@@ -108,49 +108,49 @@ def test_fit_label_model_errors(tmp_path: Path, spam_schema: wb.Schema, comments
     p = wb.Project.create(tmp_path / "p", schema=spam_schema)
     p.add_data(comments, id_column="id")
     with pytest.raises(wb.WorkbenchError, match="No labeling functions"):
-        p.fit_label_model()
-    p.add_lf(keywords("sub", ["subscribe"], label=1))
+        p.models.fit()
+    p.lfs.add(keywords("sub", ["subscribe"], label=1))
     with pytest.raises(wb.LabelValidationError, match="Unknown label model 'best'"):
-        p.fit_label_model("best")
-    model = p.fit_label_model("majority_vote")
-    assert model.predict_proba(p.label_matrix()).shape == (6, 2)
+        p.models.fit("best")
+    model = p.models.fit("majority_vote")
+    assert model.predict_proba(p.lfs.matrix()).shape == (6, 2)
 
 
 def test_label_versions_lineage_diff_and_training(spam: tuple[wb.Project, pd.Series]) -> None:
     p, gold = spam
     seen = []
     p.on("label_version_saved", lambda version: seen.append(version.name))
-    soft = p.soft_labels()
-    v1 = p.save_labels(soft, message="5 LFs", author="alice", gold=gold)
+    soft = p.models.soft_labels()
+    v1 = p.versions.save(soft, message="5 LFs", author="alice", gold=gold)
     assert v1.name == "v1" and seen == ["v1"]
-    manifest = p.label_version_manifest("v1")
+    manifest = p.versions.manifest("v1")
     assert manifest["schema_version"] == p.schema_version
     assert manifest["guideline_version"] == p.guideline_version
-    assert [lf["name"] for lf in manifest["lfs"]] == p.lf_names
+    assert [lf["name"] for lf in manifest["lfs"]] == p.lfs.names
     assert all(lf["fingerprint"] for lf in manifest["lfs"])
     assert manifest["label_model"]["class"] == "DawidSkene" and manifest["label_model"]["learned"]
-    rebuilt = p.label_model_of("v1")  # from the manifest alone, no pickle
-    L = p.label_matrix()
-    assert np.allclose(rebuilt.predict_proba(L), p.fit_label_model("dawid_skene").predict_proba(L))
+    rebuilt = p.versions.label_model("v1")  # from the manifest alone, no pickle
+    L = p.lfs.matrix()
+    assert np.allclose(rebuilt.predict_proba(L), p.models.fit("dawid_skene").predict_proba(L))
     assert 0.85 < manifest["metrics"]["spam"]["accuracy"] <= 1.0
     # a second version with gold that overrides three rows
     p.add_gold(pd.DataFrame({"id": gold.index[:3], "label": ["ham", "ham", "ham"]}))
-    v2 = p.save_labels(p.soft_labels(), message="+3 gold", author="alice")
+    v2 = p.versions.save(p.models.soft_labels(), message="+3 gold", author="alice")
     assert v2.parent == "v1"
-    table = p.label_versions()
+    table = p.versions.list()
     assert table["name"].tolist() == ["v1", "v2"]
-    diff = p.diff_labels("v1", "v2")
+    diff = p.versions.diff("v1", "v2")
     assert diff.attrs["n_changed"] >= 1
-    loaded = p.load_labels("v1")
+    loaded = p.versions.load("v1")
     pd.testing.assert_frame_equal(loaded[["p_ham", "p_spam"]], soft[["p_ham", "p_spam"]].sort_index(),
                                   check_names=False)
     # training hand-off: arrays for scikit-learn and a recorded, linked training run
     features = pd.DataFrame({"len": p.examples()["text"].str.len()}, index=p.examples().index)
-    X, y, w = p.training_data("v2", features, run_name="logreg")
+    X, y, w = p.versions.training_data("v2", features, run_name="logreg")
     assert len(X) == len(y) == len(w) and set(y) <= {"ham", "spam"}
-    runs = p.training_runs()
+    runs = p.versions.runs()
     assert runs["label_version"].tolist() == ["v2"]
-    assert p.label_versions().set_index("name").loc["v2", "used_by_runs"] == [runs["run_id"].iloc[0]]
+    assert p.versions.list().set_index("name").loc["v2", "used_by_runs"] == [runs["run_id"].iloc[0]]
     assert p.verify()["label_versions"] == 2
     # tampering is caught by verify and by load
     file = p.path / "labels" / "v1" / "labels.parquet"
@@ -159,17 +159,17 @@ def test_label_versions_lineage_diff_and_training(spam: tuple[wb.Project, pd.Ser
     with pytest.raises(wb.WorkbenchError, match="v1"):
         p.verify()
     with pytest.raises(wb.WorkbenchError):
-        p.load_labels("v1")
+        p.versions.load("v1")
 
 
 def test_version_metrics_never_score_gold_on_itself(spam: tuple[wb.Project, pd.Series]) -> None:
     p, gold = spam
     dev = gold.index[:40]
     p.add_gold(pd.DataFrame({"id": dev, "label": gold[dev].to_numpy()}))
-    v = p.save_labels(p.soft_labels(), author="t", gold="gold")
-    assert p.label_version_manifest(v.name)["metrics"] == {}  # only gold rows: nothing honest to score
-    v2 = p.save_labels(p.soft_labels(), author="t", gold=gold)
-    m2 = p.label_version_manifest(v2.name)["metrics"]["spam"]
+    v = p.versions.save(p.models.soft_labels(), author="t", gold="gold")
+    assert p.versions.manifest(v.name)["metrics"] == {}  # only gold rows: nothing honest to score
+    v2 = p.versions.save(p.models.soft_labels(), author="t", gold=gold)
+    m2 = p.versions.manifest(v2.name)["metrics"]["spam"]
     assert m2["n_gold"] == 300 - 40  # the 40 gold rows are left out of their own evaluation
     assert m2["n_gold_covered"] + m2["n_gold_uncovered"] == m2["n_gold"]
     assert m2["accuracy_all"] <= m2["accuracy"]
@@ -180,23 +180,24 @@ def test_named_and_prefitted_models(spam: tuple[wb.Project, pd.Series]) -> None:
 
     p, gold = spam
     custom = DawidSkene(abstain="votes_only", class_prior="uniform", random_state=0)
-    p.fit_label_model(custom)  # kept as "dawid_skene": soft_labels uses it
-    assert p._fitted("dawid_skene", p.schema.question()) is custom
-    mv = MajorityVote().fit(p.label_matrix())
-    table = p.compare_label_models(gold=gold, models={"mv": mv, "ds": custom})
+    p.models.fit(custom)  # kept as "dawid_skene": soft_labels uses it
+    assert p.models.get("dawid_skene") is custom
+    mv = MajorityVote().fit(p.lfs.matrix())
+    table = p.models.compare(gold=gold, models={"mv": mv, "ds": custom})
     assert {"mv", "ds"} <= set(table.index)
-    other = p.fit_label_model("dawid_skene", name="ds_default")
-    assert p._fitted("ds_default", p.schema.question()) is other
+    other = p.models.fit("dawid_skene", name="ds_default")
+    assert p.models.get("ds_default") is other
+    assert set(p.models.fitted()["name"]) == {"dawid_skene", "ds_default"}
 
 
 def test_diff_ignores_tiny_refit_noise(spam: tuple[wb.Project, pd.Series]) -> None:
     p, _ = spam
-    soft = p.soft_labels()
-    p.save_labels(soft, author="t")
+    soft = p.models.soft_labels()
+    p.versions.save(soft, author="t")
     nudged = soft.copy()
     nudged["p_ham"] = (nudged["p_ham"] * 0.99999).clip(0, 1)
     nudged["p_spam"] = 1.0 - nudged["p_ham"]
-    p.save_labels(nudged, author="t")
-    diff = p.diff_labels("v1", "v2")
+    p.versions.save(nudged, author="t")
+    diff = p.versions.diff("v1", "v2")
     assert diff.attrs["n_changed"] == 0
-    assert p.diff_labels("v1", "v2", tol=0.0).attrs["n_changed"] > 0
+    assert p.versions.diff("v1", "v2", tol=0.0).attrs["n_changed"] > 0

@@ -1,10 +1,10 @@
 """A keyboard-first annotation widget for JupyterLab (anywidget).
 
 The widget renders one served item at a time and forwards each intent to the project in
-one call: a digit picks a choice (``project.submit`` once every asked question is
-answered), Enter confirms the draft, ``s`` skips (``project.skip``) and ``u`` / Backspace
-undoes (``project.undo``). The queue itself (leases, overlap, honeypots, drafts) lives in
-the workbench; the widget only keeps the batch that :meth:`workbench.Project.next_items`
+one call: a digit picks a choice (``project.annotation.submit`` once every asked question is
+answered), Enter confirms the draft, ``s`` skips (``project.annotation.skip``) and ``u`` / Backspace
+undoes (``project.annotation.undo``). The queue itself (leases, overlap, honeypots, drafts) lives in
+the workbench; the widget only keeps the batch that :meth:`workbench.annotation.ProjectAnnotation.next_items`
 served it.
 """
 
@@ -49,7 +49,7 @@ class Annotator(anywidget.AnyWidget):
     annotator : str
         Who is labeling (recorded on every event).
     queue : {"random", "stratified", "disagreement", "uncertain", "adjudication"}, default "random"
-        The strategy :meth:`~workbench.Project.next_items` serves items by.
+        The strategy :meth:`~workbench.annotation.ProjectAnnotation.next_items` serves items by.
     batch : int, default 50
         How many items to lease at once; the widget asks for more when the batch is done.
     question : str, optional
@@ -153,7 +153,7 @@ class Annotator(anywidget.AnyWidget):
         """Answer the current question: ``choice`` is a 1-based key (as typed) or the choice itself.
 
         When every question asked for the item is answered, the answers are submitted with
-        one :meth:`~workbench.Project.submit` call and the next item is shown.
+        one :meth:`~workbench.annotation.ProjectAnnotation.submit` call and the next item is shown.
         """
         if self._current is None:
             self.message = "Nothing to label: the queue is empty."
@@ -182,12 +182,12 @@ class Annotator(anywidget.AnyWidget):
         self._answer(str(self.draft["value"]), confirmed=True, time_spent=time_spent)
 
     def skip(self) -> None:
-        """Give the current item back unanswered (``project.skip``) and show the next one."""
+        """Give the current item back unanswered (``project.annotation.skip``) and show the next one."""
         if self._current is None:
             self.message = "Nothing to skip: the queue is empty."
             return
         eid = self._current.example_id
-        self.project.skip(eid, annotator=self.annotator)
+        self.project.annotation.skip(eid, annotator=self.annotator)
         self._n_skipped += 1
         self._done += 1
         self._current = None
@@ -196,7 +196,7 @@ class Annotator(anywidget.AnyWidget):
     def undo(self) -> str | None:
         """Step back: within an item, drop the last answer; otherwise undo the last submitted item.
 
-        Undoing a submitted item calls :meth:`~workbench.Project.undo` (which appends a
+        Undoing a submitted item calls :meth:`~workbench.annotation.ProjectAnnotation.undo` (which appends a
         superseding event; nothing is deleted) and shows that item again. Returns the
         example id undone in the project, or None.
         """
@@ -205,7 +205,7 @@ class Annotator(anywidget.AnyWidget):
             answers.popitem()
             self._show_question(answers, message="Went back one question.")
             return None
-        eid = self.project.undo(annotator=self.annotator)
+        eid = self.project.annotation.undo(annotator=self.annotator)
         if eid is None:
             self.message = "Nothing to undo."
             return None
@@ -280,7 +280,7 @@ class Annotator(anywidget.AnyWidget):
         spent = time_spent if time_spent is not None else time.monotonic() - self._shown_at
         current = self._current
         label: Any = value if self.project.schema.is_single else answers
-        self.project.submit(
+        self.project.annotation.submit(
             current.example_id, label, annotator=self.annotator, time_spent=round(float(spent), 3),
             confirmed_draft=confirmed,
         )
@@ -329,7 +329,9 @@ class Annotator(anywidget.AnyWidget):
             self._lease_batch()
 
     def _lease_batch(self) -> None:
-        fetched = self.project.next_items(self.annotator, self.batch, strategy=self.queue, question=self.root_question)
+        fetched = self.project.annotation.next_items(
+            self.annotator, self.batch, strategy=self.queue, question=self.root_question
+        )
         shown = self.current_example_id
         fetched = [a for a in fetched if a.example_id != shown]  # the shown item's lease is still ours
         if fetched:

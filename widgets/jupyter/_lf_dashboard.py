@@ -2,7 +2,7 @@
 
 The dashboard holds a :class:`workbench.Project`, listens to its ``lfs_changed``,
 ``lfs_applied`` and ``data_added`` events, and redraws itself from
-``project.lf_summary()`` (which reuses every cached vote): re-registering an LF in another
+``project.lfs.summary()`` (which reuses every cached vote): re-registering an LF in another
 cell updates the dashboard without re-running the dashboard's cell. Every number on it is
 computed by :mod:`workbench.lf`; this module only lays them out.
 """
@@ -21,13 +21,13 @@ import ipywidgets as widgets
 import numpy as np
 import pandas as pd
 
-from workbench import ABSTAIN
+from widgets.jupyter._tree import close_tree
+from workbench import ABSTAIN, Project
 from workbench.exceptions import LFError, WorkbenchError
 from workbench.lf import lf_pair_matrix, overall_stats, rows_where_conflict, rows_where_fires, rows_where_wrong
 
 if TYPE_CHECKING:
     from workbench.lf import LFResult
-    from workbench.project import Project
 
 __all__ = ["LFDashboard", "DrilldownWidget"]
 
@@ -130,7 +130,7 @@ class LFDashboard(widgets.VBox):
     gold : str or pandas.Series, optional
         Gold labels for the accuracy columns and the "disagrees with gold" drill-down: a
         data column, ``"gold"`` (labels recorded with ``source="gold"``) or a Series of
-        choices indexed by example id (see ``project.gold_labels``).
+        choices indexed by example id (see ``project.lfs.gold_labels``).
     question : str, optional
         The schema question (default: the only one).
     max_examples : int, default 10
@@ -153,7 +153,7 @@ class LFDashboard(widgets.VBox):
     errors : ipywidgets.HTML
         LFs that raised: name, count, exception, example ids and rows, traceback.
     summary : pandas.DataFrame or None
-        The last ``project.lf_summary()`` shown.
+        The last ``project.lfs.summary()`` shown.
     last_result : workbench.lf.LFResult or None
         The last apply (``last_result.computed`` says which LFs were recomputed).
     last_refresh_seconds : float
@@ -175,8 +175,7 @@ class LFDashboard(widgets.VBox):
         max_examples: int = 10,
         show_charts: bool = True,
     ) -> None:
-        events = getattr(project, "events", None)
-        if events is None or not callable(getattr(project, "lf_summary", None)):
+        if not isinstance(project, Project):
             raise TypeError(
                 f"The 'project' parameter of LFDashboard must be a workbench.Project. Got {type(project).__name__} "
                 f"instead; open one with wb.Project.open(path)."
@@ -320,15 +319,15 @@ class LFDashboard(widgets.VBox):
         t0 = time.perf_counter()
         timings: dict[str, float] = {}
         try:
-            if self.project.lf_names:
+            if self.project.lfs.names:
                 # lf_summary applies the LFs (reusing every cached vote) and announces lfs_applied;
                 # _on_lfs_applied captures that result, so one refresh costs one apply.
-                summary = self.project.lf_summary(gold=self.gold, question=self.question)
+                summary = self.project.lfs.summary(gold=self.gold, question=self.question)
             else:  # nothing to summarise yet
                 summary = pd.DataFrame(index=pd.Index([], name="lf", dtype=object))
-            applied = self._captured if self._captured is not None else self.project.apply_lfs(progress=False)
+            applied = self._captured if self._captured is not None else self.project.lfs.apply(progress=False)
             t1 = time.perf_counter()
-            gold = None if self.gold is None else self.project.gold_labels(self.gold, self.question)
+            gold = None if self.gold is None else self.project.lfs.gold_labels(self.gold, self.question)
             t2 = time.perf_counter()
             timings["apply_and_summary"], timings["gold"] = t1 - t0, t2 - t1
         except WorkbenchError as exc:
@@ -455,8 +454,8 @@ class LFDashboard(widgets.VBox):
         frame = self.sorted_summary()
         if frame.empty:
             self.summary_table.value = (
-                '<div class="wb-empty">No labeling functions yet: register one with project.add_lf(...) '
-                "or @project.lf().</div>"
+                '<div class="wb-empty">No labeling functions yet: register one with project.lfs.add(...) '
+                "or @project.lfs.labeling_function().</div>"
             )
             return
         has_gold = "emp_acc" in frame.columns
@@ -675,8 +674,8 @@ class LFDashboard(widgets.VBox):
             for sub in self._subscriptions:
                 sub.disconnect()
             self._subscriptions = []
-            for w in (self.sort_by, self.sort_descending, self.summary_table, self.charts, self.status,
-                      self.errors, self.drilldown.lf, self.drilldown.mode, self.drilldown.other,
-                      self.drilldown.examples, self.drilldown):
-                w.close()
+            # the whole tree, containers included (see widgets.jupyter._tree)
+            close_tree(self, (self.sort_by, self.sort_descending, self.summary_table, self.charts, self.status,
+                              self.errors, self.drilldown.lf, self.drilldown.mode, self.drilldown.other,
+                              self.drilldown.examples, self.drilldown))
         super().close()

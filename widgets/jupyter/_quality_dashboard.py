@@ -1,7 +1,7 @@
 """The annotation-quality dashboard: per-annotator table, honeypot accuracy over time, agreement, label mix.
 
-It renders what the workbench computes (``project.annotator_report()``, ``project.agreement()``,
-``project.annotator_drift``, ``project.queue("adjudication")``) and refreshes itself
+It renders what the workbench computes (``project.quality.annotator_report()``, ``project.quality.agreement()``,
+``project.quality.drift``, ``project.annotation.queue("adjudication")``) and refreshes itself
 when labels are added, at most once per ``throttle`` seconds.
 """
 
@@ -16,12 +16,14 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as widgets
 import pandas as pd
 
+from widgets.jupyter._tree import close_tree
+from workbench import Project
 from workbench.exceptions import WorkbenchError
 
 if TYPE_CHECKING:
     import altair as alt
 
-    from workbench import Project, Subscription
+    from workbench import Subscription
 
 __all__ = ["QualityDashboard"]
 
@@ -68,7 +70,7 @@ class QualityDashboard(widgets.VBox):
     adjudication_count : ipywidgets.HTML
         How many items wait for adjudication.
     annotator_table : ipywidgets.HTML
-        ``project.annotator_report()`` as a table (one ``<tr data-annotator=...>`` per annotator).
+        ``project.quality.annotator_report()`` as a table (one ``<tr data-annotator=...>`` per annotator).
     honeypot_chart, agreement_chart, label_mix_chart : ipywidgets.Output
         The Altair charts (see :mod:`widgets._quality_charts`); the chart objects are kept in
         :attr:`charts`.
@@ -91,7 +93,7 @@ class QualityDashboard(widgets.VBox):
         method: str = "majority",
         throttle: float = 2.0,
     ) -> None:
-        if not callable(getattr(project, "annotator_report", None)) or getattr(project, "events", None) is None:
+        if not isinstance(project, Project):
             raise TypeError(
                 f"The 'project' parameter of QualityDashboard must be a workbench.Project. Got "
                 f"{type(project).__name__} instead; open one with wb.Project.open(path)."
@@ -150,15 +152,15 @@ class QualityDashboard(widgets.VBox):
         self.n_refreshes += 1
         project, q = self.project, self.question
         try:
-            self.n_adjudication = len(project.queue("adjudication", None, question=q))
-            ann = project.annotations(q, include_honeypots=True)
+            self.n_adjudication = len(project.annotation.queue("adjudication", None, question=q))
+            ann = project.annotation.answers(q, include_honeypots=True)
             if ann.empty:
                 self.report, self.drift, self.agreement = None, None, None
             else:
-                self.report = project.annotator_report(self.window, q, method=self.method)
-                self.drift = project.annotator_drift(self.window, q, require_gold=True)
+                self.report = project.quality.annotator_report(self.window, q, method=self.method)
+                self.drift = project.quality.drift(self.window, q, require_gold=True)
                 try:
-                    self.agreement = project.agreement(q)
+                    self.agreement = project.quality.agreement(q)
                 except WorkbenchError:  # no item has two answers yet
                     self.agreement = None
             self.last_error = None
@@ -206,11 +208,10 @@ class QualityDashboard(widgets.VBox):
         for sub in getattr(self, "_subscriptions", []):
             sub.disconnect()
         self._subscriptions = []
-        for name in ("refresh_button", "status", "adjudication_count", "annotator_table", "honeypot_chart",
-                     "agreement_chart", "label_mix_chart"):
-            child = getattr(self, name, None)  # absent if __init__ failed early
-            if child is not None:
-                child.close()
+        named = [getattr(self, name, None) for name in ("refresh_button", "status", "adjudication_count",
+                                                        "annotator_table", "honeypot_chart", "agreement_chart",
+                                                        "label_mix_chart")]  # absent if __init__ failed early
+        close_tree(self, [w for w in named if w is not None])  # containers too (see widgets.jupyter._tree)
         super().close()
 
     # ------------------------------------------------------------------ rendering

@@ -1,7 +1,7 @@
 """The expert reviewer app: work through the adjudication queue of a project, one decision per click.
 
 The app renders project state only. Each reviewer intent is forwarded with one project call
-(``project.adjudicate``); the queue, the consensus and every quality number come from the project.
+(``project.quality.adjudicate``); the queue, the consensus and every quality number come from the project.
 """
 
 from __future__ import annotations
@@ -26,6 +26,13 @@ _log = logging.getLogger(__name__)
 _METHODS = ("majority", "dawid_skene")
 _NOTHING_TO_REVIEW = "Nothing to review: no item with disagreeing annotators is waiting for adjudication."
 _TEXT_STYLE = "white-space: pre-wrap; word-break: break-word; font-size: 1.1em; line-height: 1.5;"
+
+
+def _markdown_text(text: str) -> str:
+    """Markdown that can hold no HTML: ``&`` and ``<`` are escaped, so a ``<script>`` or an
+    ``<img onerror=...>`` in the guidelines is shown as text, while Markdown itself (headings,
+    lists, emphasis, ``>`` quotes) still renders."""
+    return text.replace("&", "&amp;").replace("<", "&lt;")
 
 
 def _esc(value: Any) -> str:
@@ -54,10 +61,10 @@ def _fmt(value: Any, digits: int = 2) -> str:
 class ReviewApp:
     """A Panel app where an expert adjudicates the items whose annotators disagree.
 
-    It shows the adjudication queue (``project.queue("adjudication")``), the current item's text,
+    It shows the adjudication queue (``project.annotation.queue("adjudication")``), the current item's text,
     every annotator's answer and the consensus, the guidelines, and a small quality summary
     (Fleiss' kappa, Krippendorff's alpha, flagged annotators). One button per choice records the
-    reviewer's decision with ``project.adjudicate`` and moves on to the next item; "Skip" moves on
+    reviewer's decision with ``project.quality.adjudicate`` and moves on to the next item; "Skip" moves on
     without writing anything (a skipped item goes to the end of this session's queue).
 
     Parameters
@@ -154,6 +161,7 @@ class ReviewApp:
                                           css_classes=["wb-empty"])
         self.answers = pn.pane.DataFrame(pd.DataFrame(), index=False, escape=True, sizing_mode="stretch_width")
         self.consensus = pn.pane.HTML("", css_classes=["wb-consensus"], sizing_mode="stretch_width")
+        # guidelines are user text: Markdown with raw HTML neutralised (see _markdown_text)
         self._guidelines_pane = pn.pane.Markdown("", sizing_mode="stretch_width")
         self.guidelines = pn.Card(self._guidelines_pane, title="Guidelines", collapsed=True,
                                   sizing_mode="stretch_width")
@@ -202,14 +210,14 @@ class ReviewApp:
         (an adjudication changes no human answer, so the agreement numbers stay the same).
         """
         question = self._question.name
-        queue = self.project.queue("adjudication", n=None, question=question)
+        queue = self.project.annotation.queue("adjudication", n=None, question=question)
         ids = [str(i) for i in queue["example_id"]]
         self._reasons = {str(i): str(r) for i, r in zip(queue["example_id"], queue["reason"], strict=True)}
         skipped = [i for i in self._skipped if i in self._reasons]
         self._skipped = skipped
         self._order = [i for i in ids if i not in skipped] + skipped
-        self._annotations = self.project.annotations(question)
-        self._consensus = self.project.consensus(self.method, question)
+        self._annotations = self.project.annotation.answers(question)
+        self._consensus = self.project.quality.consensus(self.method, question)
         if advance_from is not None:
             self.current = self._order[min(advance_from, len(self._order) - 1)] if self._order else None
         elif self.current not in self._reasons:
@@ -219,7 +227,7 @@ class ReviewApp:
         self._render()
 
     def decide(self, value: str) -> None:
-        """Adjudicate the current item as ``value`` (one ``project.adjudicate`` call), then show the next.
+        """Adjudicate the current item as ``value`` (one ``project.quality.adjudicate`` call), then show the next.
 
         If another session (another process) adjudicated the item meanwhile, nothing is written and
         the app moves on, saying so.
@@ -241,7 +249,7 @@ class ReviewApp:
             return
         self._busy = True
         try:
-            self.project.adjudicate(eid, answer, annotator=self.reviewer, note=note)
+            self.project.quality.adjudicate(eid, answer, annotator=self.reviewer, note=note)
         except WorkbenchError as exc:
             self._set_status(f"Not recorded: {exc}", error=True)
             return
@@ -326,18 +334,18 @@ class ReviewApp:
 
     def _render_guidelines(self) -> None:
         text = self.project.schema.guidelines
-        self._guidelines_pane.object = text if text else "*This schema has no guidelines.*"
+        self._guidelines_pane.object = _markdown_text(text) if text else "*This schema has no guidelines.*"
 
     def _render_quality(self) -> None:
         lines = []
         try:
-            report = self.project.agreement(self._question.name)
+            report = self.project.quality.agreement(self._question.name)
             lines.append(f"Fleiss' kappa: <b>{_fmt(report.fleiss_kappa)}</b>")
             lines.append(f"Krippendorff's alpha: <b>{_fmt(report.krippendorff_alpha)}</b>")
         except WorkbenchError as exc:
             lines.append(_esc(str(exc)))
         try:
-            annotators = self.project.annotator_report(window="7D", question=self._question.name)
+            annotators = self.project.quality.annotator_report(window="7D", question=self._question.name)
         except WorkbenchError:
             annotators = None
         if annotators is not None and "flagged" in annotators.columns:

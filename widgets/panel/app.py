@@ -2,14 +2,16 @@
 
 Usage::
 
-    panel serve widgets/panel/app.py --args <project_path> <reviewer> [method]
+    panel serve widgets/panel/app.py --address 127.0.0.1 --args <project_path> <reviewer> [method]
 
 or with environment variables ``WORKBENCH_PROJECT``, ``WORKBENCH_REVIEWER`` (and optionally
 ``WORKBENCH_CONSENSUS_METHOD``, ``WORKBENCH_REFRESH_SECONDS``: how often the queue is re-read, default
-30, 0 turns it off). The reviewer recorded with each decision is, in this order: the authenticated user
-(``panel serve --basic-auth ...`` or OAuth), a URL query (``?reviewer=dr_lee``), the second argument,
-``WORKBENCH_REVIEWER``. Each browser session opens its own connection to the project and closes it
-when the session ends.
+30, 0 turns it off). The reviewer recorded with each decision is the authenticated user
+(``panel serve --basic-auth ...`` or OAuth) or else the second argument / ``WORKBENCH_REVIEWER``: it
+comes from the server's command line, never from the URL, which anyone can edit. Serve on
+127.0.0.1 (Bokeh listens on every interface unless ``--address`` says otherwise) until the project
+has accounts. Each browser session opens its own connection to the project and closes it when the
+session ends.
 """
 
 from __future__ import annotations
@@ -28,16 +30,10 @@ _USAGE = (
 )
 
 
-def _session_arg(name: str) -> str | None:
-    values = pn.state.session_args.get(name) if pn.state.session_args else None
-    return values[0].decode("utf-8") if values else None
-
-
 def _settings(argv: list[str]) -> tuple[str, str, str]:
     project_path = argv[1] if len(argv) > 1 else os.environ.get("WORKBENCH_PROJECT")
     reviewer = (
         pn.state.user  # the authenticated user, when the server runs with --basic-auth or OAuth
-        or _session_arg("reviewer")
         or (argv[2] if len(argv) > 2 else os.environ.get("WORKBENCH_REVIEWER"))
     )
     method = argv[3] if len(argv) > 3 else os.environ.get("WORKBENCH_CONSENSUS_METHOD", "majority")

@@ -1,5 +1,27 @@
 """Ingestion of examples and immutable data versions."""
 
-from workbench.data._ingest import ID_COLUMN, SUPPORTED_SUFFIXES, IngestedBatch, prepare_batch, read_table, row_hashes
+from workbench.data._catalog import DATA_DIR, INGEST_LOCK, DataCatalog
+from workbench.data._ingest import (
+    HASH_SCHEMES,
+    ID_COLUMN,
+    SUPPORTED_SUFFIXES,
+    IngestedBatch,
+    canonical_text,
+    prepare_batch,
+    read_table,
+    row_hashes,
+)
 
-__all__ = ["ID_COLUMN", "SUPPORTED_SUFFIXES", "IngestedBatch", "prepare_batch", "read_table", "row_hashes"]
+__all__ = [
+    "DATA_DIR",
+    "HASH_SCHEMES",
+    "ID_COLUMN",
+    "INGEST_LOCK",
+    "SUPPORTED_SUFFIXES",
+    "DataCatalog",
+    "IngestedBatch",
+    "canonical_text",
+    "prepare_batch",
+    "read_table",
+    "row_hashes",
+]

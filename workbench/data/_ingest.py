@@ -20,7 +20,13 @@ from workbench.exceptions import DataError, DuplicateIdError
 
 _encode_str = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) uses
 
-__all__ = ["IngestedBatch", "prepare_batch", "read_table", "SUPPORTED_SUFFIXES", "ID_COLUMN"]
+__all__ = ["HASH_SCHEMES", "ID_COLUMN", "SUPPORTED_SUFFIXES", "IngestedBatch", "prepare_batch", "read_table",
+           "row_hashes"]
+
+#: How row content is hashed. ``"text"`` (new projects): every cell in its canonical text form,
+#: so that the same table read back from CSV, TSV, JSON Lines, Parquet or a DataFrame hashes
+#: the same. ``"json"``: cells as typed JSON values (projects made before the text scheme).
+HASH_SCHEMES: tuple[str, ...] = ("text", "json")
 
 #: Name of the index holding example ids in every frame the project returns.
 ID_COLUMN = "id"
@@ -195,19 +201,63 @@ def _encoded_column(values: list[Any]) -> list[str]:
     ]
 
 
-def row_hashes(df: pd.DataFrame) -> list[str]:
+def canonical_text(value: Any) -> str | None:
+    """One cell's canonical text (the ``"text"`` hash scheme), or None for a missing value.
+
+    Strings are kept (the empty string counts as missing: CSV cannot tell them apart); integers
+    and booleans as ``str()`` (``3``, ``True``); floats by ``repr`` (``0.5``, ``3.0``, ``1e+20``),
+    NaN as missing; timestamps as ``str()`` (``2024-05-01 10:00:00``, what ``to_csv`` writes);
+    lists, dicts and arrays as compact JSON with sorted keys.
+    """
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, str):
+        return value if value != "" else None
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        v = float(value)
+        return None if math.isnan(v) else repr(v)
+    if isinstance(value, pd.Timestamp):
+        return str(value)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    canonical = _canonical(value)
+    if isinstance(canonical, (list, dict)):
+        return json.dumps(canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return str(canonical)
+
+
+def _text_column(values: list[Any]) -> list[str]:
+    if all(isinstance(v, str) and v != "" for v in values):  # the common case: a full text column
+        return [_encode_str(v) for v in values]
+    out = []
+    for v in values:
+        t = canonical_text(v)
+        out.append("null" if t is None else _encode_str(t))
+    return out
+
+
+def row_hashes(df: pd.DataFrame, scheme: str = "text") -> list[str]:
     """SHA-256 of each row's content, independent of column order.
 
     The hashed text is the row as a compact JSON object with sorted keys (``json.dumps(row,
-    sort_keys=True, ensure_ascii=False, separators=(",", ":"))``), NaN and None as ``null``;
-    built column by column for speed.
+    sort_keys=True, ensure_ascii=False, separators=(",", ":"))``), missing values as ``null``;
+    built column by column for speed. With ``scheme="text"`` every cell is first turned into
+    its canonical text (:func:`canonical_text`), so a table and its CSV, TSV, JSON Lines or
+    Parquet round trip hash the same; ``scheme="json"`` hashes typed JSON values (older projects).
     """
+    if scheme not in HASH_SCHEMES:
+        raise DataError(f"Unknown row hash scheme {scheme!r}. Expected one of {list(HASH_SCHEMES)!r}.")
     cols = sorted(df.columns, key=str)
     if not cols:
         empty = hashlib.sha256(b"{}").hexdigest()
         return [empty] * len(df)
     keys = [_encode_str(str(c)) + ":" for c in cols]
-    encoded = [_encoded_column(df[c].tolist()) for c in cols]
+    encode = _text_column if scheme == "text" else _encoded_column
+    encoded = [encode(df[c].tolist()) for c in cols]
     sha = hashlib.sha256
     if len(cols) == 1:
         k0 = "{" + keys[0]
@@ -235,6 +285,7 @@ def prepare_batch(
     text_column: str | None = None,
     image_column: str | None = None,
     image_root: Path | None = None,
+    hash_scheme: str = "text",
 ) -> IngestedBatch:
     """Validate a frame and give it string ids, row hashes and a batch content hash.
 
@@ -292,7 +343,7 @@ def prepare_batch(
             )
         content = df
         ids = None
-    hashes = row_hashes(content)
+    hashes = row_hashes(content, hash_scheme)
     if ids is None:
         ids = pd.Series(["ex-" + h[:16] for h in hashes], index=df.index)
     id_list = ids.tolist()

@@ -30,7 +30,8 @@ from workbench.lf._analysis import (
     rows_where_fires,
     rows_where_wrong,
 )
-from workbench.lf._engine import LFEngine, LFErrorRecord, LFResult
+from workbench.lf._engine import LFCacheProblem, LFCacheReport, LFEngine, LFErrorRecord, LFResult
+from workbench.lf._fingerprint import FingerprintReport
 from workbench.lf._lfs import (
     BaseLF,
     FeedbackLF,
@@ -52,18 +53,23 @@ from workbench.lf._lfs import (
     threshold,
     vectorized,
 )
+from workbench.lf._project import ProjectLFs
 
 __all__ = [
     "ABSTAIN",
     "BaseLF",
     "FeedbackLF",
+    "FingerprintReport",
     "KeywordLF",
+    "LFCacheProblem",
+    "LFCacheReport",
     "LFEngine",
     "LFErrorRecord",
     "LFResult",
     "LabelingFunction",
     "LexiconLF",
     "ModelLF",
+    "ProjectLFs",
     "RegexLF",
     "Row",
     "ThresholdLF",

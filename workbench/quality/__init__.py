@@ -18,9 +18,11 @@ from workbench.quality._agreement import (
     fleiss_kappa,
     krippendorff_alpha,
 )
+from workbench.quality._config import QualityConfig, load_config, save_config
 from workbench.quality._consensus import (
     dawid_skene_consensus,
     majority_consensus,
+    needs_adjudication,
     route_to_adjudication,
 )
 from workbench.quality._drift import DriftCheck, annotator_drift
@@ -29,6 +31,7 @@ from workbench.quality._honeypots import (
     agreement_with_consensus,
     honeypot_accuracy,
 )
+from workbench.quality._project import CONSENSUS_METHODS, ProjectQuality
 from workbench.quality._registry import (
     CheckResult,
     QualityCheck,
@@ -41,6 +44,11 @@ from workbench.quality._registry import (
 from workbench.quality._report import AnnotatorReportCheck, annotator_report
 
 __all__ = [
+    "CONSENSUS_METHODS",
+    "ProjectQuality",
+    "QualityConfig",
+    "load_config",
+    "save_config",
     "AgreementCheck",
     "AgreementReport",
     "AnnotatorReportCheck",
@@ -61,6 +69,7 @@ __all__ = [
     "honeypot_accuracy",
     "krippendorff_alpha",
     "majority_consensus",
+    "needs_adjudication",
     "register_check",
     "route_to_adjudication",
     "run_checks",

@@ -8,6 +8,7 @@ made read-only and verified on every load. The format is documented in
 """
 
 from workbench.versions._format import CANONICAL_ALGORITHM, FORMAT, FORMAT_VERSION, canonical_hash, verify_label_version
+from workbench.versions._project import LABELS_DIR, ProjectVersions
 from workbench.versions._store import LATEST, LabelVersion, LabelVersionStore
 from workbench.versions._validate import PROB_TOLERANCE
 
@@ -15,7 +16,9 @@ __all__ = [
     "CANONICAL_ALGORITHM",
     "FORMAT",
     "FORMAT_VERSION",
+    "LABELS_DIR",
     "LATEST",
+    "ProjectVersions",
     "PROB_TOLERANCE",
     "LabelVersion",
     "LabelVersionStore",

@@ -10,8 +10,12 @@ def test_all_is_pinned() -> None:
         [
             "ABSTAIN",
             "BaseLF",
+            "ProjectLFs",
             "FeedbackLF",
+            "FingerprintReport",
             "KeywordLF",
+            "LFCacheProblem",
+            "LFCacheReport",
             "LFEngine",
             "LFErrorRecord",
             "LFResult",

@@ -42,7 +42,7 @@ def test_n_processes_times_m_events_lose_and_duplicate_nothing(project: wb.Proje
     for p in procs:
         p.join(120)
         assert p.exitcode == 0
-    events = project.all_events()
+    events = project.events()
     assert len(events) == N_PROCS * N_EVENTS
     assert events["event_uid"].is_unique
     assert events["event_id"].is_unique
@@ -113,7 +113,7 @@ def test_kill_minus_9_loop_keeps_every_committed_event(project: wb.Project) -> N
         proc.wait(30)
         printed = 3 + round_ + sum(1 for _ in proc.stdout)
         reopened = wb.Project.open(project.path)  # readable after every kill
-        events = reopened.all_events()
+        events = reopened.events()
         mine = events[events["annotator"] == f"k{round_}"]
         # batches are atomic: whole multiples of 5, at least as many as were acknowledged
         assert len(mine) % 5 == 0
@@ -121,8 +121,8 @@ def test_kill_minus_9_loop_keeps_every_committed_event(project: wb.Project) -> N
         committed += len(mine)
         reopened.close()
     final = wb.Project.open(project.path)
-    assert len(final.all_events()) == committed
-    assert final.all_events()["event_uid"].is_unique
+    assert len(final.events()) == committed
+    assert final.events()["event_uid"].is_unique
     # integrity check of the SQLite file itself
     import sqlite3
 
@@ -142,7 +142,7 @@ def test_same_uid_from_two_processes_is_stored_once(project: wb.Project, tmp_pat
     for p in procs:
         p.join(120)
         assert p.exitcode == 0
-    assert len(project.all_events()) == 20
+    assert len(project.events()) == 20
 
 
 def test_examples_frame_sees_other_processes_data(project: wb.Project) -> None:

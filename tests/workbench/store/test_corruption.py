@@ -9,6 +9,7 @@ import pytest
 
 import workbench as wb
 from workbench.store import SQLiteStore
+from workbench.store._sqlite import LAYOUT_VERSION
 
 
 def test_garbage_database(project: wb.Project) -> None:
@@ -60,8 +61,7 @@ def test_damaged_marker(project: wb.Project, content: bytes, message: str) -> No
 def test_truncated_data_file(project: wb.Project) -> None:
     file = project.path / project.data_versions()["file"].iloc[0]
     file.write_bytes(file.read_bytes()[:50])
-    project._frame_cache = None
-    project._batch_cache.clear()
+    project = wb.Project.open(project.path)  # a fresh session reads the files from disk
     with pytest.raises(wb.StoreCorruptedError, match="cannot be read.*restore it"):
         project.examples()
 
@@ -69,8 +69,7 @@ def test_truncated_data_file(project: wb.Project) -> None:
 def test_missing_data_file(project: wb.Project) -> None:
     file = project.path / project.data_versions()["file"].iloc[0]
     file.unlink()
-    project._frame_cache = None
-    project._batch_cache.clear()
+    project = wb.Project.open(project.path)  # a fresh session reads the files from disk
     with pytest.raises(wb.StoreCorruptedError, match="is missing"):
         project.examples()
 
@@ -89,7 +88,7 @@ def test_events_table_is_append_only_at_the_database_level(project: wb.Project) 
 def test_store_is_wal_and_layout_versioned(project: wb.Project, tmp_path: Path) -> None:
     con = sqlite3.connect(project.path / "project.db")
     assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert con.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert con.execute("PRAGMA user_version").fetchone()[0] == LAYOUT_VERSION
     con.execute("PRAGMA user_version = 99")
     con.close()
     with pytest.raises(wb.WorkbenchError, match="newer workbench"):

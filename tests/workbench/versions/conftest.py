@@ -49,7 +49,7 @@ def lv_project(tmp_path: Path) -> Iterator[wb.Project]:
 
 @pytest.fixture
 def versions(lv_project: wb.Project) -> LabelVersionStore:
-    return LabelVersionStore(lv_project.path / "labels", lv_project.store)
+    return lv_project.versions.store
 
 
 @pytest.fixture

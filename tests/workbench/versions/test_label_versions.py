@@ -49,6 +49,8 @@ def test_public_api_is_pinned() -> None:
         [
             "CANONICAL_ALGORITHM",
             "FORMAT",
+            "LABELS_DIR",
+            "ProjectVersions",
             "FORMAT_VERSION",
             "LATEST",
             "PROB_TOLERANCE",
@@ -174,7 +176,7 @@ def test_list_and_training_run_links(lv_project: wb.Project, versions: LabelVers
     assert versions.mark_used("v1", "run-a") is True
     assert versions.mark_used("v1", "run-a") is False  # idempotent
     assert versions.mark_used("v1", "run-b") is True
-    run = lv_project.record_training_run("clf", labels=[], label_version="v2")
+    run = lv_project.versions.record_run("clf", labels=[], label_version="v2")
     assert versions.used_by("v1") == ["run-a", "run-b"]
     assert versions.used_by("v2") == [run.run_id]
     assert versions.list()["used_by_runs"].tolist() == [["run-a", "run-b"], [run.run_id]]
@@ -187,10 +189,10 @@ def test_list_and_training_run_links(lv_project: wb.Project, versions: LabelVers
 
 def test_reopened_project_sees_the_same_versions(tmp_path: Path, soft: pd.DataFrame) -> None:
     project = wb.Project.create(tmp_path / "p", schema=wb.Schema.single("spam", ["ham", "spam"]))
-    v = LabelVersionStore(project.path / "labels", project.store).save(soft, author="ann")
+    v = project.versions.store.save(soft, author="ann")
     project.close()
     with wb.Project.open(tmp_path / "p") as again:
-        store = LabelVersionStore(again.path / "labels", again.store)
+        store = again.versions.store
         assert store.names() == ["v1"]
         assert store.get("v1").content_hash == v.content_hash
         assert store.verify("v1")["ok"] is True
@@ -209,7 +211,7 @@ _CONCURRENT = textwrap.dedent(
     from workbench.versions import LabelVersionStore
     path, tag, barrier = sys.argv[1], sys.argv[2], sys.argv[3]
     project = wb.Project.open(path)
-    store = LabelVersionStore(project.path / "labels", project.store)
+    store = project.versions.store
     open(barrier + "." + tag, "w").close()  # ready
     while not os.path.exists(barrier):
         time.sleep(0.005)

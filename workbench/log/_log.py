@@ -1,0 +1,415 @@
+"""The label log behind :class:`workbench.Project`: validated, append-only label events."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import uuid
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from workbench._constants import ABSTAIN, LABEL_SOURCES
+from workbench._events import EventEmitter
+from workbench.data import DataCatalog
+from workbench.exceptions import DataError, LabelValidationError
+from workbench.schema import Question, SchemaRegistry
+from workbench.store import EventStore, LabelEvent, utc_now
+
+__all__ = ["LabelLog", "parse_timestamp"]
+
+
+def _check_str(name: str, value: object, func: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise LabelValidationError(
+            f"The '{name}' parameter of {func} must be a non-empty string. Got {value!r} instead."
+        )
+    return value
+
+
+def parse_timestamp(value: Any, *, name: str = "created_at") -> str:
+    """A time as the ISO-8601 UTC string the log stores; a clear error for anything else.
+
+    Accepted: an ISO-8601 string (``"2024-05-01T10:00:00+02:00"``, ``"2024-05-01 10:00"``),
+    a ``datetime`` or ``pandas.Timestamp``. A time without a timezone is taken as UTC.
+    Ambiguous forms such as ``"05/01/2024 10:00"`` (May 1st or January 5th?) are refused.
+    """
+    if isinstance(value, str):
+        try:
+            ts = _dt.datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise LabelValidationError(
+                f"The '{name}' value {value!r} is not an ISO-8601 time. Expected e.g. '2024-05-01T10:00:00Z' "
+                f"(a time without a timezone is read as UTC). Convert the column first, e.g. "
+                f"pd.to_datetime(df[{name!r}], format='%m/%d/%Y %H:%M', utc=True)."
+            ) from None
+    elif isinstance(value, _dt.datetime):  # pandas.Timestamp is a datetime
+        ts = value
+    elif isinstance(value, np.datetime64):
+        ts = pd.Timestamp(value).to_pydatetime()
+    else:
+        raise LabelValidationError(
+            f"The '{name}' value must be an ISO-8601 string or a datetime. Got {type(value).__name__} {value!r}."
+        )
+    if ts.tzinfo is None:
+        ts = ts.replace(tzinfo=_dt.UTC)
+    return ts.astimezone(_dt.UTC).isoformat(timespec="microseconds")
+
+
+def _none_if_na(value: Any) -> Any:
+    if value is None:
+        return None
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return value
+
+
+class LabelLog:
+    """Append-only label events: validated writes, history, current labels, answers and gold.
+
+    Parameters
+    ----------
+    store : EventStore
+        Where events are appended.
+    schema : SchemaRegistry
+        Labels are validated against the current schema and recorded under its versions.
+    data : DataCatalog
+        Labels may only name known examples; each records its example's data version.
+    emitter : EventEmitter
+        Announces ``labels_added``.
+    """
+
+    def __init__(self, store: EventStore, schema: SchemaRegistry, data: DataCatalog, emitter: EventEmitter) -> None:
+        self._store = store
+        self._schema = schema
+        self._data = data
+        self._emitter = emitter
+
+    # ------------------------------------------------------------------ writing
+    def make_events(
+        self,
+        example_id: str,
+        value: object,
+        *,
+        annotator: str,
+        source: str,
+        confidence: float | None,
+        time_spent: float | None,
+        is_honeypot: bool,
+        note: str | None,
+        created_at: Any,
+        data_version: str,
+        context: dict[str, str],
+        event_uid: str | None,
+        func: str = "Project.annotate",
+    ) -> list[LabelEvent]:
+        """Validated events for one annotation (with retractions of follow-ups it switches off).
+
+        ``context`` holds the annotator's current answers to the example and is updated in
+        place, so that several annotations of one batch see each other.
+        """
+        _check_str("annotator", annotator, func)
+        if source not in LABEL_SOURCES:
+            raise LabelValidationError(
+                f"The 'source' parameter of {func} must be one of {list(LABEL_SOURCES)!r}. Got {source!r} instead."
+            )
+        if confidence is not None:
+            bad = isinstance(confidence, bool) or not isinstance(confidence, (int, float, np.floating))
+            if bad or not 0.0 <= float(confidence) <= 1.0:
+                raise LabelValidationError(
+                    f"The 'confidence' parameter of {func} must be a number in [0, 1]. Got {confidence!r} instead."
+                )
+            confidence = float(confidence)
+        if time_spent is not None:
+            if (isinstance(time_spent, bool) or not isinstance(time_spent, (int, float, np.floating))
+                    or not math.isfinite(float(time_spent)) or float(time_spent) < 0):
+                raise LabelValidationError(
+                    f"The 'time_spent' parameter of {func} must be a finite number of seconds >= 0. "
+                    f"Got {time_spent!r} instead."
+                )
+            time_spent = float(time_spent)
+        if note is not None and not isinstance(note, str):
+            raise LabelValidationError(
+                f"The 'note' parameter of {func} must be a string or None. Got {type(note).__name__} {note!r}; "
+                f"pass str(note) to keep it as text."
+            )
+        if event_uid is not None and (not isinstance(event_uid, str) or not event_uid):
+            raise LabelValidationError(
+                f"The 'event_uid' parameter of {func} must be a non-empty string. Got {event_uid!r} instead."
+            )
+        when = utc_now() if created_at is None else parse_timestamp(created_at)
+        schema = self._schema.current
+        answers = schema.validate(value, context=context)
+        merged = {**context, **answers}
+        sv, gv = schema.version, self._schema.guideline_version
+        events: list[LabelEvent] = []
+        base = event_uid or uuid.uuid4().hex
+        for k, (q, v) in enumerate(answers.items()):
+            events.append(
+                LabelEvent(
+                    example_id=example_id, question=q, value=v, source=source, annotator=annotator,
+                    schema_version=sv, guideline_version=gv, data_version=data_version,
+                    event_uid=f"{base}:{k}" if len(answers) > 1 or event_uid else base,
+                    created_at=when, confidence=confidence, time_spent=time_spent,
+                    is_honeypot=bool(is_honeypot), note=note,
+                )
+            )
+        # A changed answer can switch follow-up questions off, through chains of conditions:
+        # retract every answer whose condition no longer holds.
+        alive = dict(merged)
+        changed = True
+        while changed:
+            changed = False
+            for follow_up in schema.questions:
+                name = follow_up.name
+                if name in alive and name not in answers and not follow_up.is_asked(alive):
+                    del alive[name]
+                    changed = True
+                    if name in context:
+                        events.append(
+                            LabelEvent(
+                                example_id=example_id, question=name, value=None, source=source,
+                                annotator=annotator, schema_version=sv, guideline_version=gv,
+                                data_version=data_version, event_uid=f"{base}:retract:{name}", created_at=when,
+                                action="retract", note=f"condition of {name!r} no longer holds",
+                            )
+                        )
+        context.clear()
+        context.update(alive)
+        return events
+
+    def write(self, events: list[LabelEvent]) -> list[LabelEvent]:
+        """Append events in one transaction and announce them; returns them with their ids."""
+        stored = self._store.write_events(events)  # a retried event_uid returns the event stored first
+        self._emitter.emit("labels_added", events=stored)
+        return stored
+
+    def current_answers(self, example_id: str, source: str, annotator: str) -> dict[str, str]:
+        """An annotator's current answers to one example, by question."""
+        return self._store.current_answers(example_id, source, annotator)
+
+    def annotate(
+        self,
+        example_id: str,
+        value: str | Mapping[str, str],
+        *,
+        annotator: str,
+        source: str = "human",
+        confidence: float | None = None,
+        time_spent: float | None = None,
+        is_honeypot: bool = False,
+        note: str | None = None,
+        event_uid: str | None = None,
+    ) -> list[LabelEvent]:
+        """Record one annotation (see :meth:`workbench.Project.annotate`)."""
+        known = self._data.check_ids([example_id])
+        context = self.current_answers(example_id, source, annotator) if isinstance(annotator, str) else {}
+        events = self.make_events(
+            example_id, value, annotator=annotator, source=source, confidence=confidence, time_spent=time_spent,
+            is_honeypot=is_honeypot, note=note, created_at=None, data_version=known[example_id], context=context,
+            event_uid=event_uid,
+        )
+        return self.write(events)
+
+    def annotate_many(self, records: pd.DataFrame | Iterable[Mapping[str, Any]]) -> list[LabelEvent]:
+        """Record many annotations in one transaction (see :meth:`workbench.Project.annotate_many`)."""
+        rows: list[dict[str, Any]] = (
+            [{str(k): v for k, v in r.items()} for r in records.to_dict("records")]
+            if isinstance(records, pd.DataFrame)
+            else [dict(r) for r in records]
+        )
+        if not rows:
+            return []
+        for k, r in enumerate(rows):
+            missing = {"example_id", "value", "annotator"} - set(r)
+            if missing:
+                raise LabelValidationError(
+                    f"Row {k} of annotate_many lacks {sorted(missing)}; each record needs example_id, value "
+                    f"and annotator."
+                )
+        ids = [r["example_id"] if isinstance(r["example_id"], str) else str(r["example_id"]) for r in rows]
+        known = self._data.check_ids(list(dict.fromkeys(ids)))
+        single = self._schema.current.is_single
+        contexts: dict[tuple[str, str, str], dict[str, str]] = {}
+        events: list[LabelEvent] = []
+        for k, (eid, r) in enumerate(zip(ids, rows, strict=True)):
+            source = r.get("source") or "human"
+            key = (eid, str(source), str(r["annotator"]))
+            if key not in contexts:
+                contexts[key] = self.current_answers(*key) if not single else {}
+            try:
+                events.extend(
+                    self.make_events(
+                        eid, r["value"], annotator=r["annotator"], source=source,
+                        confidence=_none_if_na(r.get("confidence")), time_spent=_none_if_na(r.get("time_spent")),
+                        is_honeypot=bool(_none_if_na(r.get("is_honeypot")) or False), note=_none_if_na(r.get("note")),
+                        created_at=_none_if_na(r.get("created_at")), data_version=known[eid], context=contexts[key],
+                        event_uid=_none_if_na(r.get("event_uid")), func="Project.annotate_many",
+                    )
+                )
+            except LabelValidationError as exc:
+                raise LabelValidationError(f"Row {k} (example {eid!r}): {exc} Nothing was written.") from None
+        return self.write(events)
+
+    def retract(
+        self, example_id: str, question: str | None = None, *, annotator: str, source: str = "human",
+        note: str | None = None,
+    ) -> LabelEvent:
+        """Withdraw an annotator's current answer (see :meth:`workbench.Project.retract`)."""
+        known = self._data.check_ids([example_id])
+        schema = self._schema.current
+        q = schema.question(question)
+        _check_str("annotator", annotator, "Project.retract")
+        if note is not None and not isinstance(note, str):
+            raise LabelValidationError(f"The 'note' parameter of Project.retract must be a string or None. Got "
+                                       f"{type(note).__name__}.")
+        context = self.current_answers(example_id, source, annotator)
+        if q.name not in context:
+            raise LabelValidationError(
+                f"{annotator!r} has no current {source} answer to {q.name!r} for example {example_id!r}; "
+                f"nothing to retract."
+            )
+        when = utc_now()
+        base = uuid.uuid4().hex
+        events = [LabelEvent(
+            example_id=example_id, question=q.name, value=None, source=source, annotator=annotator,
+            schema_version=schema.version, guideline_version=self._schema.guideline_version,
+            data_version=known[example_id], event_uid=base, created_at=when, action="retract", note=note,
+        )]
+        # follow-ups whose condition needed this answer go too (transitively)
+        alive = {k: v for k, v in context.items() if k != q.name}
+        changed = True
+        while changed:
+            changed = False
+            for follow_up in schema.questions:
+                if follow_up.name in alive and not follow_up.is_asked(alive):
+                    del alive[follow_up.name]
+                    changed = True
+                    events.append(LabelEvent(
+                        example_id=example_id, question=follow_up.name, value=None, source=source,
+                        annotator=annotator, schema_version=schema.version,
+                        guideline_version=self._schema.guideline_version, data_version=known[example_id],
+                        event_uid=f"{base}:retract:{follow_up.name}", created_at=when, action="retract",
+                        note=f"condition of {follow_up.name!r} no longer holds",
+                    ))
+        return self.write(events)[0]
+
+    # ------------------------------------------------------------------ reading
+    def history(self, example_id: str) -> pd.DataFrame:
+        """Every event of one example, oldest first, with ``superseded_by`` and ``training_runs``."""
+        self._data.check_ids([example_id])
+        df = self._store.events(example_id=example_id)
+        runs = self._store.training_runs_of_events(df["event_id"].tolist())
+        df["training_runs"] = [runs.get(int(i), []) for i in df["event_id"]]
+        return df.reset_index(drop=True)
+
+    def labels(
+        self, *, question: str | None = None, source: str | None = None, annotator: str | None = None
+    ) -> pd.DataFrame:
+        """The current labels: the latest non-retracted answer per example, question, source, annotator."""
+        df = self._store.events(question=question, source=source, annotator=annotator, current_only=True)
+        return df[df["action"] == "label"].reset_index(drop=True)
+
+    def events(self) -> pd.DataFrame:
+        """The whole event log, oldest first."""
+        return self._store.events()
+
+    def answers(self, question: str, *, include_honeypots: bool = False) -> pd.DataFrame:
+        """Current human answers to ``question``: example_id, annotator, value, created_at, is_honeypot, event_id."""
+        ev = self.labels(source="human", question=question)
+        if not include_honeypots:
+            ev = ev[~ev["is_honeypot"].astype(bool)]
+        out = ev[["example_id", "annotator", "value", "created_at", "is_honeypot", "event_id"]].copy()
+        out["created_at"] = pd.to_datetime(out["created_at"], utc=True, format="ISO8601")
+        return out.reset_index(drop=True)
+
+    # ------------------------------------------------------------------ gold
+    def root_question(self, question: str | None) -> Question:
+        """The named question; by default the first (root) question, which routing and quality use."""
+        schema = self._schema.current
+        return schema.question(question) if question is not None else schema.questions[0]
+
+    def add_gold(
+        self,
+        gold: pd.DataFrame,
+        id_column: str = "id",
+        label_column: str = "label",
+        *,
+        annotator: str = "expert",
+        question: str | None = None,
+    ) -> int:
+        """Record expert gold labels (see :meth:`workbench.Project.add_gold`)."""
+        if not isinstance(gold, pd.DataFrame):
+            raise DataError(
+                f"add_gold takes a DataFrame with {id_column!r} and {label_column!r} columns. "
+                f"Got {type(gold).__name__} instead."
+            )
+        for col in (id_column, label_column):
+            if col not in gold.columns:
+                raise DataError(
+                    f"add_gold: the column {col!r} is missing. Columns: {list(gold.columns)!r}. Name yours with "
+                    f"id_column= and label_column=."
+                )
+        q = self.root_question(question)
+        single = self._schema.current.is_single
+        rows = gold[[id_column, label_column]].dropna()
+        records = [
+            {"example_id": str(i), "value": {q.name: str(v)} if not single else str(v),
+             "annotator": annotator, "source": "gold"}
+            for i, v in zip(rows[id_column], rows[label_column], strict=True)
+        ]
+        return len(self.annotate_many(records))
+
+    def gold(self, question: str | None = None) -> pd.Series:
+        """Current gold labels (choices) indexed by example id."""
+        q = self.root_question(question)
+        g = self.labels(source="gold", question=q.name)
+        return g.drop_duplicates("example_id", keep="last").set_index("example_id")["value"].rename("gold")
+
+    def gold_labels(self, gold: str | pd.Series | None = "gold", question: str | None = None) -> np.ndarray:
+        """Gold label ids aligned with the examples, ``-1`` where unknown.
+
+        ``gold`` is ``"gold"`` (labels recorded with ``source="gold"``), a data column holding
+        choices, or a Series of choices indexed by example id.
+        """
+        q = self._schema.current.question(question)
+        ids = self._data.index()
+        if isinstance(gold, pd.Series):
+            values = gold.reindex(ids)
+        elif gold == "gold":
+            g = self.labels(source="gold", question=q.name)
+            values = g.drop_duplicates("example_id", keep="last").set_index("example_id")["value"].reindex(ids)
+        elif isinstance(gold, str):
+            frame = self._data.frame()
+            if gold not in frame.columns:
+                raise DataError(
+                    f"gold={gold!r} is neither 'gold' (labels recorded with source='gold') nor a data column. "
+                    f"Columns: {[c for c in frame.columns if c != 'data_version']!r}."
+                )
+            values = frame[gold]
+        else:
+            raise DataError(f"gold must be 'gold', a column name or a pandas Series. Got {type(gold).__name__}.")
+        lookup = {c: i for i, c in enumerate(q.choices)}
+        out = np.full(len(ids), ABSTAIN, dtype=np.int64)
+        unknown = set()
+        for k, v in enumerate(values.tolist()):
+            if v is None or (isinstance(v, float) and np.isnan(v)):
+                continue
+            key = v if isinstance(v, str) else str(v)
+            if key in lookup:
+                out[k] = lookup[key]
+            elif isinstance(v, (int, np.integer)) and 0 <= int(v) < q.cardinality:
+                out[k] = int(v)
+            else:
+                unknown.add(key)
+        if unknown:
+            raise DataError(
+                f"The gold labels hold values that are not choices of {q.name!r}: {sorted(unknown)[:5]}. "
+                f"Expected one of {list(q.choices)!r} (or their ids 0..{q.cardinality - 1})."
+            )
+        return out

@@ -1,0 +1,426 @@
+"""``project.models``: label models over the project's LF votes, and soft labels from every source."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+
+from workbench._constants import ABSTAIN
+from workbench.exceptions import LabelValidationError, WorkbenchError
+from workbench.models._base import LabelModel
+from workbench.models._metrics import compare_label_models
+
+if TYPE_CHECKING:
+    from workbench.data import DataCatalog
+    from workbench.lf import ProjectLFs
+    from workbench.log import LabelLog
+    from workbench.quality import ProjectQuality
+    from workbench.schema import Question, Schema, SchemaRegistry
+
+__all__ = ["LABEL_MODELS", "ProjectModels", "soft_label_columns"]
+
+#: Names accepted by ``model=`` arguments, and the classes they build.
+LABEL_MODELS: tuple[str, ...] = ("majority_vote", "dawid_skene", "snorkel")
+
+_DEFAULT_NAMES = {"DawidSkene": "dawid_skene", "MajorityVote": "majority_vote", "SnorkelLabelModel": "snorkel"}
+
+
+def _build(name: str, cardinality: int, random_state: int | None) -> LabelModel:
+    from workbench.models._dawid_skene import DawidSkene
+    from workbench.models._majority import MajorityVote
+    from workbench.models._snorkel import SnorkelLabelModel
+
+    if name == "majority_vote":
+        return MajorityVote(cardinality=cardinality)
+    if name == "dawid_skene":
+        return DawidSkene(cardinality=cardinality, random_state=random_state)
+    if name == "snorkel":
+        return SnorkelLabelModel(cardinality=cardinality, random_state=random_state)
+    raise LabelValidationError(
+        f"Unknown label model {name!r}. Expected one of {list(LABEL_MODELS)!r} or a LabelModel instance."
+    )
+
+
+def _snake(name: str) -> str:
+    out: list[str] = []
+    for ch in name:
+        if ch.isupper() and out:
+            out.append("_")
+        out.append(ch.lower())
+    return "".join(out)
+
+
+def soft_label_columns(schema: Schema) -> dict[str, list[str]]:
+    """Probability column names per question: ``p_<choice>`` (single question) or ``p_<q>__<choice>``."""
+    if schema.is_single:
+        q = schema.questions[0]
+        return {q.name: [f"p_{c}" for c in q.choices]}
+    return {q.name: [f"p_{q.name}__{c}" for c in q.choices] for q in schema.questions}
+
+
+@dataclass(frozen=True)
+class _Fitted:
+    """A fitted label model and the fingerprint of everything it was fitted from."""
+
+    model: LabelModel
+    inputs: tuple[Any, ...]
+    gold: Any
+
+
+class ProjectModels:
+    """Label models fitted on the project's LF votes, and soft labels combining every source.
+
+    A fitted model is kept under a name and reused only while what it was fitted from is
+    unchanged: the LFs' code fingerprints and the data versions. Edit an LF, re-register it
+    under the same name, or add data, and the next use refits.
+
+    Parameters
+    ----------
+    schema : SchemaRegistry
+        The questions and their choices.
+    data : DataCatalog
+        The examples (soft labels are indexed by their ids).
+    log : LabelLog
+        Model predictions, gold and adjudications recorded as label events.
+    lfs : ProjectLFs
+        The LF votes label models are fitted on.
+    quality : ProjectQuality
+        Human consensus, which soft labels combine with the machine sources.
+
+    Examples
+    --------
+    >>> project.models.compare(gold="gold")                  # doctest: +SKIP
+    >>> soft = project.models.soft_labels()                  # doctest: +SKIP
+    >>> project.models.fit("snorkel", gold="gold")           # doctest: +SKIP
+    """
+
+    def __init__(
+        self, schema: SchemaRegistry, data: DataCatalog, log: LabelLog, lfs: ProjectLFs, quality: ProjectQuality
+    ) -> None:
+        self._schema = schema
+        self._data = data
+        self._log = log
+        self._lfs = lfs
+        self._quality = quality
+        self._fitted: dict[tuple[str, str], _Fitted] = {}
+        self._proba_cache: dict[tuple[Any, ...], pd.DataFrame | None] = {}
+
+    def __repr__(self) -> str:
+        names = sorted({n for _, n in self._fitted})
+        return f"<project.models: fitted {names or 'none'}; fit, compare, soft_labels, predict_proba>"
+
+    # ------------------------------------------------------------------ fitting
+    def _inputs(self, q: Question) -> tuple[Any, ...]:
+        key = self._lfs.question_key(q.name if not self._schema.current.is_single else None)
+        lf_prints = tuple(lf.fingerprint for lf in self._lfs if lf.question == key or key is None)
+        versions = tuple(self._data.versions()["version"])
+        return (lf_prints, versions)
+
+    def _matrix(self, q: Question) -> np.ndarray:
+        return self._lfs.matrix(q.name if not self._schema.current.is_single else None, progress=False)
+
+    def fit(
+        self,
+        model: str | LabelModel = "dawid_skene",
+        *,
+        question: str | None = None,
+        gold: Any = None,
+        random_state: int | None = 0,
+        name: str | None = None,
+    ) -> LabelModel:
+        """Fit a label model on the LF votes (optionally semi-supervised with gold) and keep it.
+
+        The fitted model is kept under ``name`` and used by ``soft_labels(model=name)`` and
+        :meth:`compare`. A model instance is kept under ``name``, by default the name of its
+        class (``DawidSkene`` -> ``"dawid_skene"``, ``MajorityVote`` -> ``"majority_vote"``,
+        ``SnorkelLabelModel`` -> ``"snorkel"``), so a configured ``DawidSkene(...)`` replaces
+        the default one deliberately.
+
+        Parameters
+        ----------
+        model : {"dawid_skene", "majority_vote", "snorkel"} or LabelModel
+            A name, or an (unfitted) estimator following the workbench contract.
+        question : str, optional
+            The question (default: the only one).
+        gold : "gold", column name or Series, optional
+            Known labels used for semi-supervision (rows without gold are unaffected).
+        random_state : int, optional
+            Seed for named models.
+        """
+        q = self._schema.current.question(question)
+        L = self._matrix(q)
+        if L.shape[1] == 0:
+            raise WorkbenchError("No labeling functions are registered: add some with project.lfs.add(...) first.")
+        est = _build(model, q.cardinality, random_state) if isinstance(model, str) else model
+        y = None if gold is None else self._log.gold_labels(gold, q.name)
+        est.fit(L, y)
+        if name is None:
+            cls = type(est).__name__
+            name = model if isinstance(model, str) else _DEFAULT_NAMES.get(cls, _snake(cls))
+        self._fitted[(q.name, name)] = _Fitted(est, self._inputs(q), gold)
+        return est
+
+    def get(self, name: str = "dawid_skene", question: str | None = None) -> LabelModel:
+        """The model kept under ``name``, refitted first if the LFs or the data changed since its fit.
+
+        A name never fitted is fitted now (``"dawid_skene"``, ``"majority_vote"``, ``"snorkel"``).
+        """
+        q = self._schema.current.question(question)
+        hit = self._fitted.get((q.name, name))
+        if hit is None:
+            return self.fit(name, question=q.name)
+        if hit.inputs != self._inputs(q):  # stale: refit the same configuration on what is there now
+            return self.fit(clone(hit.model), question=q.name, gold=hit.gold, name=name)
+        return hit.model
+
+    def fitted(self) -> pd.DataFrame:
+        """The models kept, with their class, whether they used gold and whether they are current."""
+        rows = []
+        for (qname, name), hit in self._fitted.items():
+            q = self._schema.current.question(qname)
+            rows.append({"question": qname, "name": name, "model": type(hit.model).__name__,
+                         "semi_supervised": hit.gold is not None, "current": hit.inputs == self._inputs(q)})
+        return pd.DataFrame(rows, columns=["question", "name", "model", "semi_supervised", "current"])
+
+    def info(self, name: str | None) -> dict[str, Any] | None:
+        """The fitted model ``name`` in the JSON form a label-version manifest stores (``to_dict``)."""
+        fitted = {qname: self.get(n, qname) for (qname, n) in list(self._fitted) if n == name}
+        if not fitted:
+            return None
+        forms = {q: est.to_dict() for q, est in fitted.items()}
+        first = next(iter(forms.values()))
+        learned = first["fitted"] if self._schema.current.is_single else {q: f["fitted"] for q, f in forms.items()}
+        semi = any(self._fitted[(q, str(name))].gold is not None for q in fitted)
+        return {"name": name, "class": first["model"], "format": first["format"],
+                "format_version": first["format_version"], "params": first["params"], "learned": learned,
+                "semi_supervised": semi}
+
+    # ------------------------------------------------------------------ evaluating
+    def compare(
+        self,
+        gold: Any = "gold",
+        *,
+        question: str | None = None,
+        models: Sequence[str] | Mapping[str, LabelModel] = ("majority_vote", "dawid_skene", "snorkel"),
+        tie_break: str = "random",
+        random_state: int | None = 0,
+    ) -> pd.DataFrame:
+        """Accuracy, macro-F1, log loss, ECE and coverage of each label model on the gold rows.
+
+        Ties and rows without votes count (never silently dropped); ``df.attrs["verdict"]``
+        says whether a label model beats majority vote. ``models`` names models (kept ones are
+        reused, others fitted without gold) or maps names to models you fitted yourself on
+        :meth:`ProjectLFs.matrix`. A model fitted with gold is marked ``in_sample`` (its
+        score on that gold is optimistic); ``df.attrs["notes"]`` lists skipped models.
+        """
+        q = self._schema.current.question(question)
+        L = self._matrix(q)
+        y = self._log.gold_labels(gold, q.name)
+        if not (y >= 0).any():
+            raise WorkbenchError(
+                "No gold labels to evaluate on. Record some with project.add_gold(...) or pass gold=<data column>."
+            )
+        fitted: dict[str, LabelModel] = {}
+        in_sample: dict[str, bool] = {}
+        notes: list[str] = []
+        if isinstance(models, Mapping):
+            fitted = dict(models)
+            in_sample = dict.fromkeys(fitted, False)
+            models = ()
+        for name in models:
+            try:
+                fitted[name] = self.get(name, q.name)
+            except ImportError as exc:  # the snorkel extra may be missing
+                notes.append(f"{name} skipped: {exc}")
+                continue
+            in_sample[name] = self._fitted[(q.name, name)].gold is not None
+        out = compare_label_models(fitted, L, y, tie_break=tie_break, random_state=random_state)
+        out["in_sample"] = [bool(in_sample.get(str(n), False)) for n in out.index]
+        if out["in_sample"].any():
+            notes.append("in-sample: " + ", ".join(str(n) for n in out.index[out["in_sample"]])
+                         + " were fitted with gold and scored on it; their scores are optimistic.")
+        out.attrs["notes"] = notes
+        return out
+
+    # ------------------------------------------------------------------ predicting
+    def predict_proba(self, question: str | None = None) -> pd.DataFrame | None:
+        """Class probabilities per example from the best available source, or None.
+
+        Latest ``source="model"`` predictions win where present (their confidence goes to the
+        predicted class, the rest spread evenly); elsewhere the LF votes through the default
+        label model (Dawid-Skene). Rows no source covers are absent. Results are cached
+        until the LFs, the data or the recorded predictions change.
+        """
+        q = self._log.root_question(question)
+        preds = self._log.labels(source="model", question=q.name)
+        key = (q.name, self._inputs(q), len(preds), int(preds["event_id"].max()) if len(preds) else -1)
+        if key in self._proba_cache:
+            return self._proba_cache[key]
+        ids = self._data.index()
+        k = q.cardinality
+        proba = pd.DataFrame(np.nan, index=ids, columns=list(q.choices))
+        if len(self._lfs):
+            L = self._matrix(q)
+            if L.shape[1] > 0:
+                covered = (L != ABSTAIN).any(axis=1)
+                if covered.any():
+                    p = self.get("dawid_skene", q.name).predict_proba(L)
+                    proba.loc[ids[covered]] = p[covered]
+        if len(preds):
+            last = preds.drop_duplicates("example_id", keep="last")
+            for eid, value, conf in zip(last["example_id"], last["value"], last["confidence"], strict=True):
+                c = 1.0 if pd.isna(conf) else float(conf)
+                row = np.full(k, (1.0 - c) / (k - 1))
+                row[q.choices.index(value)] = c
+                proba.loc[eid] = row
+        proba = proba.dropna()
+        result = proba if len(proba) else None
+        self._proba_cache.clear()
+        self._proba_cache[key] = result
+        return result
+
+    def soft_labels(
+        self,
+        model: str = "dawid_skene",
+        *,
+        humans: str = "override",
+        consensus_method: str = "majority",
+        include_unlabeled: bool = False,
+    ) -> pd.DataFrame:
+        """Probabilistic labels per example, combining every source, with provenance.
+
+        For each question: LF votes through the label model ``model``; model predictions
+        (``source="model"``) and the human consensus multiply in as evidence weighted by
+        their confidence; gold and adjudicated labels override. Follow-up questions get a
+        distribution only where their condition holds under the final parent label.
+
+        Parameters
+        ----------
+        model : str
+            The label model for LF votes: a name kept by :meth:`fit`, or one of
+            ``"dawid_skene"``, ``"majority_vote"``, ``"snorkel"``.
+        humans : {"override", "sharpen"}
+            ``override``: a human consensus replaces the machine distribution;
+            ``sharpen``: it multiplies into it as evidence.
+        consensus_method : {"majority", "dawid_skene"}
+            How several annotators' answers are combined.
+        include_unlabeled : bool, default False
+            Keep rows no source covers (their probabilities are NaN).
+
+        Returns
+        -------
+        DataFrame
+            Indexed by ``id``: probability columns (see :func:`soft_label_columns`), then per
+            question ``label``/``confidence`` (``label__<q>``/``confidence__<q>`` for several
+            questions), ``weight`` (the mean confidence over answered questions; 1.0 for gold)
+            and ``sources`` (``"lf+human"`` ...).
+        """
+        if humans not in ("override", "sharpen"):
+            raise LabelValidationError(f"The 'humans' parameter of soft_labels must be 'override' or 'sharpen'. "
+                                       f"Got {humans!r} instead.")
+        schema = self._schema.current
+        ids = self._data.index()
+        n = len(ids)
+        cols = soft_label_columns(schema)
+        out = pd.DataFrame(index=pd.Index(ids, name="id"))
+        sources: list[set[str]] = [set() for _ in range(n)]
+        weights = np.zeros(n)
+        n_answered = np.zeros(n)
+        final_labels: dict[str, np.ndarray] = {}
+        pos = pd.Series(np.arange(n), index=ids)
+        for q in schema.questions:
+            k = q.cardinality
+            P = np.full((n, k), np.nan)
+            # 1. LF votes through the label model
+            if len(self._lfs):
+                L = self._matrix(q)
+                if L.shape[1]:
+                    covered = (L != ABSTAIN).any(axis=1)
+                    if covered.any():
+                        P[covered] = self.get(model, q.name).predict_proba(L[covered])
+                        for i in np.flatnonzero(covered):
+                            sources[i].add("lf")
+            # 2. model predictions and 3. human consensus as confidence-weighted evidence
+            preds = self._log.labels(source="model", question=q.name).drop_duplicates("example_id", keep="last")
+            _multiply(P, pos, preds["example_id"], preds["value"], preds["confidence"], q, sources, "model",
+                      replace=False)
+            if len(self._log.answers(q.name)):
+                cons = self._quality.consensus(consensus_method, q.name)
+                cons = cons[cons["label"].notna() & ~cons["adjudicated"].astype(bool)]
+                _multiply(P, pos, pd.Series(cons.index), cons["label"], cons["confidence"], q, sources, "human",
+                          replace=humans == "override")
+            # 4. adjudication and gold override
+            for src in ("adjudication", "gold"):
+                lab = self._log.labels(source=src, question=q.name).drop_duplicates("example_id", keep="last")
+                _multiply(P, pos, lab["example_id"], lab["value"], pd.Series(1.0, index=lab.index), q, sources,
+                          src, replace=True)
+            # conditions: only where the parents' final labels allow the question
+            if q.condition:
+                ok = np.ones(n, dtype=bool)
+                for parent, accepted in q.condition.items():
+                    plab = final_labels.get(parent)
+                    if plab is None:
+                        ok[:] = False
+                        break
+                    ok &= np.isin(plab, list(accepted))
+                P[~ok] = np.nan
+            known = ~np.isnan(P).any(axis=1)
+            label = np.full(n, None, dtype=object)
+            conf = np.full(n, np.nan)
+            if known.any():
+                label[known] = np.asarray(q.choices, dtype=object)[P[known].argmax(axis=1)]
+                conf[known] = P[known].max(axis=1)
+            final_labels[q.name] = label
+            for j, c in enumerate(cols[q.name]):
+                out[c] = P[:, j]
+            suffix = "" if schema.is_single else f"__{q.name}"
+            out[f"label{suffix}"] = label
+            out[f"confidence{suffix}"] = conf
+            weights[known] += conf[known]
+            n_answered[known] += 1
+        with np.errstate(invalid="ignore"):
+            w = np.where(n_answered > 0, weights / np.maximum(n_answered, 1), 0.0)
+        is_gold = np.array(["gold" in s for s in sources], dtype=bool)
+        w[is_gold] = 1.0
+        out["weight"] = w
+        order = ("gold", "adjudication", "human", "model", "lf")
+        out["sources"] = ["+".join(s for s in order if s in srcs) for srcs in sources]
+        if not include_unlabeled:
+            out = out[out["sources"] != ""]
+        out.attrs["model"] = model
+        out.attrs["questions"] = {q.name: list(q.choices) for q in schema.questions}
+        return out
+
+
+def _multiply(
+    P: np.ndarray,
+    pos: pd.Series,
+    ids: pd.Series,
+    values: pd.Series,
+    confidence: pd.Series,
+    q: Question,
+    sources: list[set[str]],
+    name: str,
+    *,
+    replace: bool,
+) -> None:
+    k = q.cardinality
+    for eid, value, c in zip(ids, values, confidence, strict=True):
+        if eid not in pos.index or value not in q.choices:
+            continue
+        i = int(pos[eid])
+        c = 1.0 if c is None or pd.isna(c) else float(np.clip(c, 1.0 / k, 1.0))
+        ev = np.full(k, (1.0 - c) / (k - 1))
+        ev[q.choices.index(value)] = c
+        if replace or np.isnan(P[i]).any():
+            P[i] = ev
+        else:
+            prod = P[i] * ev
+            total = prod.sum()
+            P[i] = prod / total if total > 0 else ev
+        sources[i].add(name)

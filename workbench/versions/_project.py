@@ -1,0 +1,361 @@
+"""``project.versions``: immutable soft-label versions with lineage, and the training runs that used them."""
+
+from __future__ import annotations
+
+import builtins
+import getpass
+import json
+import os
+import uuid
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from workbench.exceptions import LabelValidationError, WorkbenchError
+from workbench.store import TrainingRun, utc_now
+from workbench.versions._store import LabelVersion, LabelVersionStore
+
+if TYPE_CHECKING:
+    from workbench._events import EventEmitter
+    from workbench.data import DataCatalog
+    from workbench.lf import ProjectLFs
+    from workbench.log import LabelLog
+    from workbench.models import LabelModel, ProjectModels
+    from workbench.schema import SchemaRegistry
+    from workbench.store import EventStore
+
+__all__ = ["LABELS_DIR", "ProjectVersions"]
+
+#: Folder of the project holding the label versions.
+LABELS_DIR = "labels"
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no user database (containers): fall back
+        return os.environ.get("USER", "unknown")
+
+
+class ProjectVersions:
+    """Immutable soft-label versions: save, list, load, diff, train from; and training runs.
+
+    A version is a folder ``labels/vN/`` with ``labels.parquet``, ``manifest.json`` (parent,
+    data, schema and guideline versions, every LF with its code fingerprint and source, the
+    label model, metrics on gold, the label events it was built from) and ``SHA256SUMS``.
+    Every load re-checks the hashes.
+
+    Parameters
+    ----------
+    root : Path
+        The project directory (versions live in ``root / "labels"``).
+    store : EventStore
+        Version records and training runs.
+    schema : SchemaRegistry
+        The schema and guideline versions recorded in each manifest.
+    data : DataCatalog
+        The data versions recorded in each manifest.
+    log : LabelLog
+        Label events (what a version was built from; what a training run used).
+    lfs : ProjectLFs
+        The LFs recorded in each manifest.
+    models : ProjectModels
+        The label model recorded in each manifest.
+    emitter : EventEmitter
+        Announces ``label_version_saved`` and ``training_run_recorded``.
+
+    Examples
+    --------
+    >>> v = project.versions.save(project.models.soft_labels(), message="10 LFs")  # doctest: +SKIP
+    >>> project.versions.diff("v1", "v2")                                          # doctest: +SKIP
+    >>> X, y, w = project.versions.training_data("v2", features=tfidf)             # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        store: EventStore,
+        schema: SchemaRegistry,
+        data: DataCatalog,
+        log: LabelLog,
+        lfs: ProjectLFs,
+        models: ProjectModels,
+        emitter: EventEmitter,
+    ) -> None:
+        self._root = root
+        self._store = store
+        self._schema = schema
+        self._data = data
+        self._log = log
+        self._lfs = lfs
+        self._models = models
+        self._emitter = emitter
+        self._versions: LabelVersionStore | None = None
+
+    def __repr__(self) -> str:
+        return "<project.versions: save, list, load, manifest, diff, training_data, label_model, runs>"
+
+    @property
+    def store(self) -> LabelVersionStore:
+        """The on-disk version store behind this namespace."""
+        if self._versions is None:
+            self._versions = LabelVersionStore(self._root / LABELS_DIR, self._store)
+        return self._versions
+
+    # ------------------------------------------------------------------ saving
+    def save(
+        self,
+        soft: pd.DataFrame,
+        *,
+        message: str = "",
+        author: str | None = None,
+        parent: str | None = "latest",
+        gold: Any = None,
+    ) -> LabelVersion:
+        """Write soft labels as a new immutable label version (Parquet + JSON manifest).
+
+        The manifest records the parent version, the data, schema and guideline versions,
+        every registered LF (name, kind, code fingerprint, source text), the label model
+        (class, parameters, learned weights), metrics on gold when known, counts per source,
+        author, time and message, the label events it was built from (``events``), and
+        content hashes checked on every load.
+
+        Parameters
+        ----------
+        soft : DataFrame
+            Usually ``project.models.soft_labels()``' output.
+        message : str
+            Why this version exists.
+        author : str, optional
+            Default: the operating-system user.
+        parent : str or None, default "latest"
+            The version this one derives from.
+        gold : "gold", column name or Series, optional
+            Gold labels to score the version against (stored in the manifest's ``metrics``).
+        """
+        from workbench.lf._project import lf_record
+
+        if not isinstance(soft, pd.DataFrame):
+            raise LabelValidationError(
+                f"project.versions.save takes the DataFrame of project.models.soft_labels(). Got "
+                f"{type(soft).__name__} instead."
+            )
+        if soft.empty:
+            raise LabelValidationError(
+                "The soft labels to save have no rows: nothing labels any example yet. Add LFs, annotations or "
+                "gold first (project.models.soft_labels() lists only covered examples)."
+            )
+        # Every label event current now (and only those) is what this version was built from.
+        watermark = self._store.last_event_id()
+        author = author or _user()
+        schema = self._schema.current
+        dv = self._data.versions()
+        manifest: dict[str, Any] = {
+            "questions": {q.name: list(q.choices) for q in schema.questions},
+            "data_version": str(dv["version"].iloc[-1]) if len(dv) else None,
+            "data_versions": {str(v): str(h) for v, h in zip(dv["version"], dv["content_hash"], strict=True)},
+            "schema_version": schema.version,
+            "guideline_version": self._schema.guideline_version,
+            "schema": schema.to_dict(),
+            "lfs": [lf_record(lf) for lf in self._lfs],
+            "label_model": self._models.info(soft.attrs.get("model")),
+            "events": {
+                "watermark": int(watermark),
+                "rule": "the label events with event_id <= watermark that no event with event_id <= watermark "
+                        "supersedes, for the examples of this version",
+            },
+        }
+        if gold is not None:
+            manifest["metrics"] = self._metrics(soft, gold)
+        version = self.store.save(soft, manifest=manifest, parent=parent, author=author, message=message)
+        self._emitter.emit("label_version_saved", version=version)
+        return version
+
+    def _metrics(self, soft: pd.DataFrame, gold: Any) -> dict[str, Any]:
+        """Scores of the version against ``gold``, honestly: gold rows that the version itself took from
+        gold are left out (they would score themselves), and gold rows the version does not cover
+        are counted (``n_gold_uncovered``) and scored as wrong in ``accuracy_all``."""
+        from workbench.models import evaluate, soft_label_columns
+
+        schema = self._schema.current
+        out: dict[str, Any] = {}
+        from_gold = soft["sources"].astype(str).str.contains("gold") if "sources" in soft.columns else None
+        for q in schema.questions:
+            y_all = pd.Series(self._log.gold_labels(gold, q.name), index=self._data.index())
+            y_all = y_all[y_all >= 0]
+            if from_gold is not None:
+                y_all = y_all.drop(index=[i for i in soft.index[from_gold.to_numpy()] if i in y_all.index])
+            if y_all.empty:
+                continue
+            sub = soft[soft_label_columns(schema)[q.name]].dropna()
+            covered = y_all.index.intersection(sub.index)
+            entry: dict[str, Any] = {"n_gold": len(y_all), "n_gold_covered": len(covered),
+                                     "n_gold_uncovered": len(y_all) - len(covered)}
+            if len(covered):
+                res = evaluate(y_all.reindex(covered).to_numpy(), sub.loc[covered].to_numpy(dtype=float),
+                               random_state=0)
+                entry.update({k: v for k, v in res.items() if isinstance(v, (int, float)) and k != "n_gold"})
+                entry["accuracy_all"] = entry.get("accuracy", 0.0) * len(covered) / len(y_all)
+            out[q.name] = entry
+        return out
+
+    # ------------------------------------------------------------------ reading
+    def list(self) -> pd.DataFrame:
+        """Every saved label version with its lineage, metrics and the runs that used it."""
+        return self.store.list()
+
+    def load(self, name: str, *, verify: bool = True) -> pd.DataFrame:
+        """A saved version's soft labels, sorted by id (hashes are checked unless ``verify=False``)."""
+        df, manifest = self.store.load(name, verify=verify)
+        df.attrs["manifest"] = manifest
+        return df
+
+    def manifest(self, name: str) -> dict[str, Any]:
+        """A saved version's manifest (its full provenance)."""
+        return self.store.load(name)[1]
+
+    def label_model(self, version: str, question: str | None = None) -> LabelModel:
+        """Rebuild the label model a version was made with, from its manifest alone (no pickle).
+
+        Returns a fitted :class:`~workbench.models.LabelModel` that predicts like the original.
+        """
+        from workbench.models import LabelModel
+
+        info = self.manifest(version).get("label_model")
+        if not info:
+            raise WorkbenchError(f"Label version {version!r} records no label model (its soft labels came from "
+                                 f"humans or gold only).")
+        learned = info["learned"]
+        schema = self._schema.current
+        if not schema.is_single:
+            learned = learned[schema.question(question).name]
+        return LabelModel.from_dict({"format": info["format"], "format_version": info["format_version"],
+                                     "model": info["class"], "params": info["params"], "fitted": learned})
+
+    def event_ids(self, version: str) -> builtins.list[int]:
+        """The ids of the label events a version was built from (exactly those, nothing later)."""
+        manifest = self.manifest(version)
+        spec = manifest.get("events")
+        if not isinstance(spec, Mapping) or "watermark" not in spec:
+            raise WorkbenchError(
+                f"Label version {version!r} was saved before versions recorded their label events; its exact "
+                f"events are unknown. Save a new version to train with exact provenance."
+            )
+        w = int(spec["watermark"])
+        ev = self._store.events()
+        ev = ev[ev["event_id"] <= w]
+        sup = pd.to_numeric(ev["superseded_by"], errors="coerce")
+        current = ev[(sup.isna() | (sup > w)) & (ev["action"] == "label")]
+        ids = set(self.store.load(version, verify=False)[0].index.astype(str))
+        return [int(i) for i in current.loc[current["example_id"].isin(ids), "event_id"]]
+
+    def diff(self, a: str, b: str, *, question: str | None = None, tol: float = 1e-3) -> pd.DataFrame:
+        """Which examples changed between two versions, and by how much (total variation distance).
+
+        ``changed`` is True for added or removed examples, changed hard labels, and
+        probability changes larger than ``tol`` (refits move every probability a little).
+        """
+        diff = self.store.diff(a, b, question=question)
+        moved = diff["max_abs_change"].fillna(0.0).to_numpy() > tol
+        diff["changed"] = (~diff["in_a"] | ~diff["in_b"] | diff["label_changed"].astype(bool)
+                           | moved).to_numpy()
+        diff.attrs["n_changed"] = int(diff["changed"].sum())
+        diff.attrs["tol"] = tol
+        if isinstance(diff.attrs.get("summary"), dict):
+            diff.attrs["summary"] = {**diff.attrs["summary"], "n_changed": diff.attrs["n_changed"], "tol": tol}
+        return diff
+
+    def verify(self) -> pd.DataFrame:
+        """Check every saved version's hashes; one row per version with ``ok`` and ``error``."""
+        if not (self._root / LABELS_DIR).exists():
+            return pd.DataFrame(columns=["name", "ok", "error"])
+        return self.store.verify_all()
+
+    # ------------------------------------------------------------------ training
+    def training_data(
+        self,
+        version: str,
+        features: pd.DataFrame | None = None,
+        *,
+        question: str | None = None,
+        min_confidence: float = 0.0,
+        soft: bool = False,
+        y_format: str = "choice",
+        run_name: str | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> tuple[Any, np.ndarray, np.ndarray]:
+        """Training arrays ``(X, y, w)`` from a label version, and a recorded training run.
+
+        Rows with no signal are left out; ``w`` is the per-row training weight (use it as
+        ``sample_weight``); ``soft=True`` gives (n, k) probability targets instead of labels.
+        The run is recorded (``run_name``, default ``"train-<version>"``) and linked to the
+        version and to exactly the label events the version was built from.
+        """
+        if y_format not in ("choice", "index"):
+            raise LabelValidationError(f"The 'y_format' parameter of training_data must be 'choice' or 'index'. "
+                                       f"Got {y_format!r} instead.")
+        X, y, w = self.store.training_data(
+            version, features, question=question, min_confidence=min_confidence, soft=soft,
+            y_format=y_format,  # type: ignore[arg-type]
+        )
+        run = self.record_run(run_name or f"train-{version}", self.event_ids(version), label_version=version,
+                              params={"n_rows": len(y), "soft": soft, **(params or {})})
+        self.store.mark_used(version, run.run_id)
+        return X, y, w
+
+    def record_run(
+        self,
+        name: str,
+        labels: pd.DataFrame | Sequence[int] | None = None,
+        *,
+        label_version: str | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> TrainingRun:
+        """Link a training run to the exact label events it used.
+
+        Parameters
+        ----------
+        name : str
+            A name for the run (e.g. the experiment tracker's run name).
+        labels : DataFrame with an ``event_id`` column, or sequence of event ids, optional
+            The labels used; default: every current label.
+        label_version : str, optional
+            The soft-label version trained on, if any.
+        params : mapping, optional
+            JSON-serialisable details (model, hyperparameters, commit ...).
+        """
+        if not isinstance(name, str) or not name.strip():
+            raise LabelValidationError(f"The 'name' parameter of record_run must be a non-empty string. Got "
+                                       f"{name!r} instead.")
+        if labels is None:
+            ids = self._log.labels()["event_id"].tolist()
+        elif isinstance(labels, pd.DataFrame):
+            if "event_id" not in labels.columns:
+                raise LabelValidationError(
+                    "The labels passed to record_run need an 'event_id' column (as returned by "
+                    "project.labels() or project.history())."
+                )
+            ids = labels["event_id"].tolist()
+        else:
+            ids = list(labels)
+        try:
+            json.dumps(dict(params or {}))
+        except TypeError as exc:
+            raise LabelValidationError(f"The params of a training run must be JSON-serialisable: {exc}.") from None
+        run = TrainingRun(
+            run_id="run-" + uuid.uuid4().hex[:12], name=name, created_at=utc_now(), label_version=label_version,
+            params=dict(params or {}), n_events=len(ids),
+        )
+        run = self._store.add_training_run(run, [int(i) for i in ids])
+        self._emitter.emit("training_run_recorded", run=run)
+        return run
+
+    def runs(self) -> pd.DataFrame:
+        """Every recorded training run, oldest first."""
+        return pd.DataFrame(
+            [r.__dict__ for r in self._store.training_runs()],
+            columns=["run_id", "name", "created_at", "label_version", "params", "n_events"],
+        )
