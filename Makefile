@@ -12,7 +12,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # JupyterLab refuses to run as root unless told (containers and CI machines run as root).
 LAB_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-.PHONY: setup browser lab demo test test-fast test-ui test-notebooks lint typecheck docs bench clean
+.PHONY: setup browser lab demo test test-fast test-deep test-ui test-notebooks lint typecheck docs bench clean
 
 ## setup: virtual environment with the package, every extra and the dev tools
 setup: $(STAMP)
@@ -43,6 +43,10 @@ test: setup browser
 
 test-fast: setup
 	$(PY) -m pytest tests -m "not slow and not ui" -q
+
+## test-deep: the model-based (hypothesis) tests with a long profile: 300 random programs of 50 steps
+test-deep: setup
+	HYPOTHESIS_PROFILE=deep $(PY) -m pytest tests/workbench/test_stateful.py -q
 
 test-ui: setup browser
 	$(PY) -m pytest tests/ui -q

@@ -113,7 +113,9 @@ def test_widgets_all_is_pinned_and_lazy() -> None:
         "accuracy_chart",
         "conflict_heatmap",
         "coverage_chart",
+        "label_model_chart",
         "lf_overview_chart",
+        "reliability_chart",
     ]
     assert loaded is False  # `import widgets` alone loads no UI stack
 

@@ -20,7 +20,9 @@ __all__ = [
     "accuracy_chart",
     "conflict_heatmap",
     "coverage_chart",
+    "label_model_chart",
     "lf_overview_chart",
+    "reliability_chart",
 ]
 
 _WHERE = {
@@ -33,6 +35,8 @@ _WHERE = {
     "conflict_heatmap": "widgets.charts",
     "coverage_chart": "widgets.charts",
     "lf_overview_chart": "widgets.charts",
+    "label_model_chart": "widgets._model_charts",
+    "reliability_chart": "widgets._model_charts",
 }
 
 

@@ -9,7 +9,7 @@ import pytest
 alt = pytest.importorskip("altair")
 
 from widgets.charts import accuracy_chart, conflict_heatmap, coverage_chart, lf_overview_chart  # noqa: E402
-from workbench.exceptions import LFError  # noqa: E402
+from workbench.exceptions import DataError, LFError  # noqa: E402
 from workbench.lf import lf_pair_matrix, lf_summary  # noqa: E402
 
 L = np.array([[0, 1, -1], [0, -1, 1], [-1, 1, 1], [1, 1, 0], [-1, -1, -1]], dtype=np.int8)
@@ -85,3 +85,20 @@ def test_overview_combines_the_charts(summary: pd.DataFrame) -> None:
     assert "vconcat" in spec and "hconcat" in spec["vconcat"][0]
     no_gold = lf_overview_chart(lf_summary(L, NAMES)).to_dict()
     assert no_gold["mark"]["type"] == "bar"  # only coverage without gold or pairs
+
+
+def test_label_model_and_reliability_charts() -> None:
+    import numpy as np
+
+    from widgets import label_model_chart, reliability_chart
+    from workbench.models import MajorityVote, compare_label_models, reliability_table
+
+    L = np.array([[0, 1], [0, -1], [-1, 1], [1, 1], [0, 0]], dtype=np.int8)
+    y = np.array([0, 0, 1, 1, 0])
+    table = compare_label_models({"mv": MajorityVote(cardinality=2).fit(L)}, L, y, random_state=0)
+    spec = label_model_chart(table).to_dict()
+    assert [layer["mark"]["type"] for layer in spec["layer"]][:2] == ["rule", "point"]
+    rel = reliability_chart(reliability_table(y, MajorityVote(cardinality=2).fit(L).predict_proba(L), n_bins=4))
+    assert rel.to_dict()["layer"][1]["mark"]["type"] == "circle"
+    with pytest.raises(DataError, match=r"project.models.compare\(\)"):
+        label_model_chart(pd.DataFrame({"x": [1]}))

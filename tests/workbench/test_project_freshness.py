@@ -28,7 +28,7 @@ def spam(tmp_path: Path) -> wb.Project:
 
 
 def test_reregistering_an_lf_refits_the_label_model(spam: wb.Project) -> None:
-    before = spam.models.soft_labels()
+    before = spam.models.soft_labels(model="dawid_skene")
     spam.models.fit("dawid_skene")  # kept under the name and reused while nothing changes
     assert spam.models.get("dawid_skene") is spam.models.get("dawid_skene")
 
@@ -38,7 +38,7 @@ def test_reregistering_an_lf_refits_the_label_model(spam: wb.Project) -> None:
 
     spam.lfs.add(song)
     assert not spam.models.fitted().set_index("name").loc["dawid_skene", "current"]
-    after = spam.models.soft_labels()
+    after = spam.models.soft_labels(model="dawid_skene")
     fresh = wb.models.DawidSkene(cardinality=2, random_state=0).fit(spam.lfs.matrix())
     L = spam.lfs.matrix()
     covered = (L != wb.ABSTAIN).any(axis=1)
@@ -59,14 +59,49 @@ def test_new_data_refits_too(spam: wb.Project) -> None:
     assert {"n1", "n2"} <= set(spam.models.soft_labels().index)
 
 
-def test_compare_says_in_sample_for_a_gold_fitted_model(spam: wb.Project) -> None:
-    spam.models.fit("dawid_skene", gold="label")
-    table = spam.models.compare(gold="label", models=("majority_vote", "dawid_skene"))
-    assert bool(table.loc["dawid_skene", "in_sample"]) is True
-    assert any("in-sample" in note for note in table.attrs["notes"])
-    spam.models.fit("dawid_skene")  # refit without gold: an honest comparison again
-    table = spam.models.compare(gold="label", models=("majority_vote", "dawid_skene"))
-    assert not table["in_sample"].any()
+def _votes_of_column(values: pd.Series) -> np.ndarray:
+    return values.to_numpy()
+
+
+class Memorizer(wb.models.LabelModel):
+    """A label model that remembers the gold of every vote pattern it saw: perfect in-sample, chance out of it."""
+
+    def __init__(self, cardinality: int | None = 2) -> None:
+        self.cardinality = cardinality
+
+    def _fit(self, L: np.ndarray, cardinality: int, y: np.ndarray | None) -> None:
+        self.memory_ = {} if y is None else {L[i].tobytes(): int(y[i]) for i in np.flatnonzero(y >= 0)}
+        self.class_prior_ = np.full(cardinality, 1.0 / cardinality)
+
+    def _predict_proba(self, L: np.ndarray) -> np.ndarray:
+        k = len(self.class_prior_)
+        P = np.full((len(L), k), 1.0 / k)
+        for i, row in enumerate(L):
+            c = self.memory_.get(row.tobytes())
+            if c is not None:
+                P[i] = np.eye(k)[c]
+        return P
+
+
+def test_compare_never_scores_a_gold_fitted_model_on_its_own_gold(tmp_path: Path) -> None:
+    rng = np.random.default_rng(5)
+    n = 300
+    votes = rng.integers(-1, 2, size=(n, 12))  # unique random vote patterns: nothing to learn
+    df = pd.DataFrame({"id": [f"r{i}" for i in range(n)], "text": ["x"] * n,
+                       "label": rng.choice(["ham", "spam"], size=n),
+                       **{f"v{j}": votes[:, j] for j in range(votes.shape[1])}})
+    p = wb.Project.create(tmp_path / "m", schema=wb.Schema.single("spam", ["ham", "spam"]))
+    p.add_data(df, id_column="id")
+    for j in range(votes.shape[1]):
+        p.lfs.add(wb.lf.vectorized(f"v{j}", column=f"v{j}")(_votes_of_column))
+    memo = p.models.fit(Memorizer(), gold="label", name="memo")
+    L, y = p.lfs.matrix(), p.lfs.gold_labels("label")
+    in_sample = (memo.predict_proba(L).argmax(axis=1) == y).mean()
+    assert in_sample == 1.0
+    table = p.models.compare(gold="label", models=("majority_vote", "memo"))
+    assert table.loc["memo", "evaluation"].startswith("cross-fitted")
+    assert table.loc["memo", "accuracy"] < 0.65  # chance, not the in-sample 1.0
+    assert table.loc["majority_vote", "evaluation"] == "unsupervised (gold not used)"
 
 
 def test_a_training_run_links_exactly_the_events_of_its_version(spam: wb.Project) -> None:

@@ -128,10 +128,12 @@ def test_label_versions_lineage_diff_and_training(spam: tuple[wb.Project, pd.Ser
     assert manifest["guideline_version"] == p.guideline_version
     assert [lf["name"] for lf in manifest["lfs"]] == p.lfs.names
     assert all(lf["fingerprint"] for lf in manifest["lfs"])
-    assert manifest["label_model"]["class"] == "DawidSkene" and manifest["label_model"]["learned"]
+    assert manifest["label_model"]["class"] == "AutoLabelModel" and manifest["label_model"]["learned"]
+    report = manifest["label_model"]["learned"].get("report")
     rebuilt = p.versions.label_model("v1")  # from the manifest alone, no pickle
     L = p.lfs.matrix()
-    assert np.allclose(rebuilt.predict_proba(L), p.models.fit("dawid_skene").predict_proba(L))
+    assert np.allclose(rebuilt.predict_proba(L), p.models.get("auto").predict_proba(L))
+    assert rebuilt.report_ == p.models.get("auto").report_ and (report is None or report == rebuilt.report_)
     assert 0.85 < manifest["metrics"]["spam"]["accuracy"] <= 1.0
     # a second version with gold that overrides three rows
     p.add_gold(pd.DataFrame({"id": gold.index[:3], "label": ["ham", "ham", "ham"]}))

@@ -209,7 +209,7 @@ def evaluate(
 
 
 def compare_label_models(
-    models: Mapping[str, LabelModel],
+    models: Mapping[str, LabelModel | NDArray[np.float64]],
     L: ArrayLike,
     y_true: ArrayLike,
     *,
@@ -221,7 +221,9 @@ def compare_label_models(
 
     Parameters
     ----------
-    models : mapping of name -> fitted LabelModel
+    models : mapping of name -> fitted LabelModel, or its (n_items, k) probabilities on ``L``
+        Probabilities let a caller score predictions made elsewhere, e.g. cross-fitted ones
+        (each gold row predicted by a model fitted without it).
         If none of them is a :class:`~workbench.models.MajorityVote`, an unfitted-prior
         ``MajorityVote`` baseline (uniform prior for rows without votes) is added as
         ``"MajorityVote"``.
@@ -245,17 +247,19 @@ def compare_label_models(
     if not models:
         raise ValueError("compare_label_models needs at least one fitted model in 'models'.")
     Lc = check_label_matrix(L, name="L")
-    all_models: dict[str, LabelModel] = dict(models)
+    all_models: dict[str, LabelModel | NDArray[np.float64]] = dict(models)
     baseline = next((name for name, m in all_models.items() if isinstance(m, MajorityVote)), None)
     if baseline is None:
-        k = max(int(getattr(m, "cardinality_", 2)) for m in all_models.values())
+        k = max(int(m.shape[1]) if isinstance(m, np.ndarray) else int(getattr(m, "cardinality_", 2))
+                for m in all_models.values())
         baseline = "MajorityVote"
         while baseline in all_models:
             baseline += "_baseline"
         all_models[baseline] = MajorityVote(cardinality=k).fit(Lc)
     rows = {}
     for name, model in all_models.items():
-        proba = model.predict_proba(Lc)
+        # a model, or its probabilities on L computed elsewhere (e.g. cross-fitted on the gold rows)
+        proba = _check_proba(model, len(Lc)) if isinstance(model, np.ndarray) else model.predict_proba(Lc)
         rows[name] = evaluate(y_true, proba, L=Lc, tie_break=tie_break, n_bins=n_bins, random_state=random_state)
     df = pd.DataFrame.from_dict(rows, orient="index")
     accuracy = df["accuracy"].astype(float)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -24,19 +25,29 @@ if TYPE_CHECKING:
 
 __all__ = ["LABEL_MODELS", "ProjectModels", "soft_label_columns"]
 
-#: Names accepted by ``model=`` arguments, and the classes they build.
-LABEL_MODELS: tuple[str, ...] = ("majority_vote", "dawid_skene", "snorkel")
+#: Names accepted by ``model=`` arguments, and the classes they build. ``"auto"`` is the default.
+LABEL_MODELS: tuple[str, ...] = ("auto", "majority_vote", "weighted_majority_vote", "dawid_skene", "snorkel")
 
-_DEFAULT_NAMES = {"DawidSkene": "dawid_skene", "MajorityVote": "majority_vote", "SnorkelLabelModel": "snorkel"}
+_DEFAULT_NAMES = {"AutoLabelModel": "auto", "DawidSkene": "dawid_skene", "MajorityVote": "majority_vote",
+                  "WeightedMajorityVote": "weighted_majority_vote", "SnorkelLabelModel": "snorkel"}
+
+#: ``gold=`` default of :meth:`ProjectModels.fit`: the project's gold for models that use gold.
+PROJECT_GOLD = "project gold"
 
 
 def _build(name: str, cardinality: int, random_state: int | None) -> LabelModel:
+    from workbench.models._auto import AutoLabelModel
     from workbench.models._dawid_skene import DawidSkene
     from workbench.models._majority import MajorityVote
     from workbench.models._snorkel import SnorkelLabelModel
+    from workbench.models._weighted import WeightedMajorityVote
 
+    if name == "auto":
+        return AutoLabelModel(cardinality=cardinality, random_state=random_state)
     if name == "majority_vote":
         return MajorityVote(cardinality=cardinality)
+    if name == "weighted_majority_vote":
+        return WeightedMajorityVote(cardinality=cardinality, random_state=random_state)
     if name == "dawid_skene":
         return DawidSkene(cardinality=cardinality, random_state=random_state)
     if name == "snorkel":
@@ -115,66 +126,86 @@ class ProjectModels:
         return f"<project.models: fitted {names or 'none'}; fit, compare, soft_labels, predict_proba>"
 
     # ------------------------------------------------------------------ fitting
-    def _inputs(self, q: Question) -> tuple[Any, ...]:
+    def _inputs(self, q: Question, gold: Any = None) -> tuple[Any, ...]:
+        """The fingerprint of what a fit on ``q`` depends on: LF code, data versions and, if used, the gold."""
         key = self._lfs.question_key(q.name if not self._schema.current.is_single else None)
         lf_prints = tuple(lf.fingerprint for lf in self._lfs if lf.question == key or key is None)
         versions = tuple(self._data.versions()["version"])
-        return (lf_prints, versions)
+        gold_key: Any = None
+        if gold is not None:
+            y = self._log.gold_labels(gold, q.name)
+            gold_key = hashlib.sha256(y.tobytes()).hexdigest()
+        return (lf_prints, versions, gold_key)
 
     def _matrix(self, q: Question) -> np.ndarray:
         return self._lfs.matrix(q.name if not self._schema.current.is_single else None, progress=False)
 
     def fit(
         self,
-        model: str | LabelModel = "dawid_skene",
+        model: str | LabelModel = "auto",
         *,
         question: str | None = None,
-        gold: Any = None,
+        gold: Any = PROJECT_GOLD,
         random_state: int | None = 0,
         name: str | None = None,
     ) -> LabelModel:
-        """Fit a label model on the LF votes (optionally semi-supervised with gold) and keep it.
+        """Fit a label model on the LF votes (semi-supervised with gold where there is gold) and keep it.
+
+        The default, ``"auto"`` (:class:`~workbench.models.AutoLabelModel`), chooses among
+        majority vote, weighted majority vote, Dawid-Skene variants and Snorkel's model by
+        cross-validated score on the project's gold, never picks one that loses to majority
+        vote there, and calibrates on gold; its ``report_`` says what it tried and why.
 
         The fitted model is kept under ``name`` and used by ``soft_labels(model=name)`` and
         :meth:`compare`. A model instance is kept under ``name``, by default the name of its
-        class (``DawidSkene`` -> ``"dawid_skene"``, ``MajorityVote`` -> ``"majority_vote"``,
-        ``SnorkelLabelModel`` -> ``"snorkel"``), so a configured ``DawidSkene(...)`` replaces
-        the default one deliberately.
+        class (``AutoLabelModel`` -> ``"auto"``, ``DawidSkene`` -> ``"dawid_skene"``,
+        ``MajorityVote`` -> ``"majority_vote"``, ``SnorkelLabelModel`` -> ``"snorkel"``), so a
+        configured ``DawidSkene(...)`` replaces the default one deliberately.
 
         Parameters
         ----------
-        model : {"dawid_skene", "majority_vote", "snorkel"} or LabelModel
+        model : {"auto", "majority_vote", "weighted_majority_vote", "dawid_skene", "snorkel"} or LabelModel
             A name, or an (unfitted) estimator following the workbench contract.
         question : str, optional
             The question (default: the only one).
-        gold : "gold", column name or Series, optional
-            Known labels used for semi-supervision (rows without gold are unaffected).
+        gold : "gold", column name, Series or None
+            Known labels for semi-supervision (rows without gold are unaffected). Default: the
+            project's gold (``source="gold"`` labels) for ``"auto"`` and model instances, none
+            for the other named models (they are unsupervised by design).
         random_state : int, optional
             Seed for named models.
+
+        Examples
+        --------
+        >>> lm = project.models.fit()                      # doctest: +SKIP
+        >>> lm.report_["chosen"], lm.report_["why"]        # doctest: +SKIP
         """
         q = self._schema.current.question(question)
         L = self._matrix(q)
         if L.shape[1] == 0:
             raise WorkbenchError("No labeling functions are registered: add some with project.lfs.add(...) first.")
         est = _build(model, q.cardinality, random_state) if isinstance(model, str) else model
+        if isinstance(gold, str) and gold == PROJECT_GOLD:
+            uses_gold = not isinstance(model, str) or model == "auto"
+            gold = "gold" if uses_gold and len(self._log.gold(q.name)) else None
         y = None if gold is None else self._log.gold_labels(gold, q.name)
         est.fit(L, y)
         if name is None:
             cls = type(est).__name__
             name = model if isinstance(model, str) else _DEFAULT_NAMES.get(cls, _snake(cls))
-        self._fitted[(q.name, name)] = _Fitted(est, self._inputs(q), gold)
+        self._fitted[(q.name, name)] = _Fitted(est, self._inputs(q, gold), gold)
         return est
 
-    def get(self, name: str = "dawid_skene", question: str | None = None) -> LabelModel:
-        """The model kept under ``name``, refitted first if the LFs or the data changed since its fit.
+    def get(self, name: str = "auto", question: str | None = None) -> LabelModel:
+        """The model kept under ``name``, refitted first if the LFs, the data or the gold changed since its fit.
 
-        A name never fitted is fitted now (``"dawid_skene"``, ``"majority_vote"``, ``"snorkel"``).
+        A name never fitted is fitted now (one of :data:`LABEL_MODELS`, with its default gold).
         """
         q = self._schema.current.question(question)
         hit = self._fitted.get((q.name, name))
         if hit is None:
             return self.fit(name, question=q.name)
-        if hit.inputs != self._inputs(q):  # stale: refit the same configuration on what is there now
+        if hit.inputs != self._inputs(q, hit.gold):  # stale: refit the same configuration on what is there now
             return self.fit(clone(hit.model), question=q.name, gold=hit.gold, name=name)
         return hit.model
 
@@ -184,7 +215,8 @@ class ProjectModels:
         for (qname, name), hit in self._fitted.items():
             q = self._schema.current.question(qname)
             rows.append({"question": qname, "name": name, "model": type(hit.model).__name__,
-                         "semi_supervised": hit.gold is not None, "current": hit.inputs == self._inputs(q)})
+                         "semi_supervised": hit.gold is not None,
+                         "current": hit.inputs == self._inputs(q, hit.gold)})
         return pd.DataFrame(rows, columns=["question", "name", "model", "semi_supervised", "current"])
 
     def info(self, name: str | None) -> dict[str, Any] | None:
@@ -206,17 +238,29 @@ class ProjectModels:
         gold: Any = "gold",
         *,
         question: str | None = None,
-        models: Sequence[str] | Mapping[str, LabelModel] = ("majority_vote", "dawid_skene", "snorkel"),
+        models: Sequence[str] | Mapping[str, LabelModel] = ("majority_vote", "dawid_skene", "snorkel", "auto"),
+        folds: int = 3,
         tie_break: str = "random",
         random_state: int | None = 0,
     ) -> pd.DataFrame:
-        """Accuracy, macro-F1, log loss, ECE and coverage of each label model on the gold rows.
+        """Accuracy, macro-F1, log loss, Brier, ECE and coverage of each label model on the gold rows.
 
-        Ties and rows without votes count (never silently dropped); ``df.attrs["verdict"]``
-        says whether a label model beats majority vote. ``models`` names models (kept ones are
-        reused, others fitted without gold) or maps names to models you fitted yourself on
-        :meth:`ProjectLFs.matrix`. A model fitted with gold is marked ``in_sample`` (its
-        score on that gold is optimistic); ``df.attrs["notes"]`` lists skipped models.
+        Nothing is scored in-sample: a model that learns from gold (``"auto"``, or one kept
+        with gold) is cross-fitted, each gold row predicted by a copy fitted with that row's
+        fold hidden (``folds`` stratified folds); an unsupervised model is fitted without gold
+        and scored on it. ``evaluation`` says which, per row. Ties and rows without votes
+        count (never silently dropped); ``df.attrs["verdict"]`` says whether a label model
+        beats majority vote and ``df.attrs["notes"]`` lists skipped models.
+
+        Parameters
+        ----------
+        gold : "gold", column name or Series
+            The gold to score against.
+        models : names, or a mapping of name -> LabelModel
+            Names of :data:`LABEL_MODELS` or of kept models; or models you fitted yourself on
+            :meth:`ProjectLFs.matrix` (scored as given, ``evaluation="as given"``).
+        folds : int, default 3
+            Folds of the cross-fitting.
         """
         q = self._schema.current.question(question)
         L = self._matrix(q)
@@ -225,27 +269,42 @@ class ProjectModels:
             raise WorkbenchError(
                 "No gold labels to evaluate on. Record some with project.add_gold(...) or pass gold=<data column>."
             )
-        fitted: dict[str, LabelModel] = {}
-        in_sample: dict[str, bool] = {}
+        if isinstance(folds, bool) or not isinstance(folds, int) or folds < 2:
+            raise LabelValidationError(f"The 'folds' parameter of compare must be an integer >= 2. Got {folds!r}.")
+        scored: dict[str, LabelModel | np.ndarray] = {}
+        evaluation: dict[str, str] = {}
         notes: list[str] = []
         if isinstance(models, Mapping):
-            fitted = dict(models)
-            in_sample = dict.fromkeys(fitted, False)
+            scored = dict(models)
+            evaluation = dict.fromkeys(scored, "as given")
             models = ()
         for name in models:
             try:
-                fitted[name] = self.get(name, q.name)
+                template, fit_gold = self._template(name, q)
+                if fit_gold is None:
+                    scored[name] = self.get(name, q.name) if (q.name, name) in self._fitted else clone(template).fit(L)
+                    evaluation[name] = "unsupervised (gold not used)"
+                else:
+                    y_fit = self._log.gold_labels(fit_gold, q.name)
+                    scored[name] = _cross_fitted(template, L, y_fit, y, folds, random_state)
+                    evaluation[name] = f"cross-fitted ({folds} folds)"
             except ImportError as exc:  # the snorkel extra may be missing
                 notes.append(f"{name} skipped: {exc}")
-                continue
-            in_sample[name] = self._fitted[(q.name, name)].gold is not None
-        out = compare_label_models(fitted, L, y, tie_break=tie_break, random_state=random_state)
-        out["in_sample"] = [bool(in_sample.get(str(n), False)) for n in out.index]
-        if out["in_sample"].any():
-            notes.append("in-sample: " + ", ".join(str(n) for n in out.index[out["in_sample"]])
-                         + " were fitted with gold and scored on it; their scores are optimistic.")
+        out = compare_label_models(scored, L, y, tie_break=tie_break, random_state=random_state)
+        out["evaluation"] = [evaluation.get(str(n), "unsupervised (gold not used)") for n in out.index]
         out.attrs["notes"] = notes
         return out
+
+    def _template(self, name: str, q: Question) -> tuple[LabelModel, Any]:
+        """An unfitted copy of model ``name`` and the gold it is fitted with (None: unsupervised)."""
+        hit = self._fitted.get((q.name, name))
+        if hit is not None:
+            return clone(hit.model), hit.gold
+        if name not in LABEL_MODELS:
+            raise LabelValidationError(f"No model is kept under {name!r}. Kept: {sorted(n for _, n in self._fitted)}; "
+                                       f"or one of {list(LABEL_MODELS)!r}.")
+        has_gold = len(self._log.gold(q.name)) > 0
+        return _build(name, q.cardinality, 0), ("gold" if name == "auto" and has_gold else None)
 
     # ------------------------------------------------------------------ predicting
     def predict_proba(self, question: str | None = None) -> pd.DataFrame | None:
@@ -253,7 +312,7 @@ class ProjectModels:
 
         Latest ``source="model"`` predictions win where present (their confidence goes to the
         predicted class, the rest spread evenly); elsewhere the LF votes through the default
-        label model (Dawid-Skene). Rows no source covers are absent. Results are cached
+        label model (``"auto"``). Rows no source covers are absent. Results are cached
         until the LFs, the data or the recorded predictions change.
         """
         q = self._log.root_question(question)
@@ -269,7 +328,7 @@ class ProjectModels:
             if L.shape[1] > 0:
                 covered = (L != ABSTAIN).any(axis=1)
                 if covered.any():
-                    p = self.get("dawid_skene", q.name).predict_proba(L)
+                    p = self.get("auto", q.name).predict_proba(L)
                     proba.loc[ids[covered]] = p[covered]
         if len(preds):
             last = preds.drop_duplicates("example_id", keep="last")
@@ -286,7 +345,7 @@ class ProjectModels:
 
     def soft_labels(
         self,
-        model: str = "dawid_skene",
+        model: str = "auto",
         *,
         humans: str = "override",
         consensus_method: str = "majority",
@@ -301,9 +360,9 @@ class ProjectModels:
 
         Parameters
         ----------
-        model : str
+        model : str, default "auto"
             The label model for LF votes: a name kept by :meth:`fit`, or one of
-            ``"dawid_skene"``, ``"majority_vote"``, ``"snorkel"``.
+            :data:`LABEL_MODELS` (``"auto"`` uses the project's gold to choose and calibrate).
         humans : {"override", "sharpen"}
             ``override``: a human consensus replaces the machine distribution;
             ``sharpen``: it multiplies into it as evidence.
@@ -395,6 +454,34 @@ class ProjectModels:
         out.attrs["model"] = model
         out.attrs["questions"] = {q.name: list(q.choices) for q in schema.questions}
         return out
+
+
+def _cross_fitted(
+    template: LabelModel, L: np.ndarray, y_fit: np.ndarray, y_eval: np.ndarray, folds: int, random_state: int | None,
+) -> np.ndarray:
+    """Probabilities on every row of ``L``; each gold row of ``y_eval`` from a fit that did not see its gold."""
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    rows = np.flatnonzero(y_eval >= 0)
+    n_classes = int(max(y_eval.max(), y_fit.max())) + 1
+    k_classes = max(n_classes, int(getattr(template, "cardinality", None) or 2))
+    P = np.full((len(L), k_classes), 1.0 / k_classes)  # rows without gold are not scored
+    if not (y_fit[rows] >= 0).any():  # the fit never sees the evaluation gold (e.g. a held-out test set)
+        P[rows] = clone(template).fit(L, y_fit).predict_proba(L[rows])
+        return P
+    counts = np.bincount(y_eval[rows])
+    k = min(folds, len(rows))
+    if k < 2:
+        raise LabelValidationError(f"Cross-fitting needs at least 2 gold rows; there are {len(rows)}.")
+    stratify = counts[counts > 0].min() >= k
+    splitter = (StratifiedKFold(k, shuffle=True, random_state=random_state) if stratify
+                else KFold(k, shuffle=True, random_state=random_state))
+    for _, test in splitter.split(rows, y_eval[rows] if stratify else None):
+        hidden = rows[test]
+        y_fold = y_fit.copy()
+        y_fold[hidden] = -1  # this fold's gold is unknown to the fit that predicts it
+        P[hidden] = clone(template).fit(L, y_fold).predict_proba(L[hidden])
+    return P
 
 
 def _multiply(

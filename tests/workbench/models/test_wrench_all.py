@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import WRENCH_DATASETS, load_wrench_split
+from wrench_data import WRENCH_DATASETS, load_wrench_split
 
 from workbench.models import AutoLabelModel, MajorityVote, SnorkelLabelModel, calibration_errors, expected_score
 
