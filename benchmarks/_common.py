@@ -19,6 +19,8 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 
+from workbench.datasets import WRENCH_DATASETS, load_wrench
+
 __all__ = [
     "REPO_ROOT",
     "Timed",
@@ -224,24 +226,7 @@ def machine_info() -> str:
     )
 
 
-#: The WRENCH folders under the data directory and the metric WRENCH reports for each task:
-#: accuracy, or the F1 of class 1 for the binary imbalanced ones (basketball, commercial, tennis).
-WRENCH_DATASETS: dict[str, str] = {
-    "youtube": "accuracy",
-    "yelp": "accuracy",
-    "imdb": "accuracy",
-    "basketball": "f1",
-    "commercial": "f1",
-    "tennis": "f1",
-    "semeval": "accuracy",
-}
-
-
 def load_wrench_split(root: Path, name: str, split: str) -> tuple[np.ndarray, np.ndarray]:
     """Votes (int8, -1 = abstain) and gold of one split of ``root/wrench_<name>/<split>.json``."""
-    import json
+    return load_wrench(name, split, path=root)
 
-    raw = json.loads((root / f"wrench_{name}" / f"{split}.json").read_text(encoding="utf-8"))
-    L = np.array([r["weak_labels"] for r in raw.values()], dtype=np.int8)
-    y = np.array([r["label"] for r in raw.values()], dtype=np.int64)
-    return L, y

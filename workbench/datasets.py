@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 import shutil
 import tempfile
@@ -23,13 +24,27 @@ import pandas as pd
 from workbench.exceptions import DataError
 
 __all__ = [
+    "WRENCH_DATASETS",
     "YOUTUBE_FILES",
     "YOUTUBE_URL",
     "data_dir",
     "download_youtube_spam",
     "load_demo",
+    "load_wrench",
     "load_youtube_spam",
 ]
+
+#: WRENCH weak-supervision tasks (folders ``wrench_<name>`` of the data directory) and the metric
+#: WRENCH reports for each: accuracy, or the F1 of class 1 for the binary imbalanced ones.
+WRENCH_DATASETS: dict[str, str] = {
+    "youtube": "accuracy",
+    "yelp": "accuracy",
+    "imdb": "accuracy",
+    "basketball": "f1",
+    "commercial": "f1",
+    "tennis": "f1",
+    "semeval": "accuracy",
+}
 
 #: The five CSV files of the UCI YouTube Spam Collection with their SHA-256 sums.
 YOUTUBE_FILES: dict[str, str] = {
@@ -255,3 +270,46 @@ def load_demo(n: int = 400, *, random_state: int = 0) -> pd.DataFrame:
             text = text.upper()
         rows.append({"id": f"demo-{k + 1:04d}", "text": text, "label": "spam" if spam else "ham"})
     return pd.DataFrame(rows)
+
+
+def load_wrench(name: str, split: str, *, path: str | os.PathLike[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """One split of a WRENCH task as a label matrix and gold: ``(L, y)``.
+
+    Reads ``<data dir>/wrench_<name>/<split>.json`` (WRENCH's own JSON layout: one record per
+    item with ``weak_labels`` and ``label``), where the data dir is ``path`` or
+    ``$WORKBENCH_DATA_DIR``. WRENCH publishes these files with its benchmark
+    (https://github.com/JieyuZ2/wrench); put the folder there.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`WRENCH_DATASETS` (``"youtube"``, ``"yelp"`` ...).
+    split : {"train", "valid", "test"}
+        The split.
+    path : path-like, optional
+        The data directory (default: ``$WORKBENCH_DATA_DIR``).
+
+    Returns
+    -------
+    L : ndarray of int8, shape (n_items, n_lfs)
+        The votes, ``-1`` = abstain.
+    y : ndarray of int64, shape (n_items,)
+        Gold classes.
+    """
+    if name not in WRENCH_DATASETS:
+        raise DataError(f"Unknown WRENCH task {name!r}. Expected one of {list(WRENCH_DATASETS)!r}.")
+    if split not in ("train", "valid", "test"):
+        raise DataError(f"The 'split' parameter of load_wrench must be 'train', 'valid' or 'test'. Got {split!r}.")
+    root = data_dir(path)
+    file = None if root is None else root / f"wrench_{name}" / f"{split}.json"
+    if file is None or not file.is_file():
+        raise DataError(
+            f"WRENCH {name!r} ({split}) was not found"
+            + (f" at {str(file)!r}" if file is not None else "")
+            + ". Put WRENCH's wrench_<name>/<split>.json files in a data directory and pass path= or set "
+              "WORKBENCH_DATA_DIR."
+        )
+    raw = json.loads(file.read_text(encoding="utf-8"))
+    L = np.array([r["weak_labels"] for r in raw.values()], dtype=np.int8)
+    y = np.array([r["label"] for r in raw.values()], dtype=np.int64)
+    return L, y

@@ -4,6 +4,7 @@ import hashlib
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -74,3 +75,22 @@ def test_demo_is_deterministic_and_ingestible(tmp_path: Path) -> None:
     assert p.add_data(a.drop(columns="label"), id_column="id").n_rows == 300
     with pytest.raises(wb.DataError, match="integer >= 2"):
         datasets.load_demo(1)
+
+
+def test_load_wrench_reads_the_local_files_and_explains_what_is_missing(tmp_path: Path) -> None:
+    import json as _json
+
+    from workbench.datasets import load_wrench
+
+    folder = tmp_path / "wrench_youtube"
+    folder.mkdir()
+    rows = {"0": {"label": 1, "weak_labels": [1, -1]}, "1": {"label": 0, "weak_labels": [-1, 0]}}
+    (folder / "valid.json").write_text(_json.dumps(rows), encoding="utf-8")
+    L, y = load_wrench("youtube", "valid", path=tmp_path)
+    assert L.dtype == np.int8 and L.tolist() == [[1, -1], [-1, 0]] and y.tolist() == [1, 0]
+    with pytest.raises(wb.DataError, match="not found.*WORKBENCH_DATA_DIR"):
+        load_wrench("youtube", "test", path=tmp_path)
+    with pytest.raises(wb.DataError, match="Unknown WRENCH task 'spam'"):
+        load_wrench("spam", "test", path=tmp_path)
+    with pytest.raises(wb.DataError, match="'train', 'valid' or 'test'"):
+        load_wrench("youtube", "dev", path=tmp_path)
