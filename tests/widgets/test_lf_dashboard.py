@@ -303,3 +303,16 @@ def test_youtube_dashboard_refreshes_well_under_a_second(tmp_path: Path, data_di
     dashboard.close()
     assert project.n_listeners() == 0
     project.close()
+
+
+def test_the_status_says_which_lfs_are_volatile(small_project) -> None:
+    from widgets import LFDashboard
+
+    namespace: dict = {}
+    exec(  # a function with no source file: its code cannot be fingerprinted
+        "def shouty(x):\n    return 1 if str(x.text).isupper() else -1\n", namespace)
+    small_project.lfs.add(wb.lf.labeling_function(name="shouty")(namespace["shouty"]))
+    dashboard = LFDashboard(small_project)
+    assert "volatile" in dashboard.status.value and "shouty" in dashboard.status.value
+    assert bool(small_project.lfs.summary().loc["shouty", "volatile"])
+    dashboard.close()

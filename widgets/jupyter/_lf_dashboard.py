@@ -448,6 +448,12 @@ class LFDashboard(widgets.VBox):
             parts.append("recomputed: " + ", ".join(_esc(n) for n in self._recomputed))
         if self.last_result is not None and self.last_result.errors:
             parts.append(f'<span style="color:#b00020">{len(self.last_result.errors)} LF(s) raised</span>')
+        volatile = getattr(self.last_result, "volatile", None) or {}
+        if volatile:  # the engine could not fingerprint their code: never cached, recomputed every apply
+            parts.append(
+                '<span class="wb-volatile" title="' + _esc("; ".join(f"{n}: {why}" for n, why in volatile.items()))
+                + '">volatile (recomputed on every apply): ' + ", ".join(_esc(n) for n in volatile) + "</span>"
+            )
         self.status.value = '<div class="wb-status">' + " &middot; ".join(parts) + "</div>"
 
     def _render_table(self) -> None:

@@ -105,6 +105,7 @@ def read_table(
             return pd.read_parquet(path)
         text = _decode_check(path, encoding, errors)
         if suffix in (".csv", ".tsv"):
+            _check_ragged(path, text, "\t" if suffix == ".tsv" else ",")
             # keep_default_na=False then explicit na: an empty cell is missing, the string "NA" is text.
             return pd.read_csv(
                 io.StringIO(text),
@@ -137,6 +138,31 @@ def read_table(
         raise
     except (ValueError, OSError) as exc:
         raise DataError(f"Cannot read {str(path)!r}: {exc}") from None
+
+
+def _check_ragged(path: Path, text: str, sep: str) -> None:
+    """Refuse a CSV/TSV whose rows do not all have the header's number of fields (pandas would pad
+    short rows with missing values silently)."""
+    import csv
+
+    reader = csv.reader(io.StringIO(text), delimiter=sep)
+    header = next(reader, None)
+    if header is None:
+        return
+    width = len(header)
+    bad: list[tuple[int, int]] = []
+    for row in reader:
+        if row and len(row) != width:
+            bad.append((reader.line_num, len(row)))
+            if len(bad) >= 10:
+                break
+    if bad:
+        shown = ", ".join(f"line {line} has {n}" for line, n in bad[:5])
+        raise DataError(
+            f"{str(path)!r} has rows with a different number of fields than its header ({width}): {shown}"
+            f"{' ...' if len(bad) > 5 else ''}. Fix those lines (an unquoted separator inside a value?), or "
+            f"read the file with pandas yourself and pass the DataFrame."
+        )
 
 
 def _normalise_ids(col: pd.Series, id_column: str) -> pd.Series:

@@ -14,7 +14,7 @@ from sklearn.base import clone
 from workbench._constants import ABSTAIN
 from workbench.exceptions import LabelValidationError, WorkbenchError
 from workbench.models._base import LabelModel
-from workbench.models._metrics import compare_label_models
+from workbench.models._metrics import calibration_errors, compare_label_models
 
 if TYPE_CHECKING:
     from workbench.data import DataCatalog
@@ -243,7 +243,7 @@ class ProjectModels:
         tie_break: str = "random",
         random_state: int | None = 0,
     ) -> pd.DataFrame:
-        """Accuracy, macro-F1, log loss, Brier, ECE and coverage of each label model on the gold rows.
+        """Accuracy, macro-F1, log loss, Brier and ECE (with 95% intervals) and coverage of each label model on gold.
 
         Nothing is scored in-sample: a model that learns from gold (``"auto"``, or one kept
         with gold) is cross-fitted, each gold row predicted by a copy fitted with that row's
@@ -292,6 +292,15 @@ class ProjectModels:
                 notes.append(f"{name} skipped: {exc}")
         out = compare_label_models(scored, L, y, tie_break=tie_break, random_state=random_state)
         out["evaluation"] = [evaluation.get(str(n), "unsupervised (gold not used)") for n in out.index]
+        # calibration with 95% bootstrap intervals (the same resamples for every model)
+        for name in out.index:
+            m = scored.get(str(name))
+            if m is None:
+                continue
+            P = m if isinstance(m, np.ndarray) else m.predict_proba(L)
+            cal = calibration_errors(y, P, n_bootstrap=300, random_state=random_state)
+            for col in ("ece_low", "ece_high", "brier_low", "brier_high"):
+                out.loc[name, col] = cal[col]
         out.attrs["notes"] = notes
         return out
 

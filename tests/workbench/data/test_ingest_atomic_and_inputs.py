@@ -126,3 +126,19 @@ def test_non_finite_time_spent_through_annotate(spam: wb.Project) -> None:
     with pytest.raises(wb.LabelValidationError, match="must be a string"):
         spam.annotate("a", "spam", annotator="ann", note={"why": "x"})  # type: ignore[arg-type]
     assert spam.events().empty
+
+
+@pytest.mark.parametrize(("content", "lines"), [
+    ("id,text,likes\na,one,1\nb,two\nc,three,3\n", "line 3 has 2"),
+    ("id,text\na,one\nb,two,extra\n", "line 3 has 3"),
+])
+def test_ragged_csv_rows_are_refused_with_their_line_numbers(tmp_path: Path, content: str, lines: str) -> None:
+    p = wb.Project.create(tmp_path / "p", schema=wb.Schema.single("spam", ["ham", "spam"]))
+    f = tmp_path / "ragged.csv"
+    f.write_text(content, encoding="utf-8")
+    with pytest.raises(wb.DataError, match=lines):
+        p.add_data(f, id_column="id")
+    assert p.data_versions().empty
+    # a quoted separator is not a ragged row
+    f.write_text('id,text\na,"one, two"\n', encoding="utf-8")
+    assert p.add_data(f, id_column="id").n_rows == 1

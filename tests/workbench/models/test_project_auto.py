@@ -39,6 +39,8 @@ def test_auto_is_the_default_and_the_manifest_says_what_it_chose(tmp_path: Path)
     # the comparison cross-fits the gold-using default and fits the others without gold
     table = p.models.compare(gold="gold", models=("majority_vote", "dawid_skene", "auto"))
     assert table.loc["auto", "evaluation"].startswith("cross-fitted")
+    for col in ("ece", "brier"):  # calibration figures come with their bootstrap intervals
+        assert (table[f"{col}_low"] <= table[col] + 1e-12).all() and (table[col] <= table[f"{col}_high"] + 1e-12).all()
     assert table.loc["dawid_skene", "evaluation"] == "unsupervised (gold not used)"
     assert table.loc["auto", "accuracy"] >= table.loc["majority_vote", "accuracy"] - 0.05  # 150 gold: noisy
     # new gold refits the default (the fit depends on it)
