@@ -43,6 +43,9 @@ ISOTONIC_MIN_GOLD = 1000
 #: Snorkel is a default candidate only while n_lfs * cardinality stays below this (its cost
 #: grows with the square of it: 164 LFs x 9 classes take ~40 s per fit).
 SNORKEL_MAX_WIDTH = 200
+#: ... and while the label matrix has at most this many rows: its 500-epoch fits, one per fold,
+#: would dominate the cross-validation (at 1M x 50 they take as long as everything else 10 times).
+SNORKEL_MAX_ROWS = 200_000
 #: Gold classes are "imbalanced" when the smallest has fewer than this share of the largest's rows.
 IMBALANCE_RATIO = 0.5
 BASELINE = "MajorityVote"
@@ -157,8 +160,9 @@ class AutoLabelModel(LabelModel):
         Number of classes; inferred from the votes (and gold) when None.
     candidates : dict of name -> LabelModel, list of LabelModel, or None
         The models to try (unfitted; they are cloned). ``None``: the defaults of
-        :func:`default_candidates` (Snorkel's LabelModel among them when installed and the
-        task is small enough). Majority vote is added as the baseline when missing.
+        :func:`default_candidates` (Snorkel's LabelModel among them when installed, with at most
+        ``SNORKEL_MAX_WIDTH`` LF x class columns and ``SNORKEL_MAX_ROWS`` rows). Majority vote
+        is added as the baseline when missing.
     cv : int, default 5
         Folds of the gold rows.
     metric : {"auto", "accuracy", "macro_f1", "f1"}, default "auto"
@@ -247,11 +251,11 @@ class AutoLabelModel(LabelModel):
                 f"The '{name}' parameter of {type(self).__name__} must be an int >= {low}{extra}. Got {val!r} instead."
             )
 
-    def _candidate_models(self, k: int, m: int) -> dict[str, LabelModel]:
+    def _candidate_models(self, k: int, m: int, n: int = 0) -> dict[str, LabelModel]:
         name = type(self).__name__
         if self.candidates is None:
             cands = default_candidates(self.random_state)
-            if "SnorkelLabelModel" in cands and (m < 3 or m * k > SNORKEL_MAX_WIDTH):
+            if "SnorkelLabelModel" in cands and (m < 3 or m * k > SNORKEL_MAX_WIDTH or n > SNORKEL_MAX_ROWS):
                 del cands["SnorkelLabelModel"]
         elif isinstance(self.candidates, Mapping):
             cands = dict(self.candidates)
@@ -328,7 +332,7 @@ class AutoLabelModel(LabelModel):
                 f"The 'calibration' parameter of {name} must be one of {list(_CALIBRATIONS)}. "
                 f"Got {self.calibration!r} instead."
             )
-        cands = self._candidate_models(k, m)
+        cands = self._candidate_models(k, m, n)
         known = np.zeros(n, dtype=bool) if y is None else y >= 0
         n_gold = int(known.sum())
         gold_counts = np.bincount(y[known], minlength=k) if y is not None else np.zeros(k, dtype=np.int64)
