@@ -316,3 +316,17 @@ def test_the_status_says_which_lfs_are_volatile(small_project) -> None:
     assert "volatile" in dashboard.status.value and "shouty" in dashboard.status.value
     assert bool(small_project.lfs.summary().loc["shouty", "volatile"])
     dashboard.close()
+
+
+def test_with_gold_the_charts_include_a_reliability_diagram(small_project, small_gold) -> None:
+    from widgets import LFDashboard
+
+    small_project.lfs.add(wb.lf.keywords("sub", ["subscribe"], label=1))
+    small_project.lfs.add(wb.lf.keywords("song", ["song", "love"], label=0))
+    dashboard = LFDashboard(small_project, gold=small_gold)
+    rel = dashboard.reliability
+    assert rel is not None and rel.attrs["evaluation"] == "unsupervised (gold not used)"
+    assert int(rel["n"].sum()) == rel.attrs["n_gold"] > 0
+    assert "mean_confidence" in str(dashboard.chart.to_dict())  # the diagram is among the charts
+    dashboard.close()
+    assert LFDashboard(small_project).reliability is None  # no gold, no diagram

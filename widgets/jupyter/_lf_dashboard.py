@@ -17,6 +17,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+import altair as alt
 import ipywidgets as widgets
 import numpy as np
 import pandas as pd
@@ -136,7 +137,11 @@ class LFDashboard(widgets.VBox):
     max_examples : int, default 10
         Rows shown by the drill-down.
     show_charts : bool, default True
-        Draw the Altair charts (coverage, accuracy, conflict heat map).
+        Draw the Altair charts (coverage, accuracy, conflict heat map and, with gold, the
+        reliability diagram of the label model on the gold rows).
+    calibration_model : str, default "dawid_skene"
+        The label model whose reliability diagram is drawn (``project.models.reliability``;
+        an unsupervised one is cheap enough to redraw on every LF edit).
 
     Attributes
     ----------
@@ -174,7 +179,10 @@ class LFDashboard(widgets.VBox):
         *,
         max_examples: int = 10,
         show_charts: bool = True,
+        calibration_model: str = "dawid_skene",
     ) -> None:
+        self.calibration_model = calibration_model
+        self.reliability: pd.DataFrame | None = None
         if not isinstance(project, Project):
             raise TypeError(
                 f"The 'project' parameter of LFDashboard must be a workbench.Project. Got {type(project).__name__} "
@@ -328,6 +336,13 @@ class LFDashboard(widgets.VBox):
             applied = self._captured if self._captured is not None else self.project.lfs.apply(progress=False)
             t1 = time.perf_counter()
             gold = None if self.gold is None else self.project.lfs.gold_labels(self.gold, self.question)
+            reliability = None
+            if gold is not None and len(summary) and self.show_charts:  # inside the refresh: its apply is ours
+                try:
+                    reliability = self.project.models.reliability(self.gold, model=self.calibration_model,
+                                                                  question=self.question)
+                except WorkbenchError as exc:  # e.g. no gold row yet: the other panes still render
+                    _log.info("No reliability diagram: %s", exc)
             t2 = time.perf_counter()
             timings["apply_and_summary"], timings["gold"] = t1 - t0, t2 - t1
         except WorkbenchError as exc:
@@ -348,6 +363,7 @@ class LFDashboard(widgets.VBox):
         self.summary = summary
         self.overall = overall_stats(self._L)
         self.pairs = lf_pair_matrix(self._L, names) if names else None
+        self.reliability = reliability
         self.last_error = None
         self._shown_state = self._state(len(applied.row_ids))
         t3 = time.perf_counter()
@@ -538,6 +554,12 @@ class LFDashboard(widgets.VBox):
 
         order = [str(n) for n in self.sorted_summary().index]
         self.chart = lf_overview_chart(self.summary, self.pairs, order=order)
+        if self.reliability is not None:
+            from widgets import reliability_chart
+
+            rel = self.reliability
+            title = f"Label model {rel.attrs.get('model')} on {rel.attrs.get('n_gold')} gold rows"
+            self.chart = alt.vconcat(self.chart, reliability_chart(rel, title=title, size=220))
         # The builders are validated by the tests; skipping jsonschema validation here saves ~150 ms a refresh.
         spec = self.chart.to_dict(validate=False)
         self.charts.outputs = ({"output_type": "display_data", "data": _vegalite_bundle(spec), "metadata": {}},)

@@ -14,7 +14,7 @@ from sklearn.base import clone
 from workbench._constants import ABSTAIN
 from workbench.exceptions import LabelValidationError, WorkbenchError
 from workbench.models._base import LabelModel
-from workbench.models._metrics import calibration_errors, compare_label_models
+from workbench.models._metrics import calibration_errors, compare_label_models, reliability_table
 
 if TYPE_CHECKING:
     from workbench.data import DataCatalog
@@ -303,6 +303,34 @@ class ProjectModels:
                 out.loc[name, col] = cal[col]
         out.attrs["notes"] = notes
         return out
+
+    def reliability(
+        self, gold: Any = "gold", *, model: str = "dawid_skene", question: str | None = None, n_bins: int = 10,
+        folds: int = 3, random_state: int | None = 0,
+    ) -> pd.DataFrame:
+        """The data of a reliability diagram of ``model`` on the gold rows, never in-sample.
+
+        A model that learns from gold is cross-fitted (as in :meth:`compare`); an unsupervised
+        one (the default, ``"dawid_skene"``: cheap enough for a live dashboard) is scored as
+        fitted. Returns :func:`workbench.models.reliability_table`'s frame, with
+        ``attrs["model"]`` and ``attrs["evaluation"]``.
+        """
+        q = self._schema.current.question(question)
+        L = self._matrix(q)
+        y = self._log.gold_labels(gold, q.name)
+        if not (y >= 0).any():
+            raise WorkbenchError("No gold labels to draw a reliability diagram on. Record some with "
+                                 "project.add_gold(...) or pass gold=<data column>.")
+        template, fit_gold = self._template(model, q)
+        if fit_gold is None:
+            P = self.get(model, q.name).predict_proba(L)
+            how = "unsupervised (gold not used)"
+        else:
+            P = _cross_fitted(template, L, self._log.gold_labels(fit_gold, q.name), y, folds, random_state)
+            how = f"cross-fitted ({folds} folds)"
+        table = reliability_table(y, P, n_bins=n_bins)
+        table.attrs.update({"model": model, "evaluation": how, "n_gold": int((y >= 0).sum())})
+        return table
 
     def _template(self, name: str, q: Question) -> tuple[LabelModel, Any]:
         """An unfitted copy of model ``name`` and the gold it is fitted with (None: unsupervised)."""
