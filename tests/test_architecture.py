@@ -69,6 +69,7 @@ def test_toplevel_all_is_pinned() -> None:
             "UnknownExampleError",
             "WorkbenchError",
             "__version__",
+            "active",
             "annotation",
             "datasets",
             "lf",

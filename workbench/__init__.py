@@ -3,7 +3,7 @@
 The public API is curated here; everything else lives in submodules.
 """
 
-from workbench import annotation, datasets, lf, models, quality, versions
+from workbench import active, annotation, datasets, lf, models, quality, versions
 from workbench._constants import ABSTAIN, LABEL_SOURCES
 from workbench._events import Subscription
 from workbench._version import __version__
@@ -64,6 +64,7 @@ __all__ = [
     "UnknownExampleError",
     "WorkbenchError",
     "__version__",
+    "active",
     "annotation",
     "datasets",
     "lf",
