@@ -319,6 +319,12 @@ class ProjectAnnotation:
             honey = self._store.claim(annotator, self._honeypot_order(q.name, drafts, rng), n=n_honey, overlap=1,
                                       lease_seconds=config.lease_seconds, honeypot=True)
             drafts.update({eid: self.draft(eid, q.name) for eid, _ in honey})
+            if len(regular) + len(honey) < n:  # fewer honeypots than drawn: fill the batch with regular work
+                more = self._store.claim(annotator, cand, n=n - len(honey), overlap=overlap,
+                                         lease_seconds=config.lease_seconds)
+                known = {e for e, _ in regular}
+                regular += [(e, x) for e, x in more if e not in known]
+                drafts.update({eid: self.draft(eid, q.name) for eid, _ in regular if eid not in drafts})
         items = [(e, x, False) for e, x in regular] + [(e, x, True) for e, x in honey]
         order = rng.permutation(len(items)) if honey else np.arange(len(items))
         out = []
@@ -351,7 +357,9 @@ class ProjectAnnotation:
         if not len(gold_ids):
             return []
         kinds = self._draft_kinds(question).reindex(gold_ids).fillna("none").to_numpy()
-        wanted = {"none" if d is None else d.source for d in drafts.values()} or {"none"}
+        if not drafts:  # no regular item in this batch to look like (no open work): any gold item will do
+            return [str(g) for g in gold_ids]
+        wanted = {"none" if d is None else d.source for d in drafts.values()}
         alike = [str(g) for g, k in zip(gold_ids, kinds, strict=True) if k in wanted]
         if not alike:
             _log.warning(

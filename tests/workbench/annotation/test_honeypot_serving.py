@@ -52,3 +52,25 @@ def test_no_served_field_predicts_a_honeypot(tmp_path: Path, predict_gold: bool,
         table = pd.crosstab(pd.Series([str(f[field]) for f, _ in served]), pd.Series([h for _, h in served]))
         best = table.max(axis=1).sum() / len(served)
         assert best <= base + 1e-9, (field, table)
+
+
+def test_a_batch_is_never_empty_while_work_remains(tmp_path: Path) -> None:
+    """With a high honeypot rate a batch may draw only honeypots; it must still serve something."""
+    n = 30
+    df = pd.DataFrame({"id": [f"i{k}" for k in range(n)], "text": [f"subscribe {k}" for k in range(n)]})
+    p = wb.Project.create(tmp_path / "p", schema=wb.Schema.single("spam", ["ham", "spam"]))
+    p.add_data(df, id_column="id")
+    p.lfs.add(wb.lf.keywords("sub", ["subscribe"], label=1))  # every item, gold ones too, has a draft
+    p.add_gold(pd.DataFrame({"id": df["id"][:10], "label": "spam"}))
+    p.annotation.configure(honeypot_rate=0.9)
+    served_regular = set()
+    for k in range(200):
+        if p.annotation.progress()["n_remaining"] == 0:
+            break
+        batch = p.annotation.next_items("ann", n=1, random_state=k)
+        assert batch, f"empty batch at step {k} with {p.annotation.progress()['n_remaining']} items open"
+        item = batch[0]
+        p.annotation.submit(item.example_id, "spam", annotator="ann")
+        if not item.is_honeypot:
+            served_regular.add(item.example_id)
+    assert len(served_regular) == n - 10
