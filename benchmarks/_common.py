@@ -19,17 +19,13 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 
-from workbench.datasets import WRENCH_DATASETS, load_wrench
-
 __all__ = [
     "REPO_ROOT",
     "Timed",
     "comment_frame",
     "data_dir",
     "fmt_rate",
-    "WRENCH_DATASETS",
     "latency_summary",
-    "load_wrench_split",
     "machine_info",
     "print_table",
     "timed",
@@ -225,8 +221,4 @@ def machine_info() -> str:
         f"argv: {' '.join(sys.argv[1:]) or '(defaults)'}"
     )
 
-
-def load_wrench_split(root: Path, name: str, split: str) -> tuple[np.ndarray, np.ndarray]:
-    """Votes (int8, -1 = abstain) and gold of one split of ``root/wrench_<name>/<split>.json``."""
-    return load_wrench(name, split, path=root)
 

@@ -41,7 +41,9 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import WRENCH_DATASETS, data_dir, load_wrench_split  # noqa: E402
+from _common import data_dir  # noqa: E402
+
+from workbench.datasets import WRENCH_DATASETS, load_wrench  # noqa: E402
 
 
 def rss_mb() -> float:
@@ -132,9 +134,9 @@ def bench_wrench(skip_snorkel: bool, quick: bool, only: list[str] | None) -> dic
     seconds: dict[str, dict[str, float]] = {}
     for name in names:
         metric = WRENCH_DATASETS[name]
-        L_tr, _ = load_wrench_split(root, name, "train")  # type: ignore[arg-type]
-        L_va, y_va = load_wrench_split(root, name, "valid")  # type: ignore[arg-type]
-        L_te, y_te = load_wrench_split(root, name, "test")  # type: ignore[arg-type]
+        L_tr, _ = load_wrench(name, "train", path=root)
+        L_va, y_va = load_wrench(name, "valid", path=root)
+        L_te, y_te = load_wrench(name, "test", path=root)
         k = int(max(L_tr.max(), L_va.max(), L_te.max(), y_va.max(), y_te.max())) + 1
         L_fit = np.vstack([L_tr, L_va])
         y_fit = np.r_[np.full(len(L_tr), -1), y_va]

@@ -8,7 +8,6 @@ dataset so the quickstart runs anywhere.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import os
@@ -21,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from workbench._stats import sha256_file as _sha256
 from workbench.exceptions import DataError
 
 __all__ = [
@@ -64,14 +64,6 @@ def data_dir(path: str | os.PathLike[str] | None = None) -> Path | None:
         return Path(path)
     env = os.environ.get("WORKBENCH_DATA_DIR")
     return Path(env) if env else None
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _default_cache() -> Path:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 import os
 import uuid
@@ -13,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from workbench._events import EventEmitter
+from workbench._stats import sha256_file as _sha256
 from workbench.data._ingest import ID_COLUMN, prepare_batch, read_table, row_hashes
 from workbench.exceptions import (
     ConflictingContentError,
@@ -37,14 +37,6 @@ DATA_DIR = "data"
 #: The lock file that makes the id check and the write of a data version one step.
 INGEST_LOCK = "ingest.lock"
 _FILE_RECORD = "data_file"  # record kind: data version -> the sha256 of its Parquet file
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class DataCatalog:

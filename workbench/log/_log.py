@@ -15,7 +15,7 @@ from workbench._constants import ABSTAIN, LABEL_SOURCES
 from workbench._events import EventEmitter
 from workbench.data import DataCatalog
 from workbench.exceptions import DataError, LabelValidationError
-from workbench.schema import Question, SchemaRegistry
+from workbench.schema import Question, Schema, SchemaRegistry
 from workbench.store import EventStore, LabelEvent, utc_now
 
 __all__ = ["LabelLog", "parse_timestamp"]
@@ -56,6 +56,27 @@ def parse_timestamp(value: Any, *, name: str = "created_at") -> str:
     if ts.tzinfo is None:
         ts = ts.replace(tzinfo=_dt.UTC)
     return ts.astimezone(_dt.UTC).isoformat(timespec="microseconds")
+
+
+def _without_orphans(
+    schema: Schema, answers: Mapping[str, str], keep: Mapping[str, str] | None = None
+) -> tuple[dict[str, str], list[str]]:
+    """``answers`` without those whose condition no longer holds, through chains of conditions.
+
+    Returns the answers that stay and the questions dropped (in schema order, transitively:
+    dropping a parent can drop its child's child). Questions in ``keep`` are never dropped.
+    """
+    alive = dict(answers)
+    dropped: list[str] = []
+    changed = True
+    while changed:
+        changed = False
+        for q in schema.questions:
+            if q.name in alive and q.name not in (keep or {}) and not q.is_asked(alive):
+                del alive[q.name]
+                dropped.append(q.name)
+                changed = True
+    return alive, dropped
 
 
 def _none_if_na(value: Any) -> Any:
@@ -160,25 +181,17 @@ class LabelLog:
                 )
             )
         # A changed answer can switch follow-up questions off, through chains of conditions:
-        # retract every answer whose condition no longer holds.
-        alive = dict(merged)
-        changed = True
-        while changed:
-            changed = False
-            for follow_up in schema.questions:
-                name = follow_up.name
-                if name in alive and name not in answers and not follow_up.is_asked(alive):
-                    del alive[name]
-                    changed = True
-                    if name in context:
-                        events.append(
-                            LabelEvent(
-                                example_id=example_id, question=name, value=None, source=source,
-                                annotator=annotator, schema_version=sv, guideline_version=gv,
-                                data_version=data_version, event_uid=f"{base}:retract:{name}", created_at=when,
-                                action="retract", note=f"condition of {name!r} no longer holds",
-                            )
-                        )
+        # retract every earlier answer whose condition no longer holds.
+        alive, dropped = _without_orphans(schema, merged, keep=answers)
+        events += [
+            LabelEvent(
+                example_id=example_id, question=name, value=None, source=source, annotator=annotator,
+                schema_version=sv, guideline_version=gv, data_version=data_version,
+                event_uid=f"{base}:retract:{name}", created_at=when, action="retract",
+                note=f"condition of {name!r} no longer holds",
+            )
+            for name in dropped if name in context
+        ]
         context.clear()
         context.update(alive)
         return events
@@ -282,21 +295,16 @@ class LabelLog:
             data_version=known[example_id], event_uid=base, created_at=when, action="retract", note=note,
         )]
         # follow-ups whose condition needed this answer go too (transitively)
-        alive = {k: v for k, v in context.items() if k != q.name}
-        changed = True
-        while changed:
-            changed = False
-            for follow_up in schema.questions:
-                if follow_up.name in alive and not follow_up.is_asked(alive):
-                    del alive[follow_up.name]
-                    changed = True
-                    events.append(LabelEvent(
-                        example_id=example_id, question=follow_up.name, value=None, source=source,
-                        annotator=annotator, schema_version=schema.version,
-                        guideline_version=self._schema.guideline_version, data_version=known[example_id],
-                        event_uid=f"{base}:retract:{follow_up.name}", created_at=when, action="retract",
-                        note=f"condition of {follow_up.name!r} no longer holds",
-                    ))
+        _, dropped = _without_orphans(schema, {k: v for k, v in context.items() if k != q.name})
+        events += [
+            LabelEvent(
+                example_id=example_id, question=name, value=None, source=source, annotator=annotator,
+                schema_version=schema.version, guideline_version=self._schema.guideline_version,
+                data_version=known[example_id], event_uid=f"{base}:retract:{name}", created_at=when,
+                action="retract", note=f"condition of {name!r} no longer holds",
+            )
+            for name in dropped
+        ]
         return self.write(events)[0]
 
     # ------------------------------------------------------------------ reading

@@ -22,9 +22,9 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import minimize_scalar
 from sklearn.base import clone
-from sklearn.model_selection import KFold, StratifiedKFold
 
 from workbench.models._base import LabelModel, _json_safe
+from workbench.models._crossfit import gold_folds
 from workbench.models._dawid_skene import DawidSkene
 from workbench.models._majority import MajorityVote
 from workbench.models._metrics import METRICS, _score_from_confusion, calibration_errors, expected_confusion
@@ -423,13 +423,7 @@ class AutoLabelModel(LabelModel):
         return prior / prior.sum()
 
     def _folds(self, y_gold: NDArray[np.int64]) -> list[tuple[NDArray[np.intp], NDArray[np.intp]]]:
-        n_splits = int(min(self.cv, len(y_gold)))
-        counts = np.bincount(y_gold)
-        if counts[counts > 0].min() >= n_splits:
-            splitter: Any = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=self.random_state)
-        else:
-            splitter = KFold(n_splits=n_splits, shuffle=True, random_state=self.random_state)
-        return list(splitter.split(np.zeros(len(y_gold)), y_gold))
+        return gold_folds(y_gold, int(self.cv), self.random_state)
 
     def _fit_cv(
         self,

@@ -216,6 +216,7 @@ def compare_label_models(
     tie_break: str = "random",
     n_bins: int = 10,
     random_state: int | None = None,
+    baseline: str | None = None,
 ) -> pd.DataFrame:
     """Evaluate fitted label models on one gold set and say whether they beat majority vote.
 
@@ -233,6 +234,9 @@ def compare_label_models(
         Gold, ``-1`` where unknown (those rows are excluded; ``n_gold`` counts the rest).
     tie_break, n_bins, random_state
         As in :func:`evaluate`; the same seed is used for every model.
+    baseline : str, optional
+        The entry of ``models`` that is majority vote, when it is given as probabilities
+        (a :class:`~workbench.models.MajorityVote` instance is recognised by itself).
 
     Returns
     -------
@@ -248,7 +252,9 @@ def compare_label_models(
         raise ValueError("compare_label_models needs at least one fitted model in 'models'.")
     Lc = check_label_matrix(L, name="L")
     all_models: dict[str, LabelModel | NDArray[np.float64]] = dict(models)
-    baseline = next((name for name, m in all_models.items() if isinstance(m, MajorityVote)), None)
+    if baseline is not None and baseline not in all_models:
+        raise ValueError(f"baseline={baseline!r} is not one of the models {list(all_models)}.")
+    baseline = baseline or next((name for name, m in all_models.items() if isinstance(m, MajorityVote)), None)
     if baseline is None:
         k = max(int(m.shape[1]) if isinstance(m, np.ndarray) else int(getattr(m, "cardinality_", 2))
                 for m in all_models.values())

@@ -14,6 +14,8 @@ from sklearn.base import clone
 from workbench._constants import ABSTAIN
 from workbench.exceptions import LabelValidationError, WorkbenchError
 from workbench.models._base import LabelModel
+from workbench.models._crossfit import cross_fitted_proba
+from workbench.models._majority import MajorityVote
 from workbench.models._metrics import calibration_errors, compare_label_models, reliability_table
 
 if TYPE_CHECKING:
@@ -31,8 +33,13 @@ LABEL_MODELS: tuple[str, ...] = ("auto", "majority_vote", "weighted_majority_vot
 _DEFAULT_NAMES = {"AutoLabelModel": "auto", "DawidSkene": "dawid_skene", "MajorityVote": "majority_vote",
                   "WeightedMajorityVote": "weighted_majority_vote", "SnorkelLabelModel": "snorkel"}
 
+class _ProjectGold:
+    def __repr__(self) -> str:
+        return "PROJECT_GOLD"
+
+
 #: ``gold=`` default of :meth:`ProjectModels.fit`: the project's gold for models that use gold.
-PROJECT_GOLD = "project gold"
+PROJECT_GOLD: Any = _ProjectGold()
 
 
 def _build(name: str, cardinality: int, random_state: int | None) -> LabelModel:
@@ -185,7 +192,7 @@ class ProjectModels:
         if L.shape[1] == 0:
             raise WorkbenchError("No labeling functions are registered: add some with project.lfs.add(...) first.")
         est = _build(model, q.cardinality, random_state) if isinstance(model, str) else model
-        if isinstance(gold, str) and gold == PROJECT_GOLD:
+        if gold is PROJECT_GOLD:
             uses_gold = not isinstance(model, str) or model == "auto"
             gold = "gold" if uses_gold and len(self._log.gold(q.name)) else None
         y = None if gold is None else self._log.gold_labels(gold, q.name)
@@ -282,22 +289,27 @@ class ProjectModels:
             try:
                 template, fit_gold = self._template(name, q)
                 if fit_gold is None:
-                    scored[name] = self.get(name, q.name) if (q.name, name) in self._fitted else clone(template).fit(L)
+                    est = self.get(name, q.name) if (q.name, name) in self._fitted else clone(template).fit(L)
+                    scored[name] = est.predict_proba(L)  # once: scored and calibrated from the same array
                     evaluation[name] = "unsupervised (gold not used)"
                 else:
                     y_fit = self._log.gold_labels(fit_gold, q.name)
-                    scored[name] = _cross_fitted(template, L, y_fit, y, folds, random_state)
+                    scored[name] = cross_fitted_proba(template, L, y_fit, y, folds, random_state)
                     evaluation[name] = f"cross-fitted ({folds} folds)"
             except ImportError as exc:  # the snorkel extra may be missing
                 notes.append(f"{name} skipped: {exc}")
-        out = compare_label_models(scored, L, y, tie_break=tie_break, random_state=random_state)
+        # the majority-vote entry, now that it is passed as probabilities (instances are recognised by themselves)
+        kept = {n: hit.model for (qn, n), hit in self._fitted.items() if qn == q.name}
+        mv = next((n for n in scored if isinstance(kept.get(n), MajorityVote) or n == "majority_vote"), None)
+        out = compare_label_models(scored, L, y, tie_break=tie_break, random_state=random_state,
+                                   baseline=mv if isinstance(scored.get(str(mv)), np.ndarray) else None)
         out["evaluation"] = [evaluation.get(str(n), "unsupervised (gold not used)") for n in out.index]
         # calibration with 95% bootstrap intervals (the same resamples for every model)
         for name in out.index:
             m = scored.get(str(name))
             if m is None:
                 continue
-            P = m if isinstance(m, np.ndarray) else m.predict_proba(L)
+            P = m if isinstance(m, np.ndarray) else m.predict_proba(L)  # models you passed in
             cal = calibration_errors(y, P, n_bootstrap=300, random_state=random_state)
             for col in ("ece_low", "ece_high", "brier_low", "brier_high"):
                 out.loc[name, col] = cal[col]
@@ -326,7 +338,7 @@ class ProjectModels:
             P = self.get(model, q.name).predict_proba(L)
             how = "unsupervised (gold not used)"
         else:
-            P = _cross_fitted(template, L, self._log.gold_labels(fit_gold, q.name), y, folds, random_state)
+            P = cross_fitted_proba(template, L, self._log.gold_labels(fit_gold, q.name), y, folds, random_state)
             how = f"cross-fitted ({folds} folds)"
         table = reliability_table(y, P, n_bins=n_bins)
         table.attrs.update({"model": model, "evaluation": how, "n_gold": int((y >= 0).sum())})
@@ -491,34 +503,6 @@ class ProjectModels:
         out.attrs["model"] = model
         out.attrs["questions"] = {q.name: list(q.choices) for q in schema.questions}
         return out
-
-
-def _cross_fitted(
-    template: LabelModel, L: np.ndarray, y_fit: np.ndarray, y_eval: np.ndarray, folds: int, random_state: int | None,
-) -> np.ndarray:
-    """Probabilities on every row of ``L``; each gold row of ``y_eval`` from a fit that did not see its gold."""
-    from sklearn.model_selection import KFold, StratifiedKFold
-
-    rows = np.flatnonzero(y_eval >= 0)
-    n_classes = int(max(y_eval.max(), y_fit.max())) + 1
-    k_classes = max(n_classes, int(getattr(template, "cardinality", None) or 2))
-    P = np.full((len(L), k_classes), 1.0 / k_classes)  # rows without gold are not scored
-    if not (y_fit[rows] >= 0).any():  # the fit never sees the evaluation gold (e.g. a held-out test set)
-        P[rows] = clone(template).fit(L, y_fit).predict_proba(L[rows])
-        return P
-    counts = np.bincount(y_eval[rows])
-    k = min(folds, len(rows))
-    if k < 2:
-        raise LabelValidationError(f"Cross-fitting needs at least 2 gold rows; there are {len(rows)}.")
-    stratify = counts[counts > 0].min() >= k
-    splitter = (StratifiedKFold(k, shuffle=True, random_state=random_state) if stratify
-                else KFold(k, shuffle=True, random_state=random_state))
-    for _, test in splitter.split(rows, y_eval[rows] if stratify else None):
-        hidden = rows[test]
-        y_fold = y_fit.copy()
-        y_fold[hidden] = -1  # this fold's gold is unknown to the fit that predicts it
-        P[hidden] = clone(template).fit(L, y_fold).predict_proba(L[hidden])
-    return P
 
 
 def _multiply(

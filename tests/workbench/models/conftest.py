@@ -7,9 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from label_sim import simulate_label_matrix
-from wrench_data import WRENCH_DATASETS, load_wrench_split
 
-__all__ = ["WRENCH_DATASETS", "load_wrench_split"]
+from workbench.datasets import load_wrench
 
 
 @pytest.fixture
@@ -23,4 +22,4 @@ def simulated() -> tuple[np.ndarray, np.ndarray]:
 def wrench_youtube(data_dir: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     if not (data_dir / "wrench_youtube" / "train.json").is_file():
         pytest.skip(f"wrench_youtube not found under {data_dir}")
-    return {s: load_wrench_split(data_dir, s) for s in ("train", "valid", "test")}
+    return {s: load_wrench("youtube", s, path=data_dir) for s in ("train", "valid", "test")}

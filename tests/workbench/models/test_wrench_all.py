@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from wrench_data import WRENCH_DATASETS, load_wrench_split
 
+from workbench.datasets import WRENCH_DATASETS, load_wrench
 from workbench.models import AutoLabelModel, MajorityVote, SnorkelLabelModel, calibration_errors, expected_score
 
 pytestmark = pytest.mark.data
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.data
 def _splits(data_dir: Path, name: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     if not (data_dir / f"wrench_{name}" / "train.json").is_file():
         pytest.skip(f"wrench_{name} not found under {data_dir}")
-    return {s: load_wrench_split(data_dir, s, name) for s in ("train", "valid", "test")}
+    return {s: load_wrench(name, s, path=data_dir) for s in ("train", "valid", "test")}
 
 
 def _default(splits: dict[str, tuple[np.ndarray, np.ndarray]], k: int) -> AutoLabelModel:
