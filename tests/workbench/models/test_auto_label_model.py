@@ -194,7 +194,7 @@ def test_user_candidates_round_trip_through_to_dict(skewed) -> None:
 def test_without_enough_gold_falls_back_to_majority_vote_with_learned_tie_breaks(skewed) -> None:
     L, y = skewed
     lm = AutoLabelModel(random_state=0).fit(L)
-    assert lm.chosen_ == "MajorityVote, ties by DawidSkene"
+    assert lm.chosen_ == "MajorityVote, ties by DawidSkene where priors agree"
     assert lm.calibrator_ == {"method": "none"}
     P = lm.predict_proba(L)
     mv = MajorityVote().fit(L).predict_proba(L)
@@ -203,6 +203,21 @@ def test_without_enough_gold_falls_back_to_majority_vote_with_learned_tie_breaks
     assert expected_score(y, P) >= expected_score(y, mv)
     few = AutoLabelModel(random_state=0).fit(L, _partial_gold(y, 10, 0))
     assert "min_gold=30" in few.report_["reason"]
+
+
+def test_fallback_breaks_a_tie_only_where_both_priors_pick_the_same_class(skewed) -> None:
+    L, _y = skewed
+    lm = AutoLabelModel(random_state=0).fit(L)
+    P = lm.predict_proba(L)
+    mv, learned, uniform = (m.predict_proba(L) for m in lm.members_)
+    assert [type(m).__name__ for m in lm.members_] == ["MajorityVote", "DawidSkene", "DawidSkene"]
+    assert lm.members_[2].class_prior == "uniform"
+    tied = np.abs(mv[:, 0] - mv[:, 1]) < 1e-9
+    agree = learned.argmax(axis=1) == uniform.argmax(axis=1)
+    assert (tied & agree).any() and (tied & ~agree).any(), "the fixture must have both kinds of ties"
+    np.testing.assert_array_equal(P[tied & agree].argmax(axis=1), learned[tied & agree].argmax(axis=1))
+    np.testing.assert_allclose(P[tied & ~agree], 0.5)  # left a tie: scored in expectation over tie-breaks
+    np.testing.assert_allclose(P.sum(axis=1), 1.0)
 
 
 @pytest.mark.parametrize(
