@@ -1,5 +1,10 @@
 """The Annotator in a real JupyterLab (Chromium): keyboard-only labeling lands in the project, exactly.
 
+The second test drives what people expect of it: the ``?`` overlay, the note on an unknown key, the
+focused / unfocused state (unfocused, a digit records nothing), messages quoting the item's text (an
+``<img onerror>`` text stays text), the batch counter across batches, skip and undo, and drafts that Enter
+confirms.
+
 A notebook opens the Annotator on a 40-example project; the test labels 30 items with key presses on
 the focused widget only (digits, one Enter to confirm a model draft, one ``u`` to undo), then opens the
 project in this process and checks the event log holds exactly those events, and that JupyterLab's
@@ -190,3 +195,161 @@ def test_notebook_04_renders_the_annotator_and_the_quality_dashboard(page: Any, 
     expect(again.locator(".wb-annotator-table tr[data-annotator]")).to_have_count(3)
     expect(page.get_by_text("Loading widget...")).to_have_count(0, timeout=30_000)
     expect(page.locator(".jp-OutputArea-output", has_text="Error displaying widget")).to_have_count(0)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# What people expect: help overlay, unknown keys, focus state, text snippets, the batch counter, drafts.
+# Every text is shorter than the snippet limit, so a message quotes it whole.
+XSS = "<img src=x onerror=alert(1)> free gift"
+TEXTS = {"x-0": "I love this song", "x-1": XSS, "x-2": "check out my channel", "x-3": "<b>bold</b> & <i>co</i>",
+         "x-4": "great video", "x-5": "subscribe to me please"}
+DRAFTS = {"x-2", "x-5"}  # a model draft "spam" (0.9)
+EXPECT_CELLS = [
+    "import workbench as wb\nfrom widgets.jupyter._annotator import Annotator\n"
+    "project = wb.Project.open({path!r})\nannotator = Annotator(project, 'alice', batch=3)",
+    "annotator",
+    "print('a cell to click on')",
+]
+
+
+def _make_small_project(path: Path) -> None:
+    with wb.Project.create(path, schema=wb.Schema.single("spam", ["ham", "spam"])) as project:
+        project.add_data(pd.DataFrame({"id": list(TEXTS), "text": list(TEXTS.values())}), id_column="id")
+        for eid in sorted(DRAFTS):
+            project.annotate(eid, "spam", annotator="m", source="model", confidence=0.9)
+
+
+def _quoted(eid: str) -> str:
+    return "\u201c" + TEXTS[eid] + "\u201d"
+
+
+def test_help_unknown_keys_focus_snippets_counter_and_drafts(page: Any, jupyter: JupyterServer, tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    project_path = tmp_path / "expect-project"
+    _make_small_project(project_path)
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    relpath = write_notebook(jupyter, "annotate_expect.ipynb", [c.format(path=str(project_path)) for c in EXPECT_CELLS])
+    open_notebook(page, jupyter, relpath)
+    run_all_cells(page)
+    assert_no_errors(page)
+    cells_before = page.evaluate(_CELLS, relpath)
+
+    root = page.locator(".wb-annotator")
+    counter, message = root.locator(".wb-progress-label"), root.locator(".wb-message")
+    note = root.locator(".wb-key-note")
+    help_overlay, hint = root.locator(".wb-help"), root.locator(".wb-focus-hint")
+    root.wait_for(state="visible", timeout=30_000)
+
+    # -- unfocused: dimmed, says "click here", and a digit records nothing (and reaches no JupyterLab command)
+    page.locator(".jp-NotebookPanel .jp-Cell").nth(2).locator(".jp-InputPrompt").click()
+    expect(root).to_have_attribute("data-focused", "false")
+    expect(hint).to_be_visible()
+    expect(hint).to_have_text(re.compile("Click here to label with the keyboard"))
+    unfocused_border = root.evaluate("(r) => getComputedStyle(r).borderTopStyle")
+    revision = page.evaluate(_STATE)["revision"]
+    page.keyboard.press("1")
+    page.wait_for_timeout(500)  # time for a message to Python and back, if one went
+    assert page.evaluate(_STATE)["revision"] == revision
+    assert page.evaluate(_CELLS, relpath) == cells_before
+
+    # -- clicking the widget focuses it: a visible ring, no hint
+    root.locator(".wb-item").click()
+    expect(root).to_have_attribute("data-focused", "true")
+    expect(root).to_have_class(re.compile(r"\bwb-focused\b"))
+    expect(hint).to_be_hidden()
+    assert root.evaluate("(r) => getComputedStyle(r).borderTopStyle") != unfocused_border
+    assert page.evaluate(_STATE)["focused"]
+    expect(counter).to_have_text("1 / 3 in this batch \u00b7 0 labeled")
+
+    # -- "?" toggles the list of keys; the "?" button too; Esc closes it; the focus stays on the widget
+    expect(help_overlay).to_be_hidden()
+    page.keyboard.press("?")
+    expect(help_overlay).to_be_visible()
+    keys_listed = help_overlay.locator("tr").all_inner_texts()
+    for expected in ("1\tchoose \u201cham\u201d", "2\tchoose \u201cspam\u201d", "Enter", "s\tskip", "u / Backspace",
+                     "?\tshow or hide", "Esc\tclose"):
+        assert any(expected in row for row in keys_listed), f"{expected!r} is not listed in {keys_listed}"
+    page.keyboard.press("?")
+    expect(help_overlay).to_be_hidden()
+    root.locator(".wb-help-button").click()
+    expect(help_overlay).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(help_overlay).to_be_hidden()
+    assert page.evaluate(_STATE)["focused"]
+
+    # -- an unknown key: a short note naming it, pointing to "?", and nothing else
+    page.keyboard.press("x")
+    expect(note).to_have_text("\u201cx\u201d is not a key of the annotator. Press ? to see the keys.")
+    page.keyboard.press("7")
+    expect(note).to_have_text("\u201c7\u201d picks nothing: this question has 2 choices. Press ? to see the keys.")
+    page.wait_for_timeout(300)
+    assert page.evaluate(_STATE)["revision"] == revision
+    expect(note).to_have_text("", timeout=10_000)  # it goes away by itself
+
+    # -- label through two batches of 3: label, skip, label | undo back into batch 1 | label the rest
+    typed: list[tuple[str, str, str]] = []  # (example_id, value, "digit" or "confirm")
+
+    def label_shown() -> str:
+        state = page.evaluate(_STATE)
+        eid = state["id"]
+        expect(root.locator(".wb-text")).to_have_text(TEXTS[eid])  # as text: markup stays characters
+        if eid in DRAFTS:
+            assert "spam" in state["draft"] and "0.90" in state["draft"] and "model" in state["draft"]
+            preselected = root.locator(".wb-choice-draft")
+            expect(preselected).to_have_count(1)
+            expect(preselected).to_contain_text("spam")
+            expect(preselected).to_have_attribute("aria-pressed", "true")
+            page.keyboard.press("Enter")
+            typed.append((eid, "spam", "confirm"))
+            expect(message).to_have_text(f"Confirmed the draft 'spam' on {_quoted(eid)}.")
+        else:
+            expect(root.locator(".wb-draft")).to_be_hidden()
+            page.keyboard.press("1")
+            typed.append((eid, "ham", "digit"))
+            expect(message).to_have_text(re.compile("^" + re.escape(f"Labeled 'ham' on {_quoted(eid)}.")))
+        assert eid not in message.inner_text()  # the text, not the id
+        return eid
+
+    label_shown()
+    expect(counter).to_have_text("2 / 3 in this batch \u00b7 1 labeled")
+    skipped = page.evaluate(_STATE)["id"]
+    page.keyboard.press("s")
+    expect(message).to_have_text(f"Skipped {_quoted(skipped)}.")
+    expect(counter).to_have_text("3 / 3 in this batch \u00b7 1 labeled \u00b7 1 skipped")
+    last_of_first = label_shown()
+    expect(counter).to_have_text("1 / 3 in this batch \u00b7 2 labeled \u00b7 1 skipped")
+    page.keyboard.press("u")  # back into the first batch
+    value = typed[-1][1]
+    expect(message).to_have_text(f"Undid '{value}' on {_quoted(last_of_first)}: label it again.")
+    expect(counter).to_have_text("3 / 3 in this batch \u00b7 1 labeled \u00b7 1 skipped")
+    assert page.evaluate(_STATE)["id"] == last_of_first
+    label_shown()
+    expect(counter).to_have_text("1 / 3 in this batch \u00b7 2 labeled \u00b7 1 skipped")
+    for k in range(3):
+        label_shown()
+        if k < 2:
+            expect(counter).to_have_text(f"{k + 2} / 3 in this batch \u00b7 {k + 3} labeled \u00b7 1 skipped")
+    expect(counter).to_have_text("3 / 3 done in the last batch \u00b7 5 labeled \u00b7 1 skipped")
+    expect(message).to_contain_text("All done")
+
+    # -- the <img onerror> text was shown and quoted as text: no element made of it, no script ran
+    assert XSS in {TEXTS[e] for e, _, _ in typed}
+    assert dialogs == []
+    assert root.locator(".wb-text *, .wb-message *, .wb-key-note *").count() == 0
+    assert root.locator("img").count() == 1  # the widget's own (empty) image element only
+    assert page.wb_page_errors == []
+    assert page.evaluate(_CELLS, relpath) == cells_before
+    assert_no_errors(page)
+
+    with wb.Project.open(project_path) as project:
+        ev = project.events()
+        human = ev[(ev["source"] == "human") & (ev["annotator"] == "alice")]
+        labels = human[human["action"] == "label"]
+        assert labels[["example_id", "value"]].values.tolist() == [[e, v] for e, v, _ in typed]
+        confirmed = [e for e, _, how in typed if how == "confirm"]
+        assert sorted(labels.loc[labels["note"] == "confirmed draft", "example_id"]) == sorted(confirmed)
+        assert len(confirmed) >= 1
+        assert human.loc[human["action"] == "retract", "example_id"].tolist() == [last_of_first]
+        assert project.annotation.progress("alice")["n_answered"] == 5

@@ -1,4 +1,7 @@
-"""The LF dashboard in a real JupyterLab: editing an LF cell updates the dashboard of another cell."""
+"""The LF dashboard in a real JupyterLab: editing an LF cell updates the dashboard of another cell.
+
+The drill-down lists its rows a page at a time: "load more" adds the next page and the count follows.
+"""
 
 from __future__ import annotations
 
@@ -24,7 +27,7 @@ project.lfs.add(regex("link", r"https?://", label=1))
 """
 LF_CELL = 'project.lfs.add(keywords("kw", ["song"], label=0))'
 EDITED_LF_CELL = 'project.lfs.add(keywords("kw", ["song", "video"], label=0))'
-DASHBOARD = "dashboard = LFDashboard(project)\ndashboard"
+DASHBOARD = "dashboard = LFDashboard(project, max_examples=2)  # drill-down pages of 2 rows\ndashboard"
 SECOND_VIEW = "other = LFDashboard(project)\nother.close()  # a closed view must not break the next page load"
 
 
@@ -65,9 +68,20 @@ def test_editing_an_lf_cell_updates_the_dashboard_without_rerunning_it(page: Any
     expect(dashboard.locator('tr[data-lf="link"] td.wb-col-run')).to_have_text("cached")
     assert _prompt(page, 2) == dashboard_prompt  # the dashboard's cell was not run again
     assert _prompt(page, 1) != lf_prompt
-    # the drill-down shows the matching texts escaped: markup is text, not elements
+    # the drill-down shows the matching texts escaped (markup is text, not elements), a page at a time
     drilldown = dashboard.locator(".wb-lf-drilldown")
     drilldown.locator("select").first.select_option("kw")  # the LF dropdown, driven from the page
+    count, more, rows = drilldown.locator(".wb-drilldown-count"), drilldown.locator(".wb-drilldown-more"), \
+        drilldown.locator("tr[data-id]")
+    expect(count).to_have_text("2 of 5")
+    expect(rows).to_have_count(2)
+    expect(more).to_have_text("load 2 more")
+    more.click()
+    expect(count).to_have_text("4 of 5")
+    more.click()
+    expect(count).to_have_text("5 of 5")
+    expect(rows).to_have_count(5)
+    expect(more).to_be_hidden()
     expect(drilldown).to_contain_text("this song <b>rocks</b>")
     expect(drilldown).to_contain_text("<script>alert(1)</script> nice video")
     assert drilldown.locator("td b, td script").count() == 0

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import workbench as wb
-from widgets.jupyter._annotator import Annotator
+from widgets.jupyter._annotator import CHOICE_KEYS, SNIPPET_CHARS, Annotator
 from workbench.exceptions import LabelValidationError
 
 
@@ -34,14 +34,17 @@ def _human(project: wb.Project, annotator: str) -> pd.DataFrame:
     return ev[(ev["source"] == "human") & (ev["annotator"] == annotator)].reset_index(drop=True)
 
 
-def test_shows_escaped_text_choices_guidelines_and_progress(spam: wb.Project) -> None:
+def test_shows_text_as_stored_choices_keys_guidelines_and_progress(spam: wb.Project) -> None:
     ann = Annotator(spam, "alice", batch=5)
-    assert ann.item["example_id"] == ann.current_example_id
-    assert "<b>" not in ann.item["html"] and "&lt;b&gt;" in ann.item["html"] and "&amp;" in ann.item["html"]
-    assert ann.choices == ["ham", "spam"]
+    eid = ann.current_example_id
+    assert ann.item["example_id"] == eid
+    # The text goes as stored (the browser puts it in the page with textContent, never as markup).
+    assert ann.item["text"] == f"comment <b>{int(eid[-2:])}</b> & co"
+    assert ann.choices == ["ham", "spam"] and ann.choice_keys == ["1", "2"]
     assert ann.question == "spam"
     assert ann.guidelines == "Spam advertises; ham does not."
-    assert ann.progress == {"done": 0, "batch": 5, "answered": 0, "skipped": 0}
+    assert ann.progress == {"position": 1, "batch": 5, "batch_number": 1, "done": 0, "answered": 0, "skipped": 0,
+                            "labeled": 0, "text": "1 / 5 in this batch \u00b7 0 labeled"}
     assert ann.draft == {}
     ann.close()
 
@@ -237,7 +240,7 @@ def test_image_items_are_sent_as_data_urls(tmp_path: Path, spam_schema: wb.Schem
     project.add_data(pd.DataFrame({"id": ["i-1"], "path": ["a.png"]}), id_column="id", image_root=images)
     ann = Annotator(project, "alice", image_root=images)
     assert ann.item["image"].startswith("data:image/png;base64,")
-    assert ann.item["html"] == ""
+    assert ann.item["text"] == ""
     ann.close()
     project.close()
 
@@ -254,3 +257,177 @@ def test_bad_parameters_say_what_was_expected(spam: wb.Project, kwargs: dict, ma
     args = {"annotator": "alice", **kwargs}
     with pytest.raises(LabelValidationError, match=match):
         Annotator(spam, **args)
+
+
+# ---------------------------------------------------------------------- messages quote the item's text
+def _text(eid: str) -> str:
+    return f"comment <b>{int(eid[-2:])}</b> & co"
+
+
+def test_messages_quote_a_snippet_of_the_text_not_the_id(spam: wb.Project) -> None:
+    ann = Annotator(spam, "alice", batch=5)
+    first = ann.current_example_id
+    ann.choose(2)
+    assert ann.message == f"Labeled 'spam' on \u201c{_text(first)}\u201d."
+    assert first not in ann.message and ann.message_kind == "info"
+    second = ann.current_example_id
+    ann.skip()
+    assert ann.message == f"Skipped \u201c{_text(second)}\u201d."
+    third = ann.current_example_id
+    ann.choose(1)
+    ann.undo()
+    assert ann.message == f"Undid 'ham' on \u201c{_text(third)}\u201d: label it again."
+    assert ann.current_example_id == third
+    ann.confirm_draft()  # no draft on this item
+    assert ann.message == f"\u201c{_text(third)}\u201d has no draft to confirm: pick a choice with its key."
+    assert ann.message_kind == "error"
+    ann.close()
+
+
+def test_long_and_multi_line_texts_are_cut_to_one_line_snippets(tmp_path: Path, spam_schema: wb.Schema) -> None:
+    project = wb.Project.create(tmp_path / "long", schema=spam_schema)
+    long_text = "check out my channel\n\n  for the best    videos " + "and more " * 20
+    project.add_data(pd.DataFrame({"id": ["a"], "text": [long_text]}), id_column="id")
+    ann = Annotator(project, "alice")
+    ann.choose(2)
+    quoted = ann.message.split(" on ", 1)[1]
+    assert quoted.startswith("\u201ccheck out my channel for the best vide")
+    assert quoted.endswith("\u2026\u201d. All done: nothing left to label for you.")
+    assert len(quoted.split("\u201d")[0]) == SNIPPET_CHARS + 1  # the opening quote, then SNIPPET_CHARS characters
+    ann.close()
+    project.close()
+
+
+def test_an_error_from_the_project_is_shown_with_the_snippet(spam: wb.Project) -> None:
+    ann = Annotator(spam, "alice", batch=5)
+    eid = ann.current_example_id
+    spam.close()  # every call now raises ProjectClosedError
+    ann._handle_message(ann, {"type": "choose", "index": 1, "example_id": eid}, [])
+    assert ann.message.startswith(f"Could not save the answer to \u201c{_text(eid)}\u201d: ")
+    assert ann.message_kind == "error"
+    assert ann.current_example_id == eid  # nothing moved on
+
+
+def test_undoing_an_earlier_sessions_answer_quotes_its_text(spam: wb.Project) -> None:
+    first = Annotator(spam, "alice", batch=2)
+    eid = first.current_example_id
+    first.choose(1)
+    first.close()
+    again = Annotator(spam, "alice", batch=2)
+    assert again.progress["labeled"] == 1  # the counter starts from the project, not from zero
+    assert again.undo() == eid
+    assert again.message == f"Undid your last answer, on \u201c{_text(eid)}\u201d."
+    assert again.progress["labeled"] == 0
+    again.close()
+
+
+# ---------------------------------------------------------------------- the batch counter
+def _counter(ann: Annotator) -> tuple[int, int, int, int, int]:
+    p = ann.progress
+    assert p["labeled"] == ann.project.annotation.progress(ann.annotator)["n_answered"]  # as the project counts
+    return p["batch_number"], p["position"], p["batch"], p["done"], p["labeled"]
+
+
+def test_the_batch_counter_is_right_across_batches_skip_and_undo(spam: wb.Project) -> None:
+    ann = Annotator(spam, "alice", batch=4)
+    seen = {}  # counter state -> example shown, to check undo shows the same item at the same place
+    steps = []
+    for k in range(4):  # a full first batch: label, skip, label, label
+        assert _counter(ann)[:4] == (1, k + 1, 4, k)
+        seen[(1, k + 1)] = ann.current_example_id
+        ann.skip() if k == 1 else ann.choose(1)
+        steps.append(ann.progress["text"])
+    assert _counter(ann) == (2, 1, 4, 0, 3)  # the next batch; 3 labeled, 1 skipped
+    assert ann.progress["text"] == "1 / 4 in this batch \u00b7 3 labeled \u00b7 1 skipped"
+    assert steps[0] == "2 / 4 in this batch \u00b7 1 labeled"
+    assert steps[1] == "3 / 4 in this batch \u00b7 1 labeled \u00b7 1 skipped"
+    in_batch_2 = ann.current_example_id
+    ann.undo()  # back into the previous batch: its last item again, counted there
+    assert ann.current_example_id == seen[(1, 4)]
+    assert _counter(ann) == (1, 4, 4, 3, 2)
+    assert ann.progress["text"] == "4 / 4 in this batch \u00b7 2 labeled \u00b7 1 skipped"
+    ann.undo()
+    assert ann.current_example_id == seen[(1, 3)]
+    assert _counter(ann) == (1, 3, 4, 2, 1)
+    ann.choose(2)
+    assert _counter(ann) == (1, 4, 4, 3, 2) and ann.current_example_id == seen[(1, 4)]
+    ann.choose(2)
+    assert _counter(ann) == (2, 1, 4, 0, 3) and ann.current_example_id == in_batch_2
+    assert ann.progress["labeled"] == spam.annotation.progress("alice")["n_answered"]
+    while not ann.finished:
+        ann.choose(1)
+    # 12 items, one skipped (never served again): batches of 4, 4 and 4; the last one is done.
+    assert ann.progress["batch_number"] == 3 and ann.progress["done"] == ann.progress["batch"] == 4
+    assert ann.progress["text"] == "4 / 4 done in the last batch \u00b7 11 labeled \u00b7 1 skipped"
+    ann.undo()  # out of "all done": the last item is back, at its place
+    assert not ann.finished and _counter(ann) == (3, 4, 4, 3, 10)
+    ann.close()
+
+
+# ---------------------------------------------------------------------- drafts
+def test_a_draft_recorded_after_the_batch_was_served_is_shown_and_enter_confirms_it(spam: wb.Project) -> None:
+    ann = Annotator(spam, "alice", batch=6)
+    assert ann.draft == {}
+    ann.choose(1)
+    nxt = ann._pending[0].example_id  # the item after the one shown: it got no draft when served
+    spam.annotate(nxt, "spam", annotator="m", source="model", confidence=0.7)
+    ann.choose(1)
+    assert ann.current_example_id == nxt
+    draft = spam.annotation.draft(nxt)
+    assert draft is not None
+    assert ann.draft == {"value": "spam", "confidence": 0.7, "source": "model"}
+    assert ann.draft == {"value": draft.value, "confidence": draft.confidence, "source": draft.source}
+    ann._handle_message(ann, {"type": "confirm", "example_id": nxt, "question": "spam", "time_spent": 0.5}, [])
+    ev = _human(spam, "alice")
+    assert ev[["example_id", "value", "note"]].values.tolist()[-1] == [nxt, "spam", "confirmed draft"]
+    assert ann.message == f"Confirmed the draft 'spam' on \u201c{_text(nxt)}\u201d."
+    ann.close()
+
+
+def test_follow_up_questions_show_their_own_draft(tmp_path: Path, seatbelt_schema: wb.Schema) -> None:
+    project = _make(tmp_path, seatbelt_schema, n=2)
+    for eid in ("c-00", "c-01"):
+        project.annotate(eid, {"person": "yes", "seatbelt": "no"}, annotator="m", source="model", confidence=0.8)
+    ann = Annotator(project, "alice", batch=2)
+    assert ann.draft["value"] == "yes"
+    ann.confirm_draft()
+    assert ann.question == "seatbelt" and ann.draft["value"] == "no"
+    ann.confirm_draft()
+    ev = _human(project, "alice")
+    assert ev[["question", "value", "note"]].values.tolist() == [
+        ["person", "yes", "confirmed draft"], ["seatbelt", "no", "confirmed draft"]]
+    ann.close()
+    project.close()
+
+
+# ---------------------------------------------------------------------- keys of many choices
+def test_questions_with_many_choices_get_digits_then_letters_never_s_or_u(tmp_path: Path) -> None:
+    names = [f"topic{i:02d}" for i in range(40)]
+    project = _make(tmp_path, wb.Schema.single("topic", names), n=3)
+    ann = Annotator(project, "alice")
+    assert ann.choice_keys[:12] == ["1", "2", "3", "4", "5", "6", "7", "8", "9", "0", "a", "b"]
+    assert len(ann.choice_keys) == len(CHOICE_KEYS) < len(names)  # the rest: buttons only
+    assert "s" not in ann.choice_keys and "u" not in ann.choice_keys and "?" not in ann.choice_keys
+    assert len(set(ann.choice_keys)) == len(ann.choice_keys)
+    eid = ann.current_example_id
+    ann.choose(12)  # key "b"
+    assert _human(project, "alice")[["example_id", "value"]].values.tolist() == [[eid, "topic11"]]
+    ann.close()
+    project.close()
+
+
+def test_every_answer_and_skip_logs_the_draft_shown_for_the_correction_log(spam: wb.Project) -> None:
+    for i in range(12):
+        spam.annotate(f"c-{i:02d}", "spam", annotator="m", source="model", confidence=0.9)
+    ann = Annotator(spam, "alice", batch=6)
+    confirmed = ann.current_example_id
+    ann.confirm_draft()                      # Enter: the draft "spam"
+    corrected = ann.current_example_id
+    ann.choose(ann.choices.index("ham") + 1)   # another choice than the draft
+    rejected = ann.current_example_id
+    ann.skip()
+    log = spam.annotation.corrections().set_index("example_id")
+    assert log.loc[confirmed, "outcome"] == "confirmed" and log.loc[confirmed, "draft"] == "spam"
+    assert log.loc[corrected, "outcome"] == "corrected" and log.loc[corrected, "answer"] == "ham"
+    assert log.loc[rejected, "outcome"] == "rejected"
+    assert (log["annotator"] == "alice").all() and log["time_spent"].notna().all()

@@ -100,7 +100,37 @@ def test_drilldown_escapes_html_and_limits_rows(small_project: wb.Project) -> No
     assert "<script>" not in html_out
     assert dashboard.show_rows("my", "fires") == ["t-01", "t-03"]
     assert dashboard.drilldown.n_matching == 5
-    assert "showing the first 2" in dashboard.drilldown.examples.value
+    assert "5 row(s) where my votes" in dashboard.drilldown.examples.value
+    dashboard.close()
+
+
+def _pager(dashboard: LFDashboard) -> tuple[str, str, bool]:
+    d = dashboard.drilldown
+    count = re.sub(r"<[^>]+>", "", d.count.value)
+    return count, d.more.description, d.more.layout.display != "none"
+
+
+def test_drilldown_pages_with_load_more_and_a_count(small_project: wb.Project) -> None:
+    dashboard = LFDashboard(small_project, max_examples=2)
+    small_project.lfs.add(keywords("my", ["my"], label=SPAM))  # votes on 5 of the 10 rows
+    fires = ["t-01", "t-03", "t-04", "t-05", "t-08"]  # the fixture's texts with the word "my"
+    assert dashboard.show_rows("my", "fires") == fires[:2]
+    assert _pager(dashboard) == ("2 of 5", "load 2 more", True)
+    dashboard.drilldown.more.click()  # the button, as a user would
+    assert dashboard.drilldown.shown_ids == fires[:4]
+    assert _pager(dashboard) == ("4 of 5", "load 1 more", True)
+    assert dashboard.load_more() == fires  # the last page holds one row; then nothing is left to load
+    assert _pager(dashboard) == ("5 of 5", "load more", False)
+    assert dashboard.load_more() == fires
+    # Every shown row is in the table, once.
+    assert re.findall(r'<tr data-id="([^"]+)"', dashboard.drilldown.examples.value) == fires
+    # Another LF or mode starts from the first page again; a refresh keeps the page.
+    small_project.lfs.add(keywords("check", ["check"], label=SPAM))
+    assert dashboard.drilldown.shown_ids == fires  # still "my", all pages
+    dashboard.show_rows("check", "fires")
+    assert _pager(dashboard) == ("2 of 2", "load more", False)
+    dashboard.drilldown.lf.value = "my"
+    assert dashboard.drilldown.shown_ids == fires[:2]
     dashboard.close()
 
 

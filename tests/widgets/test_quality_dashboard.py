@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -158,3 +159,71 @@ def test_bad_parameters(project: wb.Project) -> None:
         QualityDashboard(project, throttle=-1)
     with pytest.raises(ValueError, match="'method' parameter"):
         QualityDashboard(project, method="vote")
+
+
+# ---------------------------------------------------------------------- queues, a page at a time
+def _queue_ids(dash: QualityDashboard) -> list[str]:
+    return re.findall(r'<tr data-id="([^"]+)"', dash.queue_table.value)
+
+
+def _queue_pager(dash: QualityDashboard) -> tuple[str, bool]:
+    return re.sub(r"<[^>]+>", "", dash.queue_count.value), dash.queue_more.layout.display != "none"
+
+
+def test_the_adjudication_queue_is_listed_a_page_at_a_time(crowd: wb.Project) -> None:
+    expected = crowd.annotation.queue("adjudication", None)["example_id"].tolist()
+    assert len(expected) >= 3  # enough for more than one page of 2
+    dash = QualityDashboard(crowd, page_size=2)
+    assert dash.queue_strategy.value == "adjudication"
+    assert _queue_ids(dash) == expected[:2]
+    assert _queue_pager(dash) == (f"2 of {len(expected)}", True)
+    assert dash.queue_more.description == f"load {min(2, len(expected) - 2)} more"
+    dash.queue_more.click()  # the button, as a user would
+    assert _queue_ids(dash) == expected[:4]
+    while _queue_pager(dash)[1]:
+        dash.load_more()
+    assert _queue_ids(dash) == expected  # every row once, in the queue's order
+    assert _queue_pager(dash) == (f"{len(expected)} of {len(expected)}", False)
+    assert dash.load_more() == expected  # nothing more to load
+    # A row shows rank, id, score, reason and the text, escaped.
+    first = re.search(r'<tr data-id="[^"]+">(.*?)</tr>', dash.queue_table.value).group(1)  # type: ignore[union-attr]
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", first)
+    row = crowd.annotation.queue("adjudication", None).iloc[0]
+    assert cells == ["1", row["example_id"], f"{row['score']:.2f}", row["reason"],
+                     crowd.example(row["example_id"])["text"]]
+    dash.close()
+
+
+def test_switching_queues_starts_from_the_first_page_and_escapes_texts(tmp_path: Path, spam_schema: wb.Schema) -> None:
+    project = wb.Project.create(tmp_path / "q", schema=spam_schema)
+    texts = [f"<img src=x onerror=alert({i})> comment {i}" for i in range(45)]
+    project.add_data(pd.DataFrame({"id": [f"q-{i:02d}" for i in range(45)], "text": texts}), id_column="id")
+    dash = QualityDashboard(project)  # pages of 20
+    assert _queue_ids(dash) == [] and "The adjudication queue is empty" in dash.queue_table.value
+    assert _queue_pager(dash) == ("", False)
+    dash.queue_strategy.value = "random"
+    expected = project.annotation.queue("random", None)["example_id"].tolist()
+    assert _queue_ids(dash) == expected[:20]
+    assert _queue_pager(dash) == ("20 of 45", True) and dash.queue_more.description == "load 20 more"
+    dash.load_more()
+    dash.load_more()
+    assert _queue_ids(dash) == expected and _queue_pager(dash) == ("45 of 45", False)
+    assert "<img" not in dash.queue_table.value and "&lt;img src=x onerror=alert(" in dash.queue_table.value
+    # A refresh after new labels keeps the page; the labeled item leaves the random queue.
+    project.annotate(expected[0], "spam", annotator="ann")
+    dash.refresh()
+    after = project.annotation.queue("random", None)["example_id"].tolist()
+    assert expected[0] not in after and _queue_ids(dash) == after and _queue_pager(dash) == ("44 of 44", False)
+    dash.queue_strategy.value = "adjudication"
+    dash.queue_strategy.value = "random"
+    assert _queue_pager(dash) == ("20 of 44", True)
+    dash.close()
+    project.close()
+
+
+def test_bad_queue_parameters(project: wb.Project) -> None:
+    with pytest.raises(ValueError, match="'queue' parameter of QualityDashboard must be one of"):
+        QualityDashboard(project, queue="fifo")
+    with pytest.raises(ValueError, match="'page_size' parameter of QualityDashboard must be a positive int"):
+        QualityDashboard(project, page_size=0)
+    assert project.n_listeners() == 0

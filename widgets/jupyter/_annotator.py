@@ -1,23 +1,24 @@
 """A keyboard-first annotation widget for JupyterLab (anywidget).
 
 The widget renders one served item at a time and forwards each intent to the project in
-one call: a digit picks a choice (``project.annotation.submit`` once every asked question is
-answered), Enter confirms the draft, ``s`` skips (``project.annotation.skip``) and ``u`` / Backspace
-undoes (``project.annotation.undo``). The queue itself (leases, overlap, honeypots, drafts) lives in
-the workbench; the widget only keeps the batch that :meth:`workbench.annotation.ProjectAnnotation.next_items`
-served it.
+one call: a choice key picks a choice (``project.annotation.submit`` once every asked question is
+answered), Enter confirms the draft (``submit(..., confirmed_draft=True)``), ``s`` skips
+(``project.annotation.skip``) and ``u`` / Backspace undoes (``project.annotation.undo``). The queue
+itself (leases, overlap, honeypots, drafts) lives in the workbench; the widget only keeps the batches
+that :meth:`workbench.annotation.ProjectAnnotation.next_items` served it, to count them.
 """
 
 from __future__ import annotations
 
 import base64
-import html
 import logging
 import mimetypes
 import os
+import re
 import time
 from collections import deque
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,15 +29,54 @@ from workbench import QUEUE_STRATEGIES
 from workbench.exceptions import LabelValidationError, WorkbenchError
 
 if TYPE_CHECKING:
-    from workbench import Assignment, Project, Subscription
+    from workbench import Assignment, Draft, Project, Subscription
     from workbench.schema import Question
 
-__all__ = ["Annotator"]
+__all__ = ["Annotator", "CHOICE_KEYS"]
 
 _log = logging.getLogger(__name__)
 _HERE = Path(__file__).resolve().parent
 #: Images larger than this are not inlined (the widget says so instead).
 MAX_IMAGE_BYTES = 8 * 1024 * 1024
+#: The keys of the choices, in order: digits first, then letters (``s`` and ``u`` are taken by skip and undo).
+#: A question with more choices than keys gets the rest as buttons only.
+CHOICE_KEYS: tuple[str, ...] = tuple("1234567890abcdefghijklmnopqrtvwxyz")
+#: Characters of an item's text quoted in messages.
+SNIPPET_CHARS = 40
+_SPACES = re.compile(r"\s+")
+
+
+@dataclass
+class _Slot:
+    """One served item of one batch, as the widget counts it."""
+
+    assignment: Assignment
+    batch: int  # 1-based batch number
+    position: int  # 1-based position in the batch
+    quote: str  # the text snippet (or id) that messages name the item by
+    status: str = "pending"  # "pending", "answered" or "skipped"
+    answer: str = ""  # what was submitted, for the undo message
+
+    @property
+    def example_id(self) -> str:
+        return self.assignment.example_id
+
+
+def _quote(text: str, limit: int = SNIPPET_CHARS) -> str:
+    """``text`` on one line, cut to ``limit`` characters (with an ellipsis), in curly quotes.
+
+    >>> _quote("check out   my channel, it has the best videos ever made")
+    '\u201ccheck out my channel, it has the best vi\u2026\u201d'
+    """
+    one_line = _SPACES.sub(" ", text).strip()
+    if len(one_line) > limit:
+        one_line = one_line[: limit - 1].rstrip() + "\u2026"
+    return f"\u201c{one_line}\u201d"
+
+
+def _draft_state(draft: Draft | None) -> dict[str, Any]:
+    """What the browser sees of a draft: its value, confidence and source (``{}`` for none)."""
+    return {} if draft is None else {"value": draft.value, "confidence": draft.confidence, "source": draft.source}
 
 
 class Annotator(anywidget.AnyWidget):
@@ -61,9 +101,12 @@ class Annotator(anywidget.AnyWidget):
 
     Notes
     -----
-    Keyboard (when the widget has focus; it takes focus when shown): digits ``1``..``k``
-    pick a choice, Enter confirms the draft, ``s`` skips, ``u`` or Backspace undoes. Key
-    events stop at the widget, so JupyterLab's command-mode shortcuts do not fire.
+    Keyboard, while the widget has the focus (click it to give it the focus; it looks dimmed
+    and says so when it has not): ``1``..``9``, ``0``, then letters pick a choice (see
+    :data:`CHOICE_KEYS`), Enter confirms the draft, ``s`` skips, ``u`` or Backspace undoes,
+    ``?`` shows the keys and Esc closes that overlay. Key events stop at the widget, so
+    JupyterLab's command-mode shortcuts do not fire; without the focus the widget takes no key.
+    An unknown key shows a short note naming it. Messages quote the item's text, not its id.
     Honeypot status is never sent to the browser.
 
     Examples
@@ -71,26 +114,36 @@ class Annotator(anywidget.AnyWidget):
     >>> annotator = Annotator(project, "alice", batch=20)  # doctest: +SKIP
     >>> annotator  # doctest: +SKIP
     >>> annotator.choose(2)  # the same as pressing "2"  # doctest: +SKIP
+    >>> annotator.progress["text"]  # doctest: +SKIP
+    '2 / 20 in this batch · 1 labeled'
     """
 
     _esm = _HERE / "_annotator.js"
     _css = _HERE / "_annotator.css"
 
-    #: The item shown: ``{"example_id", "html" (escaped text), "image" (data: URL or "")}``; ``{}`` when none.
+    #: The item shown: ``{"example_id", "text" (as stored: the browser shows it as text), "image" (data: URL or
+    #: ""), "image_note"}``; ``{}`` when none.
     item = traitlets.Dict().tag(sync=True)
     #: Name and wording of the question being asked.
     question = traitlets.Unicode("").tag(sync=True)
     question_text = traitlets.Unicode("").tag(sync=True)
-    #: The choices of the current question, in key order (key ``1`` is the first).
+    #: The choices of the current question, in key order.
     choices = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    #: The key of each choice (``choice_keys[i]`` picks ``choices[i]``); shorter when keys run out.
+    choice_keys = traitlets.List(traitlets.Unicode()).tag(sync=True)
     #: Answers already given to earlier questions of the current item (multi-question schemas).
     answers = traitlets.Dict().tag(sync=True)
-    #: ``{"value", "confidence", "source"}`` of the suggested answer, ``{}`` when none.
+    #: ``{"value", "confidence", "source"}`` of the suggested answer (Enter confirms it), ``{}`` when none.
     draft = traitlets.Dict().tag(sync=True)
     guidelines = traitlets.Unicode("").tag(sync=True)
-    #: ``{"done", "batch", "answered", "skipped"}``: this batch's progress and the session's totals.
+    #: The batch counter: ``{"position", "batch", "batch_number", "done", "answered", "skipped", "labeled",
+    #: "text"}``. ``position`` is the shown item's place in its batch (1-based; 0 when none), ``done`` the
+    #: batch's items answered or skipped, ``answered`` / ``skipped`` this session's, ``labeled`` the items
+    #: this annotator has an answer on in the project, and ``text`` what the widget shows.
     progress = traitlets.Dict().tag(sync=True)
     message = traitlets.Unicode("").tag(sync=True)
+    #: ``"info"`` or ``"error"``: how the message is styled.
+    message_kind = traitlets.Unicode("info").tag(sync=True)
     #: True when the queue has no more items for this annotator.
     finished = traitlets.Bool(False).tag(sync=True)
     #: Bumped on every new render of an item (the front end resets its timer on it).
@@ -128,18 +181,17 @@ class Annotator(anywidget.AnyWidget):
         self.batch = batch
         self.root_question = root.name
         self.image_root = Path(image_root) if image_root is not None else None
-        self._pending: deque[tuple[int, Assignment]] = deque()  # (batch number, item)
-        self._batch_no = 0
-        self._n_batches = 0
-        self._batch_sizes: dict[int, int] = {}
-        self._current: Assignment | None = None
-        self._answered: list[Assignment] = []  # the session's submitted items, for undo
+        self._pending: deque[_Slot] = deque()
+        self._batches: dict[int, list[_Slot]] = {}
+        self._current: _Slot | None = None
+        self._last_batch = 0  # the batch of the item shown last (counted when the queue runs dry)
+        self._answered: list[_Slot] = []  # the session's submitted items, newest last, for undo
         self._shown_at = time.monotonic()
-        self._batch_size = 0
-        self._done = 0
         self._n_answered = 0
         self._n_skipped = 0
+        self._labeled_base = 0  # the project's count of this annotator's items, less this session's (see _recount)
         self._confirmed = False  # the current item's earlier answer was a confirmed draft
+        self._root_draft: Draft | None = None  # the draft shown for the current item's root question
         self._subscriptions: list[Subscription] = [
             project.on("guidelines_changed", self._on_guidelines_changed),
             project.on("schema_changed", self._on_guidelines_changed),
@@ -150,77 +202,86 @@ class Annotator(anywidget.AnyWidget):
 
     # ------------------------------------------------------------------ intents (keyboard and Python)
     def choose(self, choice: int | str, *, time_spent: float | None = None) -> None:
-        """Answer the current question: ``choice`` is a 1-based key (as typed) or the choice itself.
+        """Answer the current question: ``choice`` is a 1-based position (key ``1`` is 1) or the choice itself.
 
         When every question asked for the item is answered, the answers are submitted with
         one :meth:`~workbench.annotation.ProjectAnnotation.submit` call and the next item is shown.
         """
         if self._current is None:
-            self.message = "Nothing to label: the queue is empty."
+            self._say("Nothing to label: the queue is empty.", "error")
             return
         options = list(self.choices)
         if isinstance(choice, str):
             if choice not in options:
-                self.message = f"{choice!r} is not a choice of {self.question!r}: pick one of {options}."
+                self._say(f"{choice!r} is not a choice of {self.question!r}: pick one of {options}.", "error")
                 return
             value = choice
         elif isinstance(choice, int) and not isinstance(choice, bool) and 1 <= choice <= len(options):
             value = options[choice - 1]
         else:
-            self.message = f"Key {choice!r} picks nothing: use 1..{len(options)}."
+            self._say(f"Key {choice!r} picks nothing: use 1..{len(options)}.", "error")
             return
         self._answer(value, confirmed=False, time_spent=time_spent)
 
     def confirm_draft(self, *, time_spent: float | None = None) -> None:
-        """Accept the draft (the model's suggestion) for the current question (the Enter key)."""
+        """Accept the draft (the suggestion shown, preselected) for the current question: the Enter key.
+
+        The answer is submitted with ``confirmed_draft=True`` once the item is complete.
+        """
         if self._current is None:
-            self.message = "Nothing to label: the queue is empty."
+            self._say("Nothing to label: the queue is empty.", "error")
             return
         if not self.draft:
-            self.message = "This item has no draft to confirm: pick a choice with its number key."
+            self._say(f"{self._snippet(self._current)} has no draft to confirm: pick a choice with its key.", "error")
             return
         self._answer(str(self.draft["value"]), confirmed=True, time_spent=time_spent)
 
     def skip(self) -> None:
         """Give the current item back unanswered (``project.annotation.skip``) and show the next one."""
         if self._current is None:
-            self.message = "Nothing to skip: the queue is empty."
+            self._say("Nothing to skip: the queue is empty.", "error")
             return
-        eid = self._current.example_id
-        self.project.annotation.skip(eid, annotator=self.annotator)
+        slot = self._current
+        spent = round(float(time.monotonic() - self._shown_at), 3)
+        self.project.annotation.skip(slot.example_id, annotator=self.annotator, time_spent=spent,
+                                     draft=self._root_draft)
+        slot.status = "skipped"
         self._n_skipped += 1
-        self._done += 1
         self._current = None
-        self._advance(message=f"Skipped {eid}.")
+        self._advance(message=f"Skipped {self._snippet(slot)}.")
 
     def undo(self) -> str | None:
         """Step back: within an item, drop the last answer; otherwise undo the last submitted item.
 
         Undoing a submitted item calls :meth:`~workbench.annotation.ProjectAnnotation.undo` (which appends a
-        superseding event; nothing is deleted) and shows that item again. Returns the
-        example id undone in the project, or None.
+        superseding event; nothing is deleted) and shows that item again, counted in the batch it came
+        in. Returns the example id undone in the project, or None.
         """
-        if self.answers:  # a multi-question item in progress: nothing is stored yet
+        if self.answers and self._current is not None:  # a multi-question item in progress: nothing stored yet
             answers = dict(self.answers)
             answers.popitem()
-            self._show_question(answers, message="Went back one question.")
+            self._show_question(answers, message=f"Went back one question on {self._snippet(self._current)}.")
             return None
         eid = self.project.annotation.undo(annotator=self.annotator)
         if eid is None:
-            self.message = "Nothing to undo."
+            self._say("Nothing to undo.")
             return None
-        again = next((a for a in reversed(self._answered) if a.example_id == eid), None)
+        again = next((s for s in reversed(self._answered) if s.example_id == eid), None)
         if again is not None:
             self._answered.remove(again)
+            again.status = "pending"
             self._n_answered -= 1
-            self._done = max(self._done - 1, 0)
             if self._current is not None:
-                self._pending.appendleft((self._batch_no, self._current))
+                self._pending.appendleft(self._current)
             self._current = None
-            self._pending.appendleft((self._batch_no, again))
-            self._advance(message=f"Undid your answer to {eid}; label it again.")
-        else:
-            self.message = f"Undid your last answer (to {eid})."
+            self._pending.appendleft(again)
+            self._advance(message=f"Undid {again.answer} on {self._snippet(again)}: label it again.")
+        else:  # a submission from an earlier session (or another widget): undone, not shown
+            text = self._text_of(self.project.example(eid).to_dict())
+            self._recount()
+            with self.hold_sync():
+                self._say(f"Undid your last answer, on {_quote(text) if text else eid}.")
+                self._refresh_progress()
         return eid
 
     # ------------------------------------------------------------------ lifecycle
@@ -248,6 +309,7 @@ class Annotator(anywidget.AnyWidget):
         if kind in ("choose", "confirm", "skip") and stale:
             # A key pressed on an item or question that is no longer shown (a fast double press): ignore it.
             return
+        shown = self._current
         try:
             if kind == "choose":
                 self.choose(int(content.get("index", 0)), time_spent=spent)
@@ -258,7 +320,31 @@ class Annotator(anywidget.AnyWidget):
             elif kind == "undo":
                 self.undo()
         except WorkbenchError as exc:
-            self.message = str(exc)
+            where = self._snippet(shown) if shown is not None else "this item"
+            what = {"choose": f"save the answer to {where}", "confirm": f"confirm the draft on {where}",
+                    "skip": f"skip {where}"}.get(str(kind), "undo")
+            self._say(f"Could not {what}: {exc}", "error")
+
+    def _say(self, message: str, kind: str = "info") -> None:
+        with self.hold_sync():
+            self.message = message
+            self.message_kind = kind
+
+    def _text_of(self, data: Mapping[Any, Any]) -> str:
+        text_col, image_col = self.project.text_column, self.project.image_column
+        text = data.get(text_col) if text_col else None
+        if text is None or (isinstance(text, float) and text != text):
+            image = data.get(image_col) if image_col else None
+            return Path(image).name if isinstance(image, str) else ""
+        return str(text)
+
+    def _snippet(self, slot: _Slot) -> str:
+        return slot.quote
+
+    def _quote_of(self, assignment: Assignment) -> str:
+        """The item's text (or image file name) quoted and cut short; its id when it has neither."""
+        text = self._text_of(assignment.data)
+        return _quote(text) if text.strip() else assignment.example_id
 
     def _question(self, name: str) -> Question:
         return self.project.schema.question(name)
@@ -278,28 +364,29 @@ class Annotator(anywidget.AnyWidget):
             return
         confirmed = confirmed or self._confirmed
         spent = time_spent if time_spent is not None else time.monotonic() - self._shown_at
-        current = self._current
+        slot = self._current
         label: Any = value if self.project.schema.is_single else answers
         self.project.annotation.submit(
-            current.example_id, label, annotator=self.annotator, time_spent=round(float(spent), 3),
-            confirmed_draft=confirmed,
+            slot.example_id, label, annotator=self.annotator, time_spent=round(float(spent), 3),
+            confirmed_draft=confirmed, draft=self._root_draft,  # the draft shown: logged for corrections()
         )
-        self._answered.append(current)
+        slot.status = "answered"
+        slot.answer = (
+            repr(value) if len(answers) == 1 else ", ".join(f"{k}={v!r}" for k, v in answers.items())
+        )
+        self._answered.append(slot)
         self._n_answered += 1
-        self._done += 1
         self._current = None
-        self._advance(message=f"Saved {current.example_id}: " + ", ".join(f"{k}={v}" for k, v in answers.items()))
+        verb = "Confirmed the draft" if confirmed else "Labeled"
+        self._advance(message=f"{verb} {slot.answer} on {self._snippet(slot)}.")
 
     def _advance(self, message: str = "") -> None:
         """Show the next item; lease a new batch when the current one is used up."""
         if not self._pending:
             self._lease_batch()
-        if self._pending:
-            batch_no, self._current = self._pending.popleft()
-            if batch_no != self._batch_no:  # the first item of a new batch
-                self._batch_no, self._batch_size, self._done = batch_no, self._batch_sizes.pop(batch_no), 0
-        else:
-            self._current = None
+        self._current = self._pending.popleft() if self._pending else None
+        if self._current is not None:
+            self._last_batch = self._current.batch
         self._confirmed = False
         self._shown_at = time.monotonic()
         with self.hold_sync():
@@ -308,61 +395,113 @@ class Annotator(anywidget.AnyWidget):
                 self.question = ""
                 self.question_text = ""
                 self.choices = []
+                self.choice_keys = []
                 self.answers = {}
                 self.draft = {}
                 self.finished = True
                 self.message = (message + " " if message else "") + "All done: nothing left to label for you."
+                self.message_kind = "info"
             else:
                 self.finished = False
-                self.item = self._item_state(self._current)
+                self.item = self._item_state(self._current.assignment)
                 self._show_question({}, message=message, hold=False)
-            self.progress = {
-                "done": self._done,
-                "batch": self._batch_size,
-                "answered": self._n_answered,
-                "skipped": self._n_skipped,
-            }
+            self._refresh_progress()
             self.revision += 1
+        self._refresh_draft()
         if self._current is not None and not self._pending:
             # The last item of the batch is on screen (already sent to the browser): lease the next
             # batch now, while the annotator reads, rather than after their key press.
             self._lease_batch()
 
+    def _recount(self) -> None:
+        """Ask the project how many items this annotator has answers on (once a batch: it reads the whole log)."""
+        labeled = int(self.project.annotation.progress(self.annotator).get("n_answered", 0))
+        self._labeled_base = labeled - self._n_answered
+
+    def _refresh_progress(self) -> None:
+        slots = self._batches.get(self._last_batch, [])
+        done = sum(s.status != "pending" for s in slots)
+        position = self._current.position if self._current is not None else 0
+        # Served items have no answer of this annotator (next_items never serves one twice to the same
+        # person, an undo retracts it), so each submit adds one and each undo of one takes one away.
+        labeled = self._labeled_base + self._n_answered
+        if position:
+            where = f"{position} / {len(slots)} in this batch"
+        else:  # the queue ran dry: how the last batch ended
+            where = f"{done} / {len(slots)} done in the last batch"
+        parts = [where, f"{labeled:,} labeled"]
+        if self._n_skipped:
+            parts.append(f"{self._n_skipped:,} skipped")
+        self.progress = {
+            "position": position,
+            "batch": len(slots),
+            "batch_number": self._last_batch,
+            "done": done,
+            "answered": self._n_answered,
+            "skipped": self._n_skipped,
+            "labeled": labeled,
+            "text": " \u00b7 ".join(parts),
+        }
+
     def _lease_batch(self) -> None:
+        # The item on screen is still leased to us, and next_items hands an annotator's own leases out
+        # first: ask for one more, so that the batch is full once the shown item is left out.
+        n = self.batch + (1 if self._current is not None else 0)
         fetched = self.project.annotation.next_items(
-            self.annotator, self.batch, strategy=self.queue, question=self.root_question
+            self.annotator, n, strategy=self.queue, question=self.root_question
         )
         shown = self.current_example_id
         fetched = [a for a in fetched if a.example_id != shown]  # the shown item's lease is still ours
+        self._recount()
         if fetched:
-            self._n_batches += 1
-            self._batch_sizes[self._n_batches] = len(fetched)
-            self._pending.extend((self._n_batches, a) for a in fetched)
+            number = len(self._batches) + 1
+            slots = [_Slot(a, number, k, self._quote_of(a)) for k, a in enumerate(fetched, start=1)]
+            self._batches[number] = slots
+            self._pending.extend(slots)
 
     def _show_question(self, answers: Mapping[str, str], message: str = "", *, hold: bool = True) -> None:
         assert self._current is not None
         name = next(n for n in self._asked_questions(answers) if n not in answers)
         q = self._question(name)
-        draft = self._current.draft if name == self.root_question else None
+        draft = self._current.assignment.draft if name == self.root_question else None  # as served
         if hold:
             with self.hold_sync():
                 self._set_question(q, answers, draft, message)
                 self.revision += 1
+            self._refresh_draft()
         else:
             self._set_question(q, answers, draft, message)
 
-    def _set_question(self, q: Question, answers: Mapping[str, str], draft: Any, message: str) -> None:
+    def _refresh_draft(self) -> None:
+        """Show the draft the project has for the shown question now (``project.annotation.draft``).
+
+        Called once the item is on screen, so that a draft recorded since the batch was served
+        (a pre-label run, a new model) shows without slowing the key press down.
+        """
+        if self._current is not None and self.question:
+            draft = self.project.annotation.draft(self._current.example_id, self.question)
+            if self.question == self.root_question:
+                self._root_draft = draft
+            self.draft = _draft_state(draft)
+
+    def _set_question(self, q: Question, answers: Mapping[str, str], draft: Draft | None, message: str) -> None:
         self.question = q.name
         self.question_text = q.description or q.name
         self.choices = list(q.choices)
+        self.choice_keys = list(CHOICE_KEYS[: len(q.choices)])
         self.answers = dict(answers)
-        self.draft = (
-            {"value": draft.value, "confidence": draft.confidence, "source": draft.source} if draft is not None else {}
-        )
+        if q.name == self.root_question:
+            self._root_draft = draft
+        self.draft = _draft_state(draft)
         self.message = message
+        self.message_kind = "info"
 
     def _item_state(self, assignment: Assignment) -> dict[str, Any]:
-        """What the browser may see of an item: its id, escaped text and image; never honeypot status."""
+        """What the browser may see of an item: its id, text and image; never honeypot status.
+
+        The text goes as it is stored: the front end puts it in the page as text (``textContent``),
+        never as markup.
+        """
         data = assignment.data
         text_col, image_col = self.project.text_column, self.project.image_column
         text = data.get(text_col) if text_col else None
@@ -370,12 +509,7 @@ class Annotator(anywidget.AnyWidget):
         image, image_note = "", ""
         if image_col and isinstance(data.get(image_col), str):
             image, image_note = self._image_url(data[image_col])
-        return {
-            "example_id": assignment.example_id,
-            "html": html.escape(text),
-            "image": image,
-            "image_note": html.escape(image_note),
-        }
+        return {"example_id": assignment.example_id, "text": text, "image": image, "image_note": image_note}
 
     def _image_url(self, path_text: str) -> tuple[str, str]:
         path = Path(path_text)

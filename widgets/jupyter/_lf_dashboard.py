@@ -89,7 +89,7 @@ def _vegalite_bundle(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 class DrilldownWidget(widgets.VBox):
-    """The drill-down pane: pick an LF and a mode, see (HTML-escaped) example rows.
+    """The drill-down pane: pick an LF and a mode, see (HTML-escaped) example rows, a page at a time.
 
     Attributes
     ----------
@@ -98,10 +98,14 @@ class DrilldownWidget(widgets.VBox):
         other LF for ``"conflicts"``.
     examples : ipywidgets.HTML
         The example rows.
+    count : ipywidgets.HTML
+        How many rows are shown of how many match ("20 of 1,204").
+    more : ipywidgets.Button
+        Shows the next page of rows (hidden when every matching row is shown).
     shown_ids : list
         Ids of the rows currently shown.
     n_matching : int
-        How many rows match (only the first ``max_examples`` are shown).
+        How many rows match (the first page of ``max_examples`` is shown; ``more`` adds pages).
     """
 
     def __init__(self) -> None:
@@ -114,10 +118,15 @@ class DrilldownWidget(widgets.VBox):
         )
         self.other = widgets.Dropdown(description="with LF", options=[], layout=widgets.Layout(width="260px"))
         self.examples = widgets.HTML()
+        self.count = widgets.HTML()
+        self.count.add_class("wb-drilldown-count")
+        self.more = widgets.Button(description="load more", icon="angle-down", tooltip="Show the next page of rows")
+        self.more.add_class("wb-drilldown-more")
         self.shown_ids: list[Any] = []
         self.n_matching = 0
         controls = widgets.HBox([self.lf, self.mode, self.other])
-        super().__init__([widgets.HTML("<b>Drill down</b>"), controls, self.examples])
+        pager = widgets.HBox([self.count, self.more], layout=widgets.Layout(align_items="center"))
+        super().__init__([widgets.HTML("<b>Drill down</b>"), controls, self.examples, pager])
         self.add_class("wb-lf-drilldown")
 
 
@@ -134,8 +143,8 @@ class LFDashboard(widgets.VBox):
         choices indexed by example id (see ``project.lfs.gold_labels``).
     question : str, optional
         The schema question (default: the only one).
-    max_examples : int, default 10
-        Rows shown by the drill-down.
+    max_examples : int, default 20
+        Rows per page of the drill-down: the first page is shown, "load more" adds the next.
     show_charts : bool, default True
         Draw the Altair charts (coverage, accuracy, conflict heat map and, with gold, the
         reliability diagram of the label model on the gold rows).
@@ -154,7 +163,8 @@ class LFDashboard(widgets.VBox):
     charts : ipywidgets.Output
         The Altair charts (see :mod:`widgets.charts`).
     drilldown : DrilldownWidget
-        Example rows where an LF votes, conflicts, or disagrees with gold.
+        Example rows where an LF votes, conflicts, or disagrees with gold, a page at a time
+        (``drilldown.more`` or :meth:`load_more` shows the next page).
     errors : ipywidgets.HTML
         LFs that raised: name, count, exception, example ids and rows, traceback.
     summary : pandas.DataFrame or None
@@ -177,7 +187,7 @@ class LFDashboard(widgets.VBox):
         gold: str | pd.Series | None = None,
         question: str | None = None,
         *,
-        max_examples: int = 10,
+        max_examples: int = 20,
         show_charts: bool = True,
         calibration_model: str = "dawid_skene",
     ) -> None:
@@ -196,6 +206,7 @@ class LFDashboard(widgets.VBox):
         self.gold = gold
         self.question = question
         self.max_examples = max_examples
+        self._drill_limit = max_examples  # rows of the drill-down shown: grows by a page with "load more"
         self.show_charts = show_charts
         self.summary: pd.DataFrame | None = None
         self.pairs: pd.DataFrame | None = None
@@ -254,6 +265,7 @@ class LFDashboard(widgets.VBox):
         self.sort_descending.observe(self._on_sort, names="value")
         for control in (self.drilldown.lf, self.drilldown.mode, self.drilldown.other):
             control.observe(self._on_drilldown, names="value")
+        self.drilldown.more.on_click(lambda _b: self.load_more())
         self._subscriptions = [
             project.on("lfs_changed", self._on_lfs_changed),
             project.on("lfs_applied", self._on_lfs_applied),
@@ -601,6 +613,7 @@ class LFDashboard(widgets.VBox):
                 self._update_other(keep=change.get("owner") is not self.drilldown.lf)
             finally:
                 self._updating_controls = False
+        self._drill_limit = self.max_examples  # other rows: start again from the first page
         self._render_drilldown()
 
     def show_rows(self, lf: str, mode: str = "fires", other: str | None = None) -> list[Any]:
@@ -621,6 +634,14 @@ class LFDashboard(widgets.VBox):
                 self.drilldown.other.value = other
         finally:
             self._updating_controls = False
+        self._drill_limit = self.max_examples
+        self._render_drilldown()
+        return list(self.drilldown.shown_ids)
+
+    def load_more(self) -> list[Any]:
+        """Show the drill-down's next page of ``max_examples`` rows (the "load more" button); return the shown ids."""
+        most = max(self.drilldown.n_matching, self.max_examples)
+        self._drill_limit = min(self._drill_limit + self.max_examples, most)
         self._render_drilldown()
         return list(self.drilldown.shown_ids)
 
@@ -636,7 +657,22 @@ class LFDashboard(widgets.VBox):
         return {i: "; ".join(f"{c}={v}" for c, v in zip(cols, row, strict=True)) for i, row in
                 zip(ids, rows[cols].itertuples(index=False, name=None), strict=True)}
 
+    def _render_pager(self) -> None:
+        d = self.drilldown
+        shown, total = len(d.shown_ids), d.n_matching
+        d.count.value = (
+            f'<span class="wb-drilldown-shown">{shown:,}</span> of <span class="wb-drilldown-total">{total:,}</span>'
+            if total else ""
+        )
+        left = total - shown
+        d.more.description = f"load {min(left, self.max_examples):,} more" if left > 0 else "load more"
+        d.more.layout.display = None if left > 0 else "none"
+
     def _render_drilldown(self) -> None:
+        self._render_drilldown_rows()
+        self._render_pager()
+
+    def _render_drilldown_rows(self) -> None:
         d = self.drilldown
         lf, mode, other = d.lf.value, d.mode.value, d.other.value
         if not self._names or lf not in self._names:
@@ -658,7 +694,7 @@ class LFDashboard(widgets.VBox):
             pos = rows_where_fires(self._L, lf, self._names)
             what = f"{_esc(lf)} votes"
         d.n_matching = len(pos)
-        pos = pos[: self.max_examples]
+        pos = pos[: self._drill_limit]
         ids = [self._row_ids[p] for p in pos]
         d.shown_ids = ids
         texts = self._texts(ids)
@@ -681,11 +717,7 @@ class LFDashboard(widgets.VBox):
                 f'<tr data-id="{_esc(i)}">' + "".join(f'<td class="wb-col-{k}">{v}</td>' for k, v in cells) + "</tr>"
             )
         ths = "".join(f"<th>{_esc(h)}</th>" for h in head)
-        caption = (
-            f'<div class="wb-drilldown-caption">{d.n_matching:,} row(s) where {what}'
-            + (f"; showing the first {len(ids)}" if d.n_matching > len(ids) else "")
-            + "</div>"
-        )
+        caption = f'<div class="wb-drilldown-caption">{d.n_matching:,} row(s) where {what}</div>'
         table = f'<table class="wb-lf-table"><thead><tr>{ths}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
         d.examples.value = _CSS + caption + (table if rows else "")
 
@@ -705,5 +737,6 @@ class LFDashboard(widgets.VBox):
             # the whole tree, containers included (see widgets.jupyter._tree)
             close_tree(self, (self.sort_by, self.sort_descending, self.summary_table, self.charts, self.status,
                               self.errors, self.drilldown.lf, self.drilldown.mode, self.drilldown.other,
-                              self.drilldown.examples, self.drilldown))
+                              self.drilldown.examples, self.drilldown.count, self.drilldown.more,
+                              self.drilldown))
         super().close()

@@ -1,8 +1,9 @@
-"""The annotation-quality dashboard: per-annotator table, honeypot accuracy over time, agreement, label mix.
+"""The annotation-quality dashboard: per-annotator table, honeypot accuracy over time, agreement, label mix, queues.
 
 It renders what the workbench computes (``project.quality.annotator_report()``, ``project.quality.agreement()``,
-``project.quality.drift``, ``project.annotation.queue("adjudication")``) and refreshes itself
-when labels are added, at most once per ``throttle`` seconds.
+``project.quality.drift``, ``project.annotation.queue(...)``) and refreshes itself
+when labels are added, at most once per ``throttle`` seconds. The queues are listed a page at a time
+("load more" adds the next page).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import ipywidgets as widgets
 import pandas as pd
 
 from widgets.jupyter._tree import close_tree
-from workbench import Project
+from workbench import QUEUE_STRATEGIES, Project
 from workbench.exceptions import WorkbenchError
 
 if TYPE_CHECKING:
@@ -30,6 +31,7 @@ __all__ = ["QualityDashboard"]
 _log = logging.getLogger(__name__)
 
 _CELL = "padding:2px 8px;text-align:left;vertical-align:top"
+_QUEUE_TEXT_CHARS = 160
 _TABLE_COLUMNS = (
     "n_labels", "n_gold_seen", "honeypot_accuracy", "honeypot_ci_low", "honeypot_ci_high", "consensus_agreement",
     "drifted", "flagged", "recommended_weight", "reasons",
@@ -61,6 +63,10 @@ class QualityDashboard(widgets.VBox):
         Minimum seconds between two automatic refreshes on ``labels_added``; events that arrive
         sooner schedule one refresh at the end of the interval (when an event loop runs, as in
         a kernel) or mark the dashboard stale.
+    queue : {"adjudication", "random", "stratified", "disagreement", "uncertain"}, default "adjudication"
+        The queue listed first (``project.annotation.queue``); ``queue_strategy`` switches it.
+    page_size : int, default 20
+        Queue rows per page: the first page is listed, "load more" adds the next.
 
     Attributes
     ----------
@@ -71,11 +77,21 @@ class QualityDashboard(widgets.VBox):
         How many items wait for adjudication.
     annotator_table : ipywidgets.HTML
         ``project.quality.annotator_report()`` as a table (one ``<tr data-annotator=...>`` per annotator).
+    queue_strategy : ipywidgets.Dropdown
+        Which queue is listed.
+    queue_table : ipywidgets.HTML
+        Its first rows (one ``<tr data-id=...>`` each): rank, id, score, reason, text.
+    queue_count : ipywidgets.HTML
+        How many rows are listed of how many wait ("20 of 1,204").
+    queue_more : ipywidgets.Button
+        Lists the next page (hidden when every row is listed); :meth:`load_more` does the same.
     honeypot_chart, agreement_chart, label_mix_chart : ipywidgets.Output
         The Altair charts (see :mod:`widgets._quality_charts`); the chart objects are kept in
         :attr:`charts`.
     report, drift, agreement : DataFrame / AgreementReport or None
         What the last refresh showed.
+    queue : DataFrame or None
+        The listed queue in full (``example_id``, ``score``, ``reason``), as the last refresh computed it.
 
     Examples
     --------
@@ -92,6 +108,8 @@ class QualityDashboard(widgets.VBox):
         window: str = "7D",
         method: str = "majority",
         throttle: float = 2.0,
+        queue: str = "adjudication",
+        page_size: int = 20,
     ) -> None:
         if not isinstance(project, Project):
             raise TypeError(
@@ -106,11 +124,23 @@ class QualityDashboard(widgets.VBox):
             raise ValueError(
                 f"The 'method' parameter of QualityDashboard must be 'majority' or 'dawid_skene'. Got {method!r}."
             )
+        if queue not in QUEUE_STRATEGIES:
+            raise ValueError(
+                f"The 'queue' parameter of QualityDashboard must be one of {list(QUEUE_STRATEGIES)!r}. Got {queue!r}."
+            )
+        if isinstance(page_size, bool) or not isinstance(page_size, int) or page_size < 1:
+            raise ValueError(
+                f"The 'page_size' parameter of QualityDashboard must be a positive int. Got {page_size!r} instead."
+            )
         self.project = project
         self.question = project.schema.question(question).name
         self.window = window
         self.method = method
         self.throttle = float(throttle)
+        self.page_size = page_size
+        self.queue: pd.DataFrame | None = None
+        self._queue_limit = page_size  # queue rows listed: grows by a page with "load more"
+        self._queue_texts: dict[str, str] = {}
         self.report: pd.DataFrame | None = None
         self.drift: pd.DataFrame | None = None
         self.agreement: Any = None
@@ -129,6 +159,15 @@ class QualityDashboard(widgets.VBox):
         self.honeypot_chart = widgets.Output()
         self.agreement_chart = widgets.Output()
         self.label_mix_chart = widgets.Output()
+        order = [queue, *(q for q in QUEUE_STRATEGIES if q != queue)]
+        self.queue_strategy = widgets.Dropdown(description="queue", options=order, value=queue,
+                                               layout=widgets.Layout(width="260px"))
+        self.queue_table = widgets.HTML()
+        self.queue_table.add_class("wb-queue")
+        self.queue_count = widgets.HTML()
+        self.queue_count.add_class("wb-queue-count")
+        self.queue_more = widgets.Button(description="load more", icon="angle-down", tooltip="List the next page")
+        self.queue_more.add_class("wb-queue-more")
         super().__init__(
             [
                 widgets.HBox([widgets.HTML("<b>Annotation quality</b>"), self.refresh_button, self.adjudication_count]),
@@ -136,10 +175,15 @@ class QualityDashboard(widgets.VBox):
                 self.annotator_table,
                 widgets.HBox([self.honeypot_chart, self.agreement_chart]),
                 self.label_mix_chart,
+                widgets.HBox([widgets.HTML("<b>Queue</b>"), self.queue_strategy]),
+                self.queue_table,
+                widgets.HBox([self.queue_count, self.queue_more], layout=widgets.Layout(align_items="center")),
             ]
         )
         self.add_class("wb-quality-dashboard")
         self.refresh_button.on_click(lambda _b: self.refresh())
+        self.queue_more.on_click(lambda _b: self.load_more())
+        self.queue_strategy.observe(self._on_queue_strategy, names="value")
         self._subscriptions: list[Subscription] = [project.on("labels_added", self._on_labels_added)]
         self.refresh()
 
@@ -152,7 +196,12 @@ class QualityDashboard(widgets.VBox):
         self.n_refreshes += 1
         project, q = self.project, self.question
         try:
-            self.n_adjudication = len(project.annotation.queue("adjudication", None, question=q))
+            adjudication = project.annotation.queue("adjudication", None, question=q)
+            self.n_adjudication = len(adjudication)
+            strategy = self.queue_strategy.value
+            self.queue = adjudication if strategy == "adjudication" else project.annotation.queue(
+                strategy, None, question=q)
+            self._queue_texts = {}
             ann = project.annotation.answers(q, include_honeypots=True)
             if ann.empty:
                 self.report, self.drift, self.agreement = None, None, None
@@ -171,6 +220,27 @@ class QualityDashboard(widgets.VBox):
         self._render_status(ann)
         self._render_table()
         self._render_charts(ann)
+        self._render_queue()
+
+    def load_more(self) -> list[str]:
+        """List the queue's next page of ``page_size`` rows (the "load more" button); return the listed ids."""
+        total = len(self.queue) if self.queue is not None else 0
+        self._queue_limit = min(self._queue_limit + self.page_size, max(total, self.page_size))
+        return self._render_queue()
+
+    def _on_queue_strategy(self, _change: Any = None) -> None:
+        self._queue_limit = self.page_size  # another queue: start again from its first page
+        try:
+            self.queue = self.project.annotation.queue(self.queue_strategy.value, None, question=self.question)
+        except WorkbenchError as exc:
+            self.queue = None
+            self.last_error = f"{type(exc).__name__}: {exc}"
+            self.queue_table.value = f'<div style="color:#b00020">{html.escape(self.last_error)}</div>'
+            self.queue_count.value = ""
+            self.queue_more.layout.display = "none"
+            return
+        self._queue_texts = {}
+        self._render_queue()
 
     def _on_labels_added(self, **_: Any) -> None:
         wait = self.throttle - (time.monotonic() - self._last_refresh)
@@ -210,7 +280,8 @@ class QualityDashboard(widgets.VBox):
         self._subscriptions = []
         named = [getattr(self, name, None) for name in ("refresh_button", "status", "adjudication_count",
                                                         "annotator_table", "honeypot_chart", "agreement_chart",
-                                                        "label_mix_chart")]  # absent if __init__ failed early
+                                                        "label_mix_chart", "queue_strategy", "queue_table",
+                                                        "queue_count", "queue_more")]  # absent if __init__ failed
         close_tree(self, [w for w in named if w is not None])  # containers too (see widgets.jupyter._tree)
         super().close()
 
@@ -255,6 +326,53 @@ class QualityDashboard(widgets.VBox):
             '<table class="wb-annotator-table" style="border-collapse:collapse">'
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
         )
+
+    def _texts(self, ids: list[str]) -> dict[str, str]:
+        """The text (or the data, for non-text projects) of each id, fetched once per refresh."""
+        column = self.project.text_column
+        for eid in ids:
+            if eid not in self._queue_texts:
+                row = self.project.example(eid)
+                if column is not None and column in row.index:
+                    value = row[column]
+                    self._queue_texts[eid] = "" if pd.api.types.is_scalar(value) and pd.isna(value) else str(value)
+                else:
+                    self._queue_texts[eid] = "; ".join(f"{k}={v}" for k, v in row.items() if k != "data_version")
+        return {eid: self._queue_texts[eid] for eid in ids}
+
+    def _render_queue(self) -> list[str]:
+        """List the queue's first ``_queue_limit`` rows; return their ids."""
+        strategy = self.queue_strategy.value
+        queue = self.queue if self.queue is not None else pd.DataFrame(columns=["example_id", "score", "reason"])
+        total = len(queue)
+        shown = queue.head(self._queue_limit)
+        ids = [str(i) for i in shown["example_id"]]
+        if not total:
+            self.queue_table.value = f'<i class="wb-empty">The {html.escape(strategy)} queue is empty.</i>'
+        else:
+            texts = self._texts(ids)
+            head = "".join(f'<th style="{_CELL}">{h}</th>' for h in ("#", "id", "score", "reason", "text"))
+            rows = []
+            for rank, (eid, score, reason) in enumerate(
+                zip(ids, shown["score"], shown["reason"], strict=True), start=1
+            ):
+                text = texts[eid]
+                text = text if len(text) <= _QUEUE_TEXT_CHARS else text[: _QUEUE_TEXT_CHARS - 1] + "\u2026"
+                cells = [str(rank), html.escape(eid), _fmt(float(score)), html.escape(str(reason)), html.escape(text)]
+                rows.append(f'<tr data-id="{html.escape(eid, quote=True)}">'
+                            + "".join(f'<td style="{_CELL}">{c}</td>' for c in cells) + "</tr>")
+            self.queue_table.value = (
+                '<table class="wb-queue-table" style="border-collapse:collapse">'
+                f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+            )
+        self.queue_count.value = (
+            f'<span class="wb-queue-shown">{len(ids):,}</span> of <span class="wb-queue-total">{total:,}</span>'
+            if total else ""
+        )
+        left = total - len(ids)
+        self.queue_more.description = f"load {min(left, self.page_size):,} more" if left > 0 else "load more"
+        self.queue_more.layout.display = None if left > 0 else "none"
+        return ids
 
     def _render_charts(self, ann: pd.DataFrame) -> None:
         from widgets._quality_charts import agreement_heatmap, empty_chart, honeypot_accuracy_chart, label_mix_chart

@@ -1,10 +1,28 @@
 """Human annotation: queues, leases with overlap, hidden honeypots, drafts, skip, undo and imports.
 
 ``project.annotation`` (:class:`ProjectAnnotation`) serves items to annotators across
-processes and records their answers; :mod:`workbench.quality` judges those answers.
+processes and records their answers; it also takes a model's help: an active learner's order
+(``prioritize``), pre-labels auto-accepted at a guaranteed precision and drafts for the rest
+(``prelabel``), and the log of every confirmed, corrected or rejected draft (``corrections``).
+:mod:`workbench.quality` judges the answers.
 """
 
 from workbench.annotation._project import ProjectAnnotation
-from workbench.annotation._types import QUEUE_STRATEGIES, Assignment, Draft
+from workbench.annotation._types import (
+    CORRECTION_OUTCOMES,
+    QUEUE_STRATEGIES,
+    Assignment,
+    CorrectionSummary,
+    Draft,
+    PrelabelResult,
+)
 
-__all__ = ["QUEUE_STRATEGIES", "Assignment", "Draft", "ProjectAnnotation"]
+__all__ = [
+    "CORRECTION_OUTCOMES",
+    "QUEUE_STRATEGIES",
+    "Assignment",
+    "CorrectionSummary",
+    "Draft",
+    "PrelabelResult",
+    "ProjectAnnotation",
+]

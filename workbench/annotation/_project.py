@@ -1,15 +1,31 @@
-"""``project.annotation``: serving items to annotators and recording their answers."""
+"""``project.annotation``: serving items to annotators, model drafts and pre-labels, and the correction log."""
 
 from __future__ import annotations
 
 import logging
+import math
+import uuid
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from workbench.annotation._types import QUEUE_STRATEGIES, Assignment, Draft
-from workbench.exceptions import DataError, LabelValidationError
+from workbench._stats import wilson_interval
+from workbench.annotation._types import (
+    QUEUE_STRATEGIES,
+    Assignment,
+    CorrectionSummary,
+    Draft,
+    PrelabelResult,
+)
+from workbench.exceptions import (
+    DataError,
+    LabelValidationError,
+    NotFittedError,
+    UnknownExampleError,
+    WorkbenchError,
+)
 from workbench.quality import QualityConfig, load_config, route_to_adjudication, save_config
 from workbench.store import LabelEvent, utc_now
 
@@ -22,11 +38,125 @@ if TYPE_CHECKING:
     from workbench.schema import Question, SchemaRegistry
     from workbench.store import EventStore
 
-__all__ = ["ProjectAnnotation"]
+__all__ = [
+    "LABEL_MODEL_VERSION",
+    "PREDICTION_KIND",
+    "REVIEW_KIND",
+    "ProjectAnnotation",
+    "default_review_threshold",
+    "proba_matrix",
+    "record_predictions",
+    "unknown_ids",
+]
 
 _log = logging.getLogger(__name__)
 
 _UNDO = "undo"
+_SEP = "\x1f"  # separates the parts of a record key (never in a question name; ids are checked for it)
+#: Record kind of model predictions (drafts): key ``question SEP example_id SEP run_id``, one per run and item.
+PREDICTION_KIND = "prediction"
+#: Record kind of production predictions awaiting review: key ``question SEP example_id`` (the latest wins).
+REVIEW_KIND = "review"
+_PRIORITY = "priority"  # keys ``question SEP head`` (small) and ``question SEP data`` (ids and scores)
+_PRELABEL_RUN = "prelabel_run"  # key: the run id
+_SUBMISSION = "submission_log"  # key: a submission's event-uid base, or "skip:<uuid>"; the draft shown
+_PRELABEL_UID = "prelabel:"
+#: The ``model_version`` of drafts that come from the label model (LF votes).
+LABEL_MODEL_VERSION = "label_model:auto"
+_SUM_TOLERANCE = 1e-3
+_SHOWN: Any = object()  # submit(draft=...) default: the draft the item has now
+
+
+def unknown_ids(ids: Sequence[str], known: pd.Index) -> list[str]:
+    """The ids of ``ids`` that ``known`` lacks, in order, each once."""
+    arr = pd.Index(list(ids), dtype=object)
+    return list(dict.fromkeys(arr[~arr.isin(known)].tolist()))
+
+
+def _show_ids(ids: Sequence[str], limit: int = 5) -> str:
+    shown = ", ".join(repr(i) for i in ids[:limit])
+    return shown + (f" and {len(ids) - limit} more" if len(ids) > limit else "")
+
+
+def proba_matrix(frame: pd.DataFrame, q: Question, *, func: str, param: str) -> np.ndarray:
+    """Class probabilities of ``frame`` (columns = the choices of ``q``, any order) as an (n, k) array.
+
+    Raises :class:`LabelValidationError` naming ``func`` and ``param`` when the columns are not
+    exactly the choices, a value is missing, not finite or outside [0, 1], or a row does not
+    sum to 1 (within 1e-3).
+    """
+    cols = [str(c) for c in frame.columns]
+    if sorted(cols) != sorted(q.choices) or len(set(cols)) != len(cols):
+        raise LabelValidationError(
+            f"The {param} of {func} must have one column per choice of question {q.name!r}, named "
+            f"{list(q.choices)!r}. Got the columns {cols!r}; rename them (e.g. frame.rename(columns=...)) or "
+            f"select the probability columns."
+        )
+    try:
+        P = frame.loc[:, list(q.choices)].to_numpy(dtype=float)
+    except (TypeError, ValueError):
+        raise LabelValidationError(
+            f"The {param} of {func} must hold numbers (class probabilities). Got the dtypes "
+            f"{dict(frame.dtypes.astype(str))!r}."
+        ) from None
+    bad = ~np.isfinite(P).all(axis=1) | (P < 0).any(axis=1) | (P > 1).any(axis=1)
+    if bad.any():
+        rows = [str(i) for i in frame.index[bad]]
+        raise LabelValidationError(
+            f"The {param} of {func} must hold probabilities in [0, 1], no missing values. "
+            f"{len(rows)} row(s) do not, e.g. {_show_ids(rows)}."
+        )
+    off = np.abs(P.sum(axis=1) - 1.0) > _SUM_TOLERANCE
+    if off.any():
+        rows = [str(i) for i in frame.index[off]]
+        sums = P.sum(axis=1)[off]
+        raise LabelValidationError(
+            f"Each row of the {param} of {func} must sum to 1 (a probability distribution over "
+            f"{list(q.choices)!r}). {len(rows)} row(s) do not, e.g. {rows[0]!r} sums to {sums[0]:.4g}. "
+            f"Normalise with frame.div(frame.sum(axis=1), axis=0), or pass predict_proba's output."
+        )
+    return P
+
+
+def default_review_threshold(cardinality: int) -> float:
+    """The default confidence below which a prediction goes to review: halfway between chance and certainty.
+
+    ``(1 + 1/k) / 2`` for ``k`` classes: 0.75 for two classes, 0.667 for three, 0.55 for ten.
+    """
+    return (1.0 + 1.0 / cardinality) / 2.0
+
+
+def record_predictions(
+    store: EventStore,
+    *,
+    question: str,
+    run_id: str,
+    model_version: str,
+    origin: str,
+    ids: Sequence[str],
+    proba: np.ndarray,
+    choices: Sequence[str],
+    statuses: Sequence[str],
+    created_at: str,
+) -> int:
+    """Record a model's predictions (drafts) for ``ids`` in one transaction; returns how many were new.
+
+    Nothing here is a label: predictions are what a model suggested, shown as drafts. Each is
+    kept under (question, example, run), so every run's predictions stay.
+    """
+    top = proba.argmax(axis=1).tolist()
+    conf = np.round(proba.max(axis=1), 6).tolist() if len(proba) else []
+    rows = np.round(proba, 6).tolist()
+    names = [str(c) for c in choices]
+    items = [
+        (
+            f"{question}{_SEP}{eid}{_SEP}{run_id}",
+            {"confidence": c, "created_at": created_at, "model_version": model_version, "origin": origin,
+             "proba": row, "run_id": run_id, "status": st, "value": names[t]},
+        )
+        for eid, t, c, row, st in zip(ids, top, conf, rows, statuses, strict=True)
+    ]
+    return store.put_records(PREDICTION_KIND, items)
 
 
 class ProjectAnnotation:
@@ -77,11 +207,14 @@ class ProjectAnnotation:
         self._lfs = lfs
         self._models = models
         self._quality = quality
+        self._priority_cache: dict[str, tuple[str, pd.Series]] = {}
+        self._accepted_cache: tuple[tuple[str, int], pd.DataFrame] | None = None
 
     def __repr__(self) -> str:
         c = self.config
         return (f"<project.annotation: overlap={c.overlap}, honeypot_rate={c.honeypot_rate}; "
-                f"queue, next_items, submit, skip, undo, progress, answers, import_annotations>")
+                f"queue, next_items, submit, skip, undo, progress, answers, import_annotations, "
+                f"prioritize, prelabel, revoke_prelabels, corrections, correction_summary>")
 
     def _q(self, question: str | None) -> Question:
         return self._log.root_question(question)
@@ -140,15 +273,38 @@ class ProjectAnnotation:
 
     # ------------------------------------------------------------------ drafts
     def draft(self, example_id: str, question: str | None = None) -> Draft | None:
-        """The suggestion shown to an annotator for one example, if any source has one."""
+        """The suggestion shown to an annotator for one example, if any source has one.
+
+        The newest model prediction wins: a draft recorded by :meth:`prelabel` or by
+        ``project.feedback.predictions`` (these are not labels), or a current ``source="model"``
+        label event (an auto-accepted pre-label, or a prediction recorded with
+        ``project.annotate(..., source="model")``). Without one, the label model's most
+        probable class from the LF votes (``source="label_model"``).
+        """
         q = self._q(question)
-        pred = self._store.latest_label(example_id, q.name, "model")
-        if pred is not None:
-            return Draft(pred[0], pred[1], "model")
+        best: tuple[str, Draft] | None = None
+        if _SEP not in example_id:
+            preds = self._store.find_records(PREDICTION_KIND, f"{q.name}{_SEP}{example_id}{_SEP}")
+            if preds:
+                p = list(preds.values())[-1]
+                conf = p.get("confidence")
+                best = (str(p["created_at"]), Draft(str(p["value"]), None if conf is None else float(conf), "model",
+                                                    str(p["model_version"])))
+        ev = self._store.events(example_id=example_id, question=q.name, source="model", current_only=True)
+        ev = ev[ev["action"] == "label"]
+        if len(ev):
+            last = ev.iloc[-1]
+            when = str(last["created_at"])
+            if best is None or when >= best[0]:
+                conf = last["confidence"]
+                best = (when, Draft(str(last["value"]), None if pd.isna(conf) else float(conf), "model",
+                                    str(last["annotator"])))
+        if best is not None:
+            return best[1]
         proba = self._models.predict_proba(q.name)
         if proba is not None and example_id in proba.index:
             row = proba.loc[example_id].to_numpy(dtype=float)
-            return Draft(q.choices[int(row.argmax())], float(row.max()), "label_model")
+            return Draft(q.choices[int(row.argmax())], float(row.max()), "label_model", LABEL_MODEL_VERSION)
         return None
 
     def answers(self, question: str | None = None, *, include_honeypots: bool = False) -> pd.DataFrame:
@@ -173,12 +329,15 @@ class ProjectAnnotation:
 
         Parameters
         ----------
-        strategy : {"random", "stratified", "disagreement", "uncertain", "adjudication"}
+        strategy : {"random", "stratified", "disagreement", "uncertain", "adjudication", "review"}
             ``random``: a seeded shuffle. ``stratified``: round-robin over predicted classes,
             rarest class first. ``disagreement``: where labeling functions conflict most.
-            ``uncertain``: highest entropy of the label-model / model probabilities.
-            ``adjudication``: items whose consensus needs an adjudicator
+            ``uncertain``: the latest :meth:`prioritize` order (an active learner's batch, highest
+            score first), then the rest by highest entropy of the label-model / model
+            probabilities. ``adjudication``: items whose consensus needs an adjudicator
             (``project.quality.consensus()["needs_adjudication"]``), lowest agreement first.
+            ``review``: only the production predictions recorded with ``project.feedback.predictions``
+            whose confidence fell below their threshold, least confident first.
         n : int or None
             How many (None: all).
         question : str, optional
@@ -190,9 +349,9 @@ class ProjectAnnotation:
         -------
         DataFrame
             Columns ``example_id``, ``score`` and ``reason``. Items that already have
-            ``overlap`` current human answers, and gold items, are left out (except for
-            ``adjudication``). Strategies that need predictions fall back to ``random`` when
-            there are none, and say so in ``reason``.
+            ``overlap`` current human answers, gold items and auto-accepted items (a current
+            :meth:`prelabel` label) are left out (except for ``adjudication``). Strategies that
+            need predictions fall back to ``random`` when there are none, and say so in ``reason``.
         """
         if strategy not in QUEUE_STRATEGIES:
             raise LabelValidationError(
@@ -208,11 +367,24 @@ class ProjectAnnotation:
         config = self.config
         counts = self._human_counts().reindex(ids, fill_value=0)
         gold_ids = set(self._log.gold(q.name).index)
-        open_mask = (counts.to_numpy() < config.overlap) & ~np.asarray(ids.isin(gold_ids), dtype=bool)
+        settled = gold_ids | set(self._accepted_labels(q.name)["example_id"])
+        open_mask = (counts.to_numpy() < config.overlap) & ~np.asarray(ids.isin(settled), dtype=bool)
         cand = ids[open_mask]
         cand = cand[rng.permutation(len(cand))]
         score = np.zeros(len(cand))
         reason = np.full(len(cand), "random", dtype=object)
+        if strategy == "review":
+            rev = self._review_items(q.name)
+            cand = cand[np.asarray(cand.isin(rev.index), dtype=bool)]
+            sub = rev.reindex(cand)
+            conf = sub["confidence"].to_numpy(dtype=float)
+            idx = np.argsort(conf, kind="stable")
+            cand = cand[idx]
+            score = 1.0 - conf[idx]
+            reason = np.array(
+                [f"low confidence {c:.3f} < {t:.3f} from production model {m!r}" for c, t, m in
+                 zip(conf[idx], sub["threshold"].to_numpy(dtype=float)[idx], sub["model_version"].to_numpy()[idx],
+                     strict=True)], dtype=object)
         if strategy in ("uncertain", "stratified"):
             proba = self._models.predict_proba(q.name)
             if proba is None:
@@ -242,6 +414,8 @@ class ProjectAnnotation:
                         dtype=object,
                     )
                 cand, score, reason = cand[idx], score[idx], reason[idx]
+            if strategy == "uncertain":
+                cand, score, reason = self._apply_priorities(q.name, cand, score, reason)
         elif strategy == "disagreement":
             if not len(self._lfs):
                 reason[:] = "random (no labeling functions yet)"
@@ -341,7 +515,8 @@ class ProjectAnnotation:
         if proba is not None:
             kinds[kinds.index.isin(proba.index)] = "label_model"
         preds = self._log.labels(source="model", question=question)
-        kinds[kinds.index.isin(preds["example_id"])] = "model"
+        drafted = {k.split(_SEP)[1] for k in self._store.record_keys(PREDICTION_KIND, f"{question}{_SEP}")}
+        kinds[kinds.index.isin(preds["example_id"]) | kinds.index.isin(drafted)] = "model"
         return kinds
 
     def _honeypot_order(self, question: str, drafts: dict[str, Draft | None], rng: np.random.Generator) -> list[str]:
@@ -377,8 +552,31 @@ class ProjectAnnotation:
         annotator: str,
         time_spent: float | None = None,
         confirmed_draft: bool = False,
+        draft: Draft | None = _SHOWN,
     ) -> list[LabelEvent]:
-        """Record an answer to a served item and end its lease (honeypot status comes from the lease)."""
+        """Record an answer to a served item and end its lease (honeypot status comes from the lease).
+
+        Every submission is logged with the draft the annotator was shown (value, source, model
+        version, confidence), which :meth:`corrections` and :meth:`correction_summary` read.
+
+        Parameters
+        ----------
+        example_id : str
+            The item answered.
+        value : str or dict
+            The answer (a choice, or ``{question: choice}``).
+        annotator : str
+            Who answered.
+        time_spent : float, optional
+            Seconds spent on the item.
+        confirmed_draft : bool, default False
+            The annotator accepted the draft as it was (the Enter key); noted on the event.
+        draft : Draft or None, optional
+            The draft that was shown (``Assignment.draft``); None if none was. By default the
+            draft the item has now (:meth:`draft`), which is what was shown unless a model
+            recorded new drafts in between.
+        """
+        shown = self._shown_draft(example_id, draft, "submit")
         lease = self._store.lease_of(annotator, example_id)
         if lease is not None:
             is_honeypot = bool(lease["is_honeypot"])
@@ -390,12 +588,64 @@ class ProjectAnnotation:
             note="confirmed draft" if confirmed_draft else None,
         )
         self._store.release(annotator, example_id)
+        root = self._q(None).name
+        answer = next((e.value for e in events if e.question == root and e.action == "label"), None)
+        if events and answer is not None:
+            d = shown if isinstance(shown, Draft) else None
+            outcome = None if d is None else ("confirmed" if answer == d.value else "corrected")
+            self._store.put_record(_SUBMISSION, events[0].event_uid.split(":")[0], {
+                **self._draft_fields(d), "example_id": example_id, "annotator": annotator, "question": root,
+                "answer": answer, "outcome": outcome, "confirmed_draft": bool(confirmed_draft),
+                "time_spent": None if time_spent is None else float(time_spent), "is_honeypot": is_honeypot,
+                "created_at": events[0].created_at, "event_id": events[0].event_id,
+            })
         return events
 
-    def skip(self, example_id: str, *, annotator: str) -> None:
-        """Give an item back without answering; it is not served to this annotator again."""
+    def _shown_draft(self, example_id: str, draft: Any, func: str) -> Draft | None:
+        if draft is _SHOWN:
+            if not isinstance(example_id, str):
+                return None  # the write below names the bad id
+            try:
+                return self.draft(example_id)
+            except WorkbenchError as exc:  # a failing label model must not lose the answer
+                _log.warning("The draft of %r could not be computed for the correction log (%s).", example_id, exc)
+                return None
+        if draft is not None and not isinstance(draft, Draft):
+            raise LabelValidationError(
+                f"The 'draft' parameter of {func} must be the Draft that was shown (Assignment.draft) or None. "
+                f"Got {type(draft).__name__} {draft!r} instead."
+            )
+        return draft
+
+    @staticmethod
+    def _draft_fields(d: Draft | None) -> dict[str, Any]:
+        return {"draft": None if d is None else d.value, "draft_source": None if d is None else d.source,
+                "model_version": None if d is None else d.model_version,
+                "draft_confidence": None if d is None else d.confidence}
+
+    def skip(
+        self, example_id: str, *, annotator: str, time_spent: float | None = None, draft: Draft | None = _SHOWN,
+    ) -> None:
+        """Give an item back without answering; it is not served to this annotator again.
+
+        Skipping an item that had a draft rejects the draft: the correction log records it with
+        outcome ``"rejected"`` (see :meth:`corrections`). ``time_spent`` and ``draft`` are as
+        in :meth:`submit`.
+        """
         self._data.check_ids([example_id])
+        if time_spent is not None and (isinstance(time_spent, bool) or not isinstance(time_spent, (int, float))
+                                       or not math.isfinite(float(time_spent)) or time_spent < 0):
+            raise LabelValidationError(f"The 'time_spent' parameter of skip must be a finite number of seconds >= 0. "
+                                       f"Got {time_spent!r} instead.")
+        shown = self._shown_draft(example_id, draft, "skip")
         self._store.release(annotator, example_id, skipped=True)
+        if shown is not None:
+            self._store.put_record(_SUBMISSION, f"skip:{uuid.uuid4().hex}", {
+                **self._draft_fields(shown), "example_id": example_id, "annotator": annotator,
+                "question": self._q(None).name, "answer": None, "outcome": "rejected", "confirmed_draft": False,
+                "time_spent": None if time_spent is None else float(time_spent), "is_honeypot": False,
+                "created_at": utc_now(), "event_id": None,
+            })
 
     def undo(self, *, annotator: str) -> str | None:
         """Undo the annotator's latest submission that is not undone yet; returns its example id, or None.
@@ -465,15 +715,599 @@ class ProjectAnnotation:
         return eid
 
     def progress(self, annotator: str | None = None) -> dict[str, int]:
-        """How much is done: items with enough answers, and (for one annotator) their answers."""
+        """How much is done: items with enough answers or auto-accepted, and (for one annotator) their answers."""
         counts = self._human_counts()
         root = self._schema.current.questions[0].name
-        total = len(self._data.index()) - len(self._log.gold(root))
-        done = int((counts >= self.config.overlap).sum())
-        out = {"n_items": total, "n_complete": done, "n_remaining": max(total - done, 0)}
+        gold = set(self._log.gold(root).index)
+        total = len(self._data.index()) - len(gold)
+        complete = set(counts.index[counts >= self.config.overlap])
+        accepted = set(self._accepted_labels(root)["example_id"]) - gold - complete
+        done = len(complete) + len(accepted)
+        out = {"n_items": total, "n_complete": done, "n_remaining": max(total - done, 0),
+               "n_auto_accepted": len(accepted)}
         if annotator is not None:
             mine = self._log.labels(source="human", annotator=annotator)
             out["n_answered"] = int(mine["example_id"].nunique())
             out["n_honeypots"] = int(mine["is_honeypot"].astype(bool).sum())
         return out
 
+
+    # ------------------------------------------------------------------ priorities (an active learner's order)
+    def prioritize(self, scores: pd.Series, *, source: str, question: str | None = None) -> None:
+        """Make the ``uncertain`` queue serve items in this order (higher score first).
+
+        The latest call wins, for every process and kernel of the project (the order is kept in
+        the store). ``queue("uncertain")`` and ``next_items(..., strategy="uncertain")`` then
+        serve the prioritised items that still need answers first, best first; the items the
+        series leaves out follow, ordered as without priorities (highest entropy first). Their
+        ``reason`` names ``source``. An empty series clears the priorities.
+
+        Parameters
+        ----------
+        scores : Series
+            Indexed by example id (each once), numbers (e.g. an active learner's uncertainty).
+        source : str
+            Who ordered them, e.g. ``"ActiveLearner(margin)-3"``: shown in the queue's ``reason``.
+        question : str, optional
+            The question (default: the root question).
+
+        Examples
+        --------
+        >>> project.annotation.prioritize(pd.Series({"c-7": 0.9, "c-2": 0.4}), source="margin")  # doctest: +SKIP
+        >>> project.annotation.queue("uncertain", n=2)["example_id"].tolist()                    # doctest: +SKIP
+        ['c-7', 'c-2']
+        """
+        if not isinstance(source, str) or not source.strip():
+            raise LabelValidationError(
+                f"The 'source' parameter of prioritize must be a non-empty string naming who ordered the items "
+                f"(e.g. 'ActiveLearner-margin'). Got {source!r} instead."
+            )
+        if not isinstance(scores, pd.Series):
+            raise LabelValidationError(
+                f"The 'scores' parameter of prioritize must be a pandas Series of numbers indexed by example id. "
+                f"Got {type(scores).__name__} instead; build one with pd.Series(scores, index=example_ids)."
+            )
+        q = self._q(question)
+        ids = [str(i) for i in scores.index]
+        if len(set(ids)) != len(ids):
+            dup = list(dict.fromkeys(i for i in ids if ids.count(i) > 1)) if len(ids) < 10_000 else \
+                scores.index[scores.index.duplicated()].astype(str).tolist()
+            raise LabelValidationError(
+                f"The 'scores' of prioritize name some example ids more than once ({_show_ids(dup)}); give each "
+                f"item one score (e.g. scores.groupby(level=0).max())."
+            )
+        try:
+            values = scores.to_numpy(dtype=float)
+        except (TypeError, ValueError):
+            raise LabelValidationError(
+                f"The 'scores' of prioritize must be numbers. Got dtype {scores.dtype}."
+            ) from None
+        if not np.isfinite(values).all():
+            bad = [ids[i] for i in np.flatnonzero(~np.isfinite(values))]
+            raise LabelValidationError(
+                f"The 'scores' of prioritize must be finite numbers; {len(bad)} are NaN or infinite (e.g. for "
+                f"{_show_ids(bad)}). Drop those items or give them a score."
+            )
+        missing = unknown_ids(ids, self._data.index())
+        if missing:
+            raise UnknownExampleError(
+                f"The 'scores' of prioritize name {len(missing)} example id(s) that are not in this project: "
+                f"{_show_ids(missing)}. Score only examples added with project.add_data(...)."
+            )
+        run = uuid.uuid4().hex
+        when = utc_now()
+        head = {"run": run, "source": source, "created_at": when, "n": len(ids)}
+        order = np.argsort(-values, kind="stable")
+        data = {"run": run, "ids": [ids[i] for i in order], "scores": [float(values[i]) for i in order]}
+        self._store.put_records(_PRIORITY, [(f"{q.name}{_SEP}data", data), (f"{q.name}{_SEP}head", head)],
+                                replace=True)
+
+    def priorities(self, question: str | None = None) -> pd.Series | None:
+        """The latest :meth:`prioritize` scores, highest first (``attrs``: ``source``, ``created_at``), or None."""
+        q = self._q(question)
+        head = self._store.get_record(_PRIORITY, f"{q.name}{_SEP}head")
+        if head is None or not head.get("n"):
+            return None
+        hit = self._priority_cache.get(q.name)
+        if hit is None or hit[0] != head["run"]:
+            data = self._store.get_record(_PRIORITY, f"{q.name}{_SEP}data") or {"run": "", "ids": [], "scores": []}
+            series = pd.Series(data["scores"], index=pd.Index(data["ids"], dtype=object, name="example_id"),
+                               name="priority", dtype=float)
+            hit = (str(data["run"]), series)
+            self._priority_cache[q.name] = hit
+        out = hit[1].copy()
+        out.attrs.update({"source": head["source"], "created_at": head["created_at"]})
+        return out
+
+    def _apply_priorities(
+        self, question: str, cand: pd.Index, score: np.ndarray, reason: np.ndarray
+    ) -> tuple[pd.Index, np.ndarray, np.ndarray]:
+        pri = self.priorities(question)
+        if pri is None or not len(cand):
+            return cand, score, reason
+        got = pri.reindex(cand).to_numpy(dtype=float)
+        mine = ~np.isnan(got)
+        if not mine.any():
+            return cand, score, reason
+        src = pri.attrs["source"]
+        key = np.where(mine, -got, np.inf)
+        idx = np.argsort(key, kind="stable")  # prioritised first, best first; the rest keep their order
+        new_score = np.where(mine, got, score)[idx]
+        new_reason = np.where(mine, f"priority from {src}", [f"{r} (not prioritised by {src})" for r in reason])
+        return cand[idx], new_score, new_reason.astype(object)[idx]
+
+    # ------------------------------------------------------------------ pre-labels and drafts from a model
+    def _accepted_labels(self, question: str) -> pd.DataFrame:
+        """Current ``source="model"`` labels written by :meth:`prelabel` (not revoked); cached until a new event."""
+        key = (question, self._store.last_event_id())
+        hit = self._accepted_cache
+        if hit is not None and hit[0] == key:
+            return hit[1]
+        lab = self._log.labels(source="model", question=question)
+        lab = lab[lab["event_uid"].astype(str).str.startswith(_PRELABEL_UID)]
+        self._accepted_cache = (key, lab)
+        return lab
+
+    def _review_items(self, question: str) -> pd.DataFrame:
+        recs = self._store.find_records(REVIEW_KIND, f"{question}{_SEP}")
+        rows = [{"example_id": k.split(_SEP, 1)[1], **v} for k, v in recs.items() if v.get("needs_review")]
+        cols = ["example_id", "confidence", "threshold", "model_version", "run_id", "created_at"]
+        frame = pd.DataFrame(rows, columns=[*cols, "needs_review", "value"])[cols]
+        return frame.set_index("example_id")
+
+    def prelabel(
+        self,
+        model: Any,
+        *,
+        auto_accept: Any = None,
+        question: str | None = None,
+        example_ids: Iterable[str] | None = None,
+        model_name: str | None = None,
+    ) -> PrelabelResult:
+        """Pre-label items with a model: confident ones are auto-accepted, the rest become drafts.
+
+        Items whose top-class probability reaches the ``auto_accept`` rule become label events
+        with ``source="model"``, ``annotator`` = the model version, the top probability as
+        ``confidence`` and a note naming the rule (threshold, target precision, confidence
+        level); they count as labels (soft labels, label versions) and leave the annotation
+        queues. They share the run id, so :meth:`revoke_prelabels` retracts them together. Every
+        other item gets a *draft*: a recorded prediction, not a label, which the Annotator shows
+        so that Enter confirms it (:meth:`draft`). Items that already have human answers, gold
+        or an accepted pre-label are skipped.
+
+        Parameters
+        ----------
+        model : object or DataFrame
+            An object with ``predict_frame(example_ids) -> DataFrame`` (index example id, one
+            column per choice, rows summing to 1) and a ``model_version`` string, such as
+            :class:`workbench.active.ActiveLearner`; or such a DataFrame itself (then
+            ``model_name`` is required).
+        auto_accept : AutoAccept, optional
+            A fitted :class:`workbench.active.AutoAccept` (per class or not). None: no item is
+            accepted, every item becomes a draft.
+        question : str, optional
+            The question (default: the root question); it must not be a follow-up question.
+        example_ids : iterable of str, optional
+            The items to pre-label (default: every item not yet answered, gold or accepted).
+        model_name : str, optional
+            The model version to record; required with a DataFrame, and overrides the object's
+            ``model_version`` otherwise.
+
+        Returns
+        -------
+        PrelabelResult
+
+        Examples
+        --------
+        >>> accept = AutoAccept(target_precision=0.97).fit(proba_gold, y_gold)     # doctest: +SKIP
+        >>> run = project.annotation.prelabel(learner, auto_accept=accept)          # doctest: +SKIP
+        >>> run.n_accepted, run.n_drafts                                            # doctest: +SKIP
+        >>> project.annotation.revoke_prelabels(run.run_id)                         # doctest: +SKIP
+        """
+        q = self._q(question)
+        if q.condition:
+            raise LabelValidationError(
+                f"prelabel works on questions without a condition; {q.name!r} is a follow-up question (asked when "
+                f"{q.condition!r}). Pre-label its parent question, or leave it to annotators."
+            )
+        version = self._model_version(model, model_name)
+        accept = self._check_auto_accept(auto_accept, q)
+        all_ids = self._data.index()
+        settled = self._settled(q.name)
+        if example_ids is not None:
+            if isinstance(example_ids, str):
+                raise LabelValidationError(
+                    f"The 'example_ids' parameter of prelabel must be a list of ids, not one string. Got "
+                    f"{example_ids!r}; write example_ids=[{example_ids!r}]."
+                )
+            wanted = [str(i) for i in example_ids]
+            missing = unknown_ids(wanted, all_ids)
+            if missing:
+                raise UnknownExampleError(
+                    f"The 'example_ids' of prelabel name {len(missing)} id(s) that are not in this project: "
+                    f"{_show_ids(missing)}. Add the data first with project.add_data(...)."
+                )
+            wanted = list(dict.fromkeys(wanted))
+        if isinstance(model, pd.DataFrame):
+            frame = model
+            fids = [str(i) for i in frame.index]
+            if len(set(fids)) != len(fids):
+                raise LabelValidationError("The predictions DataFrame given to prelabel names some example ids "
+                                           "twice; keep one row per example.")
+            missing = unknown_ids(fids, all_ids)
+            if missing:
+                raise UnknownExampleError(
+                    f"The predictions given to prelabel name {len(missing)} example id(s) that are not in this "
+                    f"project: {_show_ids(missing)}. Predict only examples added with project.add_data(...)."
+                )
+            frame = frame.set_axis(pd.Index(fids, dtype=object), axis=0)
+            if example_ids is not None:
+                absent = unknown_ids(wanted, frame.index)
+                if absent:
+                    raise LabelValidationError(
+                        f"The predictions DataFrame given to prelabel has no row for {len(absent)} of the "
+                        f"example_ids: {_show_ids(absent)}. Predict them too, or leave them out of example_ids."
+                    )
+                pool = wanted
+            else:
+                pool = fids
+            keep = np.array([i not in settled for i in pool], dtype=bool)
+            rows = frame.index.get_indexer(pd.Index([i for i, k in zip(pool, keep, strict=True) if k]))
+            P = proba_matrix(frame, q, func="prelabel", param="predictions DataFrame")[rows]
+        else:
+            pool = wanted if example_ids is not None else [str(i) for i in all_ids]
+            keep = np.array([i not in settled for i in pool], dtype=bool)
+            frame = self._predict(model, [i for i, k in zip(pool, keep, strict=True) if k], q)
+            P = proba_matrix(frame, q, func="prelabel", param="frame returned by model.predict_frame")
+        ids = [i for i, k in zip(pool, keep, strict=True) if k]
+        n_skipped = int((~keep).sum())
+        accepted = accept.accept(P) if accept is not None and len(P) else np.zeros(len(P), dtype=bool)
+        top = P.argmax(axis=1) if len(P) else np.zeros(0, dtype=int)
+        threshold, rule, tp, cl = self._rule(accept, q)
+        when = utc_now()
+        run_id = self._store.claim_next_record(_PRELABEL_RUN, "prelabel-", {
+            "model_version": version, "question": q.name, "status": "writing", "created_at": when})[1]
+        record_predictions(self._store, question=q.name, run_id=run_id, model_version=version, origin="prelabel",
+                           ids=ids, proba=P, choices=q.choices,
+                           statuses=["accepted" if a else "draft" for a in accepted], created_at=when)
+        acc_ids = [i for i, a in zip(ids, accepted, strict=True) if a]
+        if acc_ids:
+            versions = self._data.check_ids(acc_ids)
+            schema = self._schema.current
+            sv, gv = schema.version, self._schema.guideline_version
+            limits = self._limits(threshold, q)
+            events = []
+            for k in np.flatnonzero(accepted):
+                eid, c = ids[int(k)], int(top[k])
+                choice = q.choices[c]
+                events.append(LabelEvent(
+                    example_id=eid, question=q.name, value=choice, source="model", annotator=version,
+                    schema_version=sv, guideline_version=gv,
+                    data_version=versions[eid], event_uid=f"{_PRELABEL_UID}{run_id}:{q.name}:{eid}",
+                    created_at=when, confidence=round(float(P[k, c]), 6),
+                    note=(f"auto-accepted by {run_id}: p({choice}) = {P[k, c]:.4f} >= {limits[c]:.4g}; {rule}"),
+                ))
+            self._log.write(events)
+        acc_counts = {c: int(((top == k) & accepted).sum()) for k, c in enumerate(q.choices)}
+        draft_counts = {c: int(((top == k) & ~accepted).sum()) for k, c in enumerate(q.choices)}
+        result = PrelabelResult(
+            run_id=run_id, model_version=version, question=q.name, threshold=threshold, target_precision=tp,
+            confidence=cl, rule=rule, n_accepted=len(acc_ids), n_drafts=len(ids) - len(acc_ids), n_skipped=n_skipped,
+            accepted_per_class=acc_counts, drafts_per_class=draft_counts, created_at=when,
+        )
+        self._store.put_record(_PRELABEL_RUN, run_id, {
+            "model_version": version, "question": q.name, "status": "complete", "created_at": when,
+            "threshold": threshold if not isinstance(threshold, float) or math.isfinite(threshold) else None,
+            "rule": rule, "target_precision": tp, "confidence": cl, "n_accepted": result.n_accepted,
+            "n_drafts": result.n_drafts, "n_skipped": n_skipped, "accepted_per_class": acc_counts,
+            "drafts_per_class": draft_counts, "revoked_at": None, "n_revoked": 0,
+        }, replace=True)
+        return result
+
+    def _settled(self, question: str) -> set[str]:
+        """Items a model must not pre-label: human answers, gold, current accepted pre-labels."""
+        humans = self._log.labels(source="human", question=question)
+        return (set(humans["example_id"]) | set(self._log.gold(question).index)
+                | set(self._accepted_labels(question)["example_id"]))
+
+    @staticmethod
+    def _model_version(model: Any, model_name: str | None) -> str:
+        if model_name is not None and (not isinstance(model_name, str) or not model_name.strip()):
+            raise LabelValidationError(f"The 'model_name' parameter of prelabel must be a non-empty string. Got "
+                                       f"{model_name!r} instead.")
+        if isinstance(model, pd.DataFrame):
+            if model_name is None:
+                raise LabelValidationError(
+                    "prelabel was given a DataFrame of predictions but no model_name: pass model_name='<model "
+                    "version>' so every draft and accepted label says which model made it."
+                )
+            return model_name
+        if not callable(getattr(model, "predict_frame", None)) or not hasattr(model, "model_version"):
+            raise LabelValidationError(
+                f"The 'model' parameter of prelabel must have predict_frame(example_ids) and model_version (e.g. "
+                f"workbench.active.ActiveLearner), or be a DataFrame of class probabilities with model_name=. Got "
+                f"{type(model).__name__} instead."
+            )
+        version = model_name if model_name is not None else model.model_version
+        if not isinstance(version, str) or not version.strip():
+            raise LabelValidationError(
+                f"The model's model_version must be a non-empty string (e.g. 'LogisticRegression-run-3'). Got "
+                f"{version!r}; fit the model first, or pass model_name=."
+            )
+        return version
+
+    @staticmethod
+    def _check_auto_accept(auto_accept: Any, q: Question) -> Any:
+        if auto_accept is None:
+            return None
+        from workbench.active import AutoAccept
+
+        if not isinstance(auto_accept, AutoAccept):
+            raise LabelValidationError(
+                f"The 'auto_accept' parameter of prelabel must be a fitted workbench.active.AutoAccept or None. "
+                f"Got {type(auto_accept).__name__} instead."
+            )
+        if not hasattr(auto_accept, "threshold_"):
+            raise NotFittedError(
+                "The AutoAccept given to prelabel is not fitted: call accept.fit(proba_gold, y_gold) on held-out "
+                "gold first, so its threshold carries a precision guarantee."
+            )
+        if int(auto_accept.n_classes_) != q.cardinality:
+            raise LabelValidationError(
+                f"The AutoAccept given to prelabel was fitted on {auto_accept.n_classes_} classes, but question "
+                f"{q.name!r} has {q.cardinality} ({list(q.choices)!r}). Fit it on this question's probabilities."
+            )
+        return auto_accept
+
+    @staticmethod
+    def _rule(accept: Any, q: Question) -> tuple[float | dict[str, float] | None, str, float | None, float | None]:
+        if accept is None:
+            return None, "no auto-accept rule: every item is a draft", None, None
+        tp, cl = float(accept.target_precision), float(accept.confidence)
+        guarantee = (f"AutoAccept target precision {tp:g} at confidence {cl:g}, fixed-sequence Clopper-Pearson on "
+                     f"{accept.n_gold_} gold items")
+        if accept.per_class:
+            thr = {q.choices[c]: float(t) for c, t in accept.threshold_.items()}
+            lows = {q.choices[c]: float(b) for c, b in accept.precision_lower_.items()}
+            shown = ", ".join(f"{c} >= {t:.4g} (lower bound {lows[c]:.4g})" if math.isfinite(t) else f"{c} never"
+                              for c, t in thr.items())
+            return thr, f"{guarantee}, per class: {shown}", tp, cl
+        t = float(accept.threshold_)
+        return t, f"{guarantee}: top-class probability >= {t:.4g} (lower bound {accept.precision_lower_:.4g})", tp, cl
+
+    @staticmethod
+    def _limits(threshold: float | dict[str, float] | None, q: Question) -> list[float]:
+        if isinstance(threshold, dict):
+            return [threshold.get(c, math.inf) for c in q.choices]
+        return [math.inf if threshold is None else float(threshold)] * q.cardinality
+
+    @staticmethod
+    def _predict(model: Any, ids: list[str], q: Question) -> pd.DataFrame:
+        if not ids:
+            return pd.DataFrame(columns=list(q.choices), dtype=float)
+        frame = model.predict_frame(ids)
+        if not isinstance(frame, pd.DataFrame):
+            raise LabelValidationError(
+                f"model.predict_frame must return a DataFrame (index example id, one column per choice). Got "
+                f"{type(frame).__name__} instead."
+            )
+        frame = frame.set_axis(pd.Index([str(i) for i in frame.index], dtype=object), axis=0)
+        absent = unknown_ids(ids, frame.index)
+        if absent:
+            raise LabelValidationError(
+                f"model.predict_frame returned no row for {len(absent)} of the example ids it was asked for: "
+                f"{_show_ids(absent)}. It must return one row per requested id."
+            )
+        return frame.loc[ids]
+
+    def revoke_prelabels(self, run: str) -> int:
+        """Retract every label a :meth:`prelabel` run auto-accepted that is still current; returns how many.
+
+        Append-only: each label gets a ``retract`` event (``source="model"``, the model version,
+        note ``"revoked <run>"``); nothing is rewritten. The items go back to the queues with
+        their model prediction as the draft. Revoking again retracts nothing more.
+        """
+        runs = self._store.get_records(_PRELABEL_RUN)
+        if not isinstance(run, str) or run not in runs:
+            raise LabelValidationError(
+                f"The 'run' parameter of revoke_prelabels must name a prelabel run. Got {run!r}; known runs: "
+                f"{list(runs)[-10:]!r} (PrelabelResult.run_id)."
+            )
+        info = runs[run]
+        lab = self._accepted_labels(str(info["question"]))
+        mine = lab[lab["event_uid"].astype(str).str.startswith(f"{_PRELABEL_UID}{run}:")]
+        if mine.empty:
+            return 0
+        when = utc_now()
+        sv, gv = self._schema.current.version, self._schema.guideline_version
+        events = [
+            LabelEvent(
+                example_id=str(r["example_id"]), question=str(r["question"]), value=None, source="model",
+                annotator=str(r["annotator"]), schema_version=sv, guideline_version=gv,
+                data_version=r["data_version"],
+                event_uid=f"revoke:{run}:{r['question']}:{r['example_id']}", created_at=when, action="retract",
+                note=f"revoked {run}",
+            )
+            for r in mine.to_dict("records")
+        ]
+        self._log.write(events)
+        self._store.put_record(_PRELABEL_RUN, run, {**info, "revoked_at": when,
+                                                    "n_revoked": int(info.get("n_revoked", 0)) + len(events)},
+                               replace=True)
+        return len(events)
+
+    def prelabel_runs(self) -> pd.DataFrame:
+        """Every :meth:`prelabel` run: model version, threshold, rule, counts, and whether it was revoked."""
+        cols = ["run_id", "model_version", "question", "created_at", "threshold", "target_precision", "confidence",
+                "n_accepted", "n_drafts", "n_skipped", "n_revoked", "revoked_at", "rule", "status"]
+        rows = [{"run_id": k, **v} for k, v in self._store.get_records(_PRELABEL_RUN).items()]
+        return pd.DataFrame(rows, columns=cols)
+
+    # ------------------------------------------------------------------ the correction log
+    def _undone(self) -> set[str]:
+        ev = self._store.events(source="human")
+        uids = ev["event_uid"].astype(str)
+        undone = set(uids[uids.str.startswith(f"{_UNDO}:")].str.split(":").str[1])
+        return undone | {str(r["submission"]) for r in self._store.get_records(_UNDO).values()}
+
+    def _submissions(self) -> pd.DataFrame:
+        cols = ["submission", "example_id", "annotator", "question", "model_version", "draft_source", "draft",
+                "draft_confidence", "answer", "outcome", "confirmed_draft", "time_spent", "is_honeypot",
+                "created_at", "event_id"]
+        recs = self._store.get_records(_SUBMISSION)
+        undone = self._undone() if recs else set()
+        rows = [{"submission": k, **v} for k, v in recs.items() if k not in undone]
+        out = pd.DataFrame(rows, columns=cols)
+        out["time_spent"] = out["time_spent"].astype(float)
+        out["draft_confidence"] = out["draft_confidence"].astype(float)
+        return out
+
+    def corrections(self, question: str | None = None) -> pd.DataFrame:
+        """The correction log: one row per answer (or skip) of an item that was shown a draft.
+
+        Outcomes (:data:`~workbench.annotation.CORRECTION_OUTCOMES`): ``confirmed`` when the answer
+        equals the draft (by Enter or by picking the same choice; ``confirmed_draft`` says which),
+        ``corrected`` when it is another choice, ``rejected`` when the annotator skipped the item
+        while the draft was shown (neither the draft nor any choice fitted). Undone submissions
+        are left out. Honeypot answers are kept (``is_honeypot``).
+
+        Returns
+        -------
+        DataFrame
+            ``example_id``, ``annotator``, ``question``, ``model_version``, ``draft_source``
+            (``"model"`` / ``"label_model"``), ``draft``, ``draft_confidence``, ``answer`` (None
+            for a rejection), ``outcome``, ``confirmed_draft``, ``time_spent``, ``is_honeypot``,
+            ``created_at``; oldest first.
+        """
+        q = self._q(question)
+        sub = self._submissions()
+        sub = sub[sub["draft"].notna() & (sub["question"] == q.name)]
+        sub = sub.sort_values("created_at", kind="stable").drop(columns=["submission", "event_id"])
+        return sub.reset_index(drop=True)
+
+    def correction_summary(self, question: str | None = None) -> CorrectionSummary:
+        """The correction log summarised: rates per class and model version, throughput, suggestions.
+
+        ``throughput`` compares, per annotator, the seconds per item answered with a draft and
+        without one (every :meth:`submit` is logged with the draft it showed; items without a
+        recorded time are left out): the figure behind "600-800 labels an hour with drafts against
+        200 from scratch". ``lf_contradictions`` uses the LF votes (``project.lfs.matrix()``) on
+        the corrected items; ``confusions`` counts (draft, answer) pairs of corrections.
+        """
+        q = self._q(question)
+        log = self.corrections(q.name)
+        by_class = _rates(log, "draft", q.choices)
+        by_model = _rates(log, "model_version", sorted(log["model_version"].dropna().unique()))
+        sub = self._submissions()
+        sub = sub[(sub["question"] == q.name) & sub["outcome"].ne("rejected") & sub["time_spent"].notna()]
+        throughput = _throughput(sub)
+        corrected = log[log["outcome"] == "corrected"]
+        lf_table = self._lf_contradictions(q, corrected)
+        conf = (corrected.groupby(["draft", "answer"]).size().rename("n").reset_index()
+                if len(corrected) else pd.DataFrame(columns=["draft", "answer", "n"]))
+        totals = log[log["outcome"] != "rejected"].groupby("draft").size()
+        conf["share"] = [n / totals.get(d, n) for d, n in zip(conf["draft"], conf["n"], strict=True)]
+        conf = conf.sort_values(["n", "draft", "answer"], ascending=[False, True, True], kind="stable")
+        conf = conf.reset_index(drop=True)
+        return CorrectionSummary(by_class=by_class, by_model_version=by_model, throughput=throughput,
+                                 lf_contradictions=lf_table, confusions=conf,
+                                 suggestions=_suggestions(by_class, by_model, throughput, lf_table, conf))
+
+    def _lf_contradictions(self, q: Question, corrected: pd.DataFrame) -> pd.DataFrame:
+        cols = ["lf", "n_votes", "n_contradicted", "contradiction_rate"]
+        if corrected.empty or not len(self._lfs):
+            return pd.DataFrame(columns=cols)
+        key = q.name if not self._schema.current.is_single else None
+        result = self._lfs.apply(progress=False)
+        L, names = result.for_question(self._lfs.question_key(key))
+        if not names:
+            return pd.DataFrame(columns=cols)
+        last = corrected.drop_duplicates(["example_id", "annotator"], keep="last")
+        rows = self._data.index().get_indexer(pd.Index(last["example_id"].astype(str)))
+        ok = rows >= 0
+        votes = L[rows[ok]]
+        truth = np.array([q.choices.index(a) for a in last["answer"][ok]])
+        voted = votes != -1
+        wrong = voted & (votes != truth[:, None])
+        n_votes, n_wrong = voted.sum(axis=0), wrong.sum(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rate = np.where(n_votes > 0, n_wrong / np.maximum(n_votes, 1), np.nan)
+        out = pd.DataFrame({"lf": names, "n_votes": n_votes, "n_contradicted": n_wrong, "contradiction_rate": rate})
+        out = out.sort_values(["n_contradicted", "contradiction_rate"], ascending=False, kind="stable")
+        return out.reset_index(drop=True)
+
+
+def _rates(log: pd.DataFrame, by: str, order: Sequence[str]) -> pd.DataFrame:
+    """Outcome counts and rates per value of ``by`` (a Wilson interval on the confirm rate)."""
+    cols = ["n", "confirmed", "corrected", "rejected", "confirm_rate", "correct_rate", "reject_rate",
+            "confirm_low", "confirm_high", "mean_draft_confidence"]
+    if log.empty:
+        return pd.DataFrame(columns=cols, index=pd.Index([], name=by))
+    counts = pd.crosstab(log[by], log["outcome"]).reindex(columns=["confirmed", "corrected", "rejected"],
+                                                           fill_value=0)
+    counts = counts.reindex([o for o in order if o in counts.index])
+    n = counts.sum(axis=1)
+    out = pd.DataFrame({"n": n, **{c: counts[c] for c in counts.columns}})
+    out["confirm_rate"] = out["confirmed"] / n
+    out["correct_rate"] = out["corrected"] / n
+    out["reject_rate"] = out["rejected"] / n
+    low, high = wilson_interval(out["confirmed"].to_numpy(), n.to_numpy())
+    out["confirm_low"], out["confirm_high"] = low, high
+    out["mean_draft_confidence"] = log.groupby(by)["draft_confidence"].mean().reindex(out.index)
+    out.index.name = by
+    return out[cols]
+
+
+def _throughput(sub: pd.DataFrame) -> pd.DataFrame:
+    """Seconds per item with and without a draft, per annotator."""
+    cols = ["annotator", "n_with_draft", "n_without_draft", "mean_seconds_with_draft", "mean_seconds_without_draft",
+            "median_seconds_with_draft", "median_seconds_without_draft", "items_per_hour_with_draft",
+            "items_per_hour_without_draft", "speedup"]
+    rows = []
+    for who, grp in sub.groupby("annotator", sort=True):
+        w = grp.loc[grp["draft"].notna(), "time_spent"]
+        wo = grp.loc[grp["draft"].isna(), "time_spent"]
+        mw = float(w.mean()) if len(w) else float("nan")
+        mwo = float(wo.mean()) if len(wo) else float("nan")
+        rows.append({
+            "annotator": who, "n_with_draft": len(w), "n_without_draft": len(wo),
+            "mean_seconds_with_draft": mw, "mean_seconds_without_draft": mwo,
+            "median_seconds_with_draft": float(w.median()) if len(w) else float("nan"),
+            "median_seconds_without_draft": float(wo.median()) if len(wo) else float("nan"),
+            "items_per_hour_with_draft": 3600.0 / mw if mw > 0 else float("nan"),
+            "items_per_hour_without_draft": 3600.0 / mwo if mwo > 0 else float("nan"),
+            "speedup": mwo / mw if mw > 0 and len(wo) else float("nan"),
+        })
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _suggestions(
+    by_class: pd.DataFrame, by_model: pd.DataFrame, throughput: pd.DataFrame, lfs: pd.DataFrame, conf: pd.DataFrame
+) -> list[str]:
+    out: list[str] = []
+    if by_class.empty:
+        return ["No draft has been confirmed, corrected or rejected yet: serve items with drafts (prelabel, or "
+                "a label model) and submit answers through project.annotation.submit."]
+    for _, row in conf.head(3).iterrows():
+        out.append(f"The model drafts {row['draft']!r} where annotators answer {row['answer']!r} ({int(row['n'])} "
+                   f"time(s), {row['share']:.0%} of its {row['draft']!r} drafts): add training examples or an LF "
+                   f"that separates the two.")
+    for _, row in lfs.head(3).iterrows():
+        if int(row["n_contradicted"]) > 0:
+            out.append(f"The labeling function {row['lf']!r} voted against the human answer on "
+                       f"{int(row['n_contradicted'])} of the {int(row['n_votes'])} corrected items it voted on "
+                       f"({row['contradiction_rate']:.0%}): review it (project.lfs.summary(gold=...)).")
+    worst = by_class[by_class["n"] >= 5].sort_values("confirm_rate", kind="stable").head(1)
+    for cls, row in worst.iterrows():
+        if row["confirm_rate"] < 0.8:
+            out.append(f"Drafts of class {cls!r} are confirmed only {row['confirm_rate']:.0%} of the time "
+                       f"({int(row['n'])} drafts): do not auto-accept that class yet (AutoAccept(per_class=True)).")
+    if len(by_model) > 1:
+        best = by_model.sort_values("confirm_rate", ascending=False, kind="stable").index[0]
+        out.append(f"Of {len(by_model)} model versions, {best!r} has the highest confirm rate "
+                   f"({by_model.loc[best, 'confirm_rate']:.0%}).")
+    fast = throughput.dropna(subset=["speedup"])
+    for _, row in fast.iterrows():
+        out.append(f"{row['annotator']} labels {row['items_per_hour_with_draft']:.0f} items/hour with drafts against "
+                   f"{row['items_per_hour_without_draft']:.0f} without ({row['speedup']:.1f}x).")
+    return out

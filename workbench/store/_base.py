@@ -224,6 +224,28 @@ class EventStore(abc.ABC):
         Returns True if a record was removed.
         """
 
+    def put_records(
+        self, kind: str, items: Sequence[tuple[str, dict[str, Any]]], *, replace: bool = False
+    ) -> int:
+        """Store many records of ``kind`` at once (one transaction in backends that can); returns how many.
+
+        Like :meth:`put_record` for each ``(key, value)``: without ``replace`` an existing key
+        is kept as it is (and not counted). This default calls :meth:`put_record` per item.
+        """
+        return sum(bool(self.put_record(kind, key, value, replace=replace)) for key, value in items)
+
+    def get_record(self, kind: str, key: str) -> dict[str, Any] | None:
+        """The record of ``kind`` stored under ``key``, or None (this default reads every record of ``kind``)."""
+        return self.get_records(kind).get(key)
+
+    def find_records(self, kind: str, prefix: str) -> dict[str, dict[str, Any]]:
+        """The records of ``kind`` whose key starts with ``prefix``, in insertion order."""
+        return {k: v for k, v in self.get_records(kind).items() if k.startswith(prefix)}
+
+    def record_keys(self, kind: str, prefix: str = "") -> list[str]:
+        """The keys of the records of ``kind`` starting with ``prefix``, in insertion order (values not read)."""
+        return list(self.find_records(kind, prefix))
+
     @abc.abstractmethod
     def claim_next_record(self, kind: str, prefix: str, value: dict[str, Any]) -> tuple[int, str]:
         """Atomically store ``value`` under ``f"{prefix}{n}"``, ``n`` one more than the largest claimed.

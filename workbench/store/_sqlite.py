@@ -835,6 +835,57 @@ class SQLiteStore(EventStore):
             cur.execute("DELETE FROM records WHERE kind = ? AND key = ?", (kind, key))
             return cur.rowcount > 0
 
+    def put_records(
+        self, kind: str, items: Sequence[tuple[str, dict[str, Any]]], *, replace: bool = False
+    ) -> int:
+        """Store many records of ``kind`` in one write transaction; returns how many were written.
+
+        Without ``replace``, a key already stored is kept unchanged (and not counted).
+        """
+        now = utc_now()
+        rows = [(kind, str(k), json.dumps(v, sort_keys=True), now) for k, v in items]
+        if not rows:
+            return 0
+        sql = (
+            "INSERT INTO records (kind, key, value, created_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(kind, key) DO UPDATE SET value = excluded.value"
+            if replace else "INSERT OR IGNORE INTO records (kind, key, value, created_at) VALUES (?, ?, ?, ?)"
+        )
+        with self._write() as cur:
+            before = self._conn.total_changes
+            cur.executemany(sql, rows)
+            return int(self._conn.total_changes - before)
+
+    def get_record(self, kind: str, key: str) -> dict[str, Any] | None:
+        rows = self._read("SELECT value FROM records WHERE kind = ? AND key = ?", (kind, key))
+        return json.loads(rows[0][0]) if rows else None
+
+    @staticmethod
+    def _prefix_range(prefix: str) -> tuple[str, str] | None:
+        """``(low, high)`` with ``low <= key < high`` exactly for the keys starting with ``prefix`` (index friendly)."""
+        if not prefix or ord(prefix[-1]) >= 0x10FFFF:
+            return None
+        return prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+    def find_records(self, kind: str, prefix: str) -> dict[str, dict[str, Any]]:
+        span = self._prefix_range(prefix)
+        if span is None:
+            return {k: v for k, v in self.get_records(kind).items() if k.startswith(prefix)}
+        rows = self._read(
+            "SELECT key, value FROM records WHERE kind = ? AND key >= ? AND key < ? ORDER BY seq", (kind, *span)
+        )
+        return {k: json.loads(v) for k, v in rows if k.startswith(prefix)}
+
+    def record_keys(self, kind: str, prefix: str = "") -> list[str]:
+        span = self._prefix_range(prefix)
+        if span is None:
+            rows = self._read("SELECT key FROM records WHERE kind = ? ORDER BY seq", (kind,))
+        else:
+            rows = self._read(
+                "SELECT key FROM records WHERE kind = ? AND key >= ? AND key < ? ORDER BY seq", (kind, *span)
+            )
+        return [str(k) for (k,) in rows if str(k).startswith(prefix)]
+
     def claim_next_record(self, kind: str, prefix: str, value: dict[str, Any]) -> tuple[int, str]:
         """Atomically store ``value`` under the next free key ``f"{prefix}{n}"`` of ``kind``.
 
