@@ -72,7 +72,9 @@ def test_toplevel_all_is_pinned() -> None:
             "active",
             "annotation",
             "datasets",
+            "feedback",
             "lf",
+            "migrations",
             "models",
             "quality",
             "versions",
@@ -151,6 +153,8 @@ NAMESPACE_HOMES = {
     "versions": ("workbench.versions", "ProjectVersions"),
     "annotation": ("workbench.annotation", "ProjectAnnotation"),
     "quality": ("workbench.quality", "ProjectQuality"),
+    "feedback": ("workbench.feedback", "ProjectFeedback"),
+    "migrations": ("workbench.migrations", "ProjectMigrations"),
 }
 
 

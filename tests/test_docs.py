@@ -17,7 +17,9 @@ import pytest
 import workbench as wb
 from workbench import exceptions
 from workbench.annotation import ProjectAnnotation
+from workbench.feedback import ProjectFeedback
 from workbench.lf import ProjectLFs
+from workbench.migrations import ProjectMigrations
 from workbench.models import ProjectModels
 from workbench.quality import ProjectQuality
 from workbench.versions import ProjectVersions
@@ -33,6 +35,8 @@ NAMESPACES = {
     "versions": ("workbench.versions.ProjectVersions", ProjectVersions),
     "annotation": ("workbench.annotation.ProjectAnnotation", ProjectAnnotation),
     "quality": ("workbench.quality.ProjectQuality", ProjectQuality),
+    "feedback": ("workbench.feedback.ProjectFeedback", ProjectFeedback),
+    "migrations": ("workbench.migrations.ProjectMigrations", ProjectMigrations),
 }
 # Public objects outside the namespaces that the API page must document.
 REQUIRED = [

@@ -3,7 +3,7 @@
 The public API is curated here; everything else lives in submodules.
 """
 
-from workbench import active, annotation, datasets, lf, models, quality, versions
+from workbench import active, annotation, datasets, feedback, lf, migrations, models, quality, versions
 from workbench._constants import ABSTAIN, LABEL_SOURCES
 from workbench._events import Subscription
 from workbench._version import __version__
@@ -67,7 +67,9 @@ __all__ = [
     "active",
     "annotation",
     "datasets",
+    "feedback",
     "lf",
+    "migrations",
     "models",
     "quality",
     "versions",

@@ -23,9 +23,11 @@ from workbench.exceptions import (
     SchemaError,
     StoreCorruptedError,
 )
+from workbench.feedback import ProjectFeedback
 from workbench.lf import ProjectLFs
 from workbench.lf._project import LF_CACHE_DIR
 from workbench.log import LabelLog
+from workbench.migrations import ProjectMigrations
 from workbench.models import ProjectModels
 from workbench.quality import ProjectQuality
 from workbench.schema import Schema, SchemaRegistry
@@ -52,7 +54,7 @@ PROJECT_EVENTS: tuple[str, ...] = (
 )
 
 #: The capability namespaces of a project, each an object from its own package.
-NAMESPACES: tuple[str, ...] = ("lfs", "models", "versions", "annotation", "quality")
+NAMESPACES: tuple[str, ...] = ("lfs", "models", "versions", "annotation", "quality", "feedback", "migrations")
 
 
 class Project:
@@ -69,6 +71,8 @@ class Project:
     ``project.versions``    immutable label versions, training runs  :class:`workbench.versions.ProjectVersions`
     ``project.annotation``  queues, leases, honeypots, drafts, undo  :class:`workbench.annotation.ProjectAnnotation`
     ``project.quality``     consensus, agreement, annotators, drift  :class:`workbench.quality.ProjectQuality`
+    ``project.feedback``    production signals, prediction logs      :class:`workbench.feedback.ProjectFeedback`
+    ``project.migrations``  schema/guideline changes, relabel queue  :class:`workbench.migrations.ProjectMigrations`
     ======================  =======================================  ===============================================
 
     Create one with :meth:`create`, reopen it with :meth:`open`. Several processes (a team's
@@ -97,6 +101,10 @@ class Project:
     """Serving items to annotators (:class:`workbench.annotation.ProjectAnnotation`)."""
     quality: ProjectQuality
     """Consensus, agreement, annotator quality (:class:`workbench.quality.ProjectQuality`)."""
+    feedback: ProjectFeedback
+    """Production signals as labels, weak sources and review items (:class:`workbench.feedback.ProjectFeedback`)."""
+    migrations: ProjectMigrations
+    """Schema and guideline migrations, flags, the relabel queue (:class:`workbench.migrations.ProjectMigrations`)."""
 
     def __init__(self, path: Path, store: EventStore, *, _token: object = None) -> None:
         if _token is not _PRIVATE:
@@ -114,6 +122,8 @@ class Project:
                                             self.quality)
         self.versions = ProjectVersions(path, store, self._schema, self._data, self._log, self.lfs, self.models,
                                         self._emitter)
+        self.feedback = ProjectFeedback(store, self._schema, self._data, self._log, self.lfs, self.annotation)
+        self.migrations = ProjectMigrations(store, self._schema, self._log, self.lfs)
 
     def __getattr__(self, name: str) -> Any:
         # Only called when normal lookup fails: point users of the first, flat API to the new home.
@@ -281,7 +291,7 @@ class Project:
     def _unknown_files(self) -> list[str]:
         """Entries of the project directory that are not the project's own (listed, never adopted)."""
         known = {MARKER_FILE, DB_FILE, DB_FILE + "-wal", DB_FILE + "-shm", DB_FILE + "-journal", DATA_DIR,
-                 LABELS_DIR, LF_CACHE_DIR, INGEST_LOCK}
+                 LABELS_DIR, LF_CACHE_DIR, INGEST_LOCK, "cache"}  # cache/: the active learner's feature cache
         out = [e.name for e in sorted(self.path.iterdir()) if e.name not in known]
         files = {str(f) for f in self._data.versions()["file"]}
         data = self.path / DATA_DIR
@@ -338,8 +348,11 @@ class Project:
         """Make ``schema`` the current schema (and its guidelines, if it has any).
 
         Old labels keep the versions they were made under; nothing is rewritten. Returns
-        the new schema version.
+        the new schema version. A change that would leave current labels invalid (a used
+        choice removed, renamed, merged or split; a condition that no longer holds) raises
+        :class:`SchemaError` and points to ``project.migrations.plan(schema)``.
         """
+        self.migrations.check_update(schema)
         return self._schema.update(schema)
 
     def update_guidelines(self, guidelines: str | os.PathLike[str]) -> str:

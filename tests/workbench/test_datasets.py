@@ -19,7 +19,24 @@ def test_youtube_spam_from_the_shared_folder(data_dir: Path) -> None:
     assert set(df["label"]) == {"spam", "ham"}
     assert (df["label"] == "spam").sum() == 1005 - 2  # the three repeats are spam (2) and ham (1)
     assert df["video"].nunique() == 5
-    assert df["text"].str.endswith("\ufeff").sum() > 1000  # text kept as published
+
+
+def test_youtube_spam_text_is_readable(data_dir: Path) -> None:
+    """HTML entities are decoded once and the invisible trailing U+FEFF is gone; markup stays as written."""
+    df = datasets.load_youtube_spam(data_dir).set_index("id")
+    text = df["text"]
+    for entity in ("&#39;", "&amp;", "&quot;", "&lt;", "&gt;"):
+        assert not text.str.contains(entity, regex=False).any(), entity
+    assert not text.str.contains("\ufeff").any() and not df["author"].str.contains("\ufeff").any()
+    assert text["z13yyrro2wmcshswh04cd3saivu1xdprerk0k"] == "Yeah! Let's start the party!"
+    assert text["z12aw1ah2m2vh30tb22bvl3olkbohlbid04"] == "I love this song so much <3<br />Keep em' coming!"
+    assert "Free Leads on Auto Pilot & You Can" in text["z12pgdhovmrktzm3i23es5d5junftft3f"]
+    assert "Fun&Hacks" in set(df["author"])
+    # decoded exactly once: a literal "&amp;" in a comment would have been published as "&amp;amp;"
+    raw = pd.concat(pd.read_csv(data_dir / "youtube_spam" / f, dtype=str, keep_default_na=False)
+                    for f in datasets.YOUTUBE_FILES)
+    assert not raw["CONTENT"].str.contains("&amp;amp;|&amp;#", regex=True).any()
+    assert text.str.contains("<br />", regex=False).sum() == raw["CONTENT"].str.contains("<br />", regex=False).sum()
 
 
 def test_youtube_spam_via_environment(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -203,3 +203,12 @@ def test_diff_ignores_tiny_refit_noise(spam: tuple[wb.Project, pd.Series]) -> No
     diff = p.versions.diff("v1", "v2")
     assert diff.attrs["n_changed"] == 0
     assert p.versions.diff("v1", "v2", tol=0.0).attrs["n_changed"] > 0
+
+
+def test_compare_with_two_lfs_skips_snorkel_with_a_note(spam: tuple[wb.Project, pd.Series]) -> None:
+    p, gold = spam
+    for name in [lf.name for lf in p.lfs][2:]:
+        p.lfs.remove(name)
+    out = p.models.compare(gold=gold, models=("majority_vote", "dawid_skene", "snorkel"))
+    assert "snorkel" not in out.index and {"majority_vote", "dawid_skene"} <= set(out.index)
+    assert any("snorkel skipped" in n and "at least 3" in n for n in out.attrs["notes"])

@@ -103,3 +103,127 @@ def test_question_lookup(seatbelt_schema: wb.Schema) -> None:
         seatbelt_schema.question()
     assert seatbelt_schema.question("seatbelt").cardinality == 3
     assert seatbelt_schema.label_ids("unsure", question="seatbelt") == (2,)
+
+
+# ---------------------------------------------------------------------- evolving a schema
+TOX = wb.Schema.single("toxicity", ["ok", "toxic", "unsure"], guidelines="Toxic: insults or threats.")
+
+
+def test_evolve_as_in_the_issue_keeps_order_and_records_what_each_choice_became() -> None:
+    new = TOX.evolve(split={"toxic": ["harassment", "hate", "other"]}, rename={"ok": "fine"}, add=["spam"])
+    assert new.question().choices == ("fine", "harassment", "hate", "other", "unsure", "spam")
+    ch = new.changes
+    assert ch is not None and ch.base_version == TOX.version
+    assert ch.targets("toxicity", "ok") == ("fine",)
+    assert ch.targets("toxicity", "toxic") == ("harassment", "hate", "other")
+    assert ch.targets("toxicity", "unsure") == ("unsure",)
+    assert ch.targets("toxicity", "nope") is None and ch.targets("nope", "ok") is None
+    assert len(ch.describe()) == 3 and any("split" in s for s in ch.describe())
+    assert new.version != TOX.version
+    assert new.guidelines == TOX.guidelines and new.guideline_version == TOX.guideline_version
+    assert TOX.changes is None  # the original is untouched
+    assert new.with_guidelines("other text").changes == ch  # a guideline change keeps the record
+
+
+def test_merge_into_a_new_or_an_existing_choice_and_remove() -> None:
+    s = wb.Schema.single("kind", ["insult", "threat", "spam", "ham", "unsure"])
+    new = s.evolve(merge={"abuse": ["insult", "threat"]}, remove=["unsure"])
+    assert new.question().choices == ("abuse", "spam", "ham")
+    assert new.changes is not None
+    assert new.changes.targets("kind", "insult") == new.changes.targets("kind", "threat") == ("abuse",)
+    assert new.changes.targets("kind", "unsure") == ()
+    folded = s.evolve(merge={"ham": ["unsure"]})  # fold one choice into an existing one
+    assert folded.question().choices == ("insult", "threat", "spam", "ham")
+    assert folded.changes is not None and folded.changes.targets("kind", "unsure") == ("ham",)
+    keep_name = s.evolve(split={"spam": ["spam", "scam"]})  # a split part may keep the old name
+    assert keep_name.question().choices == ("insult", "threat", "spam", "scam", "ham", "unsure")
+    assert keep_name.changes is not None and keep_name.changes.targets("kind", "spam") == ("spam", "scam")
+
+
+def test_chained_evolve_composes_rename_then_split_then_merge() -> None:
+    step1 = TOX.evolve(rename={"toxic": "bad"})
+    step2 = step1.evolve(split={"bad": ["harassment", "hate", "other"]})
+    step3 = step2.evolve(merge={"abuse": ["harassment", "hate"]})
+    ch = step3.changes
+    assert ch is not None and ch.base_version == TOX.version
+    assert step3.question().choices == ("ok", "abuse", "other", "unsure")
+    assert ch.targets("toxicity", "toxic") == ("abuse", "other")
+    back = step3.evolve(merge={"bad": ["abuse", "other"]})  # merging every part back is a mapping again
+    assert back.changes is not None and back.changes.targets("toxicity", "toxic") == ("bad",)
+    assert len(back.changes.describe()) == 4
+
+
+def test_conditions_follow_choices_and_can_be_changed(seatbelt_schema: wb.Schema) -> None:
+    renamed = seatbelt_schema.evolve(question="person", rename={"yes": "present"})
+    assert renamed.question("seatbelt").condition == {"person": ("present",)}
+    split = seatbelt_schema.evolve(question="person", split={"yes": ["adult", "child"]})
+    assert split.question("seatbelt").condition == {"person": ("adult", "child")}
+    always = seatbelt_schema.evolve(condition={"seatbelt": None})
+    assert always.question("seatbelt").condition == {}
+    assert always.changes is not None and always.changes.changed_conditions == ("seatbelt",)
+    gone = seatbelt_schema.evolve(remove_question="seatbelt")
+    assert gone.question_names == ("person",)
+    assert gone.changes is not None and gone.changes.removed_questions == ("seatbelt",)
+    assert "seatbelt" not in gone.changes.choice_maps
+    more = seatbelt_schema.evolve(add_question=wb.Question("phone", ["yes", "no"], when={"person": "yes"}))
+    assert more.question_names == ("person", "seatbelt", "phone")
+    assert more.changes is not None and more.changes.added_questions == ("phone",)
+    # a choice name unique to one question needs no question=
+    auto = seatbelt_schema.evolve(rename={"unsure": "unknown"})
+    assert auto.question("seatbelt").choices == ("yes", "no", "unknown")
+
+
+def test_infer_compares_a_hand_built_schema_by_name() -> None:
+    from workbench.schema import SchemaChanges
+
+    by_hand = wb.Schema.single("toxicity", ["ok", "toxic", "spam"])
+    ch = SchemaChanges.infer(TOX, by_hand)
+    assert ch.targets("toxicity", "unsure") == ()  # missing: removed, never guessed to be a rename
+    assert ch.targets("toxicity", "ok") == ("ok",)
+    assert any("spam" in s for s in ch.describe())
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({}, "without a change"),
+        ({"remove": ["nope"]}, r"names \['nope'\], which are not choices"),
+        ({"rename": {"ok": "fine"}, "remove": ["ok"]}, "is changed twice"),
+        ({"rename": {"ok": "toxic"}}, "use merge="),
+        ({"rename": {"ok": "ok"}}, "to itself"),
+        ({"rename": {"ok": ""}}, "non-empty string"),
+        ({"rename": {"ok": "x", "unsure": "x"}}, "would come from several changes"),
+        ({"split": {"toxic": ["hate"]}}, "at least two distinct"),
+        ({"split": {"toxic": ["a", "a"]}}, "at least two distinct"),
+        ({"merge": {"bad": ["toxic"]}}, "at least two old choices"),
+        ({"add": ["ok"]}, "already a choice"),
+        ({"remove": ["ok", "toxic"]}, "at least two"),
+        ({"add": "spam", "question": "nope"}, "has no question 'nope'"),
+        ({"question": "toxicity"}, "none of those was given"),
+        ({"rename": ["ok"]}, "must be a dict"),
+        ({"add": 3}, "must be a list of choice names"),
+        ({"split": {"toxic": "a b"}}, "must be a list of choice names"),
+        ({"add_question": "q"}, "takes a wb.Question"),
+        ({"condition": {"nope": None}}, "does not have"),
+        ({"condition": {"toxicity": "ok"}}, "must be a dict"),
+        ({"remove_question": "toxicity"}, "every question"),
+    ],
+)
+def test_evolve_error_catalogue(kwargs: dict, message: str) -> None:
+    with pytest.raises(wb.SchemaError, match=message):
+        TOX.evolve(**kwargs)
+
+
+def test_evolve_errors_of_multi_question_schemas(seatbelt_schema: wb.Schema) -> None:
+    with pytest.raises(wb.SchemaError, match="Name the question"):
+        seatbelt_schema.evolve(rename={"yes": "y"})  # 'yes' is a choice of both questions
+    with pytest.raises(wb.SchemaError, match="Name the question"):
+        seatbelt_schema.evolve(add=["maybe"])
+    with pytest.raises(wb.SchemaError, match="Remove 'seatbelt' too"):
+        seatbelt_schema.evolve(remove_question="person")
+    with pytest.raises(wb.SchemaError, match="names only removed choices"):
+        seatbelt_schema.evolve(question="person", remove=["yes"], add=["maybe"])
+    with pytest.raises(wb.SchemaError, match="already has a question"):
+        seatbelt_schema.evolve(add_question=wb.Question("person", ["a", "b"]))
+    with pytest.raises(wb.SchemaError, match="not choices of 'person'"):
+        seatbelt_schema.evolve(condition={"seatbelt": {"person": "maybe"}})

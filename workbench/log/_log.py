@@ -18,7 +18,17 @@ from workbench.exceptions import DataError, LabelValidationError
 from workbench.schema import Question, Schema, SchemaRegistry
 from workbench.store import EventStore, LabelEvent, utc_now
 
-__all__ = ["LabelLog", "parse_timestamp"]
+__all__ = ["FLAG_COLUMNS", "FLAG_RECORD", "LabelLog", "parse_timestamp"]
+
+#: The store record kind of label flags (a flagged label is kept, never rewritten; see :meth:`LabelLog.flags`).
+FLAG_RECORD = "label_flag"
+#: The meta key counting flag writes, so that readers know when their cached flags are stale.
+_FLAGS_SEQ_META = "label_flags_seq"
+#: Columns of :meth:`LabelLog.flags`.
+FLAG_COLUMNS: tuple[str, ...] = (
+    "event_id", "example_id", "question", "value", "source", "annotator", "schema_version", "guideline_version",
+    "kind", "status", "reason", "rule", "excluded", "origin", "created_at",
+)
 
 
 def _check_str(name: str, value: object, func: str) -> str:
@@ -110,6 +120,7 @@ class LabelLog:
         self._schema = schema
         self._data = data
         self._emitter = emitter
+        self._flags_cache: tuple[Any, pd.DataFrame] | None = None
 
     # ------------------------------------------------------------------ writing
     def make_events(
@@ -317,11 +328,55 @@ class LabelLog:
         return df.reset_index(drop=True)
 
     def labels(
-        self, *, question: str | None = None, source: str | None = None, annotator: str | None = None
+        self, *, question: str | None = None, source: str | None = None, annotator: str | None = None,
+        include_flagged: bool = False,
     ) -> pd.DataFrame:
-        """The current labels: the latest non-retracted answer per example, question, source, annotator."""
+        """The current labels: the latest non-retracted answer per example, question, source, annotator.
+
+        Labels flagged as excluded (by a schema migration, or for re-review under new
+        guidelines with ``exclude=True``) are left out unless ``include_flagged``: they stay in
+        :meth:`history` and :meth:`events`, but no consensus, model or version uses them.
+        """
         df = self._store.events(question=question, source=source, annotator=annotator, current_only=True)
-        return df[df["action"] == "label"].reset_index(drop=True)
+        df = df[df["action"] == "label"]
+        if not include_flagged:
+            excluded = self.excluded_event_ids()
+            if excluded:
+                df = df[~df["event_id"].isin(excluded)]
+        return df.reset_index(drop=True)
+
+    # ------------------------------------------------------------------ flags
+    def add_flags(self, flags: Iterable[tuple[str, Mapping[str, Any]]]) -> int:
+        """Record label flags (``(key, record)`` pairs with the fields of :data:`FLAG_COLUMNS`).
+
+        A key already stored is kept as it is, so writing the same flags twice adds nothing.
+        Returns how many were new. Flags are bookkeeping next to the events: no event changes.
+        """
+        items = [(str(k), {c: v.get(c) for c in FLAG_COLUMNS}) for k, v in flags]
+        if not items:
+            return 0
+        n = self._store.put_records(FLAG_RECORD, items)
+        if n:
+            seq = self._store.get_meta(_FLAGS_SEQ_META)
+            self._store.set_meta(_FLAGS_SEQ_META, int(seq or 0) + 1)
+        return n
+
+    def flags(self) -> pd.DataFrame:
+        """Every label flag ever recorded, oldest first (see :data:`FLAG_COLUMNS`)."""
+        seq = self._store.get_meta(_FLAGS_SEQ_META)
+        if self._flags_cache is not None and self._flags_cache[0] == seq:
+            return self._flags_cache[1].copy()
+        records = list(self._store.get_records(FLAG_RECORD).values()) if seq is not None else []
+        df = pd.DataFrame(records, columns=list(FLAG_COLUMNS))
+        df["event_id"] = df["event_id"].astype("int64")
+        df["excluded"] = df["excluded"].astype(bool)
+        self._flags_cache = (seq, df)
+        return df.copy()
+
+    def excluded_event_ids(self) -> frozenset[int]:
+        """The ids of flagged events that no consensus, model or label version may use."""
+        f = self.flags()
+        return frozenset(int(i) for i in f.loc[f["excluded"], "event_id"])
 
     def events(self) -> pd.DataFrame:
         """The whole event log, oldest first."""

@@ -12,7 +12,7 @@ import pandas as pd
 from sklearn.base import clone
 
 from workbench._constants import ABSTAIN
-from workbench.exceptions import LabelValidationError, WorkbenchError
+from workbench.exceptions import LabelValidationError, LFError, WorkbenchError
 from workbench.models._base import LabelModel
 from workbench.models._crossfit import cross_fitted_proba
 from workbench.models._majority import MajorityVote
@@ -297,6 +297,10 @@ class ProjectModels:
                     scored[name] = cross_fitted_proba(template, L, y_fit, y, folds, random_state)
                     evaluation[name] = f"cross-fitted ({folds} folds)"
             except ImportError as exc:  # the snorkel extra may be missing
+                notes.append(f"{name} skipped: {exc}")
+            except LFError as exc:  # a model the LFs cannot support (Snorkel needs 3 LFs): the others still compare
+                if L.shape[1] >= 3:
+                    raise
                 notes.append(f"{name} skipped: {exc}")
         # the majority-vote entry, now that it is passed as probabilities (instances are recognised by themselves)
         kept = {n: hit.model for (qn, n), hit in self._fitted.items() if qn == q.name}

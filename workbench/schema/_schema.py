@@ -8,9 +8,12 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from workbench.exceptions import LabelValidationError, SchemaError
+
+if TYPE_CHECKING:
+    from workbench.schema._evolve import SchemaChanges
 
 __all__ = ["Question", "Schema", "guideline_version_of", "NO_GUIDELINES"]
 
@@ -238,6 +241,8 @@ class Schema:
             seen[q.name] = q
         self.questions: tuple[Question, ...] = tuple(qs)
         self.guidelines, self.guidelines_path = _read_guidelines(guidelines)
+        #: How this schema was evolved from an earlier one (set by :meth:`evolve`; None otherwise).
+        self.changes: SchemaChanges | None = None
 
     # -- construction -------------------------------------------------------------------
     @classmethod
@@ -262,7 +267,82 @@ class Schema:
         """A copy of this schema with other guidelines (a new guideline version)."""
         s = Schema.from_dict(self.to_dict())
         s.guidelines, s.guidelines_path = _read_guidelines(guidelines)
+        s.changes = self.changes
         return s
+
+    def evolve(
+        self,
+        *,
+        question: str | None = None,
+        add: Sequence[str] | None = None,
+        remove: Sequence[str] | None = None,
+        rename: Mapping[str, str] | None = None,
+        merge: Mapping[str, Sequence[str]] | None = None,
+        split: Mapping[str, Sequence[str]] | None = None,
+        add_question: Question | Sequence[Question] | None = None,
+        remove_question: str | Sequence[str] | None = None,
+        condition: Mapping[str, Mapping[str, str | Sequence[str]] | None] | None = None,
+    ) -> Schema:
+        """A new schema with changed choices, questions or conditions, and a record of what changed.
+
+        The result's :attr:`changes` (a :class:`~workbench.schema.SchemaChanges`) says for every
+        old choice which new choices it may have become; ``project.migrations.plan(new)`` reads
+        it to map labels automatically (rename, merge), queue them for relabeling (split) or
+        drop them (removed choices and questions). Calls can be chained; the changes compose.
+        The guidelines are kept.
+
+        Parameters
+        ----------
+        question : str, optional
+            The question that ``add``, ``remove``, ``rename``, ``merge`` and ``split`` change.
+            Not needed for a single-question schema, nor when the named choices belong to
+            exactly one question.
+        add : list of str, optional
+            New choices, appended after the existing ones.
+        remove : list of str, optional
+            Choices that go away; labels using them are dropped (and their items queued).
+        rename : dict of str to str, optional
+            ``{old: new}``: the same meaning under a new name (mapped automatically).
+        merge : dict of str to list of str, optional
+            ``{new: [old, ...]}``: several choices become one (mapped automatically). ``new``
+            may be one of the old choices or an existing choice they fold into.
+        split : dict of str to list of str, optional
+            ``{old: [new, ...]}``: one choice becomes several; an old answer can be any of
+            them, so its labels need relabeling. A new choice may keep the old name.
+        add_question : Question or list of Question, optional
+            New questions, appended; their ``when`` may name any question of the result.
+        remove_question : str or list of str, optional
+            Questions that go away; their labels are dropped.
+        condition : dict, optional
+            ``{question: when}`` with a new ``when`` mapping, or None (always asked). Conditions
+            naming renamed, merged or split choices follow them automatically.
+
+        Returns
+        -------
+        Schema
+            The evolved schema; ``result.changes.describe()`` lists the changes.
+
+        Raises
+        ------
+        SchemaError
+            An unknown question or choice, a choice changed twice in one call, a name clash,
+            a question left with fewer than two choices, or a call that changes nothing.
+
+        Examples
+        --------
+        >>> s = Schema.single("toxicity", ["ok", "toxic"])
+        >>> new = s.evolve(split={"toxic": ["harassment", "hate", "other"]}, rename={"ok": "fine"})
+        >>> new.question().choices
+        ('fine', 'harassment', 'hate', 'other')
+        >>> new.changes.targets("toxicity", "toxic")
+        ('harassment', 'hate', 'other')
+        """
+        from workbench.schema._evolve import evolve_schema
+
+        return evolve_schema(
+            self, question=question, add=add, remove=remove, rename=rename, merge=merge, split=split,
+            add_question=add_question, remove_question=remove_question, condition=condition,
+        )
 
     # -- versions -----------------------------------------------------------------------
     @property

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from workbench.lf import ProjectLFs
     from workbench.log import LabelLog
     from workbench.models import LabelModel, ProjectModels
-    from workbench.schema import SchemaRegistry
+    from workbench.schema import Schema, SchemaRegistry
     from workbench.store import EventStore
 
 __all__ = ["LABELS_DIR", "ProjectVersions"]
@@ -165,14 +165,63 @@ class ProjectVersions:
             "events": {
                 "watermark": int(watermark),
                 "rule": "the label events with event_id <= watermark that no event with event_id <= watermark "
-                        "supersedes, for the examples of this version",
+                        "supersedes, for the examples of this version, except those listed in 'excluded' "
+                        "(flagged by a schema migration or for re-review)",
             },
         }
+        used, excluded, kept_old = self._labels_at(watermark, soft.index.astype(str))
+        self._check_one_schema(used, schema)
+        manifest["events"]["excluded"] = excluded
+        manifest["label_schema_versions"] = {str(k): int(v) for k, v in
+                                             used["schema_version"].value_counts().sort_index().items()}
+        if kept_old:
+            manifest["old_schema_labels"] = kept_old
         if gold is not None:
             manifest["metrics"] = self._metrics(soft, gold)
         version = self.store.save(soft, manifest=manifest, parent=parent, author=author, message=message)
         self._emitter.emit("label_version_saved", version=version)
         return version
+
+    def _current_at(self, watermark: int) -> pd.DataFrame:
+        """The label events current at ``watermark`` (an event later than it does not count)."""
+        ev = self._store.events()
+        ev = ev[ev["event_id"] <= watermark]
+        sup = pd.to_numeric(ev["superseded_by"], errors="coerce")
+        return ev[(sup.isna() | (sup > watermark)) & (ev["action"] == "label")]
+
+    def _labels_at(
+        self, watermark: int, ids: pd.Index
+    ) -> tuple[pd.DataFrame, builtins.list[int], builtins.list[dict[str, Any]]]:
+        """The events a version saved now is built from, the flagged ones it leaves out, and the flagged
+        labels kept under their old schema version (exclusion rule ``keep_old_version``)."""
+        current = self._current_at(watermark)
+        flags = self._log.flags()
+        flags = flags[flags["excluded"]]
+        flagged = set(flags["event_id"].astype(int))
+        mine = current[current["example_id"].isin(set(ids))]
+        out = mine["event_id"].isin(flagged)
+        keep_old = set(flags.loc[flags["rule"] == "keep_old_version", "event_id"].astype(int))
+        kept = current[current["event_id"].isin(keep_old)]
+        kept_old = [{"event_id": int(r["event_id"]), "example_id": str(r["example_id"]), "question": str(r["question"]),
+                     "value": str(r["value"]), "schema_version": str(r["schema_version"])}
+                    for r in kept.to_dict("records")]
+        return mine[~out], sorted(int(i) for i in mine.loc[out, "event_id"]), kept_old
+
+    @staticmethod
+    def _check_one_schema(used: pd.DataFrame, schema: Schema) -> None:
+        """Refuse to build a version from labels that are not valid answers under the current schema."""
+        choices = {q.name: set(q.choices) for q in schema.questions}
+        bad = used[[v not in choices.get(q, ()) for q, v in zip(used["question"], used["value"], strict=True)]]
+        if bad.empty:
+            return
+        counts = bad.groupby(["question", "value", "schema_version"]).size()
+        shown = ", ".join(f"{k[0]}={k[1]!r} (schema {k[2]}, {n} label(s))" for k, n in
+                          zip(counts.index.tolist(), counts.tolist(), strict=True))
+        raise LabelValidationError(
+            f"This version would mix labels of two schemas: {len(bad)} current label(s) are not answers under the "
+            f"current schema {schema.version}: {shown}. The schema changed without a migration; flag them (kept in "
+            f"the history, queued for relabeling) with project.migrations.flag_invalid(), then save again."
+        )
 
     def _metrics(self, soft: pd.DataFrame, gold: Any) -> dict[str, Any]:
         """Scores of the version against ``gold``, honestly: gold rows that the version itself took from
@@ -244,13 +293,11 @@ class ProjectVersions:
                 f"Label version {version!r} was saved before versions recorded their label events; its exact "
                 f"events are unknown. Save a new version to train with exact provenance."
             )
-        w = int(spec["watermark"])
-        ev = self._store.events()
-        ev = ev[ev["event_id"] <= w]
-        sup = pd.to_numeric(ev["superseded_by"], errors="coerce")
-        current = ev[(sup.isna() | (sup > w)) & (ev["action"] == "label")]
+        current = self._current_at(int(spec["watermark"]))
+        excluded = {int(i) for i in spec.get("excluded", [])}  # flagged labels left out when it was saved
         ids = set(self.store.load(version, verify=False)[0].index.astype(str))
-        return [int(i) for i in current.loc[current["example_id"].isin(ids), "event_id"]]
+        mine = current[current["example_id"].isin(ids) & ~current["event_id"].isin(excluded)]
+        return [int(i) for i in mine["event_id"]]
 
     def diff(self, a: str, b: str, *, question: str | None = None, tol: float = 1e-3) -> pd.DataFrame:
         """Which examples changed between two versions, and by how much (total variation distance).
@@ -286,6 +333,7 @@ class ProjectVersions:
         y_format: str = "choice",
         run_name: str | None = None,
         params: dict[str, Any] | None = None,
+        schema_version_feature: bool = False,
     ) -> tuple[Any, np.ndarray, np.ndarray]:
         """Training arrays ``(X, y, w)`` from a label version, and a recorded training run.
 
@@ -293,18 +341,68 @@ class ProjectVersions:
         ``sample_weight``); ``soft=True`` gives (n, k) probability targets instead of labels.
         The run is recorded (``run_name``, default ``"train-<version>"``) and linked to the
         version and to exactly the label events the version was built from.
+
+        A version holds only labels valid under its schema version (labels a migration
+        flagged are left out). ``schema_version_feature=True`` is the opt-in to mix schema
+        versions: ``X`` becomes a DataFrame with a ``schema_version`` column (the version's own
+        schema version for its rows), and the labels a migration kept under their old schema
+        version (``plan.apply(exclude="keep_old_version")``, recorded in the version's manifest
+        as ``old_schema_labels``) are added as rows with their old choice in ``y``, weight 1 and
+        their old schema version in that column. Mixed rows need hard choice labels
+        (``soft=False``, ``y_format="choice"``): the two schemas' choices differ.
         """
         if y_format not in ("choice", "index"):
             raise LabelValidationError(f"The 'y_format' parameter of training_data must be 'choice' or 'index'. "
                                        f"Got {y_format!r} instead.")
+        if not isinstance(schema_version_feature, bool):
+            raise LabelValidationError(f"The 'schema_version_feature' parameter of training_data must be True or "
+                                       f"False. Got {schema_version_feature!r} instead.")
         X, y, w = self.store.training_data(
             version, features, question=question, min_confidence=min_confidence, soft=soft,
             y_format=y_format,  # type: ignore[arg-type]
         )
-        run = self.record_run(run_name or f"train-{version}", self.event_ids(version), label_version=version,
-                              params={"n_rows": len(y), "soft": soft, **(params or {})})
+        event_ids = self.event_ids(version)
+        if schema_version_feature:
+            X, y, w, old_ids = self._with_old_schema_rows(version, X, y, w, features, question=question, soft=soft,
+                                                          y_format=y_format)
+            event_ids = [*event_ids, *old_ids]
+        run = self.record_run(run_name or f"train-{version}", event_ids, label_version=version,
+                              params={"n_rows": len(y), "soft": soft, "schema_version_feature": schema_version_feature,
+                                      **(params or {})})
         self.store.mark_used(version, run.run_id)
         return X, y, w
+
+    def _with_old_schema_rows(
+        self, version: str, X: Any, y: np.ndarray, w: np.ndarray, features: pd.DataFrame | None, *,
+        question: str | None, soft: bool, y_format: str,
+    ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, builtins.list[int]]:
+        """``X`` with a ``schema_version`` column, plus the rows of the labels kept under old schema versions."""
+        manifest = self.manifest(version)
+        questions = list(manifest.get("questions") or {})
+        qname = question if question is not None else (questions[0] if len(questions) == 1 else None)
+        sv = str(manifest.get("schema_version"))
+        frame = X.copy() if isinstance(X, pd.DataFrame) else pd.DataFrame(index=pd.Index(X, name="id"))
+        frame["schema_version"] = sv
+        old = [r for r in manifest.get("old_schema_labels") or [] if r["question"] == qname]
+        if not old:
+            return frame, y, w, []
+        if soft or y_format != "choice":
+            raise LabelValidationError(
+                f"Label version {version!r} keeps {len(old)} label(s) under an older schema version, whose choices "
+                f"differ from {sv}'s: mixed rows need hard choice labels. Pass soft=False and y_format='choice' "
+                f"with schema_version_feature=True (or leave schema_version_feature=False to train without them)."
+            )
+        if features is not None:
+            F = features.set_index("id") if "id" in features.columns and features.index.name != "id" else features
+            old = [r for r in old if r["example_id"] in F.index]
+            extra = F.loc[[r["example_id"] for r in old]].copy()
+        else:
+            extra = pd.DataFrame(index=pd.Index([r["example_id"] for r in old], name="id"))
+        extra["schema_version"] = [r["schema_version"] for r in old]
+        X_all = pd.concat([frame, extra[frame.columns]])
+        y_all = np.concatenate([np.asarray(y, dtype=object), np.array([r["value"] for r in old], dtype=object)])
+        w_all = np.concatenate([np.asarray(w, dtype=np.float64), np.ones(len(old))])
+        return X_all, y_all, w_all, [int(r["event_id"]) for r in old]
 
     def record_run(
         self,

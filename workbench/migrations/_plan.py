@@ -1,0 +1,459 @@
+"""Migration plans: what a schema change does to every current label, before anything is written."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+import pandas as pd
+
+from workbench.exceptions import LabelValidationError
+from workbench.schema import Schema, SchemaChanges
+
+if TYPE_CHECKING:
+    from workbench.lf import BaseLF
+
+__all__ = [
+    "EXCLUDE_RULES",
+    "LABEL_OUTCOMES",
+    "QUEUE_SOURCES",
+    "MigrationPlan",
+    "MigrationResult",
+    "plan_labels",
+    "lf_issues",
+]
+
+#: What a migration does to a current label, from harmless to final.
+LABEL_OUTCOMES: tuple[str, ...] = ("unchanged", "mapped", "relabel", "dropped")
+#: Sources whose items enter the relabel queue by default: people can answer again.
+#: Labels from ``lf``, ``model``, ``consensus`` and ``feedback`` are flagged and excluded just
+#: the same, but their producers are re-run (refit the model, recompute consensus), not asked.
+QUEUE_SOURCES: tuple[str, ...] = ("human", "adjudication", "gold")
+#: What exports and training data do with flagged labels: ``"flagged"`` leaves them out;
+#: ``"keep_old_version"`` keeps them under their old schema version for training data that
+#: carries the schema version as a feature (``project.versions.training_data(...,
+#: schema_version_feature=True)``); without that opt-in they are left out as well.
+EXCLUDE_RULES: tuple[str, ...] = ("flagged", "keep_old_version")
+
+TABLE_COLUMNS: tuple[str, ...] = (
+    "event_id", "example_id", "question", "source", "annotator", "value", "schema_version", "guideline_version",
+    "status", "new_value", "candidates", "reason", "queue",
+)
+ASKED_COLUMNS: tuple[str, ...] = ("example_id", "question", "source", "annotator", "reason")
+SUMMARY_COLUMNS: tuple[str, ...] = (
+    "question", "choice", "source", "status", "becomes", "n_labels", "n_examples", "n_queued",
+)
+LF_COLUMNS: tuple[str, ...] = ("lf", "question", "issue")
+
+
+def _na(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return value
+
+
+@dataclass
+class _Outcome:
+    status: str
+    new_value: str | None
+    candidates: tuple[str, ...]
+    reason: str
+    queue: bool
+    possible: frozenset[str]  # the answers this label may have under the new schema (empty: not asked)
+
+
+def _own_outcome(question: str, value: str, old: Schema, new: Schema, changes: SchemaChanges) -> _Outcome:
+    """The outcome of one label from its question and value alone (conditions come next)."""
+    if question not in old.question_names:
+        return _Outcome("dropped", None, (), f"question {question!r} is not part of the current schema", False,
+                        frozenset())
+    if question in changes.removed_questions or question not in new.question_names:
+        return _Outcome("dropped", None, (), f"question {question!r} is removed", False, frozenset())
+    all_new = frozenset(new.question(question).choices)
+    targets = changes.targets(question, value)
+    if targets is None:
+        return _Outcome("dropped", None, (), f"{value!r} is not a choice of {question!r} in the current schema "
+                        f"either", True, all_new)
+    if not targets:
+        return _Outcome("dropped", None, (), f"the choice {value!r} is removed", True, all_new)
+    if len(targets) == 1:
+        status = "unchanged" if targets[0] == value else "mapped"
+        reason = "" if status == "unchanged" else f"{value!r} becomes {targets[0]!r}"
+        return _Outcome(status, targets[0], (), reason, False, frozenset(targets))
+    return _Outcome("relabel", None, tuple(targets), f"{value!r} was split into {list(targets)!r}", True,
+                    frozenset(targets))
+
+
+def _verdict(possible: frozenset[str], accepted: Iterable[str]) -> str:
+    """``all``: asked whatever the parent becomes; ``none``: never asked; ``some``: depends on the parent."""
+    acc = set(accepted)
+    if not possible or not possible & acc:
+        return "none"
+    return "all" if possible <= acc else "some"
+
+
+def plan_labels(
+    labels: pd.DataFrame,
+    old: Schema,
+    new: Schema,
+    changes: SchemaChanges,
+    queue_sources: Sequence[str] = QUEUE_SOURCES,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The outcome of every label in ``labels`` when ``old`` becomes ``new``, and the newly asked items.
+
+    ``labels`` holds current label events (the columns of ``project.labels()``). A label is
+    judged by its own value (unchanged, mapped, split, removed) and then by the condition of
+    its question in the new schema, evaluated over the same annotator's other answers as they
+    will be: a condition that holds whatever the parent answer becomes keeps the label, one
+    that can no longer hold drops it, and one that depends on a parent still to be relabeled
+    queues it. Returns ``(table, asked)``: one row per label (:data:`TABLE_COLUMNS`), and one row
+    per annotator and item where a changed condition now asks a question they never answered.
+    """
+    qset = set(queue_sources)
+    new_order = {q: k for k, q in enumerate(new.question_names)}
+    groups: dict[tuple[str, str, str], dict[str, dict[str, Any]]] = {}
+    cols = [c for c in ("event_id", "example_id", "question", "source", "annotator", "value", "schema_version",
+                        "guideline_version") if c in labels.columns]
+    for rec in labels[cols].to_dict("records"):
+        r = {str(k): v for k, v in rec.items()}
+        groups.setdefault((str(r["example_id"]), str(r["source"]), str(r["annotator"])), {})[str(r["question"])] = r
+    rows: list[dict[str, Any]] = []
+    asked: list[dict[str, Any]] = []
+    for (eid, source, annotator), by_q in groups.items():
+        outcome = {q: _own_outcome(q, str(r["value"]), old, new, changes) for q, r in by_q.items()}
+        for q in sorted((q for q in by_q if q in new_order), key=new_order.__getitem__):
+            o = outcome[q]
+            nq = new.question(q)
+            if not nq.condition or (o.status == "dropped" and not o.queue):
+                continue
+            verdicts = []
+            for parent, accepted in nq.condition.items():
+                possible = outcome[parent].possible if parent in outcome else frozenset(new.question(parent).choices)
+                verdicts.append((parent, _verdict(possible, accepted)))
+            worst = "none" if any(v == "none" for _, v in verdicts) else (
+                "some" if any(v == "some" for _, v in verdicts) else "all")
+            when = " and ".join(f"{p} in {list(a)!r}" for p, a in nq.condition.items())
+            if worst == "none":
+                outcome[q] = _Outcome("dropped", None, (), f"the condition of {q!r} ({when}) no longer holds", False,
+                                      frozenset())
+            elif worst == "some":
+                parents = [p for p, v in verdicts if v == "some"]
+                reason = (f"{q!r} is asked only when {when}, which depends on how {parents!r} is relabeled"
+                          if any(outcome.get(p) and outcome[p].queue for p in parents)
+                          else f"{q!r} is now asked only when {when}")
+                if o.status in ("unchanged", "mapped"):
+                    outcome[q] = _Outcome("relabel", None, (o.new_value,) if o.new_value else (),
+                                          reason, True, o.possible)
+                else:
+                    o.reason = f"{o.reason}; {reason}"
+        for q, r in by_q.items():
+            o = outcome[q]
+            rows.append({
+                **{c: r.get(c) for c in cols}, "status": o.status, "new_value": o.new_value,
+                "candidates": list(o.candidates), "reason": o.reason, "queue": bool(o.queue and source in qset),
+            })
+        if source not in qset:
+            continue
+        for q in changes.changed_conditions:
+            if q in by_q or q not in new_order or q not in old.question_names:
+                continue
+            nq = new.question(q)
+            if old.question(q).is_asked({p: str(by_q[p]["value"]) for p in by_q}):
+                continue  # asked before, and not answered: nothing changed for this annotator
+            definite = all(
+                p in outcome and outcome[p].status in ("unchanged", "mapped") and _verdict(outcome[p].possible, a)
+                == "all" for p, a in nq.condition.items()
+            )  # no condition any more: asked of everyone
+            if definite:
+                asked.append({"example_id": eid, "question": q, "source": source, "annotator": annotator,
+                              "reason": f"the changed condition of {q!r} now asks it"})
+    table = pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
+    table["event_id"] = table["event_id"].astype("int64")
+    table["queue"] = table["queue"].astype(bool)
+    table = table.sort_values("event_id", kind="stable").reset_index(drop=True)
+    return table, pd.DataFrame(asked, columns=list(ASKED_COLUMNS))
+
+
+def lf_issues(lfs: Iterable[BaseLF], old: Schema, new: Schema, changes: SchemaChanges) -> pd.DataFrame:
+    """Registered LFs whose integer votes would mean something else (or nothing) under ``new``.
+
+    An LF votes with label ids, the positions of choices. A vote keeps its meaning only if
+    the choice at that position maps 1:1 to the choice at the same position in ``new``.
+    """
+    rows: list[dict[str, Any]] = []
+    for lf in lfs:
+        qname = lf.question if lf.question is not None else (old.questions[0].name if old.is_single else None)
+        if qname is None or qname not in old.question_names:
+            continue
+        if qname not in new.question_names:
+            rows.append({"lf": lf.name, "question": qname,
+                         "issue": f"question {qname!r} is removed: remove the LF (project.lfs.remove({lf.name!r}))"})
+            continue
+        if lf.question is None and not new.is_single:
+            rows.append({"lf": lf.name, "question": qname,
+                         "issue": f"it names no question, but the new schema has several: register it again with "
+                                  f"question={qname!r}"})
+        new_choices = list(new.question(qname).choices)
+        moved = []
+        for i, c in enumerate(old.question(qname).choices):
+            t = changes.targets(qname, c) or ()
+            now = new_choices[i] if i < len(new_choices) else None
+            if len(t) != 1 or now != t[0]:
+                moved.append(f"vote {i} meant {c!r}, now " + (f"means {now!r}" if now is not None else "is invalid"))
+        if moved:
+            rows.append({"lf": lf.name, "question": qname,
+                         "issue": "; ".join(moved) + ". Update the LF to vote with project.schema.label_id(...)"})
+    return pd.DataFrame(rows, columns=list(LF_COLUMNS))
+
+
+@dataclass(frozen=True)
+class MigrationResult:
+    """What :meth:`MigrationPlan.apply` did.
+
+    Attributes
+    ----------
+    migration_id : str
+        The migration's id (``"m-"`` + 12 hex digits), also in every event and flag it wrote.
+    old_version, new_version : str
+        The schema versions before and after.
+    counts : dict
+        Labels per outcome (``unchanged``, ``mapped``, ``relabel``, ``dropped``) and ``asked``.
+    mapped : dict of int to int
+        ``{old event id: new event id}`` for every automatic mapping (the new event also
+        ``supersedes`` the old one).
+    flagged : list of int
+        The event ids flagged (kept, excluded from current labels and versions).
+    queued : int
+        Items (example and question) put in the relabel queue.
+    exclude : str
+        The exclusion rule recorded for the flagged labels.
+    """
+
+    migration_id: str
+    old_version: str
+    new_version: str
+    counts: dict[str, int]
+    mapped: dict[int, int] = field(default_factory=dict)
+    flagged: list[int] = field(default_factory=list)
+    queued: int = 0
+    exclude: str = "flagged"
+
+
+class _Applier(Protocol):
+    def _apply(self, plan: MigrationPlan, *, relabel_queue: bool, exclude: str) -> MigrationResult: ...
+
+
+class MigrationPlan:
+    """What a schema change does to every current label; nothing is written until :meth:`apply`.
+
+    Made by :meth:`workbench.migrations.ProjectMigrations.plan`. Each current label (every
+    source) gets one outcome:
+
+    ``unchanged``
+        Its answer is still a choice with the same meaning: kept as it is.
+    ``mapped``
+        Renamed or merged: :meth:`apply` appends a new event with the new answer under the
+        new schema version that ``supersedes`` the old one (which stays in the history).
+    ``relabel``
+        Split, or its question's condition now depends on an answer still to be relabeled:
+        the label is flagged (kept, excluded from use) and its item queued for relabeling.
+    ``dropped``
+        Its choice or question is removed, or its condition can no longer hold: flagged and
+        excluded; the item is queued when its question is still asked.
+
+    Attributes
+    ----------
+    migration_id : str
+        The id :meth:`apply` records (the same plan applied twice is refused).
+    old_schema, new_schema : Schema
+        The current schema and the one to migrate to.
+    changes : SchemaChanges
+        What changed (from :meth:`Schema.evolve`, or inferred by name for a hand-built schema).
+    watermark : int
+        The last event id when the plan was made.
+
+    Examples
+    --------
+    >>> new = project.schema.evolve(split={"toxic": ["harassment", "hate", "other"]})  # doctest: +SKIP
+    >>> plan = project.migrations.plan(new)                                          # doctest: +SKIP
+    >>> plan.summary()                                                               # doctest: +SKIP
+    >>> plan.apply(relabel_queue=True)                                               # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        owner: _Applier,
+        *,
+        migration_id: str,
+        old_schema: Schema,
+        new_schema: Schema,
+        changes: SchemaChanges,
+        table: pd.DataFrame,
+        asked: pd.DataFrame,
+        lfs: pd.DataFrame,
+        watermark: int,
+        queue_sources: tuple[str, ...],
+    ) -> None:
+        self._owner = owner
+        self.migration_id = migration_id
+        self.old_schema = old_schema
+        self.new_schema = new_schema
+        self.changes = changes
+        self.watermark = watermark
+        self.queue_sources = queue_sources
+        self._table = table
+        self._asked = asked
+        self._lfs = lfs
+        self.result: MigrationResult | None = None
+
+    @property
+    def old_version(self) -> str:
+        """The schema version migrated from."""
+        return self.old_schema.version
+
+    @property
+    def new_version(self) -> str:
+        """The schema version migrated to."""
+        return self.new_schema.version
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Labels per outcome, and ``asked``: annotator-items a changed condition newly asks."""
+        vc = self._table["status"].value_counts()
+        out = {s: int(vc.get(s, 0)) for s in LABEL_OUTCOMES}
+        out["asked"] = len(self._asked)
+        return out
+
+    def describe(self) -> list[str]:
+        """The schema changes in words."""
+        return self.changes.describe()
+
+    def table(self) -> pd.DataFrame:
+        """One row per current label: its event, ``status``, ``new_value`` (mapped), ``candidates``
+        (the choices a split label can become), ``reason`` and whether its item is queued."""
+        return self._table.copy()
+
+    def asked(self) -> pd.DataFrame:
+        """Annotator-items where a changed condition now asks a question never answered (queued too)."""
+        return self._asked.copy()
+
+    def summary(self) -> pd.DataFrame:
+        """Counts per question, old choice, source and outcome, with what the choice ``becomes``."""
+        t = self._table
+        rows: list[dict[str, Any]] = []
+        if len(t):
+            keyed = t.assign(becomes=[
+                (nv or "") if st in ("unchanged", "mapped") else " | ".join(c)
+                for st, nv, c in zip(t["status"], t["new_value"], t["candidates"], strict=True)
+            ])
+            for (q, v, src, st, becomes), g in keyed.groupby(
+                ["question", "value", "source", "status", "becomes"], sort=True, dropna=False
+            ):
+                rows.append({"question": q, "choice": v, "source": src, "status": st, "becomes": becomes,
+                             "n_labels": len(g), "n_examples": int(g["example_id"].nunique()),
+                             "n_queued": int(g.loc[g["queue"], "example_id"].nunique())})
+        a = self._asked
+        if len(a):
+            for (q, src), g in a.groupby(["question", "source"], sort=True):
+                rows.append({"question": q, "choice": None, "source": src, "status": "asked", "becomes": "",
+                             "n_labels": 0, "n_examples": int(g["example_id"].nunique()),
+                             "n_queued": int(g["example_id"].nunique())})
+        out = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
+        order = {s: k for k, s in enumerate((*LABEL_OUTCOMES, "asked"))}
+        if len(out):
+            out = out.sort_values(["question", "status", "choice", "source"], key=lambda s: s.map(order)
+                                  if s.name == "status" else s.astype(str), kind="stable").reset_index(drop=True)
+        return out
+
+    def relabel_items(self) -> pd.DataFrame:
+        """The items (example and question) :meth:`apply` puts in the relabel queue, with their reasons."""
+        t = self._table.loc[self._table["queue"].to_numpy(dtype=bool)]
+        parts = [t[["example_id", "question", "reason", "event_id"]]]
+        if len(self._asked):
+            parts.append(self._asked[["example_id", "question", "reason"]].assign(event_id=None))
+        both = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+        rows = []
+        for (eid, q), g in both.groupby(["example_id", "question"], sort=False):
+            rows.append({"example_id": eid, "question": q, "reasons": sorted(set(g["reason"])),
+                         "event_ids": [int(i) for i in g["event_id"].dropna()]})
+        return pd.DataFrame(rows, columns=["example_id", "question", "reasons", "event_ids"])
+
+    def lfs(self) -> pd.DataFrame:
+        """Registered LFs whose integer votes change meaning (:meth:`apply` warns about them)."""
+        return self._lfs.copy()
+
+    def apply(self, *, relabel_queue: bool = True, exclude: str = "flagged") -> MigrationResult:
+        """Migrate: new schema version, mapped labels as new events, the rest flagged; nothing is rewritten.
+
+        In order: the new schema (and guidelines, if the plan has them) becomes current; every
+        automatic mapping is appended as a new event under the new version that supersedes
+        the old event and names it in its ``note`` (``event_uid`` ``migrate:<id>:<old id>``);
+        every label that cannot be mapped is flagged (kept in the log, left out of current
+        labels, consensus, models and label versions); with ``relabel_queue`` its item enters
+        :meth:`~workbench.migrations.ProjectMigrations.relabel_queue`. Labels made between
+        :meth:`~workbench.migrations.ProjectMigrations.plan` and ``apply`` are migrated too.
+
+        Parameters
+        ----------
+        relabel_queue : bool, default True
+            Queue the items of ``relabel`` labels (and of ``dropped`` ones whose question is
+            still asked) from the plan's queue sources.
+        exclude : {"flagged", "keep_old_version"}, default "flagged"
+            The rule for exports and training data: ``"flagged"`` leaves flagged labels out;
+            ``"keep_old_version"`` keeps them, under their old schema version, for training data
+            that carries the schema version as a feature
+            (``project.versions.training_data(..., schema_version_feature=True)``).
+
+        Returns
+        -------
+        MigrationResult
+
+        Raises
+        ------
+        SchemaError
+            The plan was applied already, or the schema changed since the plan was made.
+        """
+        if not isinstance(relabel_queue, bool):
+            raise LabelValidationError(f"The 'relabel_queue' parameter of MigrationPlan.apply must be True or False. "
+                                       f"Got {relabel_queue!r} instead.")
+        if exclude not in EXCLUDE_RULES:
+            raise LabelValidationError(
+                f"The 'exclude' parameter of MigrationPlan.apply must be one of {list(EXCLUDE_RULES)!r}. Got "
+                f"{exclude!r} instead: 'flagged' leaves flagged labels out of exports and training data, "
+                f"'keep_old_version' keeps them under their old schema version."
+            )
+        self.result = self._owner._apply(self, relabel_queue=relabel_queue, exclude=exclude)
+        return self.result
+
+    def __repr__(self) -> str:
+        c = self.counts
+        shown = ", ".join(f"{c[s]} {s}" for s in LABEL_OUTCOMES)
+        n_items = len(self.relabel_items())
+        state = " (applied)" if self.result is not None else ""
+        return (f"<MigrationPlan {self.migration_id}{state}: {self.old_version} -> {self.new_version}; {shown}; "
+                f"{n_items} item(s) to relabel; {len(self._lfs)} LF(s) to check>")
+
+
+def check_sources(sources: object, param: str, func: str, allowed: Sequence[str]) -> tuple[str, ...]:
+    """A tuple of label sources, or a clear error."""
+    if isinstance(sources, str) or not isinstance(sources, (Sequence, set, frozenset)):
+        raise LabelValidationError(
+            f"The '{param}' parameter of {func} must be a list of label sources such as ['human', 'gold']. "
+            f"Got {sources!r} instead."
+        )
+    bad = [s for s in sources if s not in allowed]
+    if bad:
+        raise LabelValidationError(
+            f"The '{param}' parameter of {func} names {bad!r}, which are not label sources. Expected some of "
+            f"{list(allowed)!r}."
+        )
+    return tuple(dict.fromkeys(sources))
