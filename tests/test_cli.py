@@ -361,6 +361,11 @@ def test_serve_beyond_localhost_needs_tls_even_with_accounts(proj: Path, capsys:
     assert "without encryption" in one_error_line(capsys.readouterr().err)
 
 
+def test_serve_without_accounts_says_how_to_add_one(proj: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["serve", str(proj)]) == 2
+    assert f"workbench users {proj} add NAME --role reviewer" in one_error_line(capsys.readouterr().err)
+
+
 def test_serve_of_a_missing_project(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["serve", str(tmp_path / "none")]) == 2
     assert "There is no project" in one_error_line(capsys.readouterr().err)

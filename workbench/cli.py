@@ -419,6 +419,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     accounts = _accounts(args.path)
     check_serve_address(args.address, auth_enabled=accounts.enabled, tls=bool(args.tls_cert),
                         behind_proxy=args.behind_proxy)
+    if not accounts.enabled:
+        raise CLIError(f"{args.path} has no accounts, and the reviewer app always asks for a login: add one first "
+                       f"with `workbench users {args.path} add NAME --role reviewer`.")
     if not _serve_module_exists():
         raise CLIError("This installation has no reviewer app to serve (the module widgets.panel.serve is "
                        "missing); reinstall labeling-workbench with its panel extra: "
@@ -428,7 +431,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     if importlib.util.find_spec("panel") is None:
         raise CLIError("workbench serve needs Panel, which is not installed: pip install labeling-workbench[panel]")
     cmd = [sys.executable, "-m", "widgets.panel.serve", str(args.path), "--port", str(args.port),
-           "--address", args.address]
+           "--address", args.address, "--no-browser"]
     if args.tls_cert:
         cmd += ["--tls-cert", args.tls_cert, "--tls-key", args.tls_key]
     if args.behind_proxy:
@@ -590,7 +593,7 @@ def _parser() -> argparse.ArgumentParser:
                            help="read the password from the first line of standard input (for scripts)")
     u.set_defaults(func=_cmd_users)
 
-    v = sub.add_parser("serve", help="serve the reviewer app (login required when the project has accounts)")
+    v = sub.add_parser("serve", help="serve the reviewer app (login required: add accounts with `workbench users`)")
     v.add_argument("path")
     v.add_argument("--port", type=int, default=5006, help="default: 5006")
     v.add_argument("--address", default="127.0.0.1",

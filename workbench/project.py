@@ -291,7 +291,7 @@ class Project:
     def _unknown_files(self) -> list[str]:
         """Entries of the project directory that are not the project's own (listed, never adopted)."""
         known = {MARKER_FILE, DB_FILE, DB_FILE + "-wal", DB_FILE + "-shm", DB_FILE + "-journal", DATA_DIR,
-                 LABELS_DIR, LF_CACHE_DIR, INGEST_LOCK, "cache"}  # cache/: the active learner's feature cache
+                 LABELS_DIR, LF_CACHE_DIR, INGEST_LOCK, "cache", "auth"}  # the learner's feature cache; accounts
         out = [e.name for e in sorted(self.path.iterdir()) if e.name not in known]
         files = {str(f) for f in self._data.versions()["file"]}
         data = self.path / DATA_DIR

@@ -95,3 +95,28 @@ def test_user_text_is_shown_as_text_and_the_url_cannot_change_the_reviewer(
         adj = project.labels(source="adjudication")
         assert adj["annotator"].tolist() == ["dr_lee"]
     assert page.wb_page_errors == []
+
+
+def test_a_bad_project_path_is_shown_on_the_page(page: Any, panel_server: Any, tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    server = panel_server(APP, env={"WORKBENCH_PROJECT": str(tmp_path / "no-such-project"),
+                                    "WORKBENCH_REVIEWER": "dr_lee"})
+    page.goto(server.url)
+    expect(page.locator(".wb-error")).to_contain_text("There is no project at")  # not a blank page
+    assert page.wb_page_errors == []
+
+
+def test_a_project_with_accounts_is_not_served_without_logins(page: Any, panel_server: Any, tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    from workbench.auth import Accounts
+
+    project_path = tmp_path / "locked-project"
+    _make_project(project_path)
+    Accounts(project_path).add("dr_lee", "reviewer", "a long passphrase")
+    server = panel_server(APP, env={"WORKBENCH_PROJECT": str(project_path), "WORKBENCH_REVIEWER": "dr_lee"})
+    page.goto(server.url)
+    expect(page.locator(".wb-error")).to_contain_text("must be served with logins: run workbench serve")
+    with wb.Project.open(project_path) as project:
+        assert project.labels(source="adjudication").empty

@@ -56,6 +56,7 @@ __all__ = [
     "run_all_cells",
     "start_jupyter_server",
     "start_panel_server",
+    "start_workbench_server",
     "stop_process",
     "write_notebook",
 ]
@@ -680,6 +681,47 @@ def start_panel_server(
     )
     try:
         _wait_http(server.url, proc, log_path, timeout=timeout)
+    except BaseException:
+        stop_process(proc)
+        raise
+    return server
+
+
+def start_workbench_server(
+    project: str | Path,
+    log_dir: Path,
+    *,
+    args: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
+    timeout: float = 90.0,
+) -> PanelServer:
+    """Start ``python -m widgets.panel.serve project`` (the login-protected reviewer app) on 127.0.0.1.
+
+    Returns once ``/login`` answers 200. ``url`` is the server root (``/`` redirects to the login form);
+    ``app_path`` is the project directory. The caller must call :meth:`PanelServer.stop`.
+    """
+    project = Path(project).resolve()
+    port = find_free_port()
+    log_dir = Path(log_dir)
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"workbench-serve-{project.name}-{port}.log"
+    cmd = [sys.executable, "-m", "widgets.panel.serve", str(project), "--address", "127.0.0.1", "--port", str(port),
+           "--no-browser", *args]
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            cmd,
+            cwd=REPO_ROOT,
+            env=_subprocess_env(env),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    base_url = f"http://127.0.0.1:{port}"
+    server = PanelServer(url=f"{base_url}/", base_url=base_url, port=port, app_path=project, log_path=log_path,
+                         process=proc)
+    try:
+        _wait_http(f"{base_url}/login", proc, log_path, timeout=timeout)
     except BaseException:
         stop_process(proc)
         raise

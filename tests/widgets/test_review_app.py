@@ -1,7 +1,13 @@
-"""Headless tests of the Panel ReviewApp: build it, drive its buttons from Python, assert on the project."""
+"""Headless tests of the Panel reviewer views: build them, drive buttons and keys from Python, assert on the project.
+
+Also the permission checks of every view and action, the escaping of every user string, the ``app.py``
+script and the validation of ``python -m widgets.panel.serve``.
+"""
 
 from __future__ import annotations
 
+import html as _html
+import io
 import subprocess
 import sys
 import textwrap
@@ -17,7 +23,23 @@ from workbench.exceptions import LabelValidationError, OptionalDependencyError
 
 pytest.importorskip("panel", reason="the Panel apps need panel: pip install labeling-workbench[panel]")
 
-from widgets.panel import ReviewApp
+import panel as pn
+
+from widgets.panel import (
+    AnnotateView,
+    ExportView,
+    LFView,
+    LocalAccess,
+    OverviewView,
+    QualityView,
+    RelabelView,
+    ReviewApp,
+    SessionAccess,
+    VersionsView,
+    build_view,
+)
+from widgets.panel.serve import ServeError, parse_config
+from workbench.auth import ROLES, VIEWS, Accounts, PermissionDeniedError, ReviewLeases, can
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -75,7 +97,8 @@ def test_shows_the_adjudication_queue_and_the_first_item(app: ReviewApp, project
     assert set(queue["example_id"]) == DISPUTED
     assert app.pending == list(queue["example_id"])
     assert "<b class='wb-count'>4</b> items to review" in app.queue_count.object
-    assert app.queue_list.options == app.pending
+    assert list(app.queue_list.options.values()) == app.pending  # label: "id · text preview"
+    assert next(iter(app.queue_list.options)) == f"{app.pending[0]} \u00b7 {TEXTS[app.pending[0]]}"
     assert app.current == app.pending[0] == app.queue_list.value
     first = app.current
     assert f">{first}</code> (1 of 4)" in app.item_header.object
@@ -212,7 +235,7 @@ def test_layout_is_a_panel_viewable(app: ReviewApp) -> None:
         ({"reviewer": "x", "method": "vote"}, r"The 'method' parameter of ReviewApp must be one of .*Got 'vote'"),
     ],
 )
-def test_bad_arguments_say_what_to_do(project: wb.Project, kwargs: dict[str, str], message: str) -> None:
+def test_bad_arguments_say_what_to_do(project: wb.Project, kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(LabelValidationError, match=message):
         ReviewApp(project, **kwargs)
 
@@ -267,7 +290,8 @@ def test_app_script_reads_argv_then_the_environment(monkeypatch: pytest.MonkeyPa
     assert script._settings(["app.py", "/arg/project", "arg_reviewer", "dawid_skene"]) == (
         "/arg/project", "arg_reviewer", "dawid_skene")
     monkeypatch.delenv("WORKBENCH_REVIEWER")
-    with pytest.raises(SystemExit, match=r"Missing reviewer\. Give the project and the reviewer: panel serve"):
+    with pytest.raises(script.AppSetupError, match=r"Missing reviewer\. Give the project and the reviewer: panel "
+                                                   r"serve"):
         script._settings(["app.py"])
 
 
@@ -277,3 +301,394 @@ def test_guidelines_markdown_cannot_carry_html() -> None:
     out = _markdown_text('# Rules\n\n> quote <img src=x onerror="alert(1)"> & <script>x()</script>')
     assert "<" not in out and "&lt;img" in out and "&lt;script" in out and "&amp;" in out
     assert out.startswith("# Rules") and "\n> quote" in out  # Markdown structure is kept
+
+
+# ---------------------------------------------------------------------------------------------- issue 12
+XSS = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
+RAW = ("<img src=x", "<script>")
+PASSWORD = "a long passphrase"
+
+
+def _rendered(pane: Any) -> str:
+    """The HTML a pane sends to the browser (Bokeh transports it escaped once more)."""
+    return _html.unescape(pane.get_root().text)
+
+
+def _assert_escaped(html_text: str, expect_visible: str = "onerror") -> None:
+    assert not any(raw in html_text for raw in RAW), html_text
+    assert "&lt;img src=x" in html_text and expect_visible in html_text
+
+
+def test_digits_choose_and_enter_confirms(app: ReviewApp, project: wb.Project) -> None:
+    first, second = app.pending[:2]
+    assert app.keys.keys == ["1", "2", "Enter", "s", "u"]
+    app.keys.press("Enter")  # nothing chosen yet: nothing is written
+    assert _adjudications(project, first).empty and "Choose first" in app.status.object
+    app.keys._handle_msg({"key": "2"})  # what the browser sends
+    assert app.selected_choice == "spam" and "wb-chosen'>spam<" in app.selected.object
+    assert _adjudications(project, first).empty  # a digit alone writes nothing
+    app.keys._handle_msg({"key": "x"})  # a key that is not a shortcut is ignored
+    app.keys._handle_msg("Enter")  # so is a malformed message
+    assert _adjudications(project, first).empty
+    app.keys.press("Enter")
+    assert _adjudications(project, first)[["annotator", "value"]].values.tolist() == [["dr_lee", "spam"]]
+    assert app.current == second and app.selected_choice is None and app.decided == [first]
+    assert "<span class='wb-decided'>1</span> decided in this session" in app.progress.object
+    app.keys.press("s")
+    assert app.current not in (first, second) and not len(_adjudications(project, second))
+
+
+def test_u_undoes_the_last_decision_with_one_retraction(app: ReviewApp, project: wb.Project) -> None:
+    first = app.current
+    assert first is not None
+    app.keys.press("1")
+    app.keys.press("Enter")
+    assert first not in app.pending
+    n_events = len(project.events())
+    app.keys.press("u")
+    assert len(project.events()) == n_events + 1  # one retract event, nothing deleted
+    last = project.events().iloc[-1]
+    assert (last["example_id"], last["action"], last["source"], last["annotator"]) == (
+        first, "retract", "adjudication", "dr_lee")
+    assert first in app.pending and app.current == first and app.decided == []
+    assert "Undid the decision" in app.status.object
+    app.keys.press("u")
+    assert "Nothing to undo" in app.status.object and len(project.events()) == n_events + 1
+
+
+def test_search_and_filters(app: ReviewApp) -> None:
+    assert set(app.visible) == DISPUTED
+    app.search.value = "gift"
+    assert app.visible == ["r-04"] and app.current == "r-04"
+    assert "<span class='wb-shown'>1</span> shown" in app.progress.object
+    app.search.value = "R-0"  # ids count too, case-insensitively
+    assert set(app.visible) == DISPUTED
+    app.search.value = "no such words"
+    assert app.visible == [] and app.current is None and "No queued item matches" in app.empty_message.object
+    app.search.value = ""
+    app.label_filter.value = "spam"  # someone answered spam: every disputed item
+    assert set(app.visible) == DISPUTED
+    app.annotator_filter.value = "cid"
+    assert app.annotator_filter.options == ["(any)", "ann", "bob", "cid"]
+    assert set(app.visible) == DISPUTED
+    app.agreement_filter.value = 0.5  # every disputed item has agreement 2/3
+    assert app.visible == []
+    app.agreement_filter.value = 0.7
+    assert set(app.visible) == DISPUTED
+    assert len(app.pending) == 4  # filters never change the queue itself
+
+
+def test_lf_votes_and_model_draft_are_shown_escaped(app: ReviewApp, project: wb.Project) -> None:
+    assert "No labeling function is registered" in app.lf_votes.object
+    _, spam = project.schema.label_ids("ham", "spam")
+    project.lfs.add(wb.lf.keywords(f"lf {XSS}", ["gift", "channel"], label=spam))
+    project.annotate("r-04", "spam", annotator="model-v1", source="model", confidence=0.8)
+    app.show("r-04")
+    votes = app.lf_votes.object
+    _assert_escaped(votes)
+    assert "<b>spam</b>" in votes and "0 abstain" in votes
+    assert "wb-draft-value'>spam</b> (0.80)" in app.draft.object and "model-v1" in app.draft.object
+    app.show("r-02")
+    assert "All 1 labeling function(s) abstain" in app.lf_votes.object
+
+
+def test_every_string_on_the_page_is_escaped(tmp_path: Path) -> None:
+    schema = wb.Schema.single("spam", ["ham", "spam"], guidelines=f"# Rules\n{XSS}")
+    project = wb.Project.create(tmp_path / "xss", schema=schema)
+    try:
+        project.add_data(pd.DataFrame({"id": ["x-1"], "text": [f"buy {XSS}"]}), id_column="id")
+        project.annotation.import_annotations(pd.DataFrame(
+            {"id": ["x-1", "x-1"], "annotator": [f"ann {XSS}", "bob"], "value": ["spam", "ham"]}))
+        app = ReviewApp(project, reviewer="dr_lee")
+        for pane in (app.text, app.answers, app.queue_list):
+            if isinstance(pane, pn.widgets.Select):
+                continue
+            _assert_escaped(_rendered(pane))
+        assert any(XSS in label for label in app.queue_list.options)  # option labels are DOM text, not HTML
+        assert "&lt;img" in app._guidelines_pane.object and "<img" not in app._guidelines_pane.object
+        app.close()
+    finally:
+        project.close()
+
+
+def _accounts(project: wb.Project) -> Accounts:
+    acc = Accounts(project.path)
+    for name, role in (("dr_lee", "reviewer"), ("dr_kim", "reviewer"), ("alice", "annotator"), ("root", "admin")):
+        acc.add(name, role, PASSWORD)
+    return acc
+
+
+def test_two_reviewers_get_different_items(project: wb.Project) -> None:
+    acc = _accounts(project)
+    leases = ReviewLeases(acc, seconds=60)
+    other = wb.Project.open(project.path)  # another browser session: its own connection
+    try:
+        lee = ReviewApp(project, access=SessionAccess(acc, acc.start_session("dr_lee")), leases=leases)
+        kim = ReviewApp(other, access=SessionAccess(acc, acc.start_session("dr_kim")), leases=leases)
+        assert lee.current is not None and kim.current is not None and lee.current != kim.current
+        kim.refresh()
+        assert kim.visible[-1] == lee.current  # the item dr_lee has on screen is listed last for dr_kim
+        assert any(label.endswith("(with dr_lee)") for label in kim.queue_list.options)
+        held = lee.current
+        kim.show(held)
+        assert all(b.disabled for b in kim.choice_buttons.values()) and "dr_lee has this item" in \
+            kim.item_header.object
+        kim.decide("ham")
+        assert "&#x27;dr_lee&#x27; has" in kim.status.object and _adjudications(project, held).empty
+        lee.decide("spam")
+        assert _adjudications(project, held)["annotator"].tolist() == ["dr_lee"]
+        lee.close()
+        kim.close()
+        assert leases.holders("adjudication") == {}
+    finally:
+        other.close()
+
+
+def test_the_server_side_session_is_checked_before_every_decision(project: wb.Project) -> None:
+    acc = _accounts(project)
+    token = acc.start_session("dr_lee")
+    app = ReviewApp(project, access=SessionAccess(acc, token))
+    assert app.reviewer == "dr_lee"
+    n_events = len(project.events())
+    acc.set_role("dr_lee", "annotator")  # demoted while the page is open
+    app.decide("spam")
+    assert len(project.events()) == n_events and "may not adjudicate" in app.status.object
+    acc.set_role("dr_lee", "reviewer")
+    acc.end_session(token)  # logged out in another tab
+    app.keys.press("1")
+    app.keys.press("Enter")
+    assert len(project.events()) == n_events and "session has ended" in app.status.object
+    app.close()
+    with pytest.raises(PermissionDeniedError, match="not logged in"):
+        SessionAccess(acc, token)
+    with pytest.raises(PermissionDeniedError, match=r"alice \(role 'annotator'\) may not open the 'adjudication'"):
+        ReviewApp(project, access=SessionAccess(acc, acc.start_session("alice")))
+    with pytest.raises(LabelValidationError, match=r"'reviewer' parameter of ReviewApp must be left out"):
+        ReviewApp(project, reviewer="mallory", access=SessionAccess(acc, acc.start_session("dr_kim")))
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_view_checks_the_role_when_built(project: wb.Project, role: str) -> None:
+    access = LocalAccess("someone", role)
+    for view in VIEWS:
+        if can(role, f"view:{view}"):
+            built = build_view(view, project, access)
+            built.panel().get_root()  # renders
+            built.close()
+        else:
+            with pytest.raises(PermissionDeniedError, match=rf"may not open the '{view}' view"):
+                build_view(view, project, access)
+    with pytest.raises(LabelValidationError, match=r"'name' parameter of build_view must be one of"):
+        build_view("admin_panel", project, LocalAccess("x", "admin"))
+
+
+def test_overview_quality_versions_and_lf_views_show_project_figures(project: wb.Project) -> None:
+    access = LocalAccess("dr_lee", "reviewer")
+    overview = OverviewView(project, access)
+    assert overview.figures["examples"] == 6 and overview.figures["waiting for adjudication"] == 4
+    assert overview.figures["annotators"] == 3 and overview.figures["human answers"] == 18
+    quality = QualityView(project, access)
+    report = project.quality.annotator_report(window="7D")
+    shown = quality.table.object
+    assert shown["annotator"].tolist() == [str(a) for a in report.index]
+    assert shown["n_labels"].tolist() == report["n_labels"].tolist()  # the notebook's window and numbers
+    assert f"Fleiss' kappa <b>{project.quality.agreement().fleiss_kappa:.2f}</b>" in quality.summary.object
+    versions = VersionsView(project, access)
+    assert "No label version saved yet" in versions.lineage.object
+    lfs = LFView(project, access)
+    assert "No labeling function is registered" in lfs.note.object
+    for view in (overview, quality, versions, lfs):
+        view.close()
+
+
+def test_versions_view_shows_lineage_and_diffs_escaped(project: wb.Project) -> None:
+    soft = project.models.soft_labels()
+    first = project.versions.save(soft, message=f"first {XSS}", author="dr_lee")
+    project.quality.adjudicate("r-01", "ham", annotator="dr_lee")
+    second = project.versions.save(project.models.soft_labels(), message="after adjudication", author=f"x {XSS}")
+    view = VersionsView(project, LocalAccess("dr_lee", "reviewer"))
+    lineage = view.lineage.object
+    _assert_escaped(lineage)
+    assert f"<b>{second.name}</b> &larr; {first.name}" in lineage
+    assert (view.version_a.value, view.version_b.value) == (first.name, second.name)
+    diff = project.versions.diff(first.name, second.name)
+    assert f"n_changed <b>{diff.attrs['n_changed']}</b>" in view.diff_summary.object
+    assert set(view.diff_table.object["id"]) == set(diff.index[diff["changed"]])
+    _assert_escaped(_rendered(view.table))
+    view.close()
+
+
+def test_lf_view_lists_names_escaped_and_has_no_edit_control(project: wb.Project) -> None:
+    _, spam = project.schema.label_ids("ham", "spam")
+    project.lfs.add(wb.lf.keywords(f"kw {XSS}", ["channel", "gift"], label=spam))
+    view = LFView(project, LocalAccess("dr_lee", "reviewer"))
+    assert view.summary is not None and len(view.summary) == 1
+    _assert_escaped(_rendered(view.table))
+    widgets_in_view = [w for w in view.layout.select(pn.widgets.Widget)]
+    assert widgets_in_view == []  # read-only: nothing to click, type or edit
+    view.close()
+
+
+def test_annotate_view_submits_under_the_logged_in_annotator(project: wb.Project) -> None:
+    project.add_data(pd.DataFrame({"id": ["n-1"], "text": [f"new {XSS}"]}), id_column="id")
+    acc = _accounts(project)
+    view = AnnotateView(project, SessionAccess(acc, acc.start_session("alice")))
+    assert view.current is not None and view.current.example_id == "n-1"  # the only item short of answers
+    _assert_escaped(view.text.object)
+    view.keys.press("2")
+    view.keys.press("Enter")
+    labels = project.labels(source="human", annotator="alice")
+    assert labels[["example_id", "value"]].values.tolist() == [["n-1", "spam"]]
+    assert view.current is None and "Nothing to annotate" in view.empty_message.object
+    view.keys.press("u")
+    assert project.labels(source="human", annotator="alice").empty and view.current is not None
+    view.keys.press("s")
+    assert view.current is None and project.labels(source="human", annotator="alice").empty
+    view.close()
+
+
+def test_relabel_view_works_through_the_queue_after_a_migration(project: wb.Project) -> None:
+    if not hasattr(project, "migrations"):
+        pytest.skip("this workbench has no project.migrations")
+    new = project.schema.evolve(split={"spam": ["promo", "scam"]})
+    project.migrations.plan(new).apply(relabel_queue=True)
+    queued = project.migrations.relabel_ids()
+    assert queued
+    view = RelabelView(project, LocalAccess("dr_lee", "reviewer"))
+    assert view.current == queued[0] and view._choices == ["ham", "promo", "scam"]
+    assert f"<b class='wb-count'>{len(queued)}</b>" in view.count.object
+    for _ in queued:
+        view.keys.press("3")
+        view.keys.press("Enter")
+    assert project.migrations.relabel_ids() == [] and view.current is None
+    adj = project.labels(source="adjudication")
+    assert set(adj["example_id"]) == set(queued) and set(adj["annotator"]) == {"dr_lee"}
+    view.close()
+
+
+def test_export_is_admin_only_and_checked_at_download(project: wb.Project) -> None:
+    project.versions.save(project.models.soft_labels(), message="v")
+    with pytest.raises(PermissionDeniedError, match=r"may not open the 'export' view"):
+        ExportView(project, LocalAccess("dr_lee", "reviewer"))
+    acc = _accounts(project)
+    view = ExportView(project, SessionAccess(acc, acc.start_session("root")))
+    name = str(view.version.value)
+    expected = project.versions.load(name)
+    csv = pd.read_csv(io.BytesIO(view.export_bytes(name, "csv")), index_col=0)
+    assert list(csv.index.astype(str)) == list(expected.index.astype(str))
+    assert len(pd.read_json(io.BytesIO(view.export_bytes(name, "jsonl")), lines=True)) == len(expected)
+    assert pd.read_parquet(io.BytesIO(view.export_bytes(name, "parquet"))).shape == expected.shape
+    assert view.download.filename == f"{name}.csv"
+    acc.set_role("root", "reviewer")  # demoted after the page was built
+    assert view._payload() is None and "may not export" in view.status.object
+    with pytest.raises(LabelValidationError, match="export format must be one of"):
+        ExportView(project, LocalAccess("boss", "admin")).export_bytes(name, "xlsx")
+
+
+# ---------------------------------------------------------------------------------------------- app.py and serve
+def test_app_script_shows_errors_on_the_page(tmp_path: Path, project: wb.Project,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    script: Any = _load_app_script()
+    monkeypatch.delenv("WORKBENCH_PROJECT", raising=False)
+    monkeypatch.delenv("WORKBENCH_REVIEWER", raising=False)
+    missing = script.page(["app.py"])
+    assert "Missing project path and reviewer" in missing.objects[0].object
+    bad = script.page(["app.py", str(tmp_path / "nowhere"), "dr_lee"])
+    assert "There is no project at" in bad.objects[0].object
+    Accounts(project.path).add("dr_lee", "reviewer", PASSWORD)
+    locked = script.page(["app.py", str(project.path), "dr_lee"])
+    assert "has accounts, so it must be served with logins: run workbench serve" in locked.objects[0].object
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_serve_validates_the_project_before_starting(tmp_path: Path, project: wb.Project) -> None:
+    port = str(_free_port())
+    with pytest.raises(ServeError, match=r"There is no project at .*create one with workbench init"):
+        parse_config([str(tmp_path / "nowhere"), "--port", port])
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ServeError, match=r"is not a workbench project"):
+        parse_config([str(tmp_path / "empty"), "--port", port])
+    with pytest.raises(ServeError, match=r"has no accounts, and the reviewer app needs a login.*workbench users add"):
+        parse_config([str(project.path), "--port", port])
+    _accounts(project)
+    config, accounts = parse_config([str(project.path), "--port", port, "--session-minutes", "30", "--no-browser"])
+    assert (config.port, config.address, config.session_minutes, config.open_browser) == (int(port), "127.0.0.1",
+                                                                                          30.0, False)
+    assert config.project == project.path.resolve() and accounts.enabled
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--port", "0"], r"--port must be between 1 and 65535; got 0"),
+        (["--port", "http"], r"--port must be a whole number; got 'http'"),
+        (["--session-minutes", "0"], r"--session-minutes must be more than 0"),
+        (["--session-minutes", "nan"], r"--session-minutes must be a finite number"),
+        (["--refresh-seconds", "-1"], r"--refresh-seconds must be 0 \(off\) or more"),
+        (["--address", ""], r"--address must not be empty"),
+        (["--address", "0.0.0.0"], r"Refusing to listen on '0\.0\.0\.0' without encryption.*--tls-cert"),
+        (["--tls-cert", "c.pem"], r"--tls-cert and --tls-key go together"),
+        (["--tls-cert", "nope.pem", "--tls-key", "nope.key"], r"--tls-cert 'nope\.pem' is not a readable file"),
+        (["--lfs", "missing.py"], r"--lfs 'missing\.py' must be an existing \.py file"),
+        (["--method", "vote"], r"argument --method: invalid choice: 'vote'.*\(see .* --help\)"),
+        (["--frobnicate"], r"unrecognized arguments: --frobnicate"),
+    ],
+)
+def test_serve_argument_errors_are_one_clear_line(project: wb.Project, extra: list[str], message: str) -> None:
+    _accounts(project)
+    with pytest.raises(ServeError, match=message) as info:
+        parse_config([str(project.path), "--port", str(_free_port()), *extra])
+    assert "\n" not in str(info.value)
+
+
+def test_serve_refuses_a_busy_port_and_a_broken_lf_file(project: wb.Project, tmp_path: Path) -> None:
+    import socket
+
+    _accounts(project)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(ServeError, match=rf"Port {port} on 127\.0\.0\.1 is already in use; choose another"):
+            parse_config([str(project.path), "--port", str(port)])
+    broken = tmp_path / "lfs.py"
+    broken.write_text("raise RuntimeError('oops')\n")
+    with pytest.raises(ServeError, match=r"failed to run: RuntimeError: oops"):
+        parse_config([str(project.path), "--port", str(_free_port()), "--lfs", str(broken)])
+    broken.write_text("x = 1\n")
+    with pytest.raises(ServeError, match=r"must define a function register\(project\)"):
+        parse_config([str(project.path), "--port", str(_free_port()), "--lfs", str(broken)])
+
+
+def test_serve_accepts_tls_beyond_localhost(project: wb.Project, tmp_path: Path) -> None:
+    import shutil
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make a test certificate")
+    cert, key = tmp_path / "c.pem", tmp_path / "k.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
+                    str(cert), "-days", "1", "-subj", "/CN=localhost"], check=True, capture_output=True)
+    _accounts(project)
+    config, _ = parse_config([str(project.path), "--port", str(_free_port()), "--address", "0.0.0.0",
+                              "--tls-cert", str(cert), "--tls-key", str(key)])
+    assert config.tls and config.url.startswith("https://0.0.0.0:")
+    with pytest.raises(ServeError, match=r"cannot be used together"):
+        parse_config([str(project.path), "--port", str(_free_port()), "--tls-cert", str(key), "--tls-key",
+                      str(cert)])
+
+
+@pytest.mark.slow  # a fresh interpreter imports workbench and panel
+def test_serve_main_exits_2_with_one_line(tmp_path: Path) -> None:
+    out = subprocess.run([sys.executable, "-m", "widgets.panel.serve", str(tmp_path / "nowhere"), "--no-browser"],
+                         cwd=REPO_ROOT, capture_output=True, text=True,
+                         env={"PYTHONPATH": str(REPO_ROOT), "PATH": "/usr/bin:/bin"})
+    assert out.returncode == 2 and out.stdout == ""
+    assert out.stderr.count("\n") == 1 and out.stderr.startswith("python -m widgets.panel.serve: error: There is no "
+                                                                 "project at")

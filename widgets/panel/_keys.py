@@ -1,0 +1,86 @@
+"""Keyboard shortcuts for a Panel view: key presses in the page are sent to Python, which acts on them.
+
+Keys typed into a text field (the note, the search box) are left alone, so typing a note never
+decides an item.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import param
+from panel.custom import JSComponent
+
+from workbench.exceptions import LabelValidationError
+
+__all__ = ["KeyboardShortcuts"]
+
+
+class KeyboardShortcuts(JSComponent):
+    """Listens for ``keys`` anywhere in the page and calls ``on_key(key)`` on the server.
+
+    Parameters
+    ----------
+    keys : list of str
+        The ``KeyboardEvent.key`` values to forward (e.g. ``["1", "2", "Enter", "s", "u"]``); others are ignored.
+    on_key : callable, optional
+        Called with the key on the server.
+
+    Once the listener is attached, ``document.body.dataset.wbKeys`` is ``"ready"``.
+
+    Attributes
+    ----------
+    last_key : str
+        The last key forwarded.
+    presses : int
+        How many keys were forwarded.
+    """
+
+    keys = param.List(default=[], item_type=str, doc="The keys forwarded to Python.")
+    last_key = param.String(default="", doc="The last key forwarded.")
+    presses = param.Integer(default=0, doc="How many keys were forwarded.")
+
+    _esm = """
+    export function render({ model, el }) {
+      el.style.display = "none";
+      const typing = (target) => {
+        if (!target || !target.tagName) { return false; }
+        const tag = target.tagName.toLowerCase();
+        return tag === "input" || tag === "textarea" || tag === "select" || target.isContentEditable;
+      };
+      const onKey = (event) => {
+        if (event.ctrlKey || event.metaKey || event.altKey || event.repeat) { return; }
+        const path = event.composedPath ? event.composedPath() : [event.target];
+        if (typing(path[0])) { return; }
+        if (!model.keys.includes(event.key)) { return; }
+        event.preventDefault();
+        model.send_msg({ key: event.key });
+      };
+      document.addEventListener("keydown", onKey);
+      document.body.dataset.wbKeys = "ready";  // a page (or a test) can tell the shortcuts are live
+      model.on("remove", () => {
+        document.removeEventListener("keydown", onKey);
+        delete document.body.dataset.wbKeys;
+      });
+    }
+    """
+
+    def __init__(self, *, on_key: Callable[[str], Any] | None = None, keys: Sequence[str] = (), **params: Any) -> None:
+        super().__init__(keys=list(keys), height=0, width=0, margin=0, **params)
+        self._on_key = on_key
+
+    def _handle_msg(self, msg: Any) -> None:
+        key = msg.get("key") if isinstance(msg, dict) else None
+        if not isinstance(key, str) or key not in self.keys:
+            return  # the browser sends only listed keys; anything else is ignored
+        self.press(key)
+
+    def press(self, key: str) -> None:
+        """Act on ``key`` as if it was pressed in the page (also what tests drive)."""
+        if key not in self.keys:
+            raise LabelValidationError(f"The key {key!r} is not one of this view's shortcuts {self.keys!r}.")
+        self.last_key = key
+        self.presses += 1
+        if self._on_key is not None:
+            self._on_key(key)
