@@ -50,6 +50,7 @@ __all__ = [
     "cell_outputs_text",
     "chromium_executable",
     "copy_notebook",
+    "execute_in_kernel",
     "find_free_port",
     "notebook_errors",
     "open_notebook",
@@ -510,6 +511,28 @@ _JS_OUTPUT_TEXTS = (
 )
 
 
+_JS_EXECUTE = (
+    "async ([path, code]) => {"
+    + _JS_FIND_PANEL
+    + """
+  const panel = findPanel(path);
+  if (!panel) { return {status: 'missing', out: '', err: 'the notebook panel is not open'}; }
+  const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
+  if (!kernel) { return {status: 'missing', out: '', err: 'the notebook has no kernel'}; }
+  const future = kernel.requestExecute({code, silent: false, store_history: false});
+  let out = ''; let err = null;
+  future.onIOPub = (msg) => {
+    const t = msg.header.msg_type;
+    if (t === 'stream' && msg.content.name === 'stdout') { out += msg.content.text; }
+    else if (t === 'error') { err = msg.content.ename + ': ' + msg.content.evalue + '\\n'
+                              + (msg.content.traceback || []).join('\\n'); }
+  };
+  const reply = await future.done;
+  return {status: reply.content.status, out, err};
+}"""
+)
+
+
 def _current_path(page: Page) -> str:
     path = getattr(page, "_wb_notebook_path", None)
     if path is None:
@@ -583,6 +606,21 @@ def cell_outputs_text(page: Page) -> list[str]:
     if texts is None:
         raise RuntimeError(f"The notebook {_current_path(page)!r} is no longer open in JupyterLab.")
     return [str(t) for t in texts]
+
+
+def execute_in_kernel(page: Page, code: str) -> str:
+    """Run ``code`` in the kernel of the open notebook (no cell, no history) and return its stdout.
+
+    The code goes to the same kernel the notebook's cells and widgets use, through the front end's
+    own kernel connection, so a test can act between key presses (start a background job, read
+    state). Raises ``AssertionError`` with the traceback if the code raised.
+    """
+    path = _current_path(page)
+    result = page.evaluate(_JS_EXECUTE, [path, code])
+    if result["status"] != "ok" or result["err"]:
+        text = _ANSI_RE.sub("", str(result["err"] or result["status"]))
+        raise AssertionError(f"Code run in the kernel of {path!r} failed ({result['status']}):\n{text}")
+    return str(result["out"])
 
 
 def notebook_errors(page: Page, *, include_stderr: bool = False) -> list[dict[str, Any]]:
