@@ -15,6 +15,7 @@ from workbench.active._simulate import IMBALANCE_THRESHOLD, labels_to_reach, lea
 from workbench.active._strategies import (
     DEFAULT_STRATEGY,
     STRATEGIES,
+    DiverseEntropySampling,
     EntropySampling,
     LeastConfidence,
     MarginSampling,
@@ -37,6 +38,7 @@ __all__ = [
     # query strategies
     "DEFAULT_STRATEGY",
     "STRATEGIES",
+    "DiverseEntropySampling",
     "EntropySampling",
     "LeastConfidence",
     "MarginSampling",

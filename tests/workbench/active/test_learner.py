@@ -233,15 +233,21 @@ def test_next_batch_picks_distinct_unlabeled_non_gold_items(yt: wb.Project, comm
     _label(yt, seed)
     gold = comments[~comments["id"].isin(seed["id"])].head(30)
     yt.add_gold(gold)
-    learner = ActiveLearner(yt, batch_size=25, random_state=0).fit()
+    learner = ActiveLearner(yt, strategy="margin", batch_size=25, random_state=0).fit()
     batch = learner.next_batch()
     assert len(batch) == len(set(batch)) == 25
     assert not set(batch) & (set(seed["id"]) | set(gold["id"]))
     proba = learner.predict_frame(batch).to_numpy()
     others = learner.predict_frame().drop(index=list(seed["id"]) + list(gold["id"]) + batch).to_numpy()
-    margin = lambda p: np.abs(p[:, 0] - p[:, 1])  # noqa: E731 - the default strategy is margin sampling
+    margin = lambda p: np.abs(p[:, 0] - p[:, 1])  # noqa: E731
     assert margin(proba).max() <= np.sort(margin(others))[25] + 1e-9  # the batch is the least certain
     assert len(learner.next_batch(n=5)) == 5
+    # the default (entropy with a diversity step) picks among the 3 x 25 least certain
+    default = ActiveLearner(yt, batch_size=25, random_state=0).fit()
+    picked = default.next_batch()
+    pool = default.predict_frame().drop(index=list(seed["id"]) + list(gold["id"]))
+    least_certain = set(pool.index[np.argsort(margin(pool.to_numpy()))[:75]])
+    assert len(set(picked)) == 25 and set(picked) <= least_certain
 
 
 def test_random_sampling_needs_no_model(yt: wb.Project) -> None:

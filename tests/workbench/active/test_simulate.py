@@ -104,6 +104,7 @@ def test_margin_needs_fewer_labels_than_random_on_a_task_with_a_sharp_boundary()
     assert table["margin"]["ratio"] >= 2.0, table
 
 
+@pytest.mark.slow  # starts worker processes
 def test_parallel_runs_give_the_same_curve() -> None:
     X, y = _blobs(300)
     kw: dict[str, Any] = {"test": np.arange(60), "estimator": LogisticRegression(), "strategies": ["random", "margin"],

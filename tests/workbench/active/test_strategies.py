@@ -99,9 +99,14 @@ def test_selection_is_best_first_by_the_strategys_own_scores(name: str) -> None:
     scores = s.scores(pool)
     assert scores.shape == (pool.size,) and np.isfinite(scores).all()
     picked = s.select(pool, 15)
-    rest = np.setdiff1d(np.arange(pool.size), picked)
-    assert scores[picked].min() >= scores[rest].max()
     assert (np.diff(scores[picked]) <= 1e-12).all()
+    if getattr(s, "diversity", None) is None:
+        rest = np.setdiff1d(np.arange(pool.size), picked)
+        assert scores[picked].min() >= scores[rest].max()
+    else:  # the diversity step picks among the candidate_factor * n best rows
+        candidates = np.argsort(-scores, kind="stable")[: s.candidate_factor * 15]
+        assert set(picked.tolist()) <= set(candidates.tolist())
+        assert scores[picked[0]] == scores.max()
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -188,8 +193,11 @@ def test_the_array_shorthand_and_a_none_pool(name: str) -> None:
 # the registry and make_strategy
 # ---------------------------------------------------------------------------------------------------
 def test_registry_and_make_strategy() -> None:
-    assert set(STRATEGIES) == {"random", "stratified", "least_confidence", "margin", "entropy", "committee"}
+    assert set(STRATEGIES) == {"random", "stratified", "least_confidence", "margin", "entropy", "committee",
+                               "diverse_entropy"}
     assert DEFAULT_STRATEGY in STRATEGIES
+    default = make_strategy(DEFAULT_STRATEGY)
+    assert isinstance(default, EntropySampling) and default.diversity == "cluster"
     s = make_strategy("margin", random_state=4)
     assert isinstance(s, MarginSampling) and s.random_state == 4
     mine = MarginSampling(diversity="kcenter", random_state=1)
