@@ -291,7 +291,7 @@ class ProjectAnnotation:
                 best = (str(p["created_at"]), Draft(str(p["value"]), None if conf is None else float(conf), "model",
                                                     str(p["model_version"])))
         ev = self._store.events(example_id=example_id, question=q.name, source="model", current_only=True)
-        ev = ev[ev["action"] == "label"]
+        ev = ev[(ev["action"] == "label") & ~ev["event_id"].isin(self._log.excluded_event_ids())]  # no flagged drafts
         if len(ev):
             last = ev.iloc[-1]
             when = str(last["created_at"])

@@ -592,7 +592,7 @@ class ProjectFeedback:
         human = self._human_majority(q.name)
         rows: dict[str, dict[str, Any]] = {}
         ev = self._store.events(source="feedback", question=q.name)
-        ev = ev[ev["action"] == "label"]
+        ev = ev[(ev["action"] == "label") & ~ev["event_id"].isin(self._log.excluded_event_ids())]  # flagged: out
         kinds = ev["annotator"].astype(str).str.split(":", n=1).str[0]
         for kind in [k for k in FEEDBACK_KINDS if k in set(kinds)]:
             mine = ev[kinds == kind]

@@ -445,3 +445,11 @@ def test_error_catalogue(tox: wb.Project, call, error: type[Exception], message:
         call(tox)
     assert len(tox.events()) == n
 
+
+
+def test_a_flagged_model_label_is_no_longer_offered_as_a_draft(tox: wb.Project) -> None:
+    assert tox.annotation.draft("e4", "toxicity").value == "toxic"   # the model's label, shown as a draft
+    tox.migrations.plan(_issue_schema(tox)).apply()   # "toxic" is split: the label of e4 is flagged
+    draft = tox.annotation.draft("e4", "toxicity")
+    assert draft is None or draft.source != "model"
+    assert tox.annotation.draft("e5", "toxicity").value == "fine"    # a mapped model label still is one
