@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 
 from workbench._version import __version__
-from workbench.exceptions import WorkbenchError
+from workbench.exceptions import CLIError, WorkbenchError
 
 __all__ = ["EXPORT_FORMATS", "LABEL_FORMATS", "build_demo_project", "main"]
 
@@ -42,10 +42,6 @@ LABEL_FORMATS: dict[str, tuple[str, ...]] = {
 }
 _EXIT_USAGE = 2
 _EXIT_PIPE = 141  # 128 + SIGPIPE, what a Unix tool cut off by `| head` reports
-
-
-class CLIError(WorkbenchError):
-    """A command-line argument is wrong (the message names the flag)."""
 
 
 # ---------------------------------------------------------------------- helpers

@@ -145,7 +145,8 @@ class ProjectFeedback:
     def _source(self, kind: str, question: str) -> FeedbackSource:
         schema = self._schema.current
         q = schema.question(question)
-        return FeedbackSource(self._store, kind, q.name, q.choices, None if schema.is_single else q.name)
+        return FeedbackSource(self._store, kind, q.name, q.choices, None if schema.is_single else q.name,
+                              excluded_event_ids=self._log.excluded_event_ids)
 
     def _register(self, kind: str, q: Question) -> str:
         name = source_name_of(kind)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from workbench._constants import ABSTAIN
+from workbench.exceptions import LFError
 from workbench.lf import BaseLF
 
 if TYPE_CHECKING:
@@ -30,14 +31,16 @@ class FeedbackSource(BaseLF):
 
     The votes are the project's ``source="feedback"`` events whose annotator is
     ``"<kind>:<source name>"``: per item, the latest current label of any source name of that
-    kind (a retracted or superseded signal no longer votes). Registered in ``project.lfs``
+    kind (a retracted or superseded signal no longer votes, nor does one a migration flagged
+    as excluded: the same labels ``project.labels()`` gives). Registered in ``project.lfs``
     under ``"feedback:<kind>"``, it is one more column of ``project.lfs.matrix()``, so
     ``project.models.fit()`` learns its accuracy like any LF's and weighs it by that.
 
     Its fingerprint is a hash of those votes, read from the store (only events newer than
-    the last read are fetched). New feedback, from this process or another, therefore changes
-    the fingerprint: the cached votes and the fitted label models are refreshed on their next
-    use, and nothing else is recomputed.
+    the last read are fetched, and the flags are checked again). New feedback, or a migration
+    that flags some of it, from this process or another, therefore changes the fingerprint:
+    the cached votes and the fitted label models are refreshed on their next use, and
+    nothing else is recomputed.
 
     Parameters
     ----------
@@ -51,6 +54,10 @@ class FeedbackSource(BaseLF):
         That question's choices (a vote is the position of the label among them).
     lf_question : str or None
         The question key of the LF engine (None in a single-question schema).
+    excluded_event_ids : callable, optional
+        Returns the ids of the events that must not be used (flagged as excluded by a schema
+        migration or for re-review), e.g. ``LabelLog.excluded_event_ids``; called on every
+        read. None: no event is ever excluded.
 
     Examples
     --------
@@ -61,13 +68,27 @@ class FeedbackSource(BaseLF):
     kind = "vectorized"
 
     def __init__(
-        self, store: EventStore, kind: str, question: str, choices: Sequence[str], lf_question: str | None = None
+        self,
+        store: EventStore,
+        kind: str,
+        question: str,
+        choices: Sequence[str],
+        lf_question: str | None = None,
+        *,
+        excluded_event_ids: Callable[[], Iterable[int]] | None = None,
     ) -> None:
         super().__init__(source_name_of(kind), lf_question)
+        if excluded_event_ids is not None and not callable(excluded_event_ids):
+            raise LFError(
+                f"The 'excluded_event_ids' parameter of FeedbackSource must be a function returning event ids "
+                f"(e.g. LabelLog.excluded_event_ids) or None. Got {type(excluded_event_ids).__name__} instead."
+            )
         self.feedback_kind = kind
         self.target_question = question
         self.choices = tuple(choices)
         self._store: EventStore | None = store
+        self._excluded_event_ids = excluded_event_ids
+        self._excluded: frozenset[int] = frozenset()  # the excluded ids the votes were built without
         self._lock = threading.Lock()
         self._last_id = 0
         self._state: dict[tuple[str, str], tuple[str, str, int]] = {}  # (item, annotator) -> (value, time, id)
@@ -81,7 +102,14 @@ class FeedbackSource(BaseLF):
             return self._votes
         with self._lock:
             new = self._store.events(source="feedback", question=self.target_question, since_event_id=self._last_id)
+            excluded = self._excluded
+            if self._excluded_event_ids is not None:
+                excluded = frozenset(int(i) for i in self._excluded_event_ids())
+            flags_changed = excluded != self._excluded
+            self._excluded = excluded
             if new.empty:
+                if flags_changed:
+                    self._rebuild()
                 return self._votes
             prefix = f"{self.feedback_kind}:"
             mine = new[new["annotator"].astype(str).str.startswith(prefix)]
@@ -97,13 +125,15 @@ class FeedbackSource(BaseLF):
                     self._state.pop(key, None)
                 changed = True
             self._last_id = int(new["event_id"].max())
-            if changed:
+            if changed or flags_changed:
                 self._rebuild()
             return self._votes
 
     def _rebuild(self) -> None:
         latest: dict[str, tuple[str, int, str]] = {}
         for (item, _ann), (value, when, ev_id) in self._state.items():
+            if ev_id in self._excluded:  # flagged: it does not vote (nor does an older signal of that source)
+                continue
             have = latest.get(item)
             if have is None or (when, ev_id) > (have[0], have[1]):
                 latest[item] = (when, ev_id, value)
@@ -137,6 +167,7 @@ class FeedbackSource(BaseLF):
         self.refresh()
         state = dict(self.__dict__)
         state["_store"] = None  # a copy votes what it was made with (no database handle crosses processes)
+        state["_excluded_event_ids"] = None
         del state["_lock"]
         return state
 

@@ -30,7 +30,7 @@ from workbench.lf._analysis import (
     rows_where_fires,
     rows_where_wrong,
 )
-from workbench.lf._engine import LFCacheProblem, LFCacheReport, LFEngine, LFErrorRecord, LFResult
+from workbench.lf._engine import CachedVotes, LFCacheProblem, LFCacheReport, LFEngine, LFErrorRecord, LFResult
 from workbench.lf._fingerprint import FingerprintReport
 from workbench.lf._lfs import (
     BaseLF,
@@ -58,6 +58,7 @@ from workbench.lf._project import ProjectLFs
 __all__ = [
     "ABSTAIN",
     "BaseLF",
+    "CachedVotes",
     "FeedbackLF",
     "FingerprintReport",
     "KeywordLF",

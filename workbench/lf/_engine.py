@@ -46,7 +46,8 @@ from workbench.lf._lfs import (
 )
 from workbench.lf._regex import TextColumnCache
 
-__all__ = ["LFCacheProblem", "LFCacheReport", "LFEngine", "LFErrorRecord", "LFResult"]
+__all__ = ["FINGERPRINT_PATTERN", "CachedVotes", "LFCacheProblem", "LFCacheReport", "LFEngine", "LFErrorRecord",
+           "LFResult"]
 
 _log = logging.getLogger(__name__)
 
@@ -59,6 +60,8 @@ _MIN_CHUNK = 1_000
 _THREADED_MIN_ROWS = 20_000
 #: Default time limit per LF per data version, in seconds.
 DEFAULT_TIMEOUT = 600.0
+#: What an LF code fingerprint looks like (:attr:`BaseLF.fingerprint`): 24 lower-case hex digits.
+FINGERPRINT_PATTERN = re.compile(r"^[0-9a-f]{24}$")
 _CACHE_FILE = re.compile(r"^(?P<fp>[0-9a-f]{24})-(?P<version>[A-Za-z0-9._-]{1,120})\.(?P<ext>npy|json)$")
 #: Cell values that an LF cannot change in place (rows holding anything else are deep-copied).
 _IMMUTABLE_CELLS: frozenset[type] = frozenset(
@@ -209,6 +212,48 @@ class LFResult:
     def to_frame(self) -> pd.DataFrame:
         """``L`` as an int8 DataFrame indexed by example id, one column per LF."""
         return pd.DataFrame(self.L, index=self.row_ids, columns=self.lf_names, copy=False)
+
+
+@dataclass(frozen=True)
+class CachedVotes:
+    """The votes the LF cache holds for some LFs over the rows of some data versions.
+
+    Returned by :meth:`workbench.lf.ProjectLFs.cached_votes`; nothing was computed to make it.
+
+    Attributes
+    ----------
+    L : ndarray of int8, shape (n_rows, n_found)
+        Votes, ``ABSTAIN`` (-1) where an LF did not vote; rows follow :attr:`row_ids`, columns
+        :attr:`names`.
+    names : list of str
+        The LFs whose votes were found on every one of :attr:`data_versions`, in the order asked.
+    row_ids : pandas.Index
+        The example id of every row of :attr:`L` (the rows of :attr:`data_versions`, in
+        ``project.examples()`` order).
+    data_versions : list of str
+        The data versions whose rows these are, oldest first.
+    fingerprints : dict
+        LF name -> the code fingerprint its votes are keyed on, for every LF asked for (found or not).
+    missing : dict
+        LF name -> the data versions on which the cache holds no valid votes for it (those LFs
+        are not columns of :attr:`L`); empty when everything was found.
+    """
+
+    L: np.ndarray
+    names: list[str]
+    row_ids: pd.Index
+    data_versions: list[str]
+    fingerprints: dict[str, str] = field(default_factory=dict)
+    missing: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def complete(self) -> bool:
+        """True when the votes of every LF asked for were found on every data version."""
+        return not self.missing
+
+    def to_frame(self) -> pd.DataFrame:
+        """:attr:`L` as an int8 DataFrame indexed by example id, one column per found LF."""
+        return pd.DataFrame(self.L, index=self.row_ids, columns=self.names, copy=False)
 
 
 @dataclass(frozen=True)
@@ -753,7 +798,39 @@ class LFEngine:
             _, (old, _m) = self._memory.popitem(last=False)
             self._memory_size -= old.nbytes
 
-    def _cache_get(self, fp: str, dv: str, n: int) -> tuple[np.ndarray, dict[str, Any]] | None:
+    def cached(self, fingerprint: str, data_version: str, n_rows: int) -> np.ndarray | None:
+        """The votes the cache holds for one LF code fingerprint on one data version, or None.
+
+        Nothing is computed and no LF needs to be registered: the fingerprint (e.g. from a
+        label version's manifest) names the entry. An entry that is absent, unreadable, or not
+        a 1-d int8 vector of ``n_rows`` votes recorded for that fingerprint and data version
+        counts as absent, without a warning (:meth:`verify_cache` says what is wrong with it).
+
+        Parameters
+        ----------
+        fingerprint : str
+            An LF code fingerprint (:attr:`BaseLF.fingerprint`, 24 hex digits).
+        data_version : str
+            The data version.
+        n_rows : int
+            Its number of rows.
+
+        Returns
+        -------
+        ndarray of int8, shape (n_rows,), or None
+        """
+        if not isinstance(fingerprint, str) or not FINGERPRINT_PATTERN.match(fingerprint):
+            raise LFError(f"The 'fingerprint' parameter of LFEngine.cached must be an LF code fingerprint (24 "
+                          f"lower-case hex digits, as BaseLF.fingerprint gives). Got {fingerprint!r} instead.")
+        hit = self._cache_get(fingerprint, str(data_version), int(n_rows), warn=False)
+        return None if hit is None else hit[0]
+
+    def _forget(self, key: tuple[str, str]) -> None:
+        hit = self._memory.pop(key, None)
+        if hit is not None:
+            self._memory_size -= hit[0].nbytes
+
+    def _cache_get(self, fp: str, dv: str, n: int, *, warn: bool = True) -> tuple[np.ndarray, dict[str, Any]] | None:
         key = (fp, dv)
         hit = self._memory.get(key)
         if hit is None and self.cache_dir is not None:
@@ -763,14 +840,20 @@ class LFEngine:
                     arr = np.load(npy, allow_pickle=False)
                     meta = json.loads(meta_path.read_text(encoding="utf-8"))
                 except (OSError, ValueError) as exc:
-                    warnings.warn(f"Ignoring unreadable LF cache file {npy}: {exc}", RuntimeWarning, stacklevel=3)
+                    if warn:
+                        warnings.warn(f"Ignoring unreadable LF cache file {npy}: {exc}", RuntimeWarning, stacklevel=3)
                     return None
+                if not isinstance(meta, dict):
+                    meta = {"fingerprint": None}  # a sidecar that is not an object names no fingerprint
                 hit = (arr, meta)
                 self._remember(key, arr, meta)
         if hit is None:
             return None
         arr, meta = hit
         if meta.get("fingerprint", fp) != fp:
+            if not warn:
+                self._forget(key)
+                return None
             warnings.warn(
                 f"The LF cache file of fingerprint {fp} for data version {dv!r} has a sidecar naming fingerprint "
                 f"{meta.get('fingerprint')!r}; ignoring it and recomputing (LFEngine.verify_cache(repair=True) "
@@ -778,16 +861,19 @@ class LFEngine:
                 RuntimeWarning,
                 stacklevel=3,
             )
-            self._memory.pop(key, None)
+            self._forget(key)
             return None
         if arr.dtype != np.int8 or arr.shape != (n,) or meta.get("data_version") != dv:
+            if not warn:
+                self._forget(key)
+                return None
             warnings.warn(
                 f"The cached labels of fingerprint {fp} for data version {dv!r} have shape {arr.shape}, not "
                 f"({n},); recomputing. Data versions must be immutable.",
                 RuntimeWarning,
                 stacklevel=3,
             )
-            self._memory.pop(key, None)
+            self._forget(key)
             return None
         self._memory.move_to_end(key)
         return hit

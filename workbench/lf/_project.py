@@ -12,9 +12,16 @@ import pandas as pd
 
 from workbench._events import EventEmitter
 from workbench.data import DataCatalog
-from workbench.exceptions import LFError, SchemaError
+from workbench.exceptions import DataError, LFError, SchemaError
 from workbench.lf._analysis import lf_summary
-from workbench.lf._engine import DEFAULT_TIMEOUT, LFCacheReport, LFEngine, LFResult
+from workbench.lf._engine import (
+    DEFAULT_TIMEOUT,
+    FINGERPRINT_PATTERN,
+    CachedVotes,
+    LFCacheReport,
+    LFEngine,
+    LFResult,
+)
 from workbench.lf._lfs import BaseLF, as_lf, labeling_function
 from workbench.log import LabelLog
 from workbench.schema import SchemaRegistry
@@ -259,6 +266,150 @@ class ProjectLFs:
         n_rows = {str(v): int(n) for v, n in zip(self._data.versions()["version"], self._data.versions()["n_rows"],
                                                   strict=True)}
         return self.engine.verify_cache(n_rows, repair=repair)
+
+    def cached_votes(
+        self,
+        lfs: str | BaseLF | Sequence[str | BaseLF] | Mapping[str, str],
+        data_versions: str | Sequence[str] | None = None,
+    ) -> CachedVotes:
+        """The votes the cache holds for some LFs over the project's rows, and what it lacks.
+
+        Nothing is applied or computed, and the LFs need not be registered: a fresh process (a
+        report, a served app) has none, but a label version's manifest records each LF's name
+        and code fingerprint, and votes are cached per (fingerprint, data version), so the
+        votes exactly as that code cast them can be read back. An LF whose votes on some data
+        version are not in the cache (never applied to it, the cache was cleared, or the entry
+        is damaged) is listed in ``missing`` and is not a column of ``L``: it is never given
+        other votes.
+
+        Parameters
+        ----------
+        lfs : str, BaseLF, sequence of them, or mapping
+            The LFs, each as a registered LF's name (its current code), an LF object (its
+            name and fingerprint; registered or not) or a code fingerprint (24 hex digits;
+            the column is named by the fingerprint). A mapping ``{name: fingerprint}``, such as
+            a label version's manifest gives, names the columns itself.
+        data_versions : str or sequence of str, optional
+            The data versions whose rows to read (default: every data version); rows follow
+            ``project.examples()`` order whatever the order given.
+
+        Returns
+        -------
+        CachedVotes
+            ``L`` (int8, rows ``row_ids``, columns ``names``), ``fingerprints`` of every LF
+            asked for and ``missing``: LF name -> data versions without valid cached votes.
+
+        Raises
+        ------
+        LFError
+            ``lfs`` names an LF that is not registered, is not a fingerprint or an LF, or
+            names one LF twice.
+        DataError
+            ``data_versions`` names a data version the project does not have.
+
+        Examples
+        --------
+        >>> import tempfile, pandas as pd, workbench as wb
+        >>> project = wb.Project.create(tempfile.mkdtemp() + "/p", schema=wb.Schema.single("spam", ["ham", "spam"]))
+        >>> _ = project.add_data(pd.DataFrame({"id": ["a", "b"], "text": ["sub4sub!", "nice song"]}), id_column="id")
+        >>> sub = project.lfs.add(wb.lf.keywords("sub", ["sub4sub"], label=1))
+        >>> project.lfs.cached_votes("sub").missing               # never applied: nothing cached
+        {'sub': ['d1']}
+        >>> _ = project.lfs.apply(progress=False)
+        >>> votes = project.lfs.cached_votes({"sub": sub.fingerprint})
+        >>> votes.names, votes.L.tolist(), list(votes.row_ids)
+        (['sub'], [[1], [-1]], ['a', 'b'])
+        """
+        wanted = self._cached_votes_lfs(lfs)
+        table = self._data.versions()
+        known = [str(v) for v in table["version"]]
+        n_rows = {str(v): int(k) for v, k in zip(table["version"], table["n_rows"], strict=True)}
+        if data_versions is None:
+            chosen = known
+        else:
+            asked = [data_versions] if isinstance(data_versions, str) else data_versions
+            if not isinstance(asked, Sequence) or any(not isinstance(v, str) for v in asked):
+                raise DataError(
+                    "The 'data_versions' parameter of project.lfs.cached_votes must be a data version name or a "
+                    f"list of them (see project.data_versions()). Got {data_versions!r} instead. Pass e.g. "
+                    f"data_versions=[{known[-1] if known else 'd1'!r}], or None for all."
+                )
+            unknown = [v for v in asked if v not in n_rows]
+            if unknown:
+                raise DataError(
+                    f"The 'data_versions' parameter of project.lfs.cached_votes names {unknown[0]!r}, which is not a "
+                    f"data version of this project; known: {known!r}. Pass some of those, or None for all."
+                )
+            if len(set(asked)) != len(asked):
+                twice = next(v for v in asked if list(asked).count(v) > 1)
+                raise DataError(
+                    f"The 'data_versions' parameter of project.lfs.cached_votes names {twice!r} twice; name each "
+                    "data version once."
+                )
+            chosen = [v for v in known if v in set(asked)]
+        batches = [v for v in chosen if n_rows[v] > 0]
+        engine = self.engine
+        columns: list[np.ndarray] = []
+        names: list[str] = []
+        missing: dict[str, list[str]] = {}
+        for name, fp in wanted.items():
+            parts: list[np.ndarray] = []
+            lacking: list[str] = []
+            for dv in batches:
+                arr = engine.cached(fp, dv, n_rows[dv])
+                if arr is None:
+                    lacking.append(dv)
+                else:
+                    parts.append(arr)
+            if lacking:
+                missing[name] = lacking
+                continue
+            names.append(name)
+            columns.append(np.concatenate(parts) if parts else np.empty(0, dtype=np.int8))
+        frame = self._data.frame()
+        rows = frame.index[frame["data_version"].isin(batches).to_numpy()] if batches else frame.index[:0]
+        L = np.column_stack(columns) if columns else np.empty((len(rows), 0), dtype=np.int8)
+        return CachedVotes(np.asarray(L, dtype=np.int8), names, rows, chosen, dict(wanted), missing)
+
+    def _cached_votes_lfs(self, lfs: Any) -> dict[str, str]:
+        """LF name -> fingerprint for the ``lfs`` argument of :meth:`cached_votes` (validated)."""
+        func = "project.lfs.cached_votes"
+        how = ("Pass registered LF names, LF objects, code fingerprints (24 hex digits) or a mapping "
+               "{name: fingerprint}, e.g. from project.versions.manifest(version)['lfs'].")
+        if isinstance(lfs, Mapping):
+            out: dict[str, str] = {}
+            for name, fp in lfs.items():
+                if not isinstance(name, str) or not name:
+                    raise LFError(f"The 'lfs' mapping given to {func} must have LF names as keys. Got "
+                                  f"{name!r} instead. {how}")
+                if not isinstance(fp, str) or not FINGERPRINT_PATTERN.match(fp):
+                    raise LFError(f"The 'lfs' mapping given to {func} maps {name!r} to {fp!r}, which is not a code "
+                                  f"fingerprint (24 lower-case hex digits). {how}")
+                out[name] = fp
+            return out
+        items = [lfs] if isinstance(lfs, (str, BaseLF)) else lfs
+        if not isinstance(items, Sequence):
+            raise LFError(f"The 'lfs' parameter of {func} must be an LF name, an LF, a fingerprint, a list of them or "
+                          f"a mapping {{name: fingerprint}}. Got {type(lfs).__name__} instead. {how}")
+        out = {}
+        registered = {lf.name: lf for lf in self.engine.lfs}
+        for item in items:
+            if isinstance(item, BaseLF):
+                name, fp = item.name, item.fingerprint
+            elif isinstance(item, str) and item in registered:
+                name, fp = item, registered[item].fingerprint
+            elif isinstance(item, str) and FINGERPRINT_PATTERN.match(item):
+                name, fp = item, item
+            elif isinstance(item, str):
+                raise LFError(f"The 'lfs' parameter of {func} names {item!r}, which is neither a registered "
+                              f"labeling function nor a code fingerprint; registered: {list(registered)}. {how}")
+            else:
+                raise LFError(f"The 'lfs' parameter of {func} holds {item!r} ({type(item).__name__}); expected LF "
+                              f"names, LFs or fingerprints. {how}")
+            if name in out:
+                raise LFError(f"The 'lfs' parameter of {func} names {name!r} twice; name each LF once.")
+            out[name] = fp
+        return out
 
     # ------------------------------------------------------------------ applying
     def apply(self, *, progress: bool | None = None) -> LFResult:

@@ -374,23 +374,18 @@ class ProjectModels:
         if key in self._proba_cache:
             return self._proba_cache[key]
         ids = self._data.index()
-        k = q.cardinality
-        proba = pd.DataFrame(np.nan, index=ids, columns=list(q.choices))
+        P = np.full((len(ids), q.cardinality), np.nan)
         if len(self._lfs):
             L = self._matrix(q)
             if L.shape[1] > 0:
                 covered = (L != ABSTAIN).any(axis=1)
                 if covered.any():
-                    p = self.get("auto", q.name).predict_proba(L)
-                    proba.loc[ids[covered]] = p[covered]
+                    P[covered] = self.get("auto", q.name).predict_proba(L)[covered]
         if len(preds):
-            last = preds.drop_duplicates("example_id", keep="last")
-            for eid, value, conf in zip(last["example_id"], last["value"], last["confidence"], strict=True):
-                c = 1.0 if pd.isna(conf) else float(conf)
-                row = np.full(k, (1.0 - c) / (k - 1))
-                row[q.choices.index(value)] = c
-                proba.loc[eid] = row
-        proba = proba.dropna()
+            rows, evidence = _prediction_rows(preds.drop_duplicates("example_id", keep="last"), ids, q)
+            P[rows] = evidence
+        known = ~np.isnan(P).any(axis=1)
+        proba = pd.DataFrame(P[known], index=ids[known], columns=list(q.choices))
         result = proba if len(proba) else None
         self._proba_cache.clear()
         self._proba_cache[key] = result
@@ -509,6 +504,29 @@ class ProjectModels:
         return out
 
 
+def _choice_codes(values: Any, q: Question) -> np.ndarray:
+    """The position of each value among the question's choices, -1 for anything that is not one."""
+    choices = pd.Index(list(q.choices), dtype=object)
+    return np.asarray(choices.get_indexer(pd.Index(np.asarray(values, dtype=object), dtype=object)), dtype=np.intp)
+
+
+def _prediction_rows(last: pd.DataFrame, ids: pd.Index, q: Question) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of ``ids`` and their class probabilities for recorded model predictions (one per example).
+
+    The predicted class gets the confidence (1.0 when none was recorded), the others share the
+    rest evenly. Predictions of examples not in ``ids`` or of values that are not choices are left out.
+    """
+    k = q.cardinality
+    rows = ids.get_indexer(pd.Index(last["example_id"].astype(str), dtype=object))
+    cls = _choice_codes(last["value"], q)
+    keep = (rows >= 0) & (cls >= 0)
+    conf = pd.to_numeric(last["confidence"], errors="coerce").to_numpy(dtype=float)
+    conf = np.where(np.isnan(conf), 1.0, conf)[keep]
+    evidence = np.repeat(((1.0 - conf) / (k - 1))[:, None], k, axis=1)
+    evidence[np.arange(len(conf)), cls[keep]] = conf
+    return rows[keep], evidence
+
+
 def _multiply(
     P: np.ndarray,
     pos: pd.Series,
@@ -521,18 +539,39 @@ def _multiply(
     *,
     replace: bool,
 ) -> None:
+    """Multiply (or, with ``replace``, write) confidence-weighted evidence into the rows of ``P``, in place.
+
+    Each (id, value, confidence) is evidence ``c`` for ``value`` and ``(1 - c) / (k - 1)`` for each
+    other class, ``c`` clipped to ``[1/k, 1]`` (1 when missing). A row that has no distribution yet
+    takes the evidence as it is; ids not in ``pos`` and values that are not choices are skipped.
+    """
     k = q.cardinality
-    for eid, value, c in zip(ids, values, confidence, strict=True):
-        if eid not in pos.index or value not in q.choices:
-            continue
-        i = int(pos[eid])
-        c = 1.0 if c is None or pd.isna(c) else float(np.clip(c, 1.0 / k, 1.0))
-        ev = np.full(k, (1.0 - c) / (k - 1))
-        ev[q.choices.index(value)] = c
-        if replace or np.isnan(P[i]).any():
-            P[i] = ev
-        else:
-            prod = P[i] * ev
-            total = prod.sum()
-            P[i] = prod / total if total > 0 else ev
-        sources[i].add(name)
+    rows = pos.reindex(pd.Index(ids.astype(object), dtype=object)).to_numpy(dtype=float)
+    cls = _choice_codes(values, q)
+    keep = ~np.isnan(rows) & (cls >= 0)
+    rows, cls = rows[keep].astype(np.intp), cls[keep]
+    conf = pd.to_numeric(pd.Series(np.asarray(confidence, dtype=object)), errors="coerce").to_numpy(dtype=float)
+    conf = np.clip(np.where(np.isnan(conf), 1.0, conf)[keep], 1.0 / k, 1.0)
+    evidence = np.repeat(((1.0 - conf) / (k - 1))[:, None], k, axis=1)
+    evidence[np.arange(len(rows)), cls] = conf
+    if len(np.unique(rows)) < len(rows):  # an example given twice: its evidence multiplies in, in order
+        for r, ev in zip(rows, evidence, strict=True):
+            _multiply_rows(P, np.array([r]), ev[None, :], replace=replace)
+    else:
+        _multiply_rows(P, rows, evidence, replace=replace)
+    for r in rows.tolist():
+        sources[r].add(name)
+
+
+def _multiply_rows(P: np.ndarray, rows: np.ndarray, evidence: np.ndarray, *, replace: bool) -> None:
+    """``P[rows] = evidence`` where replacing or where a row has no distribution, else the normalised product."""
+    if replace:
+        P[rows] = evidence
+        return
+    current = P[rows]
+    fresh = np.isnan(current).any(axis=1)
+    prod = current * evidence
+    total = prod.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        combined = np.where((total > 0)[:, None], prod / total[:, None], evidence)
+    P[rows] = np.where(fresh[:, None], evidence, combined)

@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from workbench.exceptions import OptionalDependencyError, WorkbenchError
+from workbench.exceptions import OptionalDependencyError, ReportError
 
 __all__ = [
     "DEFAULT_TEMPLATE",
@@ -41,10 +41,6 @@ _PARAMETERS_TAG = "parameters"
 _INJECTED_TAG = "injected-parameters"
 #: Where a chart spec is kept in the HTML (one ``<script type="application/json">`` per chart).
 _SPEC_CLASS = "workbench-chart-spec"
-
-
-class ReportError(WorkbenchError):
-    """The report could not be built: a bad parameter or template, or a cell of the notebook failed."""
 
 
 @dataclass(frozen=True)

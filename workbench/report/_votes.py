@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -12,10 +10,6 @@ import numpy as np
 from workbench.exceptions import WorkbenchError
 
 __all__ = ["RecordedVotes", "recorded_lf_votes"]
-
-#: Where a project caches LF votes (see :mod:`workbench.lf`): ``<fingerprint>-<data version>.npy``
-#: int8 vectors, each with a JSON sidecar naming its ``lf``, ``fingerprint``, ``data_version`` and ``n_rows``.
-_CACHE_DIR = "lf_cache"
 
 
 @dataclass(frozen=True)
@@ -47,32 +41,17 @@ class RecordedVotes:
     fingerprints: dict[str, str] = field(default_factory=dict)
 
 
-def _cached(cache: Path, fingerprint: str) -> dict[str, Path]:
-    """data version -> vote file, for the valid cache entries of one fingerprint."""
-    out: dict[str, Path] = {}
-    if not cache.is_dir():
-        return out
-    for sidecar in sorted(cache.glob(f"{fingerprint}-*.json")):
-        try:
-            meta = json.loads(sidecar.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        npy = sidecar.with_suffix(".npy")
-        if isinstance(meta, dict) and meta.get("fingerprint") == fingerprint and npy.is_file():
-            out[str(meta.get("data_version"))] = npy
-    return out
-
-
 def recorded_lf_votes(project: Any, version: str | None = None, *, question: str | None = None) -> RecordedVotes:
-    """Rebuild the label matrix of a label version's LFs from the votes cached on disk.
+    """Rebuild the label matrix of a label version's LFs from the project's cached votes.
 
     Labeling functions are Python code that lives in a notebook or a module, so a fresh
     process (a report, a served app) has none registered. A label version's manifest records
     each LF's name and code fingerprint, and the project caches every LF's votes per
     (fingerprint, data version): together they give the votes exactly as that code cast
-    them, without running any code. Votes are read for every data version of the project;
-    an LF whose votes on some data version are not cached (never applied to it, or the cache
-    was cleared) is listed in ``missing`` and left out.
+    them, without running any code (:meth:`workbench.lf.ProjectLFs.cached_votes` reads them).
+    Votes are read for every data version of the project; an LF whose votes on some data
+    version are not cached (never applied to it, or the cache was cleared) is listed in
+    ``missing`` and left out.
 
     Parameters
     ----------
@@ -113,35 +92,6 @@ def recorded_lf_votes(project: Any, version: str | None = None, *, question: str
     single = len(project.schema.questions) == 1
     records = [r for r in project.versions.manifest(version).get("lfs", [])
                if r.get("question") == q.name or (single and r.get("question") is None)]
-    batches = [(str(v), len(project.examples(str(v)))) for v, k in
-               zip(project.data_versions()["version"], project.data_versions()["n_rows"], strict=True) if k > 0]
-    cache = Path(project.path) / _CACHE_DIR
-    columns: list[np.ndarray] = []
-    names: list[str] = []
-    missing: dict[str, list[str]] = {}
-    fingerprints: dict[str, str] = {}
-    for rec in records:
-        name, fp = str(rec["name"]), str(rec["fingerprint"])
-        fingerprints[name] = fp
-        files = _cached(cache, fp)
-        parts: list[np.ndarray] = []
-        lacking: list[str] = []
-        for dv, rows in batches:
-            arr = None
-            if dv in files:
-                try:
-                    arr = np.load(files[dv], allow_pickle=False)
-                except (OSError, ValueError):
-                    arr = None
-            if arr is None or arr.dtype != np.int8 or arr.shape != (rows,):
-                lacking.append(dv)
-            else:
-                parts.append(arr)
-        if lacking:
-            missing[name] = lacking
-            continue
-        names.append(name)
-        columns.append(np.concatenate(parts) if parts else np.empty(0, dtype=np.int8))
-    L = np.column_stack(columns).astype(np.int8) if columns else np.empty((n, 0), dtype=np.int8)
-    return RecordedVotes(version, q.name, np.asarray(L, dtype=np.int8), names, missing, fingerprints)
-
+    fingerprints = {str(r["name"]): str(r["fingerprint"]) for r in records}
+    votes = project.lfs.cached_votes(fingerprints)
+    return RecordedVotes(version, q.name, votes.L, votes.names, votes.missing, fingerprints)

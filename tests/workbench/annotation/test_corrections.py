@@ -154,3 +154,103 @@ def test_correction_log_errors(desk: wb.Project) -> None:
         desk.annotation.skip("x00", annotator="ann", time_spent=-1.0)
     with pytest.raises(wb.LabelValidationError, match="'draft' parameter of skip must be the Draft"):
         desk.annotation.skip("x00", annotator="ann", draft=0.7)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------- the probabilities the queues read
+def straightforward_proba(p: wb.Project) -> pd.DataFrame | None:
+    """predict_proba written out row by row: the label model where an LF votes, the latest model prediction over it."""
+    q = p.schema.questions[0]
+    k = q.cardinality
+    proba = pd.DataFrame(np.nan, index=p.examples().index, columns=list(q.choices))
+    if len(p.lfs):
+        L = p.lfs.matrix()
+        P = p.models.get("auto").predict_proba(L)
+        for i in range(len(L)):
+            if (L[i] != -1).any():
+                proba.iloc[i] = P[i]
+    for _, row in p.labels(source="model").drop_duplicates("example_id", keep="last").iterrows():
+        c = 1.0 if pd.isna(row["confidence"]) else float(row["confidence"])
+        values = np.full(k, (1.0 - c) / (k - 1))
+        values[q.choices.index(row["value"])] = c
+        proba.loc[row["example_id"]] = values
+    proba = proba.dropna()
+    return proba if len(proba) else None
+
+
+@pytest.mark.parametrize("choices", [["ham", "spam"], ["ham", "spam", "promo"]])
+def test_predicted_probabilities_equal_the_row_by_row_result(tmp_path: Path, choices: list[str]) -> None:
+    rng = np.random.default_rng(3)
+    p = wb.Project.create(tmp_path / "p", schema=wb.Schema.single("spam", choices))
+    ids = [f"x{i:02d}" for i in range(40)]
+    p.add_data(pd.DataFrame({"id": ids, "text": [("cheap pills" if truth(i) == "spam" else "nice tune") + f" {i}"
+                                                 for i in ids]}), id_column="id")
+    assert p.models.predict_proba() is None and straightforward_proba(p) is None  # nothing predicts anything yet
+    p.lfs.add(keywords("pills", ["pills"], label=1))
+    p.lfs.add(keywords("tune", ["tune"], label=0))
+    p.add_data(pd.DataFrame({"id": ["n0", "n1"], "text": ["plain", "plain too"]}), id_column="id")  # no LF fires
+    # model labels (what an accepted pre-label is): some with a confidence, one without, one relabelled later
+    for eid in rng.choice(ids, 15, replace=False):
+        p.annotate(str(eid), str(rng.choice(choices)), annotator="clf-1", source="model",
+                   confidence=round(float(rng.uniform(0.4, 0.99)), 6))
+    p.annotate("n0", choices[-1], annotator="clf-1", source="model")  # no confidence: all of it on its class
+    p.annotate("x03", "ham", annotator="clf-2", source="model", confidence=0.91)  # the latest prediction wins
+    expected = straightforward_proba(p)
+    got = p.models.predict_proba()
+    assert got is not None and expected is not None
+    pd.testing.assert_frame_equal(got, expected, check_exact=True, check_index_type=False)
+    assert "n1" not in got.index and got.loc["n0", choices[-1]] == 1.0
+    assert got.loc["x03", "ham"] == 0.91
+    # the uncertain queue ranks by the entropy of these probabilities
+    ranked = p.annotation.queue("uncertain", n=len(got) + 1)
+    assert ranked["example_id"].iloc[0] == "n1"  # no prediction: maximally uncertain
+
+
+def multiply_row_by_row(P: np.ndarray, pos: pd.Series, ids: pd.Series, values: pd.Series, confidence: pd.Series,
+                        q: wb.Question, sources: list[set[str]], name: str, *, replace: bool) -> None:
+    """How soft labels fold a source's evidence into the distributions, one row at a time."""
+    k = q.cardinality
+    for eid, value, c in zip(ids, values, confidence, strict=True):
+        if eid not in pos.index or value not in q.choices:
+            continue
+        i = int(pos[eid])
+        c = 1.0 if c is None or pd.isna(c) else float(np.clip(c, 1.0 / k, 1.0))
+        ev = np.full(k, (1.0 - c) / (k - 1))
+        ev[q.choices.index(value)] = c
+        if replace or np.isnan(P[i]).any():
+            P[i] = ev
+        else:
+            prod = P[i] * ev
+            total = prod.sum()
+            P[i] = prod / total if total > 0 else ev
+        sources[i].add(name)
+
+
+@pytest.mark.parametrize("replace", [False, True])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_soft_label_evidence_equals_the_row_by_row_result(replace: bool, seed: int) -> None:
+    from workbench.models._project import _multiply
+
+    rng = np.random.default_rng(seed)
+    q = wb.Question("kind", choices=["a", "b", "c"])
+    n = 60
+    P = rng.dirichlet(np.ones(3), n)
+    P[rng.random(n) < 0.3] = np.nan  # rows no source covered yet
+    P[0] = [1.0, 0.0, 0.0]  # evidence for another class only: a zero product
+    pos = pd.Series(np.arange(n), index=[f"i{j}" for j in range(n)])
+    m = 80  # with ids given twice, unknown ids, values that are not choices and missing confidences
+    ids = pd.Series([*(f"i{j}" for j in rng.integers(0, n + 5, m)), "i0"])
+    values = pd.Series([*rng.choice(["a", "b", "c", "zzz"], m, p=[0.3, 0.3, 0.3, 0.1]).tolist(), "c"])
+    conf = pd.Series([*(None if r < 0.1 else float(r) for r in rng.random(m)), 1.0], dtype=object)
+    expected, got = P.copy(), P.copy()
+    src_expected: list[set[str]] = [set() for _ in range(n)]
+    src_got: list[set[str]] = [set() for _ in range(n)]
+    multiply_row_by_row(expected, pos, ids, values, conf, q, src_expected, "model", replace=replace)
+    _multiply(got, pos, ids, values, conf, q, src_got, "model", replace=replace)
+    np.testing.assert_array_equal(got, expected)
+    assert src_got == src_expected
+    unique = ~ids.duplicated(keep="last")  # the shape callers use: one row per example
+    expected, got = P.copy(), P.copy()
+    multiply_row_by_row(expected, pos, ids[unique], values[unique], conf[unique], q, src_expected, "h", replace=replace)
+    _multiply(got, pos, ids[unique], values[unique], conf[unique], q, src_got, "h", replace=replace)
+    np.testing.assert_array_equal(got, expected)
+    assert src_got == src_expected

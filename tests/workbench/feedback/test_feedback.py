@@ -326,3 +326,49 @@ def test_the_feedback_source_votes_what_it_was_made_with_in_a_copy(prod: wb.Proj
     frame = prod.examples()
     assert copy.apply_frame(frame).tolist() == lf.apply_frame(frame).tolist()
     assert copy.fingerprint == lf.fingerprint
+
+
+# ------------------------------------------------------------------------------------------ migrations
+def _votes(p: wb.Project) -> dict[str, int]:
+    source = p.lfs["feedback:user_correction"]
+    assert isinstance(source, FeedbackSource)
+    return {str(k): int(v) for k, v in source.refresh().items()}
+
+
+def test_events_a_migration_flags_stop_voting(prod: wb.Project) -> None:
+    prod.feedback.ingest(corrections_log(), kind="user_correction", id_column="item_id", label_column="label",
+                         timestamp_column="ts", source_name="app")
+    lf = prod.lfs["feedback:user_correction"]
+    assert _votes(prod) == {"p001": 1, "p002": 0, "p003": 0}
+    before = lf.fingerprint
+    prod.lfs.apply(progress=False)
+    current = prod.labels(source="feedback")
+    spam_event = int(current.loc[current["example_id"] == "p001", "event_id"].iloc[0])
+    # "spam" is split into two choices: the spam correction cannot be mapped and is flagged (kept, excluded)
+    result = prod.migrations.plan(prod.schema.evolve(split={"spam": ["scam", "promo"]})).apply()
+    assert result.flagged == [spam_event] and spam_event in set(prod.events()["event_id"])  # kept in the log
+    assert _votes(prod) == {"p002": 0, "p003": 0}  # the flagged event is gone; no other event of that kind is read
+    assert lf.fingerprint != before  # so its cached votes and the label models fitted on them are refreshed
+    assert set(prod.labels(source="feedback")["example_id"]) == {"p002", "p003"}  # the same as the project's labels
+    col = pd.Series(prod.lfs.matrix()[:, 0], index=prod.examples().index)
+    assert col[["p001", "p002", "p003"]].tolist() == [-1, 0, 0]
+
+
+def test_flags_written_by_another_connection_reach_the_source(prod: wb.Project) -> None:
+    prod.update_guidelines("Spam advertises; a link alone is not spam.")
+    prod.feedback.ingest(corrections_log(), kind="user_correction", id_column="item_id", label_column="label",
+                         timestamp_column="ts", source_name="app")
+    assert _votes(prod) == {"p001": 1, "p002": 0, "p003": 0}
+    with wb.Project.open(prod.path) as other:  # another kernel flags the corrections of p002 for re-review
+        other.update_guidelines("Spam advertises; a link alone is not spam. Promotions are spam.")
+        flagged = other.migrations.flag_for_review(sources=["feedback"])
+        assert sorted(flagged["example_id"]) == ["p001", "p002", "p003"]
+    assert _votes(prod) == {}  # no new event was written, yet the flags are read again
+
+
+def test_the_feedback_source_refuses_an_exclusion_that_is_not_a_function(prod: wb.Project) -> None:
+    with pytest.raises(wb.LFError, match=r"'excluded_event_ids' parameter of FeedbackSource must be a function "
+                                         r"returning event ids \(e.g. LabelLog.excluded_event_ids\) or None. Got "
+                                         r"frozenset instead"):
+        FeedbackSource(prod._store, "user_correction", "spam", CHOICES,
+                       excluded_event_ids=frozenset({1}))  # type: ignore[arg-type]
