@@ -11,8 +11,9 @@ browser         session: a headless Chromium (``/usr/bin/chromium`` or ``$WORKBE
 page            function: a fresh browser context and page, closed after the test.
 jupyter_server  session: a real JupyterLab server (``ui_harness.JupyterServer``).
 jupyter         function: the same server; every kernel the test started is shut down afterwards.
-panel_server    function: factory ``panel_server(app_path, *, args=(), env=None) -> PanelServer``;
-                every server it started is stopped after the test.
+panel_server    function: factory ``panel_server(target, *, args=(), env=None) -> PanelServer`` serving a
+                Panel app script or a project (``workbench serve``); every server it started is stopped
+                after the test.
 ui_artifacts    session: the folder for screenshots and logs.
 """
 
@@ -159,16 +160,19 @@ def jupyter(jupyter_server: JupyterServer) -> Iterator[JupyterServer]:
 
 
 class PanelServerFactory:
-    """``panel_server(app_path, *, args=(), env=None) -> PanelServer``; ``.started`` lists them all."""
+    """``panel_server(target, *, args=(), env=None) -> PanelServer``; ``.started`` lists them all.
+
+    ``target`` is a Panel app script or a workbench project directory (see ``ui_harness.start_panel_server``).
+    """
 
     def __init__(self, log_dir: Path) -> None:
         self.log_dir = log_dir
         self.started: list[PanelServer] = []
 
     def __call__(
-        self, app_path: str | Path, *, args: Sequence[str] = (), env: Mapping[str, str] | None = None
+        self, target: str | Path, *, args: Sequence[str] = (), env: Mapping[str, str] | None = None
     ) -> PanelServer:
-        server = start_panel_server(app_path, self.log_dir, args=args, env=env)
+        server = start_panel_server(target, self.log_dir, args=args, env=env)
         self.started.append(server)
         return server
 
@@ -179,7 +183,7 @@ class PanelServerFactory:
 
 @pytest.fixture
 def panel_server(ui_artifacts: Path) -> Iterator[PanelServerFactory]:
-    """Factory starting ``panel serve <app_path>`` on 127.0.0.1; every server is stopped after the test."""
+    """Factory starting a Panel app or a project's reviewer app on 127.0.0.1; every server is stopped after the test."""
     factory = PanelServerFactory(ui_artifacts)
     try:
         yield factory

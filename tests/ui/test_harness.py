@@ -143,6 +143,16 @@ def test_panel_server_counter_app(page: Any, panel_server: Any, tmp_path: Path) 
     expect(page.get_by_text("clicks=2")).to_be_visible()
 
 
+def test_start_panel_server_says_what_it_can_serve(tmp_path: Path) -> None:
+    from ui_harness import start_panel_server
+
+    (tmp_path / "not_a_project").mkdir()
+    for target in (tmp_path / "missing.py", tmp_path / "not_a_project"):
+        with pytest.raises(FileNotFoundError, match=r"Nothing to serve at .*: expected a Panel app script \(\.py\) "
+                                                    r"or a workbench project directory \(with a workbench\.json\)"):
+            start_panel_server(target, tmp_path)
+
+
 def test_copy_notebook_strips_outputs_and_sets_the_kernel(tmp_path: Path) -> None:
     import nbformat
 

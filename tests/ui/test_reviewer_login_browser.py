@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from ui_harness import PanelServer, start_workbench_server
+from ui_harness import PanelServer, start_panel_server
 
 import workbench as wb
 from workbench.auth import Accounts
@@ -69,7 +69,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     _make_project(project)
     lfs = root / "lfs.py"
     lfs.write_text(LF_FILE, encoding="utf-8")
-    server = start_workbench_server(project, root, args=["--lfs", str(lfs), "--refresh-seconds", "0"])
+    server = start_panel_server(project, root, args=["--lfs", str(lfs), "--refresh-seconds", "0"])
     try:
         yield Served(server, project)
     finally:
@@ -158,7 +158,7 @@ def test_logout_ends_the_session_on_the_server(served: Served) -> None:
 
 def test_failed_logins_are_rate_limited_per_user_and_per_client(served: Served, tmp_path: Path) -> None:
     # behind a proxy the client address comes from X-Real-Ip, so one test can play several clients
-    proxied = start_workbench_server(served.project, tmp_path, args=["--behind-proxy", "--refresh-seconds", "0"])
+    proxied = start_panel_server(served.project, tmp_path, args=["--behind-proxy", "--refresh-seconds", "0"])
     try:
         def client(ip: str) -> dict[str, str]:
             return {"X-Real-Ip": ip}

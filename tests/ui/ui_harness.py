@@ -57,7 +57,6 @@ __all__ = [
     "run_all_cells",
     "start_jupyter_server",
     "start_panel_server",
-    "start_workbench_server",
     "stop_process",
     "write_notebook",
 ]
@@ -656,7 +655,11 @@ def assert_no_errors(page: Page, *, include_stderr: bool = False) -> None:
 
 @dataclass
 class PanelServer:
-    """A running ``panel serve`` process (see :func:`start_panel_server`)."""
+    """A running Panel server: ``panel serve`` of an app script, or a project's ``workbench serve``.
+
+    See :func:`start_panel_server`. ``url`` is the page to open first (the app's page, or the server root
+    of a project, which redirects to the login form); ``app_path`` is the script or the project directory.
+    """
 
     url: str
     base_url: str
@@ -670,96 +673,60 @@ class PanelServer:
 
 
 def start_panel_server(
-    app_path: str | Path,
-    log_dir: Path,
-    *,
-    args: Sequence[str] = (),
-    env: Mapping[str, str] | None = None,
-    timeout: float = 60.0,
-) -> PanelServer:
-    """Start ``python -m panel serve app_path`` on 127.0.0.1 and return once the app page answers 200."""
-    app_path = Path(app_path).resolve()
-    if not app_path.is_file():
-        raise FileNotFoundError(f"Panel app {app_path} does not exist.")
-    port = find_free_port()
-    log_dir = Path(log_dir)
-    log_dir.mkdir(parents=True, exist_ok=True)
-    log_path = log_dir / f"panel-{app_path.stem}-{port}.log"
-    cmd = [
-        sys.executable,
-        "-m",
-        "panel",
-        "serve",
-        str(app_path),
-        "--address",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        f"--allow-websocket-origin=127.0.0.1:{port}",
-        *args,
-    ]
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            cmd,
-            cwd=app_path.parent,
-            env=_subprocess_env(env),
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    base_url = f"http://127.0.0.1:{port}"
-    server = PanelServer(
-        url=f"{base_url}/{app_path.stem}",
-        base_url=base_url,
-        port=port,
-        app_path=app_path,
-        log_path=log_path,
-        process=proc,
-    )
-    try:
-        _wait_http(server.url, proc, log_path, timeout=timeout)
-    except BaseException:
-        stop_process(proc)
-        raise
-    return server
-
-
-def start_workbench_server(
-    project: str | Path,
+    target: str | Path,
     log_dir: Path,
     *,
     args: Sequence[str] = (),
     env: Mapping[str, str] | None = None,
     timeout: float = 90.0,
 ) -> PanelServer:
-    """Start ``python -m widgets.panel.serve project`` (the login-protected reviewer app) on 127.0.0.1.
+    """Start a Panel server on 127.0.0.1 on a free port; return once it answers 200.
 
-    Returns once ``/login`` answers 200. ``url`` is the server root (``/`` redirects to the login form);
-    ``app_path`` is the project directory. The caller must call :meth:`PanelServer.stop`.
+    ``target`` is what to serve:
+
+    * a Panel app script (``.py``): ``python -m panel serve target``, ready when the app's page
+      (``url``, ``/<script stem>``) answers;
+    * a workbench project directory: ``python -m widgets.panel.serve target`` (the login-protected
+      reviewer app, ``workbench serve``), ready when ``/login`` answers; ``url`` is the server root.
+
+    ``args`` are appended to the command line. The caller must call :meth:`PanelServer.stop` (the
+    ``panel_server`` fixture does).
     """
-    project = Path(project).resolve()
+    target = Path(target).resolve()
     port = find_free_port()
+    origin = f"127.0.0.1:{port}"
+    base_url = f"http://{origin}"
+    if target.is_file() and target.suffix == ".py":
+        name = f"panel-{target.stem}"
+        cmd = [sys.executable, "-m", "panel", "serve", str(target), "--address", "127.0.0.1", "--port", str(port),
+               f"--allow-websocket-origin={origin}", *args]
+        cwd, url, ready = target.parent, f"{base_url}/{target.stem}", f"{base_url}/{target.stem}"
+    elif (target / "workbench.json").is_file():
+        name = f"workbench-serve-{target.name}"
+        cmd = [sys.executable, "-m", "widgets.panel.serve", str(target), "--address", "127.0.0.1", "--port",
+               str(port), "--no-browser", *args]
+        cwd, url, ready = REPO_ROOT, f"{base_url}/", f"{base_url}/login"
+    else:
+        raise FileNotFoundError(
+            f"Nothing to serve at {target}: expected a Panel app script (.py) or a workbench project directory "
+            f"(with a workbench.json)."
+        )
     log_dir = Path(log_dir)
     log_dir.mkdir(parents=True, exist_ok=True)
-    log_path = log_dir / f"workbench-serve-{project.name}-{port}.log"
-    cmd = [sys.executable, "-m", "widgets.panel.serve", str(project), "--address", "127.0.0.1", "--port", str(port),
-           "--no-browser", *args]
+    log_path = log_dir / f"{name}-{port}.log"
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
             cmd,
-            cwd=REPO_ROOT,
+            cwd=cwd,
             env=_subprocess_env(env),
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    base_url = f"http://127.0.0.1:{port}"
-    server = PanelServer(url=f"{base_url}/", base_url=base_url, port=port, app_path=project, log_path=log_path,
-                         process=proc)
+    server = PanelServer(url=url, base_url=base_url, port=port, app_path=target, log_path=log_path, process=proc)
     try:
-        _wait_http(f"{base_url}/login", proc, log_path, timeout=timeout)
+        _wait_http(ready, proc, log_path, timeout=timeout)
     except BaseException:
         stop_process(proc)
         raise

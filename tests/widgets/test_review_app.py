@@ -39,7 +39,7 @@ from widgets.panel import (
     build_view,
 )
 from widgets.panel.serve import ServeError, parse_config
-from workbench.auth import ROLES, VIEWS, Accounts, PermissionDeniedError, ReviewLeases, can
+from workbench.auth import ROLES, VIEWS, Accounts, PermissionDeniedError, can
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -420,11 +420,11 @@ def _accounts(project: wb.Project) -> Accounts:
 
 def test_two_reviewers_get_different_items(project: wb.Project) -> None:
     acc = _accounts(project)
-    leases = ReviewLeases(acc, seconds=60)
     other = wb.Project.open(project.path)  # another browser session: its own connection
     try:
-        lee = ReviewApp(project, access=SessionAccess(acc, acc.start_session("dr_lee")), leases=leases)
-        kim = ReviewApp(other, access=SessionAccess(acc, acc.start_session("dr_kim")), leases=leases)
+        lee = ReviewApp(project, access=SessionAccess(acc, acc.start_session("dr_lee")))
+        kim = ReviewApp(other, access=SessionAccess(acc, acc.start_session("dr_kim")))
+        assert project.annotation.holders("adjudication") == {lee.current: "dr_lee", kim.current: "dr_kim"}
         assert lee.current is not None and kim.current is not None and lee.current != kim.current
         kim.refresh()
         assert kim.visible[-1] == lee.current  # the item dr_lee has on screen is listed last for dr_kim
@@ -439,7 +439,7 @@ def test_two_reviewers_get_different_items(project: wb.Project) -> None:
         assert _adjudications(project, held)["annotator"].tolist() == ["dr_lee"]
         lee.close()
         kim.close()
-        assert leases.holders("adjudication") == {}
+        assert project.annotation.holders("adjudication") == {}
     finally:
         other.close()
 
@@ -564,6 +564,54 @@ def test_relabel_view_works_through_the_queue_after_a_migration(project: wb.Proj
     adj = project.labels(source="adjudication")
     assert set(adj["example_id"]) == set(queued) and set(adj["annotator"]) == {"dr_lee"}
     view.close()
+
+
+def test_relabel_views_of_two_reviewers_hold_different_items(project: wb.Project) -> None:
+    project.migrations.plan(project.schema.evolve(split={"spam": ["promo", "scam"]})).apply(relabel_queue=True)
+    queued = project.migrations.relabel_ids()
+    assert len(queued) >= 3
+    other = wb.Project.open(project.path)  # another browser session
+    try:
+        lee = RelabelView(project, LocalAccess("dr_lee", "reviewer"))
+        kim = RelabelView(other, LocalAccess("dr_kim", "reviewer"))
+        assert lee.current == queued[0] and kim.current == queued[1]
+        assert project.annotation.holders("relabel") == {queued[0]: "dr_lee", queued[1]: "dr_kim"}
+        lee.keys.press("2")
+        lee.keys.press("Enter")
+        assert lee.current == queued[2]  # dr_kim's item is passed over
+        lee.keys.press("u")  # the undone item comes back first; the one on screen is given back
+        assert lee.current == queued[0]
+        assert project.annotation.holders("relabel") == {queued[0]: "dr_lee", queued[1]: "dr_kim"}
+        kim.close()  # a closed page gives its item back
+        assert project.annotation.holders("relabel") == {queued[0]: "dr_lee"}
+        seen = []
+        while lee.current is not None:
+            seen.append(lee.current)
+            lee.keys.press("3")
+            lee.keys.press("Enter")
+        assert sorted(seen) == sorted(queued) and project.migrations.relabel_ids() == []
+        assert project.annotation.holders("relabel") == {}
+        lee.close()
+    finally:
+        other.close()
+
+
+def test_held_relabel_items_are_not_called_done(project: wb.Project) -> None:
+    project.migrations.plan(project.schema.evolve(split={"spam": ["promo", "scam"]})).apply(relabel_queue=True)
+    queued = project.migrations.relabel_ids()
+    for eid in queued:
+        project.annotation.claim(eid, "dr_kim", task="relabel")
+    view = RelabelView(project, LocalAccess("dr_lee", "reviewer"))
+    assert view.current is None and f"<b class='wb-count'>{len(queued)}</b>" in view.count.object
+    assert "on other reviewers&#x27; screens right now" in view.empty_message.object
+    view.close()
+
+
+def test_a_filter_the_engine_refuses_is_shown_not_raised(app: ReviewApp) -> None:
+    app.annotator_filter.options = [*app.annotator_filter.options, "zed"]
+    app.annotator_filter.value = "zed"  # e.g. their answers were retracted in another session meanwhile
+    assert app.visible == [] and app.current is None
+    assert "The filters could not be applied" in app.status.object and "zed" in app.status.object
 
 
 def test_export_is_admin_only_and_checked_at_download(project: wb.Project) -> None:

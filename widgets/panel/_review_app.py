@@ -19,7 +19,7 @@ import panel as pn
 
 from widgets.panel._access import Access, LocalAccess
 from widgets.panel._keys import KeyboardShortcuts
-from workbench.auth import PermissionDeniedError, ReviewLeases
+from workbench.auth import PermissionDeniedError
 from workbench.exceptions import LabelValidationError, WorkbenchError
 
 if TYPE_CHECKING:
@@ -96,9 +96,11 @@ class ReviewApp:
     ``project.quality.adjudicate`` call and moves on; ``s`` (or "Skip") moves on without writing; ``u``
     (or "Undo") withdraws this session's last decision with one ``project.retract`` call.
 
-    Several reviewers can work at once: with ``leases``, the item on one reviewer's screen is leased
-    to them, so the others are served other items; an item decided in another session meanwhile is
-    never written twice.
+    Several reviewers can work at once: the item on one reviewer's screen is leased to them
+    (``project.annotation.claim(..., task="adjudication")``, exclusive and expiring, kept in the project's
+    store so every process sees it), so the others are served other items; an item decided in another
+    session meanwhile is never written twice. The search and the filters are one
+    ``project.annotation.queue("adjudication", search=..., max_agreement=..., annotator=..., label=...)`` call.
 
     Parameters
     ----------
@@ -112,8 +114,6 @@ class ReviewApp:
     access : Access, optional
         Who is deciding and what they may do, checked before every decision (the served app
         passes the logged-in session). Default: ``LocalAccess(reviewer, "reviewer")``.
-    leases : workbench.auth.ReviewLeases, optional
-        Coordinates several reviewers (the served app passes the project's).
 
     Attributes
     ----------
@@ -172,7 +172,6 @@ class ReviewApp:
         method: str = "majority",
         *,
         access: Access | None = None,
-        leases: ReviewLeases | None = None,
     ) -> None:
         if access is None:
             if not isinstance(reviewer, str) or not reviewer.strip():
@@ -195,7 +194,6 @@ class ReviewApp:
         self.access = access
         self.reviewer = access.username
         self.method = method
-        self.leases = leases
         self._question = project.schema.questions[0]
         self._choices = [str(c) for c in self._question.choices]
         self.current: str | None = None
@@ -539,16 +537,13 @@ class ReviewApp:
 
     # ------------------------------------------------------------------ leases
     def _claim(self, eid: str, who: str) -> str:
-        if self.leases is None:
-            return who
-        holder = self.leases.claim(_TASK, eid, who)
+        holder = self.project.annotation.claim(eid, who, task=_TASK)
         if holder != who:
             self._holders[eid] = holder
         return holder
 
     def _release(self, eid: str) -> None:
-        if self.leases is not None:
-            self.leases.release(_TASK, eid, self.reviewer)
+        self.project.annotation.release(eid, self.reviewer, task=_TASK)
 
     # ------------------------------------------------------------------ data
     def _load_texts(self, ids: list[str]) -> None:
@@ -598,39 +593,34 @@ class ReviewApp:
             finally:
                 self._syncing = False
 
+    def _filters(self) -> dict[str, Any]:
+        """The search box and the filter widgets as ``queue`` arguments (a widget at "any" passes None)."""
+        agreement = self.agreement_filter.value
+        return {
+            "search": (self.search.value or "").strip() or None,
+            "max_agreement": None if agreement is None or float(agreement) >= 1.0 else float(agreement),
+            "annotator": None if self.annotator_filter.value == _ANY else self.annotator_filter.value,
+            "label": None if self.label_filter.value == _ANY else self.label_filter.value,
+        }
+
     def _matches(self) -> list[str]:
-        words = [w for w in (self.search.value or "").casefold().split() if w]
-        max_agreement = float(self.agreement_filter.value if self.agreement_filter.value is not None else 1.0)
-        annotator = self.annotator_filter.value
-        label = self.label_filter.value
-        ann = self._annotations
-        by_annotator = set(ann.loc[ann["annotator"].astype(str) == annotator, "example_id"].astype(str)) \
-            if annotator != _ANY else None
-        by_label = set(ann.loc[ann["value"].astype(str) == label, "example_id"].astype(str)) \
-            if label != _ANY else None
-        agreement = self._consensus["agreement"] if "agreement" in self._consensus.columns else pd.Series(dtype=float)
-        out = []
-        for eid in self._order:
-            if words:
-                haystack = f"{eid} {self._texts.get(eid) or ''}".casefold()
-                if not all(w in haystack for w in words):
-                    continue
-            if max_agreement < 1.0:
-                a = agreement.get(eid)
-                if a is None or pd.isna(a) or float(a) > max_agreement + 1e-9:
-                    continue
-            if by_annotator is not None and eid not in by_annotator:
-                continue
-            if by_label is not None and eid not in by_label:
-                continue
-            out.append(eid)
-        return out
+        """The queued ids the search and filters keep (one project call), in this session's order."""
+        filters = {k: v for k, v in self._filters().items() if v is not None}
+        if not filters:
+            return list(self._order)
+        try:
+            kept = self.project.annotation.queue("adjudication", n=None, question=self._question.name, **filters)
+        except WorkbenchError as exc:
+            self._set_status(f"The filters could not be applied: {exc}", error=True)
+            return []
+        keep = set(kept["example_id"].astype(str))
+        return [eid for eid in self._order if eid in keep]
 
     def _place(self, *, advance_from: int | None = None, avoid: str | None = None) -> None:
         """Apply the filters, order the list (items other reviewers hold last) and choose the current item."""
         matching = self._matches()
-        self._holders = {} if self.leases is None else {
-            e: u for e, u in self.leases.holders(_TASK, matching).items() if u != self.reviewer}
+        self._holders = {e: u for e, u in self.project.annotation.holders(_TASK, matching).items()
+                         if u != self.reviewer}
         free = [e for e in matching if e not in self._holders]
         self._visible = free + [e for e in matching if e in self._holders]
         previous = self.current

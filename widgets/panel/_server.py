@@ -23,7 +23,7 @@ from widgets.panel._access import SessionAccess
 from widgets.panel._auth_module import SESSION_COOKIE, HomeHandler, WorkbenchAuthProvider
 from widgets.panel._review_app import _esc
 from widgets.panel._views import build_view, has_migrations
-from workbench.auth import DEFAULT_SESSION_MINUTES, VIEWS, Accounts, PermissionDeniedError, ReviewLeases, views_for
+from workbench.auth import DEFAULT_SESSION_MINUTES, VIEWS, Accounts, PermissionDeniedError, views_for
 from workbench.exceptions import LFError, WorkbenchError
 
 if TYPE_CHECKING:
@@ -114,8 +114,7 @@ def session_page(view: str, config: ServeConfig, accounts: Accounts) -> pn.Colum
     try:
         if config.lfs is not None:
             config.lfs(project)
-        leases = ReviewLeases(accounts, seconds=project.annotation.config.lease_seconds)
-        page = build_view(view, project, access, leases=leases, method=config.method)
+        page = build_view(view, project, access, method=config.method)
     except PermissionDeniedError as exc:
         project.close()
         return _error("Not allowed", str(exc))

@@ -21,7 +21,7 @@ import panel as pn
 from widgets.panel._access import Access
 from widgets.panel._keys import KeyboardShortcuts
 from widgets.panel._review_app import ReviewApp, _esc, _fmt, _markdown_text, _set_color, _widget_kwargs
-from workbench.auth import PermissionDeniedError, ReviewLeases
+from workbench.auth import PermissionDeniedError
 from workbench.exceptions import LabelValidationError, WorkbenchError
 
 if TYPE_CHECKING:
@@ -620,7 +620,9 @@ class RelabelView(_ItemView):
 
     Each decision is one ``project.quality.adjudicate`` call recorded under the logged-in reviewer with
     the note ``"relabel"``: an expert's answer under the current schema, which takes the item out of
-    ``project.migrations.relabel_queue()``.
+    ``project.migrations.relabel_queue()``. The item on screen is leased to the reviewer
+    (``project.annotation.claim(..., task="relabel")``), so several reviewers work on different items;
+    the lease expires on its own when a tab is closed without a goodbye.
 
     Attributes
     ----------
@@ -634,9 +636,8 @@ class RelabelView(_ItemView):
     title = "Relabel queue"
     _TASK = "relabel"
 
-    def __init__(self, project: Project, access: Access, *, leases: ReviewLeases | None = None) -> None:
+    def __init__(self, project: Project, access: Access) -> None:
         super().__init__(project, access)
-        self.leases = leases
         self.available = has_migrations(project)
         self.queue = pd.DataFrame(columns=["example_id", "question", "reasons", "old_values"])
         self.current: str | None = None
@@ -668,17 +669,20 @@ class RelabelView(_ItemView):
         except WorkbenchError as exc:
             self._set_status(f"The relabel queue could not be read: {exc}", error=True)
         items = self._items()
-        holders = {} if self.leases is None else {
-            e: u for e, u in self.leases.holders(self._TASK).items() if u != self.access.username}
+        me = self.access.username
+        holders = {e: u for e, u in self.project.annotation.holders(self._TASK).items() if u != me}
         if self.current not in {e for e, _ in items} or self.current in holders:
+            if self.current is not None:
+                self.project.annotation.release(self.current, me, task=self._TASK)
             self.current, self._question_name = None, None
             for eid, q in items:
                 if eid in holders:
                     continue
-                if self.leases is None or self.leases.claim(self._TASK, eid, self.access.username) == \
-                        self.access.username:
+                if self.project.annotation.claim(eid, me, task=self._TASK) == me:
                     self.current, self._question_name = eid, q
                     break
+        elif self.current is not None:  # still on screen: renew the lease
+            self.project.annotation.claim(self.current, me, task=self._TASK)
         self._render()
 
     def _set_choices_for(self, question: str) -> None:
@@ -709,8 +713,7 @@ class RelabelView(_ItemView):
         except WorkbenchError as exc:
             self._set_status(f"Not recorded: {exc}", error=True)
             return
-        if self.leases is not None:
-            self.leases.release(self._TASK, eid, who)
+        self.project.annotation.release(eid, who, task=self._TASK)
         self._decided.append((eid, q))
         self.current = None
         self.selected_choice = None
@@ -722,8 +725,7 @@ class RelabelView(_ItemView):
         if self.current is None:
             return
         eid = self.current
-        if self.leases is not None:
-            self.leases.release(self._TASK, eid, self.access.username)
+        self.project.annotation.release(eid, self.access.username, task=self._TASK)
         self._skipped = [e for e in self._skipped if e != eid] + [eid]
         self.current = None
         self.refresh()
@@ -744,18 +746,31 @@ class RelabelView(_ItemView):
             self._set_status(f"Nothing undone: {exc}", error=True)
             return
         self._decided.pop()
+        if self.current is not None:  # the undone item comes back first: give the one on screen back
+            self.project.annotation.release(self.current, who, task=self._TASK)
         self.current = None
         self.refresh()
         self._set_status(f"Undid the relabel of {eid!r}.")
+
+    def close(self) -> None:
+        """Disconnect from the project's events and give back the item on screen."""
+        super().close()
+        if self.current is not None:
+            self.project.annotation.release(self.current, self.access.username, task=self._TASK)
+            self.current = None
 
     def _render(self) -> None:
         n = len(self._items())
         self.count.object = f"<b class='wb-count'>{n}</b> item(s) to relabel"
         empty = self.current is None
-        self.empty_message.object = (
-            "<p><b>Nothing to relabel: no migration or guideline review left items waiting.</b></p>"
-            if self.available else
-            "<p><b>This workbench has no schema migrations, so there is no relabel queue.</b></p>")
+        if not self.available:
+            message = "This workbench has no schema migrations, so there is no relabel queue."
+        elif n:  # every item left is leased to someone else
+            message = (f"The {n} item(s) left are on other reviewers' screens right now; they come back here if "
+                       f"those reviewers skip them or leave.")
+        else:
+            message = "Nothing to relabel: no migration or guideline review left items waiting."
+        self.empty_message.object = f"<p><b>{_esc(message)}</b></p>"
         self.empty_message.visible = empty
         self.item_view.visible = not empty
         self.undo_button.disabled = not self._decided
@@ -851,7 +866,6 @@ def build_view(
     project: Project,
     access: Access,
     *,
-    leases: ReviewLeases | None = None,
     method: str = "majority",
 ) -> Any:
     """The view called ``name`` (one of ``workbench.auth.VIEWS``) for ``access``, after its permission check.
@@ -864,9 +878,9 @@ def build_view(
         Unknown view name.
     """
     if name == "adjudication":
-        return ReviewApp(project, method=method, access=access, leases=leases)
+        return ReviewApp(project, method=method, access=access)
     if name == "relabel":
-        return RelabelView(project, access, leases=leases)
+        return RelabelView(project, access)
     views: dict[str, type[_View]] = {v.name: v for v in (OverviewView, QualityView, LFView, VersionsView,
                                                              AnnotateView, ExportView)}
     if name not in views:

@@ -6,6 +6,7 @@ import logging
 import math
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -14,6 +15,7 @@ import pandas as pd
 from workbench._stats import wilson_interval
 from workbench.annotation._types import (
     QUEUE_STRATEGIES,
+    REVIEW_TASKS,
     Assignment,
     CorrectionSummary,
     Draft,
@@ -159,11 +161,82 @@ def record_predictions(
     return store.put_records(PREDICTION_KIND, items)
 
 
+@dataclass(frozen=True)
+class _QueueFilters:
+    """The search and filters of :meth:`ProjectAnnotation.queue`, checked."""
+
+    words: tuple[str, ...] = ()
+    max_agreement: float | None = None
+    answered: frozenset[str] | None = None  # the ids the annotator / label filters keep (both: the intersection)
+
+    @property
+    def active(self) -> bool:
+        return bool(self.words) or self.max_agreement is not None or self.answered is not None
+
+    @classmethod
+    def check(
+        cls,
+        q: Question,
+        *,
+        search: Any,
+        max_agreement: Any,
+        annotator: Any,
+        label: Any,
+        answers: pd.DataFrame | None,
+    ) -> _QueueFilters:
+        if search is not None and not isinstance(search, str):
+            raise LabelValidationError(
+                f"The 'search' parameter of queue must be a string of words to find in the item's id or text, or "
+                f"None. Got {type(search).__name__} {search!r} instead; pass e.g. search='gift card'."
+            )
+        words = tuple(w for w in (search or "").casefold().split() if w)
+        limit: float | None = None
+        if max_agreement is not None:
+            ok = isinstance(max_agreement, (int, float, np.integer, np.floating)) and not isinstance(max_agreement,
+                                                                                                    bool)
+            if not ok or not math.isfinite(float(max_agreement)) or not 0.0 <= float(max_agreement) <= 1.0:
+                raise LabelValidationError(
+                    f"The 'max_agreement' parameter of queue must be a number between 0 and 1 (the share of an "
+                    f"item's annotators who agree), or None for no limit. Got {max_agreement!r} instead; pass e.g. "
+                    f"max_agreement=0.67."
+                )
+            limit = float(max_agreement)
+        answered: frozenset[str] | None = None
+        if annotator is not None:
+            if not isinstance(annotator, str) or not annotator.strip():
+                raise LabelValidationError(
+                    f"The 'annotator' parameter of queue must be a non-empty string (an annotator's name), or None. "
+                    f"Got {annotator!r} instead."
+                )
+            assert answers is not None
+            names = sorted({str(a) for a in answers["annotator"]})
+            if annotator not in names:
+                shown = names[:20] + (["..."] if len(names) > 20 else [])
+                raise LabelValidationError(
+                    f"The 'annotator' parameter of queue names {annotator!r}, who has no current answer to question "
+                    f"{q.name!r}. Expected one of the annotators with answers: {shown!r}."
+                )
+            answered = frozenset(answers.loc[answers["annotator"].astype(str) == annotator,
+                                             "example_id"].astype(str))
+        if label is not None:
+            if not isinstance(label, str) or label not in q.choices:
+                raise LabelValidationError(
+                    f"The 'label' parameter of queue must be a choice of question {q.name!r}: {list(q.choices)!r}, "
+                    f"or None. Got {label!r} instead."
+                )
+            assert answers is not None
+            with_label = frozenset(answers.loc[answers["value"].astype(str) == label, "example_id"].astype(str))
+            answered = with_label if answered is None else answered & with_label
+        return cls(words, limit, answered)
+
+
 class ProjectAnnotation:
     """Human annotation: queues, leases, overlap, hidden honeypots, drafts, skip, undo, imports.
 
     Leases are kept in the store, so several kernels or processes can serve the same project
     at once: an item goes to ``overlap`` different annotators and never twice to the same one.
+    Reviewers of the adjudication and relabel queues hold exclusive leases in the same table
+    (:meth:`claim`, :meth:`release`, :meth:`holders`): one reviewer per item at a time.
 
     Parameters
     ----------
@@ -188,6 +261,9 @@ class ProjectAnnotation:
     >>> items = project.annotation.next_items("alice", n=20, strategy="uncertain")  # doctest: +SKIP
     >>> project.annotation.submit(items[0].example_id, "spam", annotator="alice")   # doctest: +SKIP
     >>> project.annotation.undo(annotator="alice")                           # doctest: +SKIP
+    >>> project.annotation.queue("adjudication", n=None, search="gift", max_agreement=0.6)  # doctest: +SKIP
+    >>> project.annotation.claim("c-4", "dr_lee", task="adjudication")      # doctest: +SKIP
+    'dr_lee'
     """
 
     def __init__(
@@ -213,7 +289,8 @@ class ProjectAnnotation:
     def __repr__(self) -> str:
         c = self.config
         return (f"<project.annotation: overlap={c.overlap}, honeypot_rate={c.honeypot_rate}; "
-                f"queue, next_items, submit, skip, undo, progress, answers, import_annotations, "
+                f"queue, next_items, submit, skip, undo, claim, release, holders, progress, answers, "
+                f"import_annotations, "
                 f"prioritize, prelabel, revoke_prelabels, corrections, correction_summary>")
 
     def _q(self, question: str | None) -> Question:
@@ -324,8 +401,12 @@ class ProjectAnnotation:
         *,
         question: str | None = None,
         random_state: int | None = 0,
+        search: str | None = None,
+        max_agreement: float | None = None,
+        annotator: str | None = None,
+        label: str | None = None,
     ) -> pd.DataFrame:
-        """Which examples to label next, best first.
+        """Which examples to label next, best first; optionally only those matching a search and filters.
 
         Parameters
         ----------
@@ -344,6 +425,19 @@ class ProjectAnnotation:
             The question (default: the root question).
         random_state : int, optional
             Seed for shuffles and tie-breaks.
+        search : str, optional
+            Keep the items whose id or text contains every word of ``search`` (case-insensitive;
+            the project's text column, or every field of a project without one).
+        max_agreement : float in [0, 1], optional
+            Keep the items whose annotators agree at most this much: the ``agreement`` of the
+            majority consensus (``project.quality.consensus()``), the number the adjudication queue
+            is routed by. Items without answers have no agreement and are left out.
+        annotator : str, optional
+            Keep the items this annotator answered (current human answers, honeypots left out).
+            It must be someone with a current answer to the question.
+        label : str, optional
+            Keep the items some annotator answered with this choice of the question (with
+            ``annotator`` too: items that annotator answered and someone answered ``label``).
 
         Returns
         -------
@@ -352,6 +446,23 @@ class ProjectAnnotation:
             ``overlap`` current human answers, gold items and auto-accepted items (a current
             :meth:`prelabel` label) are left out (except for ``adjudication``). Strategies that
             need predictions fall back to ``random`` when there are none, and say so in ``reason``.
+            The filters keep the queue's order and are applied before ``n`` is taken.
+
+        Raises
+        ------
+        LabelValidationError
+            An unknown strategy or question, a bad ``n``, or a filter of the wrong type or
+            value (naming the annotators and choices there are).
+
+        Examples
+        --------
+        The adjudication queue of a reviewer looking for gift-card spam that ``cid`` answered,
+        where at most two thirds of the annotators agree:
+
+        >>> project.annotation.queue("adjudication", n=None, search="gift card", annotator="cid",
+        ...                          max_agreement=0.67)                                 # doctest: +SKIP
+          example_id  score                     reason
+        0       r-04   0.33  agreement 0.67 below 0.70
         """
         if strategy not in QUEUE_STRATEGIES:
             raise LabelValidationError(
@@ -360,8 +471,12 @@ class ProjectAnnotation:
         if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
             raise LabelValidationError(f"The 'n' parameter of queue must be a positive integer or None. Got {n!r}.")
         q = self._q(question)
+        filters = _QueueFilters.check(q, search=search, max_agreement=max_agreement, annotator=annotator,
+                                      label=label, answers=self._log.answers(q.name) if
+                                      annotator is not None or label is not None else None)
         if strategy == "adjudication":
-            return self._adjudication_queue(q.name, n)
+            out, agreement = self._adjudication_queue(q.name)
+            return self._filtered(out, q, filters, n, agreement)
         rng = np.random.default_rng(random_state)
         ids = self._data.index()
         config = self.config
@@ -437,9 +552,43 @@ class ProjectAnnotation:
         cand, score, reason = cand[first], score[first], reason[first]
         reason = np.where(started[first], [f"{r}; started by others" for r in reason], reason)
         out = pd.DataFrame({"example_id": np.asarray(cand, dtype=object), "score": score, "reason": reason})
+        return self._filtered(out, q, filters, n, None)
+
+    def _filtered(
+        self, out: pd.DataFrame, q: Question, filters: _QueueFilters, n: int | None, agreement: pd.Series | None
+    ) -> pd.DataFrame:
+        """``out`` with only the rows ``filters`` keep (in order), then its first ``n``."""
+        if filters.active and len(out):
+            ids = pd.Index(out["example_id"].astype(str), dtype=object)
+            keep = np.ones(len(ids), dtype=bool)
+            if filters.words:
+                keep &= self._search_text(ids, filters.words)
+            if filters.max_agreement is not None:
+                if agreement is None:
+                    agreement = self._quality.consensus("majority", q.name)["agreement"]
+                a = pd.to_numeric(agreement.reindex(ids), errors="coerce").to_numpy(dtype=float)
+                with np.errstate(invalid="ignore"):
+                    keep &= np.isfinite(a) & (a <= filters.max_agreement + 1e-9)
+            if filters.answered is not None:
+                keep &= np.asarray(ids.isin(filters.answered), dtype=bool)
+            out = out[keep].reset_index(drop=True)
         return out.head(n) if n is not None else out
 
-    def _adjudication_queue(self, question: str, n: int | None) -> pd.DataFrame:
+    def _search_text(self, ids: pd.Index, words: Sequence[str]) -> np.ndarray:
+        """Whether each id, or its text, contains every word (``words`` are case-folded already)."""
+        frame = self._data.frame()
+        column = self._data.text_column
+        rows = frame.reindex(ids)
+        if column is not None and column in frame.columns:
+            texts = [("" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v)) for v in rows[column]]
+        else:
+            fields = [c for c in frame.columns if c != "data_version"]
+            texts = ["; ".join(f"{k}: {v}" for k, v in zip(fields, row, strict=True))
+                     for row in rows[fields].itertuples(index=False, name=None)]
+        hay = [f"{i} {t}".casefold() for i, t in zip(ids, texts, strict=True)]
+        return np.array([all(w in h for w in words) for h in hay], dtype=bool)
+
+    def _adjudication_queue(self, question: str) -> tuple[pd.DataFrame, pd.Series]:
         threshold = self.config.agreement_threshold
         cons = self._quality.consensus("majority", question)
         undecided = cons[~cons["adjudicated"].astype(bool)]
@@ -454,7 +603,7 @@ class ProjectAnnotation:
                 ],
             }
         )
-        return out.head(n) if n is not None else out
+        return out, cons["agreement"]
 
     # ------------------------------------------------------------------ serving work
     def next_items(
@@ -471,7 +620,15 @@ class ProjectAnnotation:
         Honours overlap (each item goes to that many different annotators, never twice to
         the same one), keeps an annotator's unexpired leases first, and mixes in hidden
         honeypots (gold items) at the configured rate. Items come with a draft when a model
-        or the label model has one.
+        or the label model has one. A label that a migration or a guideline review flagged
+        (excluded, waiting in ``project.migrations.relabel_queue()``) is not a current answer:
+        the item is served again, to its annotator too, and the flagged label does not count
+        toward the overlap.
+
+        With ``strategy="adjudication"`` the items are leased to ``annotator`` (a reviewer)
+        exclusively, under the ``"adjudication"`` task of :meth:`claim`: an item another
+        reviewer holds is not served. End such a lease with :meth:`release` after
+        ``project.quality.adjudicate(...)``, or let it expire.
         """
         if not isinstance(annotator, str) or not annotator.strip():
             raise LabelValidationError(f"The 'annotator' parameter of next_items must be a non-empty string. Got "
@@ -484,18 +641,24 @@ class ProjectAnnotation:
         n_honey = int(rng.binomial(n, config.honeypot_rate)) if config.honeypot_rate > 0 else 0
         # One project-wide order (seed 0) so that annotators converge on the same items.
         cand = self.queue(strategy, None, question=q.name, random_state=0)["example_id"].tolist()
-        overlap = config.overlap if strategy != "adjudication" else 10**9
-        regular = self._store.claim(annotator, cand, n=n - n_honey, overlap=overlap,
-                                    lease_seconds=config.lease_seconds)
+        # Adjudication items are leased exclusively (one reviewer each); annotators share items up to the overlap.
+        # A label flagged for relabeling (by a migration or a guideline review) is no current answer: its item
+        # goes back to its annotator and does not count toward the overlap.
+        lease: dict[str, Any] = (
+            {"task": "adjudication", "overlap": 1} if strategy == "adjudication"
+            else {"overlap": config.overlap, "ignore_events": self._log.excluded_event_ids()}
+        )
+        regular = self._store.claim(annotator, cand, n=n - n_honey, lease_seconds=config.lease_seconds, **lease)
         drafts = {eid: self.draft(eid, q.name) for eid, _ in regular}
         honey: list[tuple[str, float]] = []
         if n_honey:
             honey = self._store.claim(annotator, self._honeypot_order(q.name, drafts, rng), n=n_honey, overlap=1,
-                                      lease_seconds=config.lease_seconds, honeypot=True)
+                                      lease_seconds=config.lease_seconds, honeypot=True,
+                                      ignore_events=self._log.excluded_event_ids())
             drafts.update({eid: self.draft(eid, q.name) for eid, _ in honey})
             if len(regular) + len(honey) < n:  # fewer honeypots than drawn: fill the batch with regular work
-                more = self._store.claim(annotator, cand, n=n - len(honey), overlap=overlap,
-                                         lease_seconds=config.lease_seconds)
+                more = self._store.claim(annotator, cand, n=n - len(honey), lease_seconds=config.lease_seconds,
+                                         **lease)
                 known = {e for e, _ in regular}
                 regular += [(e, x) for e, x in more if e not in known]
                 drafts.update({eid: self.draft(eid, q.name) for eid, _ in regular if eid not in drafts})
@@ -505,6 +668,107 @@ class ProjectAnnotation:
         for k in order:
             eid, exp, hp = items[int(k)]
             out.append(Assignment(eid, annotator, exp, hp, drafts[eid], self._data.record(eid)))
+        return out
+
+    # ------------------------------------------------------------------ review leases
+    def _review_args(self, func: str, reviewer: Any, task: Any) -> None:
+        if task not in REVIEW_TASKS:
+            raise LabelValidationError(
+                f"The 'task' parameter of {func} must be one of the review tasks {list(REVIEW_TASKS)!r}. Got "
+                f"{task!r} instead. Annotators' items are leased by next_items(annotator, ...) and released by "
+                f"submit or skip."
+            )
+        if not isinstance(reviewer, str) or not reviewer.strip():
+            raise LabelValidationError(
+                f"The 'reviewer' parameter of {func} must be a non-empty string (the reviewer's name). Got "
+                f"{reviewer!r} instead."
+            )
+
+    def claim(self, example_id: str, reviewer: str, *, task: str = "adjudication") -> str:
+        """Lease one review item to ``reviewer`` unless another reviewer holds it; return who holds it now.
+
+        Review leases are exclusive: one reviewer per item and task at a time, across every
+        process serving the project (they live in the store's lease table, next to the
+        annotators' leases; they are coordination state, never label events). Claiming an
+        item one already holds renews the lease. A lease lasts ``config.lease_seconds``
+        unless renewed or :meth:`release`-d, so an item on a closed browser tab frees itself.
+
+        Parameters
+        ----------
+        example_id : str
+            The item (e.g. from ``queue("adjudication")`` or ``project.migrations.relabel_queue()``).
+        reviewer : str
+            Who will have it on screen.
+        task : {"adjudication", "relabel"}, default "adjudication"
+            Which review queue the item is worked in; the tasks' leases are separate.
+
+        Returns
+        -------
+        str
+            ``reviewer`` when the lease is theirs, else the name of the reviewer holding it.
+
+        Raises
+        ------
+        LabelValidationError
+            An unknown task, or an empty reviewer name.
+        UnknownExampleError
+            ``example_id`` is not an example of the project.
+
+        Examples
+        --------
+        >>> project.annotation.claim("c-1", "dr_lee")                       # doctest: +SKIP
+        'dr_lee'
+        >>> project.annotation.claim("c-1", "dr_kim")                       # doctest: +SKIP
+        'dr_lee'
+        >>> project.annotation.holders("adjudication")                      # doctest: +SKIP
+        {'c-1': 'dr_lee'}
+        >>> project.annotation.release("c-1", "dr_lee")                     # doctest: +SKIP
+        """
+        self._review_args("claim", reviewer, task)
+        self._data.check_ids([example_id])
+        holder, _ = self._store.claim_item(task, example_id, reviewer, lease_seconds=self.config.lease_seconds)
+        return holder
+
+    def release(self, example_id: str, reviewer: str, *, task: str = "adjudication") -> None:
+        """End ``reviewer``'s lease on one review item (nothing happens if someone else holds it).
+
+        Parameters are as in :meth:`claim`; an unknown ``example_id`` simply holds no lease.
+        """
+        self._review_args("release", reviewer, task)
+        if not isinstance(example_id, str):
+            raise UnknownExampleError(
+                f"The 'example_id' parameter of release must be an example id (a string). Got "
+                f"{type(example_id).__name__} {example_id!r} instead."
+            )
+        self._store.release(reviewer, example_id, task=task)
+
+    def holders(self, task: str = "adjudication", example_ids: Sequence[str] | None = None) -> dict[str, str]:
+        """Who has which item of a review task on screen: example id -> reviewer, for unexpired leases.
+
+        Parameters
+        ----------
+        task : {"adjudication", "relabel"}, default "adjudication"
+        example_ids : list of str, optional
+            Only these items (default: every leased item of the task).
+        """
+        if task not in REVIEW_TASKS:
+            raise LabelValidationError(
+                f"The 'task' parameter of holders must be one of the review tasks {list(REVIEW_TASKS)!r}. Got "
+                f"{task!r} instead."
+            )
+        if example_ids is not None and (isinstance(example_ids, str) or not all(isinstance(e, str)
+                                                                               for e in example_ids)):
+            raise LabelValidationError(
+                f"The 'example_ids' parameter of holders must be a list of example ids (strings), or None. Got "
+                f"{example_ids!r} instead."
+            )
+        leases = self._store.leases(task=task)
+        out: dict[str, str] = {}
+        for eid, who in zip(leases["example_id"].astype(str), leases["annotator"].astype(str), strict=True):
+            out.setdefault(eid, who)  # exclusive leases: one holder (the oldest, should two ever race)
+        if example_ids is not None:
+            wanted = set(example_ids)
+            out = {e: u for e, u in out.items() if e in wanted}
         return out
 
     def _draft_kinds(self, question: str) -> pd.Series:
@@ -638,7 +902,7 @@ class ProjectAnnotation:
             raise LabelValidationError(f"The 'time_spent' parameter of skip must be a finite number of seconds >= 0. "
                                        f"Got {time_spent!r} instead.")
         shown = self._shown_draft(example_id, draft, "skip")
-        self._store.release(annotator, example_id, skipped=True)
+        self._store.release(annotator, example_id, skipped=True, task=None)  # the item's leases of every task end
         if shown is not None:
             self._store.put_record(_SUBMISSION, f"skip:{uuid.uuid4().hex}", {
                 **self._draft_fields(shown), "example_id": example_id, "annotator": annotator,

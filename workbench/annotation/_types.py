@@ -7,10 +7,17 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["CORRECTION_OUTCOMES", "QUEUE_STRATEGIES", "Assignment", "CorrectionSummary", "Draft", "PrelabelResult"]
+__all__ = [
+    "CORRECTION_OUTCOMES", "QUEUE_STRATEGIES", "REVIEW_TASKS", "Assignment", "CorrectionSummary", "Draft",
+    "PrelabelResult",
+]
 
 #: The strategies ``project.annotation.queue`` knows.
 QUEUE_STRATEGIES: tuple[str, ...] = ("random", "stratified", "disagreement", "uncertain", "adjudication", "review")
+
+#: The review tasks whose items ``project.annotation.claim`` leases exclusively (one reviewer per item at a
+#: time): the adjudication queue and the relabel queue of ``project.migrations.relabel_queue()``.
+REVIEW_TASKS: tuple[str, ...] = ("adjudication", "relabel")
 
 #: What an annotator did with a draft (see :meth:`~workbench.annotation.ProjectAnnotation.corrections`):
 #: ``confirmed`` (answered the draft's value), ``corrected`` (answered another choice), ``rejected``

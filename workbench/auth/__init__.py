@@ -26,7 +26,6 @@ from workbench.auth._accounts import (
 )
 from workbench.auth._address import check_serve_address, is_loopback
 from workbench.auth._errors import AccountError, AuthError, PermissionDeniedError, RateLimitedError
-from workbench.auth._leases import ReviewLeases
 from workbench.auth._roles import (
     ACTIONS,
     PERMISSIONS,
@@ -52,7 +51,6 @@ __all__ = [
     "AuthError",
     "PermissionDeniedError",
     "RateLimitedError",
-    "ReviewLeases",
     "Session",
     "can",
     "check_serve_address",

@@ -1,11 +1,12 @@
 """The project store: append-only label events, versions and metadata behind one interface."""
 
-from workbench.store._base import EVENT_COLUMNS, EventStore
+from workbench.store._base import ANNOTATE_TASK, EVENT_COLUMNS, EventStore
 from workbench.store._chain import CHAIN_ALGORITHM, StoreReport
 from workbench.store._records import DataVersion, LabelEvent, TrainingRun, utc_now
 from workbench.store._sqlite import SQLiteStore
 
 __all__ = [
+    "ANNOTATE_TASK",
     "CHAIN_ALGORITHM",
     "EVENT_COLUMNS",
     "DataVersion",

@@ -16,7 +16,11 @@ import pandas as pd
 from workbench.store._chain import StoreReport
 from workbench.store._records import DataVersion, LabelEvent, TrainingRun
 
-__all__ = ["EventStore", "EVENT_COLUMNS"]
+__all__ = ["ANNOTATE_TASK", "EventStore", "EVENT_COLUMNS"]
+
+#: The lease task of annotators' work, shared among up to ``overlap`` annotators per item
+#: (:meth:`EventStore.claim`); leases of any other task are exclusive (review tasks).
+ANNOTATE_TASK = "annotate"
 
 #: Columns of the event tables returned by :meth:`EventStore.events`.
 EVENT_COLUMNS: tuple[str, ...] = (
@@ -170,6 +174,9 @@ class EventStore(abc.ABC):
         """The ids of the runs that used each of ``event_ids``."""
 
     # -- work assignment (leases are mutable bookkeeping, never label data) ---------------
+    # Every lease names a task: ANNOTATE_TASK for annotators' work (an item goes to up to ``overlap``
+    # annotators), any other name (e.g. "adjudication", "relabel") for a review task, whose leases are
+    # exclusive (one reviewer per item at a time). Leases expire on their own; they are never events.
     @abc.abstractmethod
     def claim(
         self,
@@ -180,28 +187,46 @@ class EventStore(abc.ABC):
         overlap: int,
         lease_seconds: float,
         honeypot: bool = False,
+        task: str = ANNOTATE_TASK,
+        ignore_events: Iterable[int] = (),
     ) -> list[tuple[str, float]]:
-        """Atomically lease up to ``n`` of ``candidates`` (in order) to ``annotator``.
+        """Atomically lease up to ``n`` of ``candidates`` (in order) to ``annotator`` for ``task``.
 
-        A candidate is skipped when the annotator already answered or skipped it, or when
-        its completed human answers plus other annotators' live leases reach ``overlap``
-        (honeypot claims ignore ``overlap``). The annotator's live leases come first.
+        The annotator's live leases of the task come first (for a review task only those still
+        among ``candidates``). A candidate is skipped when the annotator skipped it or already
+        holds it. For :data:`ANNOTATE_TASK` it is also skipped when the annotator already
+        answered it, or when its completed human answers plus other annotators' live leases
+        reach ``overlap`` (honeypot claims ignore ``overlap``); answers whose event id is in
+        ``ignore_events`` (labels flagged for relabeling) do not count. For a review task it is
+        skipped when anyone else holds a live lease on it (``overlap`` plays no part).
         Returns ``(example_id, expires_at_unix)`` pairs.
         """
 
     @abc.abstractmethod
-    def release(self, annotator: str, example_id: str, *, skipped: bool = False) -> None:
-        """End a lease (after an answer, or a skip, which also keeps the item from coming back)."""
+    def claim_item(self, task: str, example_id: str, annotator: str, *, lease_seconds: float) -> tuple[str, float]:
+        """Lease one item of a review task to ``annotator`` unless someone else holds a live lease on it.
+
+        Returns ``(holder, expires_at_unix)``: ``annotator`` when the lease is theirs (a lease they
+        already held is renewed), else whoever holds it. Raises
+        :class:`~workbench.exceptions.StoreError` for :data:`ANNOTATE_TASK` (use :meth:`claim`).
+        """
 
     @abc.abstractmethod
-    def leases(self, *, active_only: bool = True) -> pd.DataFrame:
-        """Leases: example_id, annotator, expires_at, is_honeypot."""
+    def release(
+        self, annotator: str, example_id: str, *, skipped: bool = False, task: str | None = ANNOTATE_TASK
+    ) -> None:
+        """End a lease of ``task`` (``None``: of every task) after an answer, or a skip, which also keeps the
+        item from coming back to this annotator."""
 
     @abc.abstractmethod
-    def lease_of(self, annotator: str, example_id: str) -> dict[str, Any] | None:
-        """The live lease of one annotator on one example, or None."""
+    def leases(self, *, active_only: bool = True, task: str | None = None) -> pd.DataFrame:
+        """Leases (of one task, or all): task, example_id, annotator, expires_at, is_honeypot; oldest first."""
 
-    # -- generic append-only records (label versions, LF registry, leases ...) -----------
+    @abc.abstractmethod
+    def lease_of(self, annotator: str, example_id: str, *, task: str = ANNOTATE_TASK) -> dict[str, Any] | None:
+        """The live lease of one annotator on one example for ``task``, or None."""
+
+    # -- generic append-only records (label versions, LF registry ...) ---------------------
     @abc.abstractmethod
     def put_record(
         self, kind: str, key: str, value: dict[str, Any], *, replace: bool = False,

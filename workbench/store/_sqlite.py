@@ -24,7 +24,7 @@ from workbench.exceptions import (
     StoreError,
     StoreIntegrityError,
 )
-from workbench.store._base import EVENT_COLUMNS, EventStore
+from workbench.store._base import ANNOTATE_TASK, EVENT_COLUMNS, EventStore
 from workbench.store._chain import (
     CHAIN_ALGORITHM,
     CHAIN_FIELDS,
@@ -42,7 +42,9 @@ APPLICATION_ID = 0x57424E43
 #: Version of the table layout below; bumped with a migration when it changes.
 #: 1: the first layout. 2: events carry ``prev_hash`` and ``event_hash`` (the hash chain of
 #: :mod:`workbench.store._chain`); a layout-1 file is migrated and back-filled once when opened.
-LAYOUT_VERSION = 2
+#: 3: leases name their task (``annotate``, or a review task such as ``adjudication``), so one lease
+#: table serves annotators (with overlap) and reviewers (exclusive); live leases are kept as ``annotate``.
+LAYOUT_VERSION = 3
 #: The meta key recording the layout, its chain algorithm and the migrations applied.
 LAYOUT_META_KEY = "store_layout"
 
@@ -86,9 +88,9 @@ CREATE TABLE IF NOT EXISTS training_run_events (
     PRIMARY KEY (run_id, event_id)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS training_run_events_by_event ON training_run_events (event_id);
 CREATE TABLE IF NOT EXISTS leases (
-    example_id TEXT NOT NULL, annotator TEXT NOT NULL, expires_at REAL NOT NULL,
-    is_honeypot INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL,
-    PRIMARY KEY (example_id, annotator)) WITHOUT ROWID;
+    task TEXT NOT NULL DEFAULT 'annotate', example_id TEXT NOT NULL, annotator TEXT NOT NULL,
+    expires_at REAL NOT NULL, is_honeypot INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL,
+    PRIMARY KEY (task, example_id, annotator)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS skips (
     example_id TEXT NOT NULL, annotator TEXT NOT NULL, created_at TEXT NOT NULL,
     PRIMARY KEY (example_id, annotator)) WITHOUT ROWID;
@@ -263,6 +265,12 @@ class SQLiteStore(EventStore):
                      "backfilled_events": n}
                 )
                 layout = 2
+            if layout == 2:
+                n = self._migrate_2_to_3(cur)
+                info["migrations"].append(
+                    {"from": 2, "to": 3, "at": utc_now(), "step": "leases name their task", "kept_leases": n}
+                )
+                layout = 3
             info.update({"layout": layout, "event_chain": CHAIN_ALGORITHM})
             cur.execute(
                 "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -287,6 +295,26 @@ class SQLiteStore(EventStore):
         cur.executemany("UPDATE events SET prev_hash = ?, event_hash = ? WHERE event_id = ?", updates)
         cur.execute(_NO_UPDATE_TRIGGER)
         return len(updates)
+
+    @staticmethod
+    def _migrate_2_to_3(cur: sqlite3.Cursor) -> int:
+        """Rebuild the lease table with a ``task`` column (in its primary key); existing leases become ``annotate``."""
+        had = cur.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'leases'").fetchone()
+        cur.execute(
+            "CREATE TABLE leases_v3 (task TEXT NOT NULL DEFAULT 'annotate', example_id TEXT NOT NULL, "
+            "annotator TEXT NOT NULL, expires_at REAL NOT NULL, is_honeypot INTEGER NOT NULL DEFAULT 0, "
+            "created_at TEXT NOT NULL, PRIMARY KEY (task, example_id, annotator)) WITHOUT ROWID"
+        )
+        n = 0
+        if had:
+            cur.execute(
+                "INSERT INTO leases_v3 (task, example_id, annotator, expires_at, is_honeypot, created_at) "
+                "SELECT 'annotate', example_id, annotator, expires_at, is_honeypot, created_at FROM leases"
+            )
+            n = int(cur.execute("SELECT count(*) FROM leases_v3").fetchone()[0])
+            cur.execute("DROP TABLE leases")
+        cur.execute("ALTER TABLE leases_v3 RENAME TO leases")
+        return n
 
     # -- plumbing ---------------------------------------------------------------------------
     def _close_quietly(self) -> None:
@@ -692,6 +720,23 @@ class SQLiteStore(EventStore):
         return out
 
     # -- leases -----------------------------------------------------------------------------
+    # One table for every lease: annotators' work (task "annotate": several annotators per item, up to the
+    # overlap) and reviewers' items (any other task: one reviewer per item at a time). Leases are coordination
+    # state, deleted when they end or expire; they are never label events.
+    @staticmethod
+    def _answered(cur: sqlite3.Cursor, example_id: str, annotator: str | None, ignored: frozenset[int]) -> set[str]:
+        """Annotators with a current human answer to ``example_id`` (one, or every non-honeypot one), flagged
+        events in ``ignored`` left out."""
+        sql = ("SELECT e.annotator, e.event_id FROM events e WHERE e.example_id = ? AND e.source = 'human' "
+               "AND e.action = 'label' AND NOT EXISTS (SELECT 1 FROM events s WHERE s.supersedes = e.event_id)")
+        params: tuple[Any, ...] = (example_id,)
+        if annotator is not None:
+            sql += " AND e.annotator = ?"
+            params += (annotator,)
+        else:
+            sql += " AND e.is_honeypot = 0"
+        return {str(a) for a, i in cur.execute(sql, params).fetchall() if int(i) not in ignored}
+
     def claim(
         self,
         annotator: str,
@@ -701,19 +746,24 @@ class SQLiteStore(EventStore):
         overlap: int,
         lease_seconds: float,
         honeypot: bool = False,
+        task: str = ANNOTATE_TASK,
+        ignore_events: Iterable[int] = (),
     ) -> list[tuple[str, float]]:
-        import time
-
         now = time.time()
+        ignored = frozenset(int(i) for i in ignore_events)
+        review = task != ANNOTATE_TASK
+        wanted = set(candidates) if review else None
         out: list[tuple[str, float]] = []
         with self._write() as cur:
             cur.execute("DELETE FROM leases WHERE expires_at <= ?", (now,))
             if not honeypot:
                 mine = cur.execute(
-                    "SELECT example_id, expires_at FROM leases WHERE annotator = ? AND is_honeypot = 0 "
+                    "SELECT example_id, expires_at FROM leases WHERE task = ? AND annotator = ? AND is_honeypot = 0 "
                     "ORDER BY created_at",
-                    (annotator,),
+                    (task, annotator),
                 ).fetchall()
+                if wanted is not None:  # a reviewer's item that left the queue (decided) is not handed out again
+                    mine = [(e, x) for e, x in mine if e in wanted]
                 out.extend((str(e), float(x)) for e, x in mine[:n])
             taken = {e for e, _ in out}
             expires = now + lease_seconds
@@ -722,70 +772,98 @@ class SQLiteStore(EventStore):
                     break
                 if eid in taken:
                     continue
-                # Only current answers count: an undone (retracted) or superseded answer frees the item.
-                seen = cur.execute(
-                    "SELECT 1 FROM events e WHERE e.annotator = ? AND e.example_id = ? AND e.source = 'human' "
-                    "AND e.action = 'label' AND NOT EXISTS (SELECT 1 FROM events s WHERE s.supersedes = e.event_id) "
-                    "LIMIT 1",
-                    (annotator, eid),
-                ).fetchone() or cur.execute(
+                if cur.execute(
                     "SELECT 1 FROM skips WHERE annotator = ? AND example_id = ?", (annotator, eid)
                 ).fetchone() or cur.execute(
-                    "SELECT 1 FROM leases WHERE annotator = ? AND example_id = ?", (annotator, eid)
-                ).fetchone()
-                if seen:
+                    "SELECT 1 FROM leases WHERE task = ? AND annotator = ? AND example_id = ?", (task, annotator, eid)
+                ).fetchone():
                     continue
-                if not honeypot:
-                    done = cur.execute(
-                        "SELECT count(DISTINCT e.annotator) FROM events e WHERE e.example_id = ? "
-                        "AND e.source = 'human' AND e.is_honeypot = 0 AND e.action = 'label' "
-                        "AND NOT EXISTS (SELECT 1 FROM events s WHERE s.supersedes = e.event_id)",
-                        (eid,),
-                    ).fetchone()[0]
-                    leased = cur.execute("SELECT count(*) FROM leases WHERE example_id = ?", (eid,)).fetchone()[0]
-                    if done + leased >= overlap:
+                leased = cur.execute("SELECT count(*) FROM leases WHERE task = ? AND example_id = ?",
+                                     (task, eid)).fetchone()[0]
+                if review:
+                    if leased:  # another reviewer has it on screen
+                        continue
+                else:
+                    # Only current answers count: an undone (retracted), superseded or flagged answer frees the item.
+                    if self._answered(cur, eid, annotator, ignored):
+                        continue
+                    if not honeypot and len(self._answered(cur, eid, None, ignored)) + leased >= overlap:
                         continue
                 cur.execute(
-                    "INSERT INTO leases (example_id, annotator, expires_at, is_honeypot, created_at) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    (eid, annotator, expires, int(honeypot), utc_now()),
+                    "INSERT INTO leases (task, example_id, annotator, expires_at, is_honeypot, created_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (task, eid, annotator, expires, int(honeypot), utc_now()),
                 )
                 out.append((eid, expires))
                 taken.add(eid)
         return out
 
-    def release(self, annotator: str, example_id: str, *, skipped: bool = False) -> None:
+    def claim_item(self, task: str, example_id: str, annotator: str, *, lease_seconds: float) -> tuple[str, float]:
+        if task == ANNOTATE_TASK:
+            raise StoreError(
+                f"claim_item leases one item of a review task exclusively; the {ANNOTATE_TASK!r} task shares items "
+                f"among annotators up to the overlap. Use claim(annotator, candidates, ...) for annotators' work."
+            )
+        now = time.time()
         with self._write() as cur:
-            cur.execute("DELETE FROM leases WHERE annotator = ? AND example_id = ?", (annotator, example_id))
+            cur.execute("DELETE FROM leases WHERE expires_at <= ?", (now,))
+            row = cur.execute(
+                "SELECT annotator, expires_at FROM leases WHERE task = ? AND example_id = ? AND annotator != ? "
+                "ORDER BY created_at LIMIT 1",
+                (task, example_id, annotator),
+            ).fetchone()
+            if row is not None:
+                return str(row[0]), float(row[1])
+            expires = now + lease_seconds
+            cur.execute(
+                "INSERT INTO leases (task, example_id, annotator, expires_at, is_honeypot, created_at) "
+                "VALUES (?, ?, ?, ?, 0, ?) ON CONFLICT (task, example_id, annotator) "
+                "DO UPDATE SET expires_at = excluded.expires_at",
+                (task, example_id, annotator, expires, utc_now()),
+            )
+        return annotator, expires
+
+    def release(
+        self, annotator: str, example_id: str, *, skipped: bool = False, task: str | None = ANNOTATE_TASK
+    ) -> None:
+        with self._write() as cur:
+            if task is None:
+                cur.execute("DELETE FROM leases WHERE annotator = ? AND example_id = ?", (annotator, example_id))
+            else:
+                cur.execute("DELETE FROM leases WHERE task = ? AND annotator = ? AND example_id = ?",
+                            (task, annotator, example_id))
             if skipped:
                 cur.execute(
                     "INSERT OR IGNORE INTO skips (example_id, annotator, created_at) VALUES (?, ?, ?)",
                     (example_id, annotator, utc_now()),
                 )
 
-    def leases(self, *, active_only: bool = True) -> pd.DataFrame:
-        import time
-
-        sql = "SELECT example_id, annotator, expires_at, is_honeypot FROM leases"
-        params: tuple[Any, ...] = ()
+    def leases(self, *, active_only: bool = True, task: str | None = None) -> pd.DataFrame:
+        where: list[str] = []
+        params: list[Any] = []
         if active_only:
-            sql += " WHERE expires_at > ?"
-            params = (time.time(),)
-        df = pd.DataFrame(self._read(sql + " ORDER BY created_at", params),
-                          columns=["example_id", "annotator", "expires_at", "is_honeypot"])
+            where.append("expires_at > ?")
+            params.append(time.time())
+        if task is not None:
+            where.append("task = ?")
+            params.append(task)
+        sql = "SELECT task, example_id, annotator, expires_at, is_honeypot FROM leases"
+        sql += (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY created_at"
+        df = pd.DataFrame(self._read(sql, params), columns=["task", "example_id", "annotator", "expires_at",
+                                                             "is_honeypot"])
         df["is_honeypot"] = df["is_honeypot"].astype(bool)
+        df["expires_at"] = df["expires_at"].astype(float)
         return df
 
-    def lease_of(self, annotator: str, example_id: str) -> dict[str, Any] | None:
-        import time
-
+    def lease_of(self, annotator: str, example_id: str, *, task: str = ANNOTATE_TASK) -> dict[str, Any] | None:
         rows = self._read(
-            "SELECT expires_at, is_honeypot FROM leases WHERE annotator = ? AND example_id = ? AND expires_at > ?",
-            (annotator, example_id, time.time()),
+            "SELECT expires_at, is_honeypot FROM leases WHERE task = ? AND annotator = ? AND example_id = ? "
+            "AND expires_at > ?",
+            (task, annotator, example_id, time.time()),
         )
         if not rows:
             return None
-        return {"example_id": example_id, "annotator": annotator, "expires_at": float(rows[0][0]),
+        return {"task": task, "example_id": example_id, "annotator": annotator, "expires_at": float(rows[0][0]),
                 "is_honeypot": bool(rows[0][1])}
 
     # -- generic records -----------------------------------------------------------------------

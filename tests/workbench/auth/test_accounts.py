@@ -20,7 +20,6 @@ from workbench.auth import (
     Accounts,
     AuthError,
     RateLimitedError,
-    ReviewLeases,
 )
 from workbench.auth._hashing import SCRYPT_N, SCRYPT_P, SCRYPT_R, hash_password, needs_rehash, verify_password
 from workbench.exceptions import ProjectNotFoundError
@@ -261,24 +260,6 @@ def test_a_damaged_cookie_secret_is_reported(acc: Accounts) -> None:
     with pytest.raises(AuthError, match=r"cookie secret .* is damaged"):
         Accounts(acc.path).cookie_secret()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600  # loosened permissions are tightened again
-
-
-def test_review_leases_keep_reviewers_apart(acc: Accounts) -> None:
-    leases = ReviewLeases(acc, seconds=60)
-    assert leases.claim("adjudication", "c-1", "dr_lee") == "dr_lee"
-    assert leases.claim("adjudication", "c-1", "dr_kim") == "dr_lee"
-    assert leases.claim("relabel", "c-1", "dr_kim") == "dr_kim"  # tasks are separate
-    assert leases.holders("adjudication") == {"c-1": "dr_lee"}
-    leases.release("adjudication", "c-1", "dr_kim")  # not theirs: nothing happens
-    assert leases.holders("adjudication", ["c-1", "c-2"]) == {"c-1": "dr_lee"}
-    leases.release("adjudication", "c-1", "dr_lee")
-    assert leases.claim("adjudication", "c-1", "dr_kim") == "dr_kim"
-    short = ReviewLeases(acc, seconds=0.3)
-    short.claim("adjudication", "c-9", "dr_lee")
-    time.sleep(0.4)
-    assert short.claim("adjudication", "c-9", "dr_kim") == "dr_kim"  # an expired lease frees the item
-    with pytest.raises(AuthError, match=r"'seconds' parameter of ReviewLeases must be a positive number"):
-        ReviewLeases(acc, seconds=0)
 
 
 def test_importing_workbench_auth_loads_no_ui_package() -> None:

@@ -38,7 +38,7 @@ def test_public_names_are_pinned() -> None:
     assert sorted(auth.__all__) == sorted([
         "ACTIONS", "AUTH_DIR", "DEFAULT_SESSION_MINUTES", "MAX_SESSION_MINUTES", "MIN_PASSWORD_LENGTH",
         "PERMISSIONS", "ROLES", "VIEWS", "AccountError", "Accounts", "AuthError", "PermissionDeniedError",
-        "RateLimitedError", "ReviewLeases", "Session", "can", "check_serve_address", "home_view", "is_loopback",
+        "RateLimitedError", "Session", "can", "check_serve_address", "home_view", "is_loopback",
         "require_permission", "views_for",
     ])
 

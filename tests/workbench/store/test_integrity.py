@@ -369,7 +369,9 @@ def test_a_layout_1_database_is_migrated_once_and_keeps_working(tmp_path: Path) 
     store = SQLiteStore(path)
     info = store.get_meta(LAYOUT_META_KEY)
     assert info["layout"] == LAYOUT_VERSION and info["created_layout"] == 1
-    assert [(m["from"], m["to"], m["backfilled_events"]) for m in info["migrations"]] == [(1, 2, 12)]
+    steps = info["migrations"]
+    assert [(m["from"], m["to"]) for m in steps] == [(1, 2), (2, 3)]  # the chain, then the leases' task
+    assert steps[0]["backfilled_events"] == 12 and steps[1]["kept_leases"] == 0
     report = store.verify()
     assert report.ok and report.n_events == 12 and report.layout == LAYOUT_VERSION
     assert store.events()["event_uid"].tolist()[:2] == ["old-0", "old-1"]
@@ -377,7 +379,7 @@ def test_a_layout_1_database_is_migrated_once_and_keeps_working(tmp_path: Path) 
     assert store.verify().n_events == 13
     store.close()
     again = SQLiteStore(path)  # a second open migrates nothing
-    assert len(again.get_meta(LAYOUT_META_KEY)["migrations"]) == 1
+    assert len(again.get_meta(LAYOUT_META_KEY)["migrations"]) == 2
     con = sqlite3.connect(path)
     assert con.execute("PRAGMA user_version").fetchone()[0] == LAYOUT_VERSION
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):  # the trigger is back
@@ -404,7 +406,7 @@ def test_processes_opening_an_old_database_together_migrate_it_once(tmp_path: Pa
     for p in procs:
         p.join(120)
         assert p.exitcode == 0
-    assert [q.get() for _ in procs] == [1, 1, 1]
+    assert [q.get() for _ in procs] == [2, 2, 2]  # layout 1 -> 2 -> 3, once
     store = SQLiteStore(path)
     assert store.verify().n_events == 200
     store.close()
