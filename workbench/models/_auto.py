@@ -21,9 +21,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import minimize_scalar
+from scipy.special import expit
 from sklearn.base import clone
 
-from workbench.models._base import LabelModel, _json_safe
+from workbench.models._base import LabelModel, _json_safe, shared_one_hot
 from workbench.models._crossfit import gold_folds
 from workbench.models._dawid_skene import DawidSkene
 from workbench.models._majority import MajorityVote
@@ -90,7 +91,21 @@ def default_candidates(random_state: int | None = None, *, snorkel: bool | None 
 # -- calibration maps ------------------------------------------------------------------------------
 
 
+def _binary_map(P: NDArray[np.float64], T: float, bias: float) -> NDArray[np.float64]:
+    """Two classes: ``softmax(log P / T + [0, bias])`` on the log-odds, two contiguous passes."""
+    logit = np.log(np.clip(P[:, 1], _CAL_EPS, None))
+    logit -= np.log(np.clip(P[:, 0], _CAL_EPS, None))
+    logit /= T
+    logit += bias
+    out = np.empty_like(P)
+    out[:, 1] = expit(logit)
+    out[:, 0] = expit(-logit)
+    return out
+
+
 def _temperature_apply(P: NDArray[np.float64], T: float) -> NDArray[np.float64]:
+    if P.shape[1] == 2:
+        return _binary_map(P, T, 0.0)
     S = np.log(np.clip(P, _CAL_EPS, None)) / T
     S -= S.max(axis=1, keepdims=True)
     np.exp(S, out=S)
@@ -113,6 +128,8 @@ def _temperature_fit(P: NDArray[np.float64], y: NDArray[np.int64]) -> float:
 
 
 def _affine_apply(P: NDArray[np.float64], T: float, bias: Sequence[float]) -> NDArray[np.float64]:
+    if P.shape[1] == 2:
+        return _binary_map(P, T, float(bias[0]))
     S = np.log(np.clip(P, _CAL_EPS, None)) / T
     S[:, 1:] += np.asarray(bias, dtype=np.float64)
     S -= S.max(axis=1, keepdims=True)
@@ -514,33 +531,34 @@ class AutoLabelModel(LabelModel):
 
         oof: dict[str, NDArray[np.float64]] = {}
         entries: list[dict[str, Any]] = []
-        for label, model in cands.items():
-            entry: dict[str, Any] = {
-                "name": label,
-                "model": type(model).__name__,
-                "params": _unfitted_dict(model)["params"],
-                "fit_on": "gold rows only" if model._gold_rows_only() else "every row, gold clamped",
-            }
-            P_oof = np.zeros((gold_idx.size, k))
-            t0 = time.perf_counter()
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    for _, test in folds:
-                        y_fit = y_cv.copy()
-                        y_fit[test] = -1
-                        fitted = clone(model).fit(L_cv, y_fit)
-                        P_oof[test] = fitted.predict_proba(L_cv[test])
-            except Exception as exc:  # noqa: BLE001 - a user model failing must not sink the others
-                entry.update(status=f"failed: {type(exc).__name__}: {exc}", cv_score=None, fold_scores=[])
+        with shared_one_hot():  # every candidate and fold reuses one one-hot encoding of L_cv
+            for label, model in cands.items():
+                entry: dict[str, Any] = {
+                    "name": label,
+                    "model": type(model).__name__,
+                    "params": _unfitted_dict(model)["params"],
+                    "fit_on": "gold rows only" if model._gold_rows_only() else "every row, gold clamped",
+                }
+                P_oof = np.zeros((gold_idx.size, k))
+                t0 = time.perf_counter()
+                try:
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        for _, test in folds:
+                            y_fit = y_cv.copy()
+                            y_fit[test] = -1
+                            fitted = clone(model).fit(L_cv, y_fit)
+                            P_oof[test] = fitted.predict_proba(L_cv[test])
+                except Exception as exc:  # noqa: BLE001 - a user model failing must not sink the others
+                    entry.update(status=f"failed: {type(exc).__name__}: {exc}", cv_score=None, fold_scores=[])
+                    entries.append(entry)
+                    continue
+                oof[label] = P_oof
+                fold_scores = [score(P_oof[test], y_gold[test]) for _, test in folds]
+                entry.update(status="ok", kind="model", members=[label], weights=[1.0])
+                entry["cv_seconds"] = round(time.perf_counter() - t0, 3)
+                entry.update(_summary(P_oof, y_gold, fold_scores, score))
                 entries.append(entry)
-                continue
-            oof[label] = P_oof
-            fold_scores = [score(P_oof[test], y_gold[test]) for _, test in folds]
-            entry.update(status="ok", kind="model", members=[label], weights=[1.0])
-            entry["cv_seconds"] = round(time.perf_counter() - t0, 3)
-            entry.update(_summary(P_oof, y_gold, fold_scores, score))
-            entries.append(entry)
         ok = [e for e in entries if e["status"] == "ok"]
         if BASELINE not in oof:
             raise RuntimeError("the majority-vote baseline failed to fit")  # pragma: no cover
@@ -663,10 +681,13 @@ class AutoLabelModel(LabelModel):
     def _predict_proba(self, L: NDArray[np.integer[Any]]) -> NDArray[np.float64]:
         if self.chosen_ == FALLBACK:
             return _agreed_ties(*(model.predict_proba(L) for model in self.members_))
-        P = np.zeros((L.shape[0], self.cardinality_), dtype=np.float64)
-        for w, model in zip(self.weights_, self.members_, strict=True):
-            P += w * model.predict_proba(L)
-        P /= P.sum(axis=1, keepdims=True)
+        if len(self.members_) == 1:
+            P = self.members_[0].predict_proba(L)
+        else:
+            P = np.zeros((L.shape[0], self.cardinality_), dtype=np.float64)
+            for w, model in zip(self.weights_, self.members_, strict=True):
+                P += w * model.predict_proba(L)
+            P /= P.sum(axis=1, keepdims=True)
         return _calibrate(P, self.calibrator_)
 
     def _fitted_state(self) -> dict[str, Any]:

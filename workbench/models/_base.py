@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import numbers
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -260,17 +262,57 @@ def break_ties(
     return pred
 
 
+_SHARED = threading.local()
+
+
+@contextmanager
+def shared_one_hot() -> Iterator[None]:
+    """Within this block, :func:`one_hot_blocks` builds each array's blocks once and reuses them.
+
+    For code that fits many models on the same label matrix (cross-validation folds and
+    candidates in :class:`~workbench.models.AutoLabelModel`). The cache holds the arrays it
+    saw, so an array's ``id`` cannot be recycled while the block runs; the arrays must not be
+    modified in place inside it. Per thread; nested blocks share the outer cache.
+    """
+    outer = getattr(_SHARED, "cache", None)
+    if outer is None:
+        _SHARED.cache = {}
+    try:
+        yield
+    finally:
+        if outer is None:
+            _SHARED.cache = None
+
+
 def one_hot_blocks(
     L: NDArray[np.integer[Any]], cardinality: int, block_rows: int = BLOCK_ROWS
 ) -> Iterator[tuple[int, int, sparse.csr_matrix]]:
     """Yield ``(start, stop, X)`` with ``X`` the sparse one-hot votes of ``L[start:stop]``.
 
-    ``X`` has shape ``(stop - start, n_lfs * cardinality)`` and a float32 ``1`` in column
+    ``X`` has shape ``(stop - start, n_lfs * cardinality)`` and a ``1.0`` in column
     ``j * cardinality + c`` when labeling function ``j`` voted ``c``; abstains are absent.
-    Built block by block so the int64 temporaries stay small for millions of rows.
+    Built block by block so the int64 temporaries stay small for millions of rows. Inside
+    :func:`shared_one_hot` the blocks of an array are built once.
     """
+    cache = getattr(_SHARED, "cache", None)
+    if cache is None:
+        return _build_one_hot(L, cardinality, block_rows)
+    key = (id(L), cardinality, block_rows)
+    hit = cache.get(key)
+    if hit is None or hit[0] is not L:
+        hit = (L, list(_build_one_hot(L, cardinality, block_rows)))
+        cache[key] = hit
+    return iter(hit[1])
+
+
+def _build_one_hot(
+    L: NDArray[np.integer[Any]], cardinality: int, block_rows: int
+) -> Iterator[tuple[int, int, sparse.csr_matrix]]:
     n, m = L.shape
     width = m * cardinality
+    # Every block's data is a read-only view of one shared buffer of ones (grown when a block
+    # needs more), so the values cost no memory per vote; float64 spares scipy a conversion per product.
+    ones = np.ones(0)
     for start in range(0, n, block_rows):
         stop = min(n, start + block_rows)
         block = L[start:stop]
@@ -282,8 +324,10 @@ def one_hot_blocks(
         cols = (flat % m).astype(np.int32)
         cols *= cardinality
         cols += values
-        data = np.ones(cols.size, dtype=np.float32)
-        X = sparse.csr_matrix((data, cols, indptr), shape=(stop - start, width), copy=False)
+        if ones.size < cols.size:
+            ones = np.ones(cols.size)
+            ones.flags.writeable = False
+        X = sparse.csr_matrix((ones[: cols.size], cols, indptr), shape=(stop - start, width), copy=False)
         X.has_sorted_indices = True
         yield start, stop, X
 
