@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from workbench.auth._errors import AuthError
+from workbench.exceptions import AuthError
 
 __all__ = ["LOOPBACK_NAMES", "check_serve_address", "is_loopback"]
 
@@ -46,7 +46,7 @@ def check_serve_address(address: str, *, auth_enabled: bool, tls: bool = False, 
     >>> check_serve_address("0.0.0.0", auth_enabled=False)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    workbench.auth._errors.AuthError: Refusing to listen on '0.0.0.0': ...
+    workbench.exceptions.AuthError: Refusing to listen on '0.0.0.0': ...
     """
     if not isinstance(address, str) or not address.strip():
         raise AuthError(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from workbench.auth._errors import AuthError, PermissionDeniedError
+from workbench.exceptions import AuthError, PermissionDeniedError
 
 __all__ = ["ACTIONS", "PERMISSIONS", "ROLES", "VIEWS", "can", "home_view", "require_permission", "views_for"]
 
@@ -80,7 +80,7 @@ def require_permission(role: str | None, permission: str, *, user: str | None = 
     >>> require_permission("reviewer", "export", user="dr_lee")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    workbench.auth._errors.PermissionDeniedError: dr_lee (role 'reviewer') may not export: ...
+    workbench.exceptions.PermissionDeniedError: dr_lee (role 'reviewer') may not export: ...
     """
     _check_permission(permission, "require_permission")
     if can(role, permission):

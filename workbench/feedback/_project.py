@@ -23,7 +23,7 @@ from workbench.annotation._project import (
 )
 from workbench.data import read_table
 from workbench.exceptions import DataError, LabelValidationError, NotFittedError
-from workbench.feedback._source import FeedbackSource, source_name_of
+from workbench.feedback._source import FeedbackSource, follow_renames, schema_switches, source_name_of
 from workbench.feedback._types import FEEDBACK_KINDS, FeedbackBatch, PredictionBatch
 from workbench.log import parse_timestamp
 from workbench.store import utc_now
@@ -39,7 +39,9 @@ if TYPE_CHECKING:
 __all__ = ["ProjectFeedback"]
 
 _SEP = "\x1f"
-_SOURCES_META = "feedback_sources"  # [{"kind": ..., "question": ...}]: the kinds registered as weak sources
+# [{"kind": ..., "question": ..., "registered_at": ...}]: the kinds registered as weak sources, each with its question's
+# name when it was registered (a later migration may rename it)
+_SOURCES_META = "feedback_sources"
 _INGEST = "feedback_ingest"
 _PRED_RUN = "prediction_run"
 
@@ -82,10 +84,11 @@ class ProjectFeedback:
     the original signal and time kept), idempotently: ingesting the same rows again writes
     nothing. Each kind is also a weak source, a column ``"feedback:<kind>"`` of the label
     matrix (:class:`~workbench.feedback.FeedbackSource`), so the label model learns how
-    reliable it is rather than trusting it blindly. Items the project does not know become a
-    new data version (given their text), which the LFs label incrementally. Production
-    predictions are recorded as drafts, and the low-confidence ones enter the review queue
-    (``project.annotation.queue("review")``).
+    reliable it is rather than trusting it blindly; the column follows schema migrations (its
+    votes are positions among the question's current choices, under the question's current
+    name). Items the project does not know become a new data version (given their text),
+    which the LFs label incrementally. Production predictions are recorded as drafts, and the
+    low-confidence ones enter the review queue (``project.annotation.queue("review")``).
 
     Parameters
     ----------
@@ -138,21 +141,31 @@ class ProjectFeedback:
         return f"<project.feedback: weak sources {kinds or 'none'}; ingest, predictions, summary, ingests>"
 
     # ------------------------------------------------------------------ weak sources
-    def _registered(self) -> list[dict[str, str]]:
+    def _stored_sources(self) -> list[dict[str, str]]:
         value = self._store.get_meta(_SOURCES_META)
         return [dict(e) for e in value] if isinstance(value, list) else []
+
+    def _registered(self) -> list[dict[str, str]]:
+        """The registered kinds, each with its question's current name (a migration may have renamed it since)."""
+        switches = schema_switches(self._store)
+        out = []
+        for e in self._stored_sources():
+            since = str(e.get("registered_at") or "")  # older entries have no time: follow every rename
+            question = follow_renames(e["question"], [s for s in switches if s.started_at > since])
+            out.append({**e, "question": question})
+        return out
 
     def _source(self, kind: str, question: str) -> FeedbackSource:
         schema = self._schema.current
         q = schema.question(question)
         return FeedbackSource(self._store, kind, q.name, q.choices, None if schema.is_single else q.name,
-                              excluded_event_ids=self._log.excluded_event_ids)
+                              excluded_event_ids=self._log.excluded_event_ids, schema=self._schema)
 
     def _register(self, kind: str, q: Question) -> str:
         name = source_name_of(kind)
-        entries = self._registered()
-        if not any(e["kind"] == kind and e["question"] == q.name for e in entries):
-            self._store.set_meta(_SOURCES_META, [*entries, {"kind": kind, "question": q.name}])
+        if not any(e["kind"] == kind and e["question"] == q.name for e in self._registered()):
+            entry = {"kind": kind, "question": q.name, "registered_at": utc_now()}
+            self._store.set_meta(_SOURCES_META, [*self._stored_sources(), entry])
         if name not in self._lfs:
             self._lfs.add(self._source(kind, q.name))
         return name
@@ -634,7 +647,8 @@ class ProjectFeedback:
 
     # ------------------------------------------------------------------ sources
     def sources(self) -> pd.DataFrame:
-        """The feedback kinds registered as weak sources: kind, question, label-matrix column, items voted."""
+        """The feedback kinds registered as weak sources: kind, question (its current name), label-matrix column,
+        whether it is registered in this session, items voted."""
         rows = []
         for e in self._registered():
             name = source_name_of(e["kind"])

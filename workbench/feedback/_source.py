@@ -1,12 +1,13 @@
-"""One kind of production feedback as a column of the label matrix, refreshed when new feedback arrives."""
+"""One kind of production feedback as a column of the label matrix, refreshed when new feedback arrives
+and when the project's schema changes."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import threading
-from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -14,16 +15,49 @@ import pandas as pd
 from workbench._constants import ABSTAIN
 from workbench.exceptions import LFError
 from workbench.lf import BaseLF
+from workbench.migrations._project import MIGRATION_RECORD
+from workbench.schema import SchemaRegistry
 
 if TYPE_CHECKING:
     from workbench.store import EventStore
 
-__all__ = ["FeedbackSource", "source_name_of"]
+__all__ = ["FeedbackSource", "SchemaSwitch", "follow_renames", "schema_switches", "source_name_of"]
 
 
 def source_name_of(kind: str) -> str:
     """The label-matrix column (LF name) of a feedback kind: ``"feedback:<kind>"``."""
     return f"feedback:{kind}"
+
+
+class SchemaSwitch(NamedTuple):
+    """A schema migration that made its new schema current: when it started and the questions it renamed."""
+
+    migration_id: str
+    started_at: str
+    renamed_questions: Mapping[str, str]
+
+
+def schema_switches(store: EventStore) -> list[SchemaSwitch]:
+    """Every migration that switched the project's schema (applied, or switched and still writing), oldest first.
+
+    Read from the migration records ``project.migrations`` keeps in the store, so a migration
+    made by another process is seen too.
+    """
+    out = []
+    for mid, rec in store.get_records(MIGRATION_RECORD).items():
+        if rec.get("switched_at") is None:
+            continue  # started, but the schema is not switched yet
+        renamed = rec.get("renamed_questions") or {}
+        out.append(SchemaSwitch(str(mid), str(rec.get("started_at") or ""),
+                                {str(k): str(v) for k, v in dict(renamed).items()}))
+    return sorted(out, key=lambda s: (s.started_at, s.migration_id))
+
+
+def follow_renames(question: str, switches: Iterable[SchemaSwitch]) -> str:
+    """The name ``question`` has after ``switches`` (in order): each renames it, or leaves it as it is."""
+    for switch in switches:
+        question = switch.renamed_questions.get(question, question)
+    return question
 
 
 class FeedbackSource(BaseLF):
@@ -42,6 +76,16 @@ class FeedbackSource(BaseLF):
     the cached votes and the fitted label models are refreshed on their next use, and
     nothing else is recomputed.
 
+    Given the project's ``schema``, the source follows it: when the schema version changes
+    (``project.migrations.plan(new).apply()`` or ``project.update_schema``, here or in another
+    process), it takes its question's current name and choices and reads its feedback
+    again, so a vote is always the position of the label among the *current* choices. A
+    migration's mapped events (a renamed or merged choice, a renamed question) vote under
+    their new choice; the labels it flags (a removed or split choice) are excluded and their
+    items abstain, whatever its ``exclude`` rule: a removed choice has no position to vote.
+    If the question itself is removed, the source has no choices left and votes nothing, and
+    a project opened afterwards no longer registers it.
+
     Parameters
     ----------
     store : EventStore
@@ -51,13 +95,18 @@ class FeedbackSource(BaseLF):
     question : str
         The schema question the feedback answers.
     choices : sequence of str
-        That question's choices (a vote is the position of the label among them).
+        That question's choices (a vote is the position of the label among them). With
+        ``schema``, they must be its current choices; they then follow the schema.
     lf_question : str or None
-        The question key of the LF engine (None in a single-question schema).
+        The question key of the LF engine (None in a single-question schema). With ``schema``
+        it follows the schema too (a renamed question, or a schema that gains questions).
     excluded_event_ids : callable, optional
         Returns the ids of the events that must not be used (flagged as excluded by a schema
         migration or for re-review), e.g. ``LabelLog.excluded_event_ids``; called on every
         read. None: no event is ever excluded.
+    schema : SchemaRegistry, optional
+        The project's schema versions (``project.schema``'s registry); its version is checked
+        on every read. None: the question and choices stay the ones given.
 
     Examples
     --------
@@ -66,6 +115,8 @@ class FeedbackSource(BaseLF):
     """
 
     kind = "vectorized"
+    #: Its votes follow the project's schema: a migration changes no vote's meaning.
+    follows_schema = True
 
     def __init__(
         self,
@@ -76,7 +127,11 @@ class FeedbackSource(BaseLF):
         lf_question: str | None = None,
         *,
         excluded_event_ids: Callable[[], Iterable[int]] | None = None,
+        schema: SchemaRegistry | None = None,
     ) -> None:
+        self._lock = threading.RLock()  # before the LF base class sets ``question`` (a property here)
+        self._store: EventStore | None = store
+        self._schema: SchemaRegistry | None = None
         super().__init__(source_name_of(kind), lf_question)
         if excluded_event_ids is not None and not callable(excluded_event_ids):
             raise LFError(
@@ -86,21 +141,90 @@ class FeedbackSource(BaseLF):
         self.feedback_kind = kind
         self.target_question = question
         self.choices = tuple(choices)
-        self._store: EventStore | None = store
+        self._schema_version: str | None = None  # the schema version the question and choices are from
+        self._migrations_seen: frozenset[str] = frozenset()  # the schema switches the question name follows
+        if schema is not None:
+            self._check_schema(schema)
+            self._schema = schema
+            self._schema_version = schema.version
+            self._migrations_seen = frozenset(s.migration_id for s in schema_switches(store))
         self._excluded_event_ids = excluded_event_ids
         self._excluded: frozenset[int] = frozenset()  # the excluded ids the votes were built without
-        self._lock = threading.Lock()
         self._last_id = 0
+        self._stale = False  # the schema was followed, the votes are not rebuilt yet
         self._state: dict[tuple[str, str], tuple[str, str, int]] = {}  # (item, annotator) -> (value, time, id)
         self._votes = pd.Series(dtype=np.int64)
         self._digest = hashlib.sha256(b"[]").hexdigest()
 
+    def _check_schema(self, schema: object) -> None:
+        if not isinstance(schema, SchemaRegistry):
+            raise LFError(
+                f"The 'schema' parameter of FeedbackSource must be the project's SchemaRegistry (what project.feedback "
+                f"passes) or None. Got {type(schema).__name__} instead."
+            )
+        current = schema.current
+        if self.target_question not in current.question_names:
+            raise LFError(
+                f"The 'question' parameter of FeedbackSource must be a question of the current schema "
+                f"{list(current.question_names)!r}. Got {self.target_question!r} instead."
+            )
+        now = current.question(self.target_question).choices
+        if self.choices != now:
+            raise LFError(
+                f"The 'choices' parameter of FeedbackSource must be the current choices of {self.target_question!r}, "
+                f"{list(now)!r}, when a schema is given. Got {list(self.choices)!r} instead; pass "
+                f"schema.current.question({self.target_question!r}).choices."
+            )
+
+    # -- following the schema ---------------------------------------------------------------
+    @property
+    def question(self) -> str | None:
+        """The question key of the LF engine, under its current name (None in a single-question schema)."""
+        if self._schema is not None:
+            with self._lock:
+                self._follow_schema()
+        return self._lf_question
+
+    @question.setter
+    def question(self, value: str | None) -> None:
+        self._lf_question = value
+
+    def _follow_schema(self) -> None:
+        """Take the question's current name and choices if the schema version changed (with the lock held)."""
+        registry, store = self._schema, self._store
+        if registry is None or store is None:
+            return
+        version = registry.version
+        if version == self._schema_version:
+            return
+        switches = [s for s in schema_switches(store) if s.migration_id not in self._migrations_seen]
+        question = follow_renames(self.target_question, switches)
+        current = registry.current
+        known = question in current.question_names
+        self.target_question = question
+        self.choices = tuple(current.question(question).choices) if known else ()  # a removed question: no vote
+        if known:
+            self._lf_question = None if current.is_single else question
+        self._schema_version = version
+        self._migrations_seen = self._migrations_seen | {s.migration_id for s in switches}
+        # read every event again: a renamed question's events are under its new name, and values become positions
+        # among the new choices
+        self._state = {}
+        self._last_id = 0
+        self._stale = True
+
     # -- reading the feedback ---------------------------------------------------------------
     def refresh(self) -> pd.Series:
-        """Read feedback events newer than the last read; returns the votes (item id -> label index)."""
+        """Read feedback events newer than the last read; returns the votes (item id -> label index).
+
+        When the project's schema changed since the last read, every event is read again under
+        the question's current name and choices first.
+        """
         if self._store is None:  # a copy shipped to a worker: the votes it was made with
             return self._votes
         with self._lock:
+            self._follow_schema()
+            followed = self._stale  # also when a property read followed the schema before this read
             new = self._store.events(source="feedback", question=self.target_question, since_event_id=self._last_id)
             excluded = self._excluded
             if self._excluded_event_ids is not None:
@@ -108,7 +232,7 @@ class FeedbackSource(BaseLF):
             flags_changed = excluded != self._excluded
             self._excluded = excluded
             if new.empty:
-                if flags_changed:
+                if flags_changed or followed:
                     self._rebuild()
                 return self._votes
             prefix = f"{self.feedback_kind}:"
@@ -125,7 +249,7 @@ class FeedbackSource(BaseLF):
                     self._state.pop(key, None)
                 changed = True
             self._last_id = int(new["event_id"].max())
-            if changed or flags_changed:
+            if changed or flags_changed or followed:
                 self._rebuild()
             return self._votes
 
@@ -141,6 +265,7 @@ class FeedbackSource(BaseLF):
         pairs = sorted((item, lookup[v]) for item, (_w, _i, v) in latest.items() if v in lookup)
         self._votes = pd.Series([p[1] for p in pairs], index=pd.Index([p[0] for p in pairs], dtype=object),
                                 dtype=np.int64)
+        self._stale = False
         self._digest = hashlib.sha256(json.dumps(pairs).encode("utf-8")).hexdigest()
 
     # -- the LF contract -------------------------------------------------------------------
@@ -152,7 +277,9 @@ class FeedbackSource(BaseLF):
         return False
 
     def output_labels(self) -> tuple[int, ...]:
-        return tuple(range(len(self.choices)))
+        with self._lock:
+            self._follow_schema()
+            return tuple(range(len(self.choices)))
 
     def apply_frame(self, frame: pd.DataFrame, cache: Any = None) -> np.ndarray:
         """The votes for the rows of ``frame`` (indexed by example id), ``ABSTAIN`` where there is no feedback."""
@@ -168,12 +295,13 @@ class FeedbackSource(BaseLF):
         state = dict(self.__dict__)
         state["_store"] = None  # a copy votes what it was made with (no database handle crosses processes)
         state["_excluded_event_ids"] = None
+        state["_schema"] = None
         del state["_lock"]
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
 
     def __repr__(self) -> str:
         return f"FeedbackSource(name={self.name!r})"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -12,18 +13,9 @@ import workbench as wb
 from workbench.lf import keywords
 
 
-def truth(eid: str) -> str:
-    return "spam" if int(eid[1:]) % 2 else "ham"
-
-
 @pytest.fixture
-def desk(tmp_path: Path, spam_schema: wb.Schema) -> wb.Project:
-    ids = [f"x{i:02d}" for i in range(30)]
-    texts = [("cheap pills" if truth(i) == "spam" else "nice tune") + f" {i}" for i in ids]
-    p = wb.Project.create(tmp_path / "desk", schema=spam_schema)
-    p.add_data(pd.DataFrame({"id": ids, "text": texts}), id_column="id")
-    yield p
-    p.close()
+def desk(spam_project: Callable[..., wb.Project]) -> wb.Project:
+    return spam_project("desk", prefix="x", n=30, width=2, spam_text="cheap pills", ham_text="nice tune")
 
 
 def model_drafts(p: wb.Project, ids: list[str], values: list[str], conf: float = 0.7) -> pd.DataFrame:
@@ -95,21 +87,23 @@ def test_label_model_drafts_are_logged_under_their_own_version(desk: wb.Project)
         ["label_model", "label_model:auto", "confirmed"]]
 
 
-def test_summary_rates_confusions_throughput_and_suggestions(desk: wb.Project) -> None:
+def test_summary_rates_confusions_throughput_and_suggestions(
+    desk: wb.Project, parity_truth: Callable[[str], str]
+) -> None:
     ids = [f"x{i:02d}" for i in range(20)]
     # the model drafts "spam" for x00..x09 (half of them are ham) and the truth for x10..x19
-    drafts = ["spam"] * 10 + [truth(i) for i in ids[10:]]
+    drafts = ["spam"] * 10 + [parity_truth(i) for i in ids[10:]]
     desk.annotation.prelabel(model_drafts(desk, ids, drafts), model_name="clf-v1")
     desk.lfs.add(keywords("nice", ["nice"], label=1))   # wrong: votes spam on the ham items
     desk.lfs.add(keywords("tune", ["tune"], label=0))   # right
     for eid in ids:
-        desk.annotation.submit(eid, truth(eid), annotator="ann", time_spent=2.0)
+        desk.annotation.submit(eid, parity_truth(eid), annotator="ann", time_spent=2.0)
     desk.add_data(pd.DataFrame({"id": [f"n{i}" for i in range(4)], "text": ["plain"] * 4}), id_column="id")
     for i in range(4):  # no draft for these (no prediction, no LF fires): the time without a draft
         assert desk.annotation.draft(f"n{i}") is None
         desk.annotation.submit(f"n{i}", "ham", annotator="ann", time_spent=6.0)
     s = desk.annotation.correction_summary()
-    corrected = [e for e, d in zip(ids, drafts, strict=True) if d != truth(e)]
+    corrected = [e for e, d in zip(ids, drafts, strict=True) if d != parity_truth(e)]
     assert s.by_class.loc["spam", "n"] == sum(d == "spam" for d in drafts)
     assert s.by_class.loc["spam", "corrected"] == len(corrected) == 5
     assert s.by_class.loc["ham", "confirm_rate"] == 1.0
@@ -178,12 +172,13 @@ def straightforward_proba(p: wb.Project) -> pd.DataFrame | None:
 
 
 @pytest.mark.parametrize("choices", [["ham", "spam"], ["ham", "spam", "promo"]])
-def test_predicted_probabilities_equal_the_row_by_row_result(tmp_path: Path, choices: list[str]) -> None:
+def test_predicted_probabilities_equal_the_row_by_row_result(
+    spam_project: Callable[..., wb.Project], choices: list[str]
+) -> None:
     rng = np.random.default_rng(3)
-    p = wb.Project.create(tmp_path / "p", schema=wb.Schema.single("spam", choices))
+    p = spam_project("p", prefix="x", n=40, width=2, spam_text="cheap pills", ham_text="nice tune",
+                     schema=wb.Schema.single("spam", choices))
     ids = [f"x{i:02d}" for i in range(40)]
-    p.add_data(pd.DataFrame({"id": ids, "text": [("cheap pills" if truth(i) == "spam" else "nice tune") + f" {i}"
-                                                 for i in ids]}), id_column="id")
     assert p.models.predict_proba() is None and straightforward_proba(p) is None  # nothing predicts anything yet
     p.lfs.add(keywords("pills", ["pills"], label=1))
     p.lfs.add(keywords("tune", ["tune"], label=0))

@@ -4,6 +4,7 @@ production predictions and their review queue, and the summary."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -18,18 +19,9 @@ from workbench.lf import keywords
 CHOICES = ["ham", "spam"]
 
 
-def truth(eid: str) -> str:
-    return "spam" if int(eid[1:]) % 2 else "ham"
-
-
 @pytest.fixture
-def prod(tmp_path: Path, spam_schema: wb.Schema) -> wb.Project:
-    ids = [f"p{i:03d}" for i in range(40)]
-    texts = [("win cash now" if truth(i) == "spam" else "great track") + f" {i}" for i in ids]
-    p = wb.Project.create(tmp_path / "prod", schema=spam_schema)
-    p.add_data(pd.DataFrame({"id": ids, "text": texts}), id_column="id")
-    yield p
-    p.close()
+def prod(spam_project: Callable[..., wb.Project]) -> wb.Project:
+    return spam_project("prod", prefix="p", n=40, width=3, spam_text="win cash now", ham_text="great track")
 
 
 def corrections_log() -> pd.DataFrame:
@@ -290,16 +282,18 @@ def test_predictions_errors(
 
 
 # ------------------------------------------------------------------------------------------ summary
-def test_summary_counts_and_agreement_with_gold_and_people(prod: wb.Project) -> None:
+def test_summary_counts_and_agreement_with_gold_and_people(
+    prod: wb.Project, parity_truth: Callable[[str], str]
+) -> None:
     gold_ids = [f"p{i:03d}" for i in range(10)]
-    prod.add_gold(pd.DataFrame({"id": gold_ids, "label": [truth(i) for i in gold_ids]}))
+    prod.add_gold(pd.DataFrame({"id": gold_ids, "label": [parity_truth(i) for i in gold_ids]}))
     wrong = {"p000", "p001"}
     items = [*gold_ids, "p020", "p021"]
-    log = pd.DataFrame({"id": items, "label": [("ham" if truth(i) == "spam" else "spam") if i in wrong else truth(i)
-                                               for i in items]})
+    log = pd.DataFrame({"id": items, "label": [("ham" if parity_truth(i) == "spam" else "spam") if i in wrong
+                                               else parity_truth(i) for i in items]})
     prod.feedback.ingest(log, kind="user_correction", id_column="id", label_column="label", source_name="app")
     for who in ("a", "b"):
-        prod.annotation.submit("p020", truth("p020"), annotator=who)
+        prod.annotation.submit("p020", parity_truth("p020"), annotator=who)
     prod.annotation.submit("p021", "ham", annotator="a")  # p021 is spam: the person disagrees with the feedback
     prod.feedback.predictions(predictions_frame(), model="prod-1")
     s = prod.feedback.summary()
@@ -311,7 +305,7 @@ def test_summary_counts_and_agreement_with_gold_and_people(prod: wb.Project) -> 
     pred = s.loc["prediction:prod-1"]
     assert (pred["n_items"], pred["n_review"], pred["n_gold"]) == (5, 3, 5)
     top = np.where(predictions_frame()["spam"] > 0.5, "spam", "ham")
-    expected = np.mean([t == truth(e) for e, t in zip(predictions_frame()["example_id"], top, strict=True)])
+    expected = np.mean([t == parity_truth(e) for e, t in zip(predictions_frame()["example_id"], top, strict=True)])
     assert pred["agree_gold"] == pytest.approx(expected)
 
 
