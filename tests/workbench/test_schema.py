@@ -56,12 +56,12 @@ def test_guidelines_from_a_file(tmp_path: Path) -> None:
         (lambda: wb.Question("q", choices=["only"]), "at least two choices"),
         (lambda: wb.Question("q", choices="yes/no"), "must be a list of strings"),
         (lambda: wb.Question("q", choices=["a", "a"]), "more than once"),
-        (lambda: wb.Question("q", choices=[0, 1]), "write numeric classes as strings"),
+        (lambda: wb.Question("q", choices=[0, 1]), "write numeric classes as strings"),  # type: ignore[list-item]
         (lambda: wb.Question("", choices=["a", "b"]), "non-empty string"),
         (lambda: wb.Question(" q", choices=["a", "b"]), "white space"),
         (lambda: wb.Question("q", choices=["a", "b"], when={}), "non-empty mapping"),
         (lambda: wb.Schema("s", []), "at least one Question"),
-        (lambda: wb.Schema("s", ["q"]), "takes Question objects"),
+        (lambda: wb.Schema("s", ["q"]), "takes Question objects"),  # type: ignore[list-item]
         (lambda: wb.Schema("s", [wb.Question("q", ["a", "b"]), wb.Question("q", ["a", "b"])]), "two questions"),
         (
             lambda: wb.Schema("s", [wb.Question("b", ["x", "y"], when={"a": "x"}), wb.Question("a", ["x", "y"])]),
@@ -227,3 +227,104 @@ def test_evolve_errors_of_multi_question_schemas(seatbelt_schema: wb.Schema) -> 
         seatbelt_schema.evolve(add_question=wb.Question("person", ["a", "b"]))
     with pytest.raises(wb.SchemaError, match="not choices of 'person'"):
         seatbelt_schema.evolve(condition={"seatbelt": {"person": "maybe"}})
+
+
+# ---------------------------------------------------------------------- renaming a question
+def test_rename_question_keeps_choices_position_and_description_and_conditions_follow(
+    seatbelt_schema: wb.Schema,
+) -> None:
+    new = seatbelt_schema.evolve(rename_question={"person": "occupant"})
+    assert new.question_names == ("occupant", "seatbelt")
+    assert new.question("occupant").choices == seatbelt_schema.question("person").choices
+    assert new.question("occupant").description == seatbelt_schema.question("person").description
+    assert new.question("seatbelt").condition == {"occupant": ("yes",)}  # the follow-up's condition follows
+    ch = new.changes
+    assert ch is not None and ch.renamed_questions == {"person": "occupant"}
+    assert ch.question_target("person") == "occupant" and ch.question_origin("occupant") == "person"
+    assert ch.question_target("seatbelt") == "seatbelt" and ch.question_target("nope") is None
+    assert ch.targets("person", "yes") == ("yes",)  # choice maps stay keyed by the old question name
+    assert ch.describe() == ["renamed question 'person' to 'occupant'"]
+    assert new.version != seatbelt_schema.version and seatbelt_schema.question_names == ("person", "seatbelt")
+    # renaming the follow-up leaves its parent alone
+    child = seatbelt_schema.evolve(rename_question={"seatbelt": "belt"})
+    assert child.question_names == ("person", "belt") and child.question("belt").condition == {"person": ("yes",)}
+
+
+def test_rename_question_composes_with_choice_changes_in_one_call_and_in_a_chain() -> None:
+    one_call = TOX.evolve(rename_question={"toxicity": "harm"}, rename={"ok": "fine"}, split={"toxic": ["a", "b"]})
+    chained = TOX.evolve(rename_question={"toxicity": "harm"}).evolve(question="harm", rename={"ok": "fine"},
+                                                                     split={"toxic": ["a", "b"]})
+    other_order = TOX.evolve(rename={"ok": "fine"}, split={"toxic": ["a", "b"]}).evolve(
+        rename_question={"toxicity": "harm"})
+    assert one_call.version == chained.version == other_order.version
+    assert one_call.question("harm").choices == ("fine", "a", "b", "unsure")
+    for s in (one_call, chained, other_order):
+        ch = s.changes
+        assert ch is not None and ch.base_version == TOX.version
+        assert ch.renamed_questions == {"toxicity": "harm"} and ch.question_target("toxicity") == "harm"
+        assert ch.targets("toxicity", "ok") == ("fine",) and ch.targets("toxicity", "toxic") == ("a", "b")
+    assert one_call.changes is not None and one_call.changes.describe()[:2] == [
+        "renamed question 'toxicity' to 'harm'", "renamed the choice 'ok' of question 'harm' to 'fine'"]
+    # renamed twice: one rename from the base; renamed back: no rename at all
+    twice = TOX.evolve(rename_question={"toxicity": "harm"}).evolve(rename_question={"harm": "abuse"})
+    assert twice.changes is not None and twice.changes.renamed_questions == {"toxicity": "abuse"}
+    back = TOX.evolve(rename_question={"toxicity": "harm"}).evolve(rename_question={"harm": "toxicity"})
+    assert back.version == TOX.version
+    assert back.changes is not None and back.changes.renamed_questions == {}
+    assert back.changes.targets("toxicity", "toxic") == ("toxic",)
+
+
+def test_chained_question_changes_compose_by_name(seatbelt_schema: wb.Schema) -> None:
+    # renamed, then removed: the removal names the base question
+    gone = seatbelt_schema.evolve(rename_question={"seatbelt": "belt"}).evolve(remove_question="belt")
+    assert gone.changes is not None and gone.changes.removed_questions == ("seatbelt",)
+    assert gone.changes.question_target("seatbelt") is None and gone.changes.renamed_questions == {}
+    # added, then renamed: still an added question, under its last name
+    added = seatbelt_schema.evolve(add_question=wb.Question("phone", ["yes", "no"])).evolve(
+        rename_question={"phone": "mobile"})
+    assert added.changes is not None and added.changes.added_questions == ("mobile",)
+    assert added.changes.renamed_questions == {}
+    # a changed condition, then its question renamed: listed under the new name
+    cond = seatbelt_schema.evolve(condition={"seatbelt": None}).evolve(rename_question={"seatbelt": "belt"})
+    assert cond.changes is not None and cond.changes.changed_conditions == ("belt",)
+    # in one call, question= and condition= may name a renamed question by either name
+    both = seatbelt_schema.evolve(rename_question={"person": "occupant"}, question="occupant", add=["maybe"],
+                                  condition={"seatbelt": {"occupant": ["yes", "maybe"]}})
+    assert both.question("occupant").choices == ("yes", "no", "maybe")
+    assert both.question("seatbelt").condition == {"occupant": ("yes", "maybe")}
+    assert both.changes is not None and both.changes.changed_conditions == ("seatbelt",)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"rename_question": {"seatbelt": "person"}}, r"maps 'seatbelt' to 'person', which is already a question"),
+        ({"rename_question": {"person": "seatbelt", "seatbelt": "person"}}, "chain two calls"),
+        ({"rename_question": {"nope": "x"}}, r"names \['nope'\], which are not questions of schema"),
+        ({"rename_question": {"person": ""}}, "'rename_question' parameter.*must be a non-empty string"),
+        ({"rename_question": {"person": " occupant"}}, "without leading/trailing white space"),
+        ({"rename_question": {"person": None}}, "must be a non-empty string"),
+        ({"rename_question": {"person": "person"}}, "to itself"),
+        ({"rename_question": {"person": "who", "seatbelt": "who"}}, "each question needs a name of its own"),
+        ({"rename_question": ["person"]}, "'rename_question' parameter of Schema.evolve must be a dict"),
+        ({"rename_question": {"seatbelt": "belt"}, "remove_question": "seatbelt"}, "both renamed.*and removed"),
+        ({"rename_question": {"seatbelt": "belt"}, "remove_question": "belt"}, "both renamed.*and removed"),
+        ({"rename_question": {"person": "who"}, "condition": {"seatbelt": {"person": "yes"}}},
+         r"names the question 'person', which this call renames to 'who'"),
+        ({"rename_question": {"person": "who"},
+          "add_question": wb.Question("phone", ["y", "n"], when={"person": "yes"})},
+         r"add_question 'phone' names the question 'person'"),
+        ({"rename_question": {"person": "phone"}, "add_question": wb.Question("phone", ["y", "n"])},
+         "the name of a question add_question adds"),
+    ],
+)
+def test_rename_question_error_catalogue(seatbelt_schema: wb.Schema, kwargs: dict, message: str) -> None:
+    with pytest.raises(wb.SchemaError, match=message):
+        seatbelt_schema.evolve(**kwargs)
+
+
+def test_rename_question_counts_as_a_change() -> None:
+    renamed = TOX.evolve(rename_question={"toxicity": "harm"})
+    assert renamed.question_names == ("harm",) and renamed.is_single
+    with pytest.raises(wb.SchemaError, match="rename_question="):
+        TOX.evolve()  # the 'no change' error lists the new parameter

@@ -39,11 +39,11 @@ EXCLUDE_RULES: tuple[str, ...] = ("flagged", "keep_old_version")
 
 TABLE_COLUMNS: tuple[str, ...] = (
     "event_id", "example_id", "question", "source", "annotator", "value", "schema_version", "guideline_version",
-    "status", "new_value", "candidates", "reason", "queue",
+    "status", "new_question", "new_value", "candidates", "reason", "queue",
 )
 ASKED_COLUMNS: tuple[str, ...] = ("example_id", "question", "source", "annotator", "reason")
 SUMMARY_COLUMNS: tuple[str, ...] = (
-    "question", "choice", "source", "status", "becomes", "n_labels", "n_examples", "n_queued",
+    "question", "choice", "source", "status", "new_question", "becomes", "n_labels", "n_examples", "n_queued",
 )
 LF_COLUMNS: tuple[str, ...] = ("lf", "question", "issue")
 
@@ -69,6 +69,7 @@ class _Outcome:
     reason: str
     queue: bool
     possible: frozenset[str]  # the answers this label may have under the new schema (empty: not asked)
+    new_question: str | None = None  # the label's question in the new schema (None: the question is gone)
 
 
 def _own_outcome(question: str, value: str, old: Schema, new: Schema, changes: SchemaChanges) -> _Outcome:
@@ -76,21 +77,24 @@ def _own_outcome(question: str, value: str, old: Schema, new: Schema, changes: S
     if question not in old.question_names:
         return _Outcome("dropped", None, (), f"question {question!r} is not part of the current schema", False,
                         frozenset())
-    if question in changes.removed_questions or question not in new.question_names:
+    target_q = changes.question_target(question)
+    if question in changes.removed_questions or target_q is None or target_q not in new.question_names:
         return _Outcome("dropped", None, (), f"question {question!r} is removed", False, frozenset())
-    all_new = frozenset(new.question(question).choices)
+    all_new = frozenset(new.question(target_q).choices)
+    renamed = f"question {question!r} becomes {target_q!r}" if target_q != question else ""
     targets = changes.targets(question, value)
     if targets is None:
         return _Outcome("dropped", None, (), f"{value!r} is not a choice of {question!r} in the current schema "
-                        f"either", True, all_new)
+                        f"either", True, all_new, target_q)
     if not targets:
-        return _Outcome("dropped", None, (), f"the choice {value!r} is removed", True, all_new)
+        return _Outcome("dropped", None, (), f"the choice {value!r} is removed", True, all_new, target_q)
     if len(targets) == 1:
-        status = "unchanged" if targets[0] == value else "mapped"
-        reason = "" if status == "unchanged" else f"{value!r} becomes {targets[0]!r}"
-        return _Outcome(status, targets[0], (), reason, False, frozenset(targets))
+        status = "unchanged" if targets[0] == value and not renamed else "mapped"
+        moved = f"{value!r} becomes {targets[0]!r}" if targets[0] != value else ""
+        reason = "; ".join(r for r in (renamed, moved) if r)
+        return _Outcome(status, targets[0], (), reason, False, frozenset(targets), target_q)
     return _Outcome("relabel", None, tuple(targets), f"{value!r} was split into {list(targets)!r}", True,
-                    frozenset(targets))
+                    frozenset(targets), target_q)
 
 
 def _verdict(possible: frozenset[str], accepted: Iterable[str]) -> str:
@@ -99,6 +103,28 @@ def _verdict(possible: frozenset[str], accepted: Iterable[str]) -> str:
     if not possible or not possible & acc:
         return "none"
     return "all" if possible <= acc else "some"
+
+
+def _condition_follows(
+    old_q: str, new_q: str, parent: str, accepted: Iterable[str], old: Schema, changes: SchemaChanges
+) -> bool:
+    """Whether the new condition of ``new_q`` on ``parent`` asks it for exactly the old parent answers that
+    asked it before, mapped: then a label whose parent answer is not current (e.g. flagged earlier) keeps the
+    standing it had. False for an explicitly changed condition, or a merge that folds an answer that did not ask
+    the question into one that does."""
+    old_parent = changes.question_origin(parent)
+    if new_q in changes.changed_conditions or old_q not in old.question_names \
+            or old_parent not in old.question_names:
+        return False
+    before = old.question(old_q).condition.get(old_parent)
+    if before is None:
+        return False
+    acc = set(accepted)
+    for c in old.question(old_parent).choices:
+        targets = changes.targets(old_parent, c) or ()
+        if any((t in acc) != (c in before) for t in targets):
+            return False
+    return True
 
 
 def plan_labels(
@@ -111,12 +137,15 @@ def plan_labels(
     """The outcome of every label in ``labels`` when ``old`` becomes ``new``, and the newly asked items.
 
     ``labels`` holds current label events (the columns of ``project.labels()``). A label is
-    judged by its own value (unchanged, mapped, split, removed) and then by the condition of
-    its question in the new schema, evaluated over the same annotator's other answers as they
-    will be: a condition that holds whatever the parent answer becomes keeps the label, one
-    that can no longer hold drops it, and one that depends on a parent still to be relabeled
-    queues it. Returns ``(table, asked)``: one row per label (:data:`TABLE_COLUMNS`), and one row
-    per annotator and item where a changed condition now asks a question they never answered.
+    judged by its own question and value (unchanged, mapped: a renamed choice or question,
+    split, removed) and then by the condition of its question in the new schema, evaluated
+    over the same annotator's other answers as they will be: a condition that holds whatever
+    the parent answer becomes keeps the label, one that can no longer hold drops it, and one
+    that depends on a parent still to be relabeled queues it. Returns ``(table, asked)``: one
+    row per label (:data:`TABLE_COLUMNS`), and one row per annotator and item where a changed
+    condition now asks a question they never answered.
+    The table's ``question`` is the label's own (old) question and ``new_question`` its name
+    in the new schema; ``asked`` names questions of the new schema.
     """
     qset = set(queue_sources)
     new_order = {q: k for k, q in enumerate(new.question_names)}
@@ -130,48 +159,64 @@ def plan_labels(
     asked: list[dict[str, Any]] = []
     for (eid, source, annotator), by_q in groups.items():
         outcome = {q: _own_outcome(q, str(r["value"]), old, new, changes) for q, r in by_q.items()}
-        for q in sorted((q for q in by_q if q in new_order), key=new_order.__getitem__):
+        # the annotator's labels by their question's name in the new schema
+        by_new = {o.new_question: q for q, o in outcome.items() if o.new_question in new_order}
+
+        def _of(new_name: str, outcome: dict[str, _Outcome] = outcome, by_new: dict[Any, str] = by_new,
+                ) -> _Outcome | None:
+            old_name = by_new.get(new_name)
+            return None if old_name is None else outcome[old_name]
+
+        for nn in sorted(by_new, key=new_order.__getitem__):
+            q = by_new[nn]
             o = outcome[q]
-            nq = new.question(q)
+            nq = new.question(nn)
             if not nq.condition or (o.status == "dropped" and not o.queue):
                 continue
             verdicts = []
             for parent, accepted in nq.condition.items():
-                possible = outcome[parent].possible if parent in outcome else frozenset(new.question(parent).choices)
-                verdicts.append((parent, _verdict(possible, accepted)))
+                po = _of(parent)
+                if po is not None:
+                    verdicts.append((parent, _verdict(po.possible, accepted)))
+                elif _condition_follows(q, nn, parent, accepted, old, changes):
+                    verdicts.append((parent, "all"))  # no answer to judge, but asked exactly as before
+                else:
+                    verdicts.append((parent, _verdict(frozenset(new.question(parent).choices), accepted)))
             worst = "none" if any(v == "none" for _, v in verdicts) else (
                 "some" if any(v == "some" for _, v in verdicts) else "all")
             when = " and ".join(f"{p} in {list(a)!r}" for p, a in nq.condition.items())
             if worst == "none":
-                outcome[q] = _Outcome("dropped", None, (), f"the condition of {q!r} ({when}) no longer holds", False,
-                                      frozenset())
+                outcome[q] = _Outcome("dropped", None, (), f"the condition of {nn!r} ({when}) no longer holds", False,
+                                      frozenset(), nn)
             elif worst == "some":
                 parents = [p for p, v in verdicts if v == "some"]
-                reason = (f"{q!r} is asked only when {when}, which depends on how {parents!r} is relabeled"
-                          if any(outcome.get(p) and outcome[p].queue for p in parents)
-                          else f"{q!r} is now asked only when {when}")
+                reason = (f"{nn!r} is asked only when {when}, which depends on how {parents!r} is relabeled"
+                          if any((po := _of(p)) is not None and po.queue for p in parents)
+                          else f"{nn!r} is now asked only when {when}")
                 if o.status in ("unchanged", "mapped"):
                     outcome[q] = _Outcome("relabel", None, (o.new_value,) if o.new_value else (),
-                                          reason, True, o.possible)
+                                          reason, True, o.possible, nn)
                 else:
                     o.reason = f"{o.reason}; {reason}"
         for q, r in by_q.items():
             o = outcome[q]
             rows.append({
-                **{c: r.get(c) for c in cols}, "status": o.status, "new_value": o.new_value,
-                "candidates": list(o.candidates), "reason": o.reason, "queue": bool(o.queue and source in qset),
+                **{c: r.get(c) for c in cols}, "status": o.status, "new_question": o.new_question,
+                "new_value": o.new_value, "candidates": list(o.candidates), "reason": o.reason,
+                "queue": bool(o.queue and source in qset),
             })
         if source not in qset:
             continue
         for q in changes.changed_conditions:
-            if q in by_q or q not in new_order or q not in old.question_names:
+            oq = changes.question_origin(q)
+            if q in by_new or q not in new_order or oq not in old.question_names:
                 continue
             nq = new.question(q)
-            if old.question(q).is_asked({p: str(by_q[p]["value"]) for p in by_q}):
+            if old.question(oq).is_asked({p: str(by_q[p]["value"]) for p in by_q}):
                 continue  # asked before, and not answered: nothing changed for this annotator
             definite = all(
-                p in outcome and outcome[p].status in ("unchanged", "mapped") and _verdict(outcome[p].possible, a)
-                == "all" for p, a in nq.condition.items()
+                (po := _of(p)) is not None and po.status in ("unchanged", "mapped")
+                and _verdict(po.possible, a) == "all" for p, a in nq.condition.items()
             )  # no condition any more: asked of everyone
             if definite:
                 asked.append({"example_id": eid, "question": q, "source": source, "annotator": annotator,
@@ -194,15 +239,20 @@ def lf_issues(lfs: Iterable[BaseLF], old: Schema, new: Schema, changes: SchemaCh
         qname = lf.question if lf.question is not None else (old.questions[0].name if old.is_single else None)
         if qname is None or qname not in old.question_names:
             continue
-        if qname not in new.question_names:
+        target = changes.question_target(qname)
+        if target is None or target not in new.question_names:
             rows.append({"lf": lf.name, "question": qname,
                          "issue": f"question {qname!r} is removed: remove the LF (project.lfs.remove({lf.name!r}))"})
             continue
         if lf.question is None and not new.is_single:
             rows.append({"lf": lf.name, "question": qname,
                          "issue": f"it names no question, but the new schema has several: register it again with "
-                                  f"question={qname!r}"})
-        new_choices = list(new.question(qname).choices)
+                                  f"question={target!r}"})
+        elif lf.question is not None and target != qname:
+            rows.append({"lf": lf.name, "question": qname,
+                         "issue": f"question {qname!r} is renamed to {target!r}: register the LF again with "
+                                  f"question={target!r}"})
+        new_choices = list(new.question(target).choices)
         moved = []
         for i, c in enumerate(old.question(qname).choices):
             t = changes.targets(qname, c) or ()
@@ -231,7 +281,11 @@ class MigrationResult:
         ``{old event id: new event id}`` for every automatic mapping (the new event also
         ``supersedes`` the old one).
     flagged : list of int
-        The event ids flagged (kept, excluded from current labels and versions).
+        The event ids of the labels that could not be mapped (``relabel``, ``dropped``),
+        flagged: kept, excluded from current labels and versions. The old events of a renamed
+        question's mapped labels are flagged as well (see :meth:`ProjectMigrations.flags
+        <workbench.migrations.ProjectMigrations.flags>`, status ``mapped``), but are listed in
+        ``mapped``, not here.
     queued : int
         Items (example and question) put in the relabel queue.
     exclude : str
@@ -261,8 +315,11 @@ class MigrationPlan:
     ``unchanged``
         Its answer is still a choice with the same meaning: kept as it is.
     ``mapped``
-        Renamed or merged: :meth:`apply` appends a new event with the new answer under the
-        new schema version that ``supersedes`` the old one (which stays in the history).
+        Renamed or merged, or its question renamed: :meth:`apply` appends a new event with the
+        new answer (under the question's new name) and the new schema version that references
+        the old one, which stays in the history: it ``supersedes`` it, and when the question
+        was renamed (a new event can only supersede one of its own question) the old event is
+        also flagged (status ``mapped``), so that no current label, model or version uses it.
     ``relabel``
         Split, or its question's condition now depends on an answer still to be relabeled:
         the label is flagged (kept, excluded from use) and its item queued for relabeling.
@@ -334,12 +391,26 @@ class MigrationPlan:
         return out
 
     def describe(self) -> list[str]:
-        """The schema changes in words."""
-        return self.changes.describe()
+        """The schema changes in words, then, for each renamed question, what happens to its labels,
+        e.g. ``"question 'toxic' is renamed to 'toxicity': its 12 label(s) are mapped to 'toxicity' as
+        new events that reference the old ones (kept in the history, flagged)"``."""
+        lines = self.changes.describe()
+        t = self._table
+        for old, new in self.changes.renamed_questions.items():
+            g = t[t["question"] == old]
+            counts = g["status"].value_counts()
+            others = [f"{int(counts[s])} {s}" for s in ("relabel", "dropped") if s in counts]
+            rest = f"; {', '.join(others)} (queued under {new!r} where people can answer again)" if others else ""
+            lines.append(f"question {old!r} is renamed to {new!r}: its {int(counts.get('mapped', 0))} label(s) are "
+                         f"mapped to {new!r} as new events that reference the old ones (kept in the history, "
+                         f"flagged){rest}")
+        return lines
 
     def table(self) -> pd.DataFrame:
-        """One row per current label: its event, ``status``, ``new_value`` (mapped), ``candidates``
-        (the choices a split label can become), ``reason`` and whether its item is queued."""
+        """One row per current label: its event (``question`` is the label's own), ``status``,
+        ``new_question`` (its question's name in the new schema; None: removed), ``new_value``
+        (mapped), ``candidates`` (the choices a split label can become), ``reason`` and whether
+        its item is queued."""
         return self._table.copy()
 
     def asked(self) -> pd.DataFrame:
@@ -347,25 +418,27 @@ class MigrationPlan:
         return self._asked.copy()
 
     def summary(self) -> pd.DataFrame:
-        """Counts per question, old choice, source and outcome, with what the choice ``becomes``."""
+        """Counts per question, old choice, source and outcome, with the question's name in the new
+        schema (``new_question``; empty: removed) and what the choice ``becomes``."""
         t = self._table
         rows: list[dict[str, Any]] = []
         if len(t):
             keyed = t.assign(becomes=[
                 (nv or "") if st in ("unchanged", "mapped") else " | ".join(c)
                 for st, nv, c in zip(t["status"], t["new_value"], t["candidates"], strict=True)
-            ])
-            for (q, v, src, st, becomes), g in keyed.groupby(
-                ["question", "value", "source", "status", "becomes"], sort=True, dropna=False
+            ], new_question=t["new_question"].fillna(""))
+            for (q, v, src, st, nq, becomes), g in keyed.groupby(
+                ["question", "value", "source", "status", "new_question", "becomes"], sort=True, dropna=False
             ):
-                rows.append({"question": q, "choice": v, "source": src, "status": st, "becomes": becomes,
-                             "n_labels": len(g), "n_examples": int(g["example_id"].nunique()),
+                rows.append({"question": q, "choice": v, "source": src, "status": st, "new_question": nq,
+                             "becomes": becomes, "n_labels": len(g), "n_examples": int(g["example_id"].nunique()),
                              "n_queued": int(g.loc[g["queue"], "example_id"].nunique())})
         a = self._asked
         if len(a):
             for (q, src), g in a.groupby(["question", "source"], sort=True):
-                rows.append({"question": q, "choice": None, "source": src, "status": "asked", "becomes": "",
-                             "n_labels": 0, "n_examples": int(g["example_id"].nunique()),
+                rows.append({"question": self.changes.question_origin(str(q)), "choice": None, "source": src,
+                             "status": "asked", "new_question": q, "becomes": "", "n_labels": 0,
+                             "n_examples": int(g["example_id"].nunique()),
                              "n_queued": int(g["example_id"].nunique())})
         out = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
         order = {s: k for k, s in enumerate((*LABEL_OUTCOMES, "asked"))}
@@ -375,8 +448,10 @@ class MigrationPlan:
         return out
 
     def relabel_items(self) -> pd.DataFrame:
-        """The items (example and question) :meth:`apply` puts in the relabel queue, with their reasons."""
+        """The items (example and question of the new schema) :meth:`apply` puts in the relabel queue,
+        with their reasons."""
         t = self._table.loc[self._table["queue"].to_numpy(dtype=bool)]
+        t = t.assign(question=t["new_question"].fillna(t["question"]))
         parts = [t[["example_id", "question", "reason", "event_id"]]]
         if len(self._asked):
             parts.append(self._asked[["example_id", "question", "reason"]].assign(event_id=None))

@@ -57,6 +57,11 @@ def _migration_id(old: Schema, new: Schema, watermark: int) -> str:
     return "m-" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:12]
 
 
+def _answer(question: Any, value: Any, other: Any) -> str:
+    """``'ok'``, or ``toxic='ok'`` when the question differs from ``other`` (a renamed question)."""
+    return f"{value!r}" if question == other else f"{question}={value!r}"
+
+
 def _none(value: Any) -> Any:
     try:
         return None if value is None or pd.isna(value) else value
@@ -68,11 +73,12 @@ class ProjectMigrations:
     """Schema and guideline migrations: plan, apply, flag, relabel; no label is ever rewritten.
 
     A schema change (:meth:`Schema.evolve <workbench.Schema.evolve>`: add, remove, rename,
-    merge or split a choice or a question, change a condition) is first a :meth:`plan` that
-    says what happens to every current label of every source. Applying it makes the new
-    schema current, appends automatic mappings as new events that supersede (and name) the
-    old ones, and flags the labels that cannot be mapped: they stay in the history and are
-    left out of current labels, consensus, models and label versions; their items wait in
+    merge or split a choice; add, remove or rename a question; change a condition) is first a
+    :meth:`plan` that says what happens to every current label of every source. Applying it
+    makes the new schema current, appends automatic mappings as new events that reference
+    the old ones (they supersede them; a renamed question's old events are flagged instead),
+    and flags the labels that cannot be mapped: they stay in the history and are left out of
+    current labels, consensus, models and label versions; their items wait in
     :meth:`relabel_queue` until someone answers them under the new schema. New guidelines can
     flag the labels made under older ones for re-review (:meth:`flag_for_review`).
     ``project.update_schema`` refuses a change that would silently invalidate labels and
@@ -200,8 +206,9 @@ class ProjectMigrations:
 
         ``project.update_schema`` calls this first. A change that only adds choices or
         questions, removes unused ones, or keeps every current label valid passes; anything
-        else (a used choice removed, renamed, merged or split; a condition that no longer holds
-        for some labels) raises and points to :meth:`plan`.
+        else (a used choice removed, renamed, merged or split; a used question renamed, or one
+        whose items wait in the relabel queue; a condition that no longer holds for some labels)
+        raises and points to :meth:`plan`.
 
         Raises
         ------
@@ -215,6 +222,16 @@ class ProjectMigrations:
         if new_schema.version == old.version:
             return
         changes = self._changes(new_schema, "update_schema")
+        if changes.renamed_questions:
+            waiting = self.relabel_queue()
+            held = sorted(set(waiting["question"]) & set(changes.renamed_questions))
+            if held:
+                raise SchemaError(
+                    f"update_schema would rename the question(s) {held!r}, whose items wait in the relabel queue "
+                    f"({int(waiting['question'].isin(held).sum())} item(s)); a plain update would lose track of them. "
+                    f"Nothing was changed. Migrate instead, so that the queue follows the new name: "
+                    f"project.migrations.plan(new_schema).apply()."
+                )
         labels = self._current_labels()
         # labels already invalid under the current schema are an older problem (see flag_invalid), not this change's
         valid = {(q.name, c) for q in old.questions for c in q.choices}
@@ -281,7 +298,9 @@ class ProjectMigrations:
                 )
             claim = {"migration_id": mid, "old_version": plan.old_version, "new_version": plan.new_version,
                      "status": "started", "started_at": utc_now(), "exclude": exclude, "relabel_queue": relabel_queue,
-                     "changes": plan.describe(), "switched_at": None, "queue_sources": list(plan.queue_sources)}
+                     "changes": plan.changes.describe(), "switched_at": None,
+                     "queue_sources": list(plan.queue_sources),
+                     "renamed_questions": dict(plan.changes.renamed_questions)}
             self._store.put_record(MIGRATION_RECORD, mid, claim)
             rec = self._store.get_record(MIGRATION_RECORD, mid) or claim
         if rec.get("switched_at") is None:
@@ -316,13 +335,14 @@ class ProjectMigrations:
         for r in mapped_rows.to_dict("records"):
             old = full[int(r["event_id"])]
             events.append(LabelEvent(
-                example_id=str(r["example_id"]), question=str(r["question"]), value=str(r["new_value"]),
+                example_id=str(r["example_id"]), question=str(r["new_question"]), value=str(r["new_value"]),
                 source=str(r["source"]), annotator=str(r["annotator"]), schema_version=plan.new_version,
                 guideline_version=str(old["guideline_version"]), data_version=_none(old["data_version"]),
                 event_uid=f"{prefix}{int(r['event_id'])}", created_at=str(old["created_at"]),
                 confidence=_none(old["confidence"]), time_spent=_none(old["time_spent"]),
                 is_honeypot=bool(old["is_honeypot"]),
-                note=f"migration {mid}: {r['value']!r} -> {r['new_value']!r}, from event {int(r['event_id'])} "
+                note=f"migration {mid}: {_answer(r['question'], r['value'], r['new_question'])} -> "
+                     f"{_answer(r['new_question'], r['new_value'], r['question'])}, from event {int(r['event_id'])} "
                      f"(schema {old['schema_version']})",
             ))
         if events:
@@ -342,6 +362,18 @@ class ProjectMigrations:
                 "event_id": int(r["event_id"]), "kind": "schema", "rule": exclude, "excluded": True, "origin": mid,
                 "created_at": now,
             }))
+        # A mapped label of a renamed question: its new event (another question) cannot supersede the old one in
+        # the store, so the old event is flagged too: kept in the history, never current again, never kept under
+        # its old schema version (its answer lives on under the new name).
+        moved = table[(table["status"] == "mapped") & (table["new_question"] != table["question"])]
+        for r in moved.to_dict("records"):
+            old_id = int(r["event_id"])
+            flags.append((f"schema:{mid}:{old_id}", {
+                **{k: r[k] for k in ("example_id", "question", "value", "source", "annotator", "schema_version",
+                                     "guideline_version", "status")},
+                "event_id": old_id, "kind": "schema", "rule": "flagged", "excluded": True, "origin": mid,
+                "reason": f"{r['reason']}: mapped to event {mapped.get(old_id)}", "created_at": now,
+            }))
         # an excluding review flag follows its label to the mapped event
         reviews = self._log.flags()
         reviews = reviews[(reviews["kind"] == "review") & reviews["excluded"] & reviews["event_id"].isin(list(mapped))]
@@ -353,6 +385,7 @@ class ProjectMigrations:
         queue: list[dict[str, Any]] = []
         if relabel_queue:
             q_rows = table.loc[table["queue"].to_numpy(dtype=bool)]
+            q_rows = q_rows.assign(question=q_rows["new_question"].fillna(q_rows["question"]))
             for (eid, q), g in q_rows.groupby(["example_id", "question"], sort=False):
                 queue.append({"example_id": eid, "question": q, "reasons": sorted(set(g["reason"])),
                               "old_values": sorted(set(g["value"].astype(str))),
@@ -409,18 +442,30 @@ class ProjectMigrations:
         return f.reset_index(drop=True)
 
     def _queue_entries(self) -> builtins.list[dict[str, Any]]:
+        """Every queued item, its question under its name now (a later migration may have renamed it)."""
         out: builtins.list[dict[str, Any]] = []
-        for rec in self._store.get_records(MIGRATION_RECORD).values():
-            if rec.get("status") != "applied":
-                continue
+        applied = sorted((rec for rec in self._store.get_records(MIGRATION_RECORD).values()
+                          if rec.get("status") == "applied"), key=lambda rec: str(rec.get("started_at") or ""))
+
+        def now_named(question: str, since: str) -> str:
+            for rec in applied:
+                if str(rec.get("started_at") or "") > since:
+                    question = (rec.get("renamed_questions") or {}).get(question, question)
+            return question
+
+        for rec in applied:
+            since = str(rec.get("started_at") or "")
             for e in rec.get("queue") or []:
-                out.append({**e, "kind": "schema", "origin": rec["migration_id"], "after": int(rec["switched_at"]),
+                out.append({**e, "question": now_named(str(e["question"]), since), "kind": "schema",
+                            "origin": rec["migration_id"], "after": int(rec["switched_at"]),
                             "queued_at": rec.get("applied_at"), "sources": e.get("sources") or list(QUEUE_SOURCES),
                             "allowed": rec.get("queue_sources") or list(QUEUE_SOURCES)})
         for key, rec in self._store.get_records(REVIEW_RECORD).items():
+            since = str(rec.get("created_at") or "")
             for e in rec.get("queue") or []:
-                out.append({**e, "kind": "review", "origin": key, "after": int(rec["watermark"]),
-                            "queued_at": rec.get("created_at"), "allowed": rec.get("sources") or list(REVIEW_SOURCES)})
+                out.append({**e, "question": now_named(str(e["question"]), since), "kind": "review", "origin": key,
+                            "after": int(rec["watermark"]), "queued_at": rec.get("created_at"),
+                            "allowed": rec.get("sources") or list(REVIEW_SOURCES)})
         return out
 
     def relabel_queue(self, *, question: str | None = None, include_done: bool = False) -> pd.DataFrame:

@@ -1,9 +1,10 @@
-"""Evolving a schema: add, remove, rename, merge or split choices; add or remove questions; change conditions.
+"""Evolving a schema: add, remove, rename, merge or split choices; add, remove or rename questions; change conditions.
 
 :meth:`Schema.evolve <workbench.schema.Schema.evolve>` returns a new schema whose
 :attr:`~workbench.schema.Schema.changes` says, for every old choice, which new choices it may
-have become. That description is what a migration plan (``project.migrations.plan``) reads to
-decide which labels map automatically, which need relabeling and which are dropped.
+have become, and for every renamed question its new name. That description is what a migration
+plan (``project.migrations.plan``) reads to decide which labels map automatically, which need
+relabeling and which are dropped.
 """
 
 from __future__ import annotations
@@ -34,18 +35,23 @@ class SchemaChanges:
         The schema version the changes start from.
     choice_maps : dict
         ``{question: {old choice: (new choices ...)}}`` for every question of the base schema
-        that is still there, covering every old choice: one new choice is an automatic mapping
-        (the same name: unchanged; another: a rename or merge), several are a split (the old
-        answer can be any of them: relabel), none is a removed choice.
+        that is still there (by its name in the base schema, also when it was renamed),
+        covering every old choice: one new choice is an automatic mapping (the same name:
+        unchanged; another: a rename or merge), several are a split (the old answer can be any
+        of them: relabel), none is a removed choice.
     removed_questions : tuple of str
         Questions of the base schema that are gone.
     added_questions : tuple of str
-        Questions that are new.
+        Questions that are new (by their names in the new schema).
     changed_conditions : tuple of str
-        Questions whose condition was changed explicitly (``condition=``). Conditions that only
-        follow renamed, merged or split choices are rewritten automatically and not listed.
+        Questions whose condition was changed explicitly (``condition=``), by their names in
+        the new schema. Conditions that only follow renamed, merged or split choices or
+        renamed questions are rewritten automatically and not listed.
     steps : tuple of str
         The changes in words, in the order they were made.
+    renamed_questions : dict of str to str
+        ``{name in the base schema: name in the new schema}`` for every renamed question
+        (a question renamed and renamed back is not listed).
     """
 
     base_version: str
@@ -54,9 +60,26 @@ class SchemaChanges:
     added_questions: tuple[str, ...] = ()
     changed_conditions: tuple[str, ...] = ()
     steps: tuple[str, ...] = field(default=())
+    renamed_questions: Mapping[str, str] = field(default_factory=dict)
+
+    def question_target(self, question: str) -> str | None:
+        """The name a question of the base schema has in the new schema (None: removed or unknown)."""
+        if question not in self.choice_maps:
+            return None
+        return self.renamed_questions.get(question, question)
+
+    def question_origin(self, question: str) -> str:
+        """The name in the base schema of a question of the new schema (a new question keeps its name)."""
+        for old, new in self.renamed_questions.items():
+            if new == question:
+                return old
+        return question
 
     def targets(self, question: str, choice: str) -> tuple[str, ...] | None:
-        """The new choices an old ``choice`` of ``question`` may have become (None: unknown question/choice)."""
+        """The new choices an old ``choice`` of ``question`` may have become (None: unknown question/choice).
+
+        ``question`` is the name in the base schema; :meth:`question_target` gives its new name.
+        """
         per_q = self.choice_maps.get(question)
         if per_q is None:
             return None
@@ -69,25 +92,33 @@ class SchemaChanges:
     def then(self, later: SchemaChanges) -> SchemaChanges:
         """These changes followed by ``later`` (which must start where these end)."""
         maps: dict[str, dict[str, tuple[str, ...]]] = {}
+        renamed: dict[str, str] = {}
         for q, per_q in self.choice_maps.items():
-            if q in later.removed_questions or q not in later.choice_maps:
+            mid_name = self.renamed_questions.get(q, q)
+            if mid_name in later.removed_questions or mid_name not in later.choice_maps:
                 continue
-            nxt = later.choice_maps[q]
+            nxt = later.choice_maps[mid_name]
             maps[q] = {old: _dedupe([t for mid in mids for t in nxt.get(mid, ())]) for old, mids in per_q.items()}
+            final = later.renamed_questions.get(mid_name, mid_name)
+            if final != q:
+                renamed[q] = final
+        origin = {new: old for old, new in self.renamed_questions.items()}
+        forward = later.renamed_questions
         removed = _dedupe([*self.removed_questions,
-                           *(q for q in later.removed_questions if q not in self.added_questions)])
-        added = _dedupe([*(q for q in self.added_questions if q not in later.removed_questions),
+                           *(origin.get(q, q) for q in later.removed_questions if q not in self.added_questions)])
+        added = _dedupe([*(forward.get(q, q) for q in self.added_questions if q not in later.removed_questions),
                          *later.added_questions])
-        conditions = _dedupe([*(q for q in self.changed_conditions if q not in later.removed_questions),
+        conditions = _dedupe([*(forward.get(q, q) for q in self.changed_conditions if q not in later.removed_questions),
                               *later.changed_conditions])
-        return SchemaChanges(self.base_version, maps, removed, added, conditions, (*self.steps, *later.steps))
+        return SchemaChanges(self.base_version, maps, removed, added, conditions, (*self.steps, *later.steps),
+                             renamed)
 
     @classmethod
     def infer(cls, old: Schema, new: Schema) -> SchemaChanges:
         """The changes from ``old`` to a schema built by hand: choices and questions matched by name.
 
-        Nothing is taken for a rename: a choice missing from ``new`` counts as removed (use
-        :meth:`Schema.evolve` to say that it was renamed, merged or split).
+        Nothing is taken for a rename: a choice or question missing from ``new`` counts as removed
+        (use :meth:`Schema.evolve` to say that it was renamed, merged or split).
         """
         maps: dict[str, dict[str, tuple[str, ...]]] = {}
         steps: list[str] = []
@@ -139,6 +170,56 @@ def _str_map(param: str, value: object, example: str) -> dict[str, Any]:
     return dict(value)
 
 
+def _question_renames(schema: Schema, rename_question: object, added: list[Question]) -> dict[str, str]:
+    """The checked ``rename_question`` mapping ``{old name: new name}``."""
+    if rename_question is None:
+        return {}
+    renames = _str_map("rename_question", rename_question, "{'toxic': 'toxicity'}")
+    names = list(schema.question_names)
+    unknown = [q for q in renames if q not in names]
+    if unknown:
+        raise SchemaError(
+            f"The 'rename_question' parameter of Schema.evolve names {unknown!r}, which are not questions of schema "
+            f"{schema.name!r} (questions: {names!r}). Name a question by its current name, e.g. "
+            f"rename_question={{{names[0]!r}: 'new_name'}}."
+        )
+    seen: dict[str, str] = {}
+    for old, new in renames.items():
+        if not isinstance(new, str) or not new.strip() or new != new.strip() or any(c in new for c in "\n\r\t"):
+            raise SchemaError(
+                f"The 'rename_question' parameter of Schema.evolve maps {old!r} to {new!r}; the new name must be a "
+                f"non-empty string without leading/trailing white space or control characters, e.g. "
+                f"rename_question={{{old!r}: 'new_name'}}."
+            )
+        if new == old:
+            raise SchemaError(f"rename_question maps the question {old!r} to itself; leave it out.")
+        if new in names:
+            raise SchemaError(
+                f"rename_question maps {old!r} to {new!r}, which is already a question of schema {schema.name!r} "
+                f"(questions: {names!r}). Choose a name no question has; to swap two names, chain two calls "
+                f"through a temporary name."
+            )
+        if new in [q.name for q in added]:
+            raise SchemaError(f"rename_question maps {old!r} to {new!r}, the name of a question add_question adds "
+                              f"in the same call. Choose another name for one of them.")
+        if new in seen:
+            raise SchemaError(f"rename_question maps both {seen[new]!r} and {old!r} to {new!r}; each question needs "
+                              f"a name of its own.")
+        seen[new] = old
+    return dict(renames)
+
+
+def _check_when_names(where: str, when: Mapping[str, object], renames: Mapping[str, str]) -> None:
+    """A condition given for the new schema must name renamed questions by their new names."""
+    stale = [p for p in when if p in renames]
+    if stale:
+        p = stale[0]
+        raise SchemaError(
+            f"{where} names the question {p!r}, which this call renames to {renames[p]!r}. A condition describes "
+            f"the new schema: name the question {renames[p]!r} there."
+        )
+
+
 def _resolve_question(schema: Schema, question: str | None, named: list[str], has_add: bool) -> Question:
     """The question the choice operations apply to."""
     if question is not None:
@@ -167,6 +248,7 @@ def evolve_schema(
     split: Mapping[str, Sequence[str]] | None = None,
     add_question: Question | Sequence[Question] | None = None,
     remove_question: str | Sequence[str] | None = None,
+    rename_question: Mapping[str, str] | None = None,
     condition: Mapping[str, Mapping[str, str | Sequence[str]] | None] | None = None,
 ) -> Schema:
     """The implementation of :meth:`workbench.schema.Schema.evolve`."""
@@ -195,18 +277,37 @@ def evolve_schema(
     dropped_qs = _str_list("remove_question", remove_question) if remove_question is not None else []
     conditions = _str_map("condition", condition, "{'seatbelt': {'person': ['yes', 'maybe']}}") \
         if condition is not None else {}
+    q_renames = _question_renames(schema, rename_question, new_questions)
+    # question=, remove_question= and condition= may also name a renamed question by its new name
+    origin = {new: old for old, new in q_renames.items()}
+    if question is not None and question not in schema.question_names and question in origin:
+        question = origin[question]
+    for qn in dropped_qs:
+        if qn in q_renames or qn in origin:
+            old = origin.get(qn, qn)
+            raise SchemaError(
+                f"The question {old!r} is both renamed (rename_question={{{old!r}: {q_renames[old]!r}}}) and removed "
+                f"(remove_question={qn!r}) in one evolve call. Do one of the two."
+            )
+    conditions = {origin.get(qn, qn) if qn not in schema.question_names else qn: when
+                  for qn, when in conditions.items()}
+    for qn, when in conditions.items():
+        if isinstance(when, Mapping):
+            _check_when_names(f"condition[{q_renames.get(qn, qn)!r}]", when, q_renames)
+    for nq in new_questions:
+        _check_when_names(f"add_question {nq.name!r}", nq.condition, q_renames)
 
     choice_ops = bool(adds or removes or renames or merges or splits)
     if question is not None and not choice_ops:
         raise SchemaError("The 'question' parameter of Schema.evolve names the question for add=, remove=, rename=, "
                           "merge= or split=, but none of those was given.")
-    if not (choice_ops or new_questions or dropped_qs or conditions):
+    if not (choice_ops or new_questions or dropped_qs or conditions or q_renames):
         raise SchemaError(
             "Schema.evolve was called without a change. Pass at least one of add=, remove=, rename=, merge=, "
-            "split=, add_question=, remove_question= or condition=."
+            "split=, add_question=, remove_question=, rename_question= or condition=."
         )
 
-    steps: list[str] = []
+    steps: list[str] = [f"renamed question {o!r} to {n!r}" for o, n in q_renames.items()]
     maps: dict[str, dict[str, tuple[str, ...]]] = {
         q.name: {c: (c,) for c in q.choices} for q in schema.questions}
     choices_of: dict[str, tuple[str, ...]] = {q.name: tuple(q.choices) for q in schema.questions}
@@ -322,7 +423,7 @@ def evolve_schema(
                 qmap[c] = (c,)
         maps[target.name] = qmap
         choices_of[target.name] = new_choices
-        where = f" of question {target.name!r}"
+        where = f" of question {q_renames.get(target.name, target.name)!r}"
         steps += [f"renamed the choice {o!r}{where} to {n!r}" for o, n in renames.items()]
         steps += [f"merged the choices {olds!r}{where} into {t!r}" for t, olds in merges.items()]
         steps += [f"split the choice {o!r}{where} into {parts!r}" for o, parts in splits.items()]
@@ -344,12 +445,13 @@ def evolve_schema(
     for q in schema.questions:
         if q.name in dropped_qs:
             continue
+        name = q_renames.get(q.name, q.name)
         if q.name in conditions:
             when = conditions[q.name]
             if when is not None and not isinstance(when, Mapping):
-                raise SchemaError(f"condition[{q.name!r}] must be a dict such as {{'person': 'yes'}} or None (always "
+                raise SchemaError(f"condition[{name!r}] must be a dict such as {{'person': 'yes'}} or None (always "
                                   f"asked). Got {when!r} instead.")
-            kept.append(Question(q.name, choices_of[q.name], when=when, description=q.description))
+            kept.append(Question(name, choices_of[q.name], when=when, description=q.description))
             continue
         new_when: dict[str, tuple[str, ...]] = {}
         for parent, accepted in q.condition.items():
@@ -366,8 +468,8 @@ def evolve_schema(
                     f"choices. Give it a new condition (condition={{{q.name!r}: ...}}) or remove it "
                     f"(remove_question={q.name!r})."
                 )
-            new_when[parent] = mapped
-        kept.append(Question(q.name, choices_of[q.name], when={k: list(v) for k, v in new_when.items()} or None,
+            new_when[q_renames.get(parent, parent)] = mapped
+        kept.append(Question(name, choices_of[q.name], when={k: list(v) for k, v in new_when.items()} or None,
                              description=q.description))
     for nq in new_questions:
         if nq.name in [q.name for q in kept]:
@@ -378,17 +480,18 @@ def evolve_schema(
         kept.append(nq)
     steps += [f"removed question {qn!r}" for qn in dropped_qs]
     steps += [f"added question {q.name!r} with choices {list(q.choices)!r}" for q in new_questions]
-    changed = [qn for qn in conditions if qn in schema.question_names and qn not in dropped_qs]
+    changed = [q_renames.get(qn, qn) for qn in conditions if qn in schema.question_names and qn not in dropped_qs]
     for qn in conditions:
-        when = next(q for q in kept if q.name == qn).condition
-        steps.append(f"changed the condition of question {qn!r} to {_when_text(when)}")
+        name = q_renames.get(qn, qn)
+        when = next(q for q in kept if q.name == name).condition
+        steps.append(f"changed the condition of question {name!r} to {_when_text(when)}")
 
     new = Schema(schema.name, kept)
     new.guidelines, new.guidelines_path = schema.guidelines, schema.guidelines_path
     for qn in dropped_qs:
         maps.pop(qn, None)
     own = SchemaChanges(schema.version, maps, tuple(dropped_qs), tuple(q.name for q in new_questions),
-                        tuple(changed), tuple(steps))
+                        tuple(changed), tuple(steps), q_renames)
     new.changes = own if schema.changes is None else schema.changes.then(own)
     if new.version == schema.version:
         raise SchemaError("This evolve call changes nothing in the schema's structure (the result has the same "

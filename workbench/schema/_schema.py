@@ -281,15 +281,23 @@ class Schema:
         split: Mapping[str, Sequence[str]] | None = None,
         add_question: Question | Sequence[Question] | None = None,
         remove_question: str | Sequence[str] | None = None,
+        rename_question: Mapping[str, str] | None = None,
         condition: Mapping[str, Mapping[str, str | Sequence[str]] | None] | None = None,
     ) -> Schema:
         """A new schema with changed choices, questions or conditions, and a record of what changed.
 
         The result's :attr:`changes` (a :class:`~workbench.schema.SchemaChanges`) says for every
-        old choice which new choices it may have become; ``project.migrations.plan(new)`` reads
-        it to map labels automatically (rename, merge), queue them for relabeling (split) or
-        drop them (removed choices and questions). Calls can be chained; the changes compose.
-        The guidelines are kept.
+        old choice which new choices it may have become, and for every renamed question its new
+        name; ``project.migrations.plan(new)`` reads it to map labels automatically (rename,
+        merge, a renamed question), queue them for relabeling (split) or drop them (removed
+        choices and questions). Calls can be chained; the changes compose. The guidelines are
+        kept.
+
+        In one call, the choice operations name the choices of the schema being evolved, and
+        ``question``, ``remove_question`` and the keys of ``condition`` name its questions (a
+        question renamed in the same call may be named by either name). The ``when`` mappings
+        of ``condition`` and ``add_question`` describe the result, so they name renamed
+        questions and choices by their new names.
 
         Parameters
         ----------
@@ -313,9 +321,16 @@ class Schema:
             New questions, appended; their ``when`` may name any question of the result.
         remove_question : str or list of str, optional
             Questions that go away; their labels are dropped.
+        rename_question : dict of str to str, optional
+            ``{old: new}``: the same question under a new name, keeping its choices (and any
+            choice changes of the same call), description, condition and position. Its labels
+            are mapped automatically to the new name, and conditions of other questions that
+            name it follow it. The new name must not be the name of a question of the schema
+            (to swap two names, chain two calls through a temporary name).
         condition : dict, optional
             ``{question: when}`` with a new ``when`` mapping, or None (always asked). Conditions
-            naming renamed, merged or split choices follow them automatically.
+            naming renamed, merged or split choices, or renamed questions, follow them
+            automatically.
 
         Returns
         -------
@@ -325,8 +340,10 @@ class Schema:
         Raises
         ------
         SchemaError
-            An unknown question or choice, a choice changed twice in one call, a name clash,
-            a question left with fewer than two choices, or a call that changes nothing.
+            An unknown question or choice, a choice changed twice in one call, a name clash
+            (also a question renamed to an existing question's name, or to an empty name), a
+            question both renamed and removed, a question left with fewer than two choices, or
+            a call that changes nothing.
 
         Examples
         --------
@@ -336,12 +353,27 @@ class Schema:
         ('fine', 'harassment', 'hate', 'other')
         >>> new.changes.targets("toxicity", "toxic")
         ('harassment', 'hate', 'other')
+
+        Renaming a question (a follow-up question's condition follows it), then one of its
+        choices in a chained call:
+
+        >>> s = Schema("moderation", [Question("toxic", ["no", "yes"]),
+        ...                           Question("target", ["person", "group"], when={"toxic": "yes"})])
+        >>> renamed = s.evolve(rename_question={"toxic": "toxicity"})
+        >>> renamed = renamed.evolve(question="toxicity", rename={"yes": "toxic"})
+        >>> renamed.question_names
+        ('toxicity', 'target')
+        >>> renamed.question("target").condition
+        {'toxicity': ('toxic',)}
+        >>> renamed.changes.question_target("toxic"), renamed.changes.targets("toxic", "yes")
+        ('toxicity', ('toxic',))
         """
         from workbench.schema._evolve import evolve_schema
 
         return evolve_schema(
             self, question=question, add=add, remove=remove, rename=rename, merge=merge, split=split,
-            add_question=add_question, remove_question=remove_question, condition=condition,
+            add_question=add_question, remove_question=remove_question, rename_question=rename_question,
+            condition=condition,
         )
 
     # -- versions -----------------------------------------------------------------------

@@ -3,7 +3,8 @@
 A small reference model tracks, for every (example, annotator), the current answer and whether
 it is in use, flagged for re-review, or flagged by a schema change. After every step: the event
 log only grew (its stored columns never change), the current labels equal the model's, every
-current label is a valid answer under the current schema, and the relabel queue holds exactly
+current label is a valid answer under the current schema and names the question by its current
+name (the question is renamed too), and the relabel queue holds exactly
 the items with a flagged answer that nobody has answered since. ``HYPOTHESIS_PROFILE=deep``
 runs a longer profile.
 """
@@ -31,7 +32,7 @@ settings.register_profile("migrations-deep", max_examples=100, stateful_step_cou
 PEOPLE = (("human", "ann"), ("human", "bob"), ("gold", "expert"))
 STORED = ["event_id", "event_uid", "example_id", "question", "value", "action", "source", "annotator",
           "created_at", "schema_version", "guideline_version", "supersedes", "note"]
-OPS = ("rename", "split", "merge", "remove", "add")
+OPS = ("rename", "split", "merge", "remove", "add", "rename_question")
 
 
 class MigrationMachine(RuleBasedStateMachine):
@@ -48,6 +49,7 @@ class MigrationMachine(RuleBasedStateMachine):
         self.log: list[dict[str, object]] = []
         self.fresh = 0
         self.last_plan: MigrationPlan | None = None
+        self.question = "t"  # the question's current name (rename_question changes it)
 
     def teardown(self) -> None:
         self.project.close()
@@ -80,30 +82,35 @@ class MigrationMachine(RuleBasedStateMachine):
             new = self.project.schema.evolve(merge={self._name(): olds})
         elif op == "remove" and len(choices) >= 3:
             new = self.project.schema.evolve(remove=[data.draw(st.sampled_from(choices))])
+        elif op == "rename_question":
+            new = self.project.schema.evolve(rename_question={self.question: f"q{self._name()}"})
         else:
             new = self.project.schema.evolve(add=[self._name()])
         assert new.changes is not None
+        renamed = new.changes.question_target(self.question) != self.question
         plan = self.project.migrations.plan(new)
         expected = dict.fromkeys(("unchanged", "mapped", "relabel", "dropped"), 0)
         for value, state, _ in self.model.values():
             if state == "flagged":
                 continue
-            t = new.changes.targets("t", value)
+            t = new.changes.targets(self.question, value)
             assert t is not None
-            outcome = "dropped" if not t else "relabel" if len(t) > 1 else "unchanged" if t[0] == value else "mapped"
+            outcome = "dropped" if not t else "relabel" if len(t) > 1 else (
+                "unchanged" if t[0] == value and not renamed else "mapped")
             expected[outcome] += 1
         assert {k: v for k, v in plan.counts.items() if k != "asked"} == expected
         plan.apply(relabel_queue=True, exclude=exclude)
         for key, (value, state, made_under) in list(self.model.items()):
             if state == "flagged":
                 continue
-            t = new.changes.targets("t", value) or ()
+            t = new.changes.targets(self.question, value) or ()
             if len(t) == 1:
                 self.model[key] = (t[0], state, made_under)  # a mapping keeps the guidelines it was made under
             else:
                 self.model[key] = (value, "flagged", made_under)
                 self.pending.add(key[0])
         self.last_plan = plan
+        self.question = self.project.schema.question().name
 
     @precondition(lambda self: self.last_plan is not None)
     @rule()
@@ -142,6 +149,7 @@ class MigrationMachine(RuleBasedStateMachine):
         assert got == {k: v for k, (v, state, _) in self.model.items() if state == "ok"}
         choices = set(self.project.schema.question().choices)
         assert set(got.values()) <= choices
+        assert set(lab["question"]) <= {self.question}  # labels under the current name only
 
     @invariant()
     def the_relabel_queue_matches_the_model(self) -> None:

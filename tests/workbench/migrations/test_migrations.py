@@ -448,8 +448,206 @@ def test_error_catalogue(tox: wb.Project, call, error: type[Exception], message:
 
 
 def test_a_flagged_model_label_is_no_longer_offered_as_a_draft(tox: wb.Project) -> None:
-    assert tox.annotation.draft("e4", "toxicity").value == "toxic"   # the model's label, shown as a draft
+    shown = tox.annotation.draft("e4", "toxicity")
+    assert shown is not None and shown.value == "toxic"   # the model's label, shown as a draft
     tox.migrations.plan(_issue_schema(tox)).apply()   # "toxic" is split: the label of e4 is flagged
     draft = tox.annotation.draft("e4", "toxicity")
     assert draft is None or draft.source != "model"
-    assert tox.annotation.draft("e5", "toxicity").value == "fine"    # a mapped model label still is one
+    mapped = tox.annotation.draft("e5", "toxicity")
+    assert mapped is not None and mapped.value == "fine"    # a mapped model label still is one
+
+
+# ---------------------------------------------------------------------- renaming a question
+def _by_key(df: pd.DataFrame) -> dict[tuple[str, str, str, str], str]:
+    return {(str(e), str(q), str(s), str(a)): str(v) for e, q, s, a, v in
+            zip(df["example_id"], df["question"], df["source"], df["annotator"], df["value"], strict=True)}
+
+
+def test_renaming_a_question_maps_its_labels_as_new_events_and_rewrites_nothing(tox: wb.Project) -> None:
+    before, labels_before = _stored(tox), _by_key(tox.labels())
+    new = tox.schema.evolve(rename_question={"toxicity": "harm"})
+    plan = tox.migrations.plan(new)
+    # the plan: every label of the renamed question is mapped to the new name, the follow-up's are unchanged
+    t = plan.table()
+    renamed = t[t["question"] == "toxicity"]
+    assert len(renamed) == 9 and set(renamed["status"]) == {"mapped"} and set(renamed["new_question"]) == {"harm"}
+    assert (renamed["new_value"] == renamed["value"]).all()
+    assert set(t.loc[t["question"] == "target", "status"]) == {"unchanged"}
+    assert plan.counts == {"unchanged": 2, "mapped": 9, "relabel": 0, "dropped": 0, "asked": 0}
+    assert plan.relabel_items().empty
+    summary = plan.summary()
+    assert set(summary.loc[summary["question"] == "toxicity", "new_question"]) == {"harm"}
+    assert summary.loc[summary["question"] == "toxicity", "n_labels"].sum() == 9
+    assert any("'toxicity' is renamed to 'harm'" in line and "9 label(s)" in line for line in plan.describe())
+    assert _stored(tox) == before  # a plan writes nothing
+    result = plan.apply()
+    after = _stored(tox)
+    assert after[: len(before)] == before  # append-only
+    added = {int(str(r["event_id"])): r for r in after[len(before):]}
+    assert len(added) == len(result.mapped) == 9 and result.flagged == []
+    by_id = {int(str(r["event_id"])): r for r in before}
+    for old_id, new_id in result.mapped.items():  # each new event references the event it replaces
+        row, old = added[new_id], by_id[old_id]
+        assert (old["question"], row["question"], row["value"]) == ("toxicity", "harm", old["value"])
+        assert row["event_uid"] == f"migrate:{result.migration_id}:{old_id}" and f"from event {old_id}" in str(
+            row["note"])
+        assert (row["created_at"], row["annotator"], row["source"], row["schema_version"]) == (
+            old["created_at"], old["annotator"], old["source"], new.version)
+    assert tox.verify()["events"] == len(after)
+    # current labels: under the new name only, the same answers
+    expected = {(e, "harm" if q == "toxicity" else q, s, a): v for (e, q, s, a), v in labels_before.items()}
+    assert _by_key(tox.labels()) == expected
+    assert tox.gold("harm").to_dict() == {"e6": "toxic"}
+    # the old events stay in the history, flagged as mapped (no event of another question can supersede them)
+    flags = tox.migrations.flags()
+    assert set(flags["event_id"]) == set(result.mapped) and set(flags["status"]) == {"mapped"}
+    assert flags["excluded"].all() and "mapped to event" in flags["reason"].iloc[0]
+    assert (tox.history("e0")["question"].tolist()) == ["toxicity", "harm"]
+    # the follow-up's condition follows the renamed question, and annotating under the new name works
+    assert tox.schema.question("target").condition == {"harm": ("toxic",)}
+    tox.annotate("e4", {"harm": "toxic", "target": "group"}, annotator="ann")
+    tox.annotate("e0", {"harm": "toxic"}, annotator="ann")  # supersedes the mapped event
+    assert tox.labels(annotator="ann", question="harm").set_index("example_id")["value"].to_dict() == {
+        "e0": "toxic", "e1": "toxic", "e2": "unsure", "e4": "toxic"}
+    with pytest.raises(wb.LabelValidationError, match="has no question 'toxicity'"):
+        tox.annotate("e3", {"toxicity": "ok"}, annotator="ann")
+    assert tox.migrations.list()["changes"].iloc[0] == ["renamed question 'toxicity' to 'harm'"]
+
+
+def test_rename_question_and_choices_in_one_chained_evolve(tox: wb.Project) -> None:
+    new = tox.schema.evolve(rename_question={"toxicity": "harm"}).evolve(
+        question="harm", rename={"ok": "fine"}, split={"toxic": ["insult", "threat"]})
+    one_call = tox.schema.evolve(rename_question={"toxicity": "harm"}, rename={"ok": "fine"},
+                                 split={"toxic": ["insult", "threat"]})
+    plan = tox.migrations.plan(new)
+    assert plan.counts == tox.migrations.plan(one_call).counts
+    t = plan.table().set_index(["example_id", "question", "source", "annotator"])
+    assert tuple(t.loc[("e0", "toxicity", "human", "ann"), ["status", "new_question", "new_value"]]) == (
+        "mapped", "harm", "fine")
+    assert t.loc[("e1", "toxicity", "human", "ann"), "status"] == "relabel"
+    assert t.loc[("e1", "target", "human", "ann"), "status"] == "unchanged"  # asked for both parts of the split
+    assert t.loc[("e2", "toxicity", "human", "ann"), "status"] == "mapped"  # 'unsure' under the new name
+    items = plan.relabel_items()
+    assert set(items["question"]) == {"harm"} and sorted(items["example_id"]) == ["e1", "e6"]
+    result = plan.apply()
+    assert tox.schema.question("target").condition == {"harm": ("insult", "threat")}
+    labels = tox.labels()
+    assert set(labels["question"]) == {"harm", "target"}
+    assert set(labels.loc[labels["question"] == "harm", "value"]) == {"fine", "unsure"}
+    note = tox.events().set_index("event_id").loc[result.mapped[int(tox.history("e0")["event_id"].iloc[0])], "note"]
+    assert "toxicity='ok' -> harm='fine'" in str(note)
+    # the relabel queue is under the new name, and answers under it drain it
+    queue = tox.migrations.relabel_queue()
+    assert set(queue["question"]) == {"harm"} and sorted(queue["example_id"]) == ["e1", "e6"]
+    tox.annotate("e1", {"harm": "threat", "target": "group"}, annotator="cid")
+    tox.annotate("e6", {"harm": "insult"}, annotator="expert", source="gold")
+    assert tox.migrations.relabel_ids() == []
+    assert tox.gold("harm").to_dict() == {"e6": "insult"}
+
+
+def test_a_relabel_queue_and_review_flags_follow_a_later_question_rename(tox: wb.Project) -> None:
+    tox.migrations.plan(_issue_schema(tox)).apply()  # splits 'toxic': e1, e2, e6 wait under 'toxicity'
+    old_gv = tox.guideline_version
+    tox.update_guidelines("Toxic: insults, threats and sarcasm.")
+    tox.migrations.flag_for_review(guideline_version=old_gv, question="toxicity", sources=["adjudication"])
+    waiting = tox.migrations.relabel_ids()
+    assert sorted(waiting) == ["e1", "e2", "e6", "e7"]
+    result = tox.migrations.plan(tox.schema.evolve(rename_question={"toxicity": "harm"})).apply()
+    q = tox.migrations.relabel_queue()
+    assert set(q["question"]) == {"harm"} and sorted(q["example_id"]) == sorted(waiting)  # nothing lost or done
+    # the excluding review flag moved with the adjudicator's label to its new event
+    e7_new = result.mapped[int(tox.history("e7")["event_id"].iloc[-2])]
+    assert e7_new in set(tox.migrations.flags(kind="review")["event_id"])
+    assert len(tox.labels(source="adjudication")) == 0
+    for eid in ("e1", "e2"):
+        tox.annotate(eid, {"harm": "fine"}, annotator="cid")
+    tox.annotate("e7", {"harm": "fine"}, annotator="lead", source="adjudication")
+    assert tox.migrations.relabel_ids() == ["e6"]
+    with pytest.raises(wb.SchemaError, match="has no question 'toxicity'"):
+        tox.migrations.relabel_queue(question="toxicity")
+    assert tox.migrations.relabel_ids("harm") == ["e6"]
+
+
+def test_renaming_a_question_and_back_is_a_chain_of_appends(tox: wb.Project) -> None:
+    labels = _by_key(tox.labels())
+    history = [_stored(tox)]
+    tox.migrations.plan(tox.schema.evolve(rename_question={"toxicity": "harm"})).apply()
+    history.append(_stored(tox))
+    r2 = tox.migrations.plan(tox.schema.evolve(rename_question={"harm": "toxicity"})).apply()
+    history.append(_stored(tox))
+    assert r2.counts["mapped"] == 9
+    for earlier, later in itertools.pairwise(history):
+        assert later[: len(earlier)] == earlier
+    assert _by_key(tox.labels()) == labels  # the same answers, under the original name again
+    assert len(tox.labels()) == len(labels) and tox.verify()["events"] == len(history[-1])
+    assert tox.migrations.relabel_ids() == []
+    assert tox.history("e0")["question"].tolist() == ["toxicity", "harm", "toxicity"]
+
+
+def test_a_label_version_after_a_question_rename_uses_the_new_name_only(tmp_path: Path) -> None:
+    p = _single(tmp_path)
+    v1 = p.versions.save(p.models.soft_labels(), message="before")
+    before_ids = p.versions.event_ids(v1.name)
+    result = p.migrations.plan(p.schema.evolve(rename_question={"t": "toxicity"})).apply(exclude="keep_old_version")
+    soft = p.models.soft_labels()
+    v2 = p.versions.save(soft, message="after the rename")
+    ids = p.versions.event_ids(v2.name)
+    assert set(ids) == set(result.mapped.values()) and not set(ids) & set(result.mapped)
+    events = p.events().set_index("event_id")
+    assert set(events.loc[ids, "question"]) == {"toxicity"} and set(events.loc[before_ids, "question"]) == {"t"}
+    manifest = p.versions.manifest(v2.name)
+    assert list(manifest["questions"]) == ["toxicity"]
+    assert manifest["label_schema_versions"] == {p.schema_version: 6}
+    assert sorted(manifest["events"]["excluded"]) == sorted(result.mapped)  # the old events, left out
+    assert "old_schema_labels" not in manifest  # a mapped label is never kept under its old version too
+    assert p.versions.load(v2.name)["label"].tolist() == p.versions.load(v1.name)["label"].tolist()
+    assert p.versions.event_ids(v1.name) == before_ids  # the earlier version is untouched
+    _, y, _ = p.versions.training_data(v2.name)
+    assert len(y) == 6 and set(y) == {"ok", "toxic"}
+    p.close()
+
+
+def test_lfs_of_a_renamed_question_are_listed(tox: wb.Project) -> None:
+    tox.lfs.add(wb.lf.keywords("insults", ["idiot"], label=1, question="toxicity"))
+    plan = tox.migrations.plan(tox.schema.evolve(rename_question={"toxicity": "harm"}))
+    issues = plan.lfs()
+    assert issues["lf"].tolist() == ["insults"]
+    assert "question 'toxicity' is renamed to 'harm': register the LF again with question='harm'" in issues[
+        "issue"].iloc[0]
+
+
+def test_update_schema_refuses_renaming_a_used_question(tox: wb.Project) -> None:
+    n = len(tox.events())
+    with pytest.raises(wb.SchemaError, match=r"toxicity='ok' would need mapping \(question 'toxicity' becomes 'harm'"):
+        tox.update_schema(tox.schema.evolve(rename_question={"toxicity": "harm"}))
+    assert len(tox.events()) == n and tox.schema.question_names == ("toxicity", "target")
+    assert tox.update_schema(tox.schema.evolve(add_question=wb.Question("lang", ["en", "other"])))
+    assert tox.update_schema(tox.schema.evolve(rename_question={"lang": "language"}))  # unused: harmless
+
+
+def test_a_follow_up_whose_parent_waits_for_relabeling_keeps_its_standing(tox: wb.Project) -> None:
+    tox.migrations.plan(_issue_schema(tox)).apply()  # e1's 'toxicity' labels are flagged, its 'target' ones kept
+    assert len(tox.labels(question="target")) == 2
+    # a later change that asks 'target' exactly as before (a new choice, a rename) leaves them alone ...
+    for new in (tox.schema.evolve(question="toxicity", add=["spam"]), tox.schema.evolve(rename={"fine": "okay"})):
+        t = tox.migrations.plan(new).table()
+        assert set(t.loc[t["question"] == "target", "status"]) == {"unchanged"}
+    # ... but one that folds an answer that did not ask it into one that does cannot tell, so it asks again
+    folded = tox.migrations.plan(tox.schema.evolve(merge={"hate": ["hate", "fine"]}, add=["spam"])).table()
+    assert set(folded.loc[folded["question"] == "target", "status"]) == {"relabel"}
+    narrowed = tox.migrations.plan(tox.schema.evolve(condition={"target": {"toxicity": "hate"}})).table()
+    assert set(narrowed.loc[narrowed["question"] == "target", "status"]) == {"relabel"}
+
+
+def test_update_schema_refuses_renaming_a_question_whose_items_wait_for_relabeling(tmp_path: Path) -> None:
+    p = _single(tmp_path)
+    p.migrations.plan(p.schema.evolve(split={"toxic": ["hate", "other"]})).apply()  # x1, x3 wait; no label is left
+    p.migrations.plan(p.schema.evolve(remove=["ok"], add=["fine"])).apply()  # ... for the other four either
+    assert p.labels().empty and sorted(p.migrations.relabel_ids()) == ["x0", "x1", "x2", "x3", "x4", "x5"]
+    version = p.schema_version
+    with pytest.raises(wb.SchemaError, match=r"rename the question\(s\) \['t'\], whose items wait in the relabel"):
+        p.update_schema(p.schema.evolve(rename_question={"t": "toxicity"}))
+    assert p.schema_version == version and len(p.migrations.relabel_ids()) == 6
+    p.migrations.plan(p.schema.evolve(rename_question={"t": "toxicity"})).apply()  # the migration keeps them
+    assert len(p.migrations.relabel_ids("toxicity")) == 6
+    p.close()

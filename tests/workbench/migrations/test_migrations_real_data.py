@@ -65,3 +65,32 @@ def test_rename_then_split_accounts_for_every_real_label(tmp_path: Path, data_di
     assert set(p.migrations.relabel_ids()) == set(yes["example_id"]) - set(some)
     assert np.isin(some, p.labels(annotator="reviewer")["example_id"]).all()
     p.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("task", ["rte", "temp"])
+def test_renaming_the_question_maps_every_real_label_and_versions_use_the_new_name(tmp_path: Path, data_dir: Path,
+                                                                                  task: str) -> None:
+    p, raw = _crowd(tmp_path, data_dir, task)
+    before = p.labels()
+    before_cons = p.quality.consensus("majority")["label"]
+    n_events = len(p.events())
+    plan = p.migrations.plan(p.schema.evolve(rename_question={task: f"{task}_judgement"}))
+    assert plan.counts["mapped"] == len(before) == len(raw) + 100 and plan.relabel_items().empty
+    assert any(f"{len(before)} label(s) are mapped" in line for line in plan.describe())
+    result = plan.apply()
+    assert len(p.events()) == n_events + len(before) and len(result.mapped) == len(before)
+    after = p.labels()
+    assert set(after["question"]) == {f"{task}_judgement"}
+    key = ["example_id", "source", "annotator"]
+    pd.testing.assert_series_equal(after.set_index(key)["value"].sort_index(),
+                                   before.set_index(key)["value"].sort_index())  # the same answers, renamed
+    tie = "<tie>"
+    assert p.quality.consensus("majority")["label"].astype(object).fillna(tie).tolist() == \
+        before_cons.astype(object).fillna(tie).tolist()
+    assert len(p.gold(f"{task}_judgement")) == 100
+    v = p.versions.save(p.models.soft_labels("majority_vote"), message="after the rename")
+    events = p.events().set_index("event_id").loc[p.versions.event_ids(v.name)]
+    assert set(events["question"]) == {f"{task}_judgement"} and set(events["schema_version"]) == {p.schema_version}
+    p.verify()
+    p.close()
