@@ -19,8 +19,8 @@ from workbench.cli import main
 datasets = pytest.importorskip("datasets", reason="the hf export needs the 'datasets' package (a dev dependency)")
 
 REPO = Path(__file__).resolve().parents[1]
-PROVENANCE_KEYS = {"name", "parent", "created_at", "message", "data_version", "schema_version", "guideline_version",
-                   "questions", "content_hash"}
+PROVENANCE_KEYS = {"name", "parent", "created_at", "message", "data_version", "data_versions", "schema_version",
+                   "guideline_version", "questions", "software", "content_hash"}
 
 
 def _build(path: Path, data: pd.DataFrame, gold_rows: int) -> Path:
@@ -200,3 +200,28 @@ def test_export_hf_of_the_real_youtube_spam_collection(data_dir: Path, tmp_path:
     from_gold = back.loc[back["sources"].str.contains("gold")]
     assert (from_gold["label"] == gold.reindex(from_gold.index)).all()  # gold rows carry the gold answer
     assert _provenance(ds)["content_hash"] == manifest["data_hash"]["sha256"]
+
+
+def test_export_hf_is_quiet_and_an_interrupted_write_leaves_nothing(
+    proj: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "atomic_hf"
+    real = datasets.Dataset.save_to_disk
+
+    def half_then_fail(self: Any, path: str, *args: Any, **kwargs: Any) -> None:
+        Path(path).mkdir(parents=True)
+        (Path(path) / "data-00000-of-00001.arrow").write_bytes(b"partial")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(datasets.Dataset, "save_to_disk", half_then_fail)
+    assert main(["export", str(proj), "v2", "--out", str(out), "--format", "hf"]) != 0
+    assert "No space left on device" in capsys.readouterr().err
+    assert not out.exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".atomic_hf")] == []
+    monkeypatch.setattr(datasets.Dataset, "save_to_disk", real)
+    capsys.readouterr()
+    assert main(["export", str(proj), "v2", "--out", str(out), "--format", "hf"]) == 0  # the retry is not refused
+    captured = capsys.readouterr()
+    assert captured.err == ""  # no progress bar on a successful run
+    assert captured.out.startswith("wrote label version v2")
+    assert datasets.load_from_disk(str(out)).num_rows > 0

@@ -13,6 +13,7 @@ import getpass
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
@@ -511,8 +512,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
                            "datasets.load_dataset('parquet', data_files=...) reads.")
     with _open(args.path) as project:
         frame, manifest = _export_frame(project, args.version, args.labels_only)
-    keys = ("name", "parent", "created_at", "message", "data_version", "schema_version", "guideline_version",
-            "questions")
+    keys = ("name", "parent", "created_at", "message", "data_version", "data_versions", "schema_version",
+            "guideline_version", "questions", "software")
     provenance: dict[str, Any] = {k: manifest.get(k) for k in keys if k in manifest}
     provenance["content_hash"] = (manifest.get("data_hash") or {}).get("sha256")
     if fmt == "hf":
@@ -520,7 +521,16 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
         ds = datasets.Dataset.from_pandas(frame, preserve_index=False)
         ds.info.description = json.dumps({"workbench.label_version": provenance}, default=str)
-        ds.save_to_disk(str(out))
+        datasets.disable_progress_bars()  # the command prints its own one-line summary
+        # written next to the target and moved into place, so an interrupted export leaves no half folder
+        tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+        try:
+            ds.save_to_disk(str(tmp))
+            if out.is_dir():
+                out.rmdir()  # _check_out_file let only an empty folder through
+            os.replace(tmp, out)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
     else:
         _write_table(frame, out, fmt, metadata={"workbench.label_version": provenance})
     summary = {"version": args.version, "format": fmt, "out": str(out), "rows": len(frame),

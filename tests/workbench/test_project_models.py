@@ -212,3 +212,52 @@ def test_compare_with_two_lfs_skips_snorkel_with_a_note(spam: tuple[wb.Project, 
     out = p.models.compare(gold=gold, models=("majority_vote", "dawid_skene", "snorkel"))
     assert "snorkel" not in out.index and {"majority_vote", "dawid_skene"} <= set(out.index)
     assert any("snorkel skipped" in n and "at least 3" in n for n in out.attrs["notes"])
+
+
+@pytest.mark.parametrize("name", ["majority_vote", "dawid_skene", "auto"])
+def test_kept_models_follow_a_migration_that_changes_the_number_of_choices(tmp_path: Path, name: str) -> None:
+    """A model kept before a migration is refitted with the new schema's cardinality, not its own."""
+    rng = np.random.default_rng(1)
+    n = 120
+    is_spam = rng.random(n) < 0.5
+    texts = ["free gift card" if s else "love this song" for s in is_spam]
+    ids = [f"m{i:03d}" for i in range(n)]
+    p = wb.Project.create(tmp_path / "p", schema=wb.Schema.single("spam", ["ham", "spam", "unsure"]))
+    try:
+        p.add_data(pd.DataFrame({"id": ids, "text": texts}), id_column="id")
+        SPAM, HAM = p.schema.label_ids("spam", "ham")
+        p.lfs.add(keywords("gift", ["gift"], label=SPAM))
+        p.lfs.add(keywords("song", ["song"], label=HAM))
+        p.lfs.add(keywords("free", ["free"], label=SPAM))
+        p.add_gold(pd.DataFrame({"id": ids[:40], "label": np.where(is_spam[:40], "spam", "ham")}),
+                   id_column="id", label_column="label")
+        assert p.models.get(name).cardinality_ == 3
+        p.migrations.plan(p.schema.evolve(remove=["unsure"])).apply()
+        refit = p.models.get(name)
+        assert refit.cardinality_ == 2
+        proba = p.models.predict_proba()
+        assert proba is not None and proba.shape[1] == 2
+        np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    finally:
+        p.close()
+
+
+def test_soft_labels_of_several_questions_save_as_a_version(tmp_path: Path, seatbelt_schema: wb.Schema) -> None:
+    p = wb.Project.create(tmp_path / "car", schema=seatbelt_schema)
+    try:
+        p.add_data(pd.DataFrame({"id": ["a", "b", "c", "d"], "text": ["a man belted", "road", "a woman", "man"]}),
+                   id_column="id")
+        p.lfs.add(keywords("someone", ["man", "woman"], label=p.schema.label_id("yes", question="person")),
+                  question="person")
+        p.lfs.add(keywords("road", ["road"], label=p.schema.label_id("no", question="person")), question="person")
+        p.lfs.add(keywords("belted", ["belted"], label=p.schema.label_id("yes", question="seatbelt")),
+                  question="seatbelt")
+        soft = p.models.soft_labels("majority_vote")
+        per_q = soft[["confidence__person", "confidence__seatbelt"]]
+        np.testing.assert_allclose(soft["confidence"], per_q.min(axis=1, skipna=True))
+        version = p.versions.save(soft, message="two questions")
+        back = p.versions.load(version.name if hasattr(version, "name") else version)
+        assert set(back.index) == set(soft.index)
+        np.testing.assert_allclose(back.loc[soft.index, "confidence"], soft["confidence"])
+    finally:
+        p.close()

@@ -1188,7 +1188,8 @@ class LFEngine:
             L=L,
             lf_names=names,
             row_ids=row_ids,
-            questions={lf.name: lf.question for lf in lfs},
+            # one question (the engine knows the key None): every LF votes on it, whether it names it or not
+            questions={lf.name: None if None in self.cardinality else lf.question for lf in lfs},
             errors=errors,
             timings=timings,
             computed=computed,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -128,10 +129,23 @@ class ProjectLFs:
         if engine is None or engine.cardinality != cards or engine.timeout != self._timeout:
             old = engine
             engine = LFEngine(cache_dir=self._root / LF_CACHE_DIR, cardinality=cards, timeout=self._timeout)
+            dropped: list[str] = []
             if old is not None:
                 for lf in old.lfs:
+                    if lf.question not in cards:  # a migration removed or renamed its question
+                        dropped.append(f"{lf.name!r} (question {lf.question!r})")
+                        continue
                     engine.add(lf)
             self._engine = engine
+            self._result = None
+            if dropped:
+                warnings.warn(
+                    f"The schema changed and no longer has the question of the labeling function(s) "
+                    f"{', '.join(dropped)}, so they were unregistered from this session. If a question was "
+                    f"renamed, register them again with project.lfs.add(lf, question=<new name>).",
+                    UserWarning,
+                    stacklevel=3,
+                )
         return engine
 
     @property

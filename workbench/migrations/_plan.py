@@ -233,9 +233,13 @@ def lf_issues(lfs: Iterable[BaseLF], old: Schema, new: Schema, changes: SchemaCh
 
     An LF votes with label ids, the positions of choices. A vote keeps its meaning only if
     the choice at that position maps 1:1 to the choice at the same position in ``new``.
+    Sources that follow the schema themselves (``follows_schema = True``, such as
+    ``project.feedback``'s weak sources) are not listed.
     """
     rows: list[dict[str, Any]] = []
     for lf in lfs:
+        if getattr(lf, "follows_schema", False):  # e.g. feedback sources: they re-read the current schema
+            continue
         qname = lf.question if lf.question is not None else (old.questions[0].name if old.is_single else None)
         if qname is None or qname not in old.question_names:
             continue

@@ -42,6 +42,20 @@ class _ProjectGold:
 PROJECT_GOLD: Any = _ProjectGold()
 
 
+def _cardinality_of(model: LabelModel) -> int | None:
+    """The number of classes a fitted model was fitted with (None when it does not say)."""
+    k = getattr(model, "cardinality_", None)
+    return None if k is None else int(k)
+
+
+def _for_question(model: LabelModel, q: Question) -> LabelModel:
+    """An unfitted copy of ``model`` for question ``q``: a schema migration may have changed its classes."""
+    est = clone(model)
+    if "cardinality" in est.get_params(deep=False):
+        est.set_params(cardinality=q.cardinality)
+    return est
+
+
 def _build(name: str, cardinality: int, random_state: int | None) -> LabelModel:
     from workbench.models._auto import AutoLabelModel
     from workbench.models._dawid_skene import DawidSkene
@@ -212,8 +226,9 @@ class ProjectModels:
         hit = self._fitted.get((q.name, name))
         if hit is None:
             return self.fit(name, question=q.name)
-        if hit.inputs != self._inputs(q, hit.gold):  # stale: refit the same configuration on what is there now
-            return self.fit(clone(hit.model), question=q.name, gold=hit.gold, name=name)
+        if hit.inputs != self._inputs(q, hit.gold) or _cardinality_of(hit.model) not in (None, q.cardinality):
+            # stale: refit the same configuration on what is there now, with the current schema's classes
+            return self.fit(_for_question(hit.model, q), question=q.name, gold=hit.gold, name=name)
         return hit.model
 
     def fitted(self) -> pd.DataFrame:
@@ -352,7 +367,7 @@ class ProjectModels:
         """An unfitted copy of model ``name`` and the gold it is fitted with (None: unsupervised)."""
         hit = self._fitted.get((q.name, name))
         if hit is not None:
-            return clone(hit.model), hit.gold
+            return _for_question(hit.model, q), hit.gold
         if name not in LABEL_MODELS:
             raise LabelValidationError(f"No model is kept under {name!r}. Kept: {sorted(n for _, n in self._fitted)}; "
                                        f"or one of {list(LABEL_MODELS)!r}.")
@@ -424,8 +439,9 @@ class ProjectModels:
         DataFrame
             Indexed by ``id``: probability columns (see :func:`soft_label_columns`), then per
             question ``label``/``confidence`` (``label__<q>``/``confidence__<q>`` for several
-            questions), ``weight`` (the mean confidence over answered questions; 1.0 for gold)
-            and ``sources`` (``"lf+human"`` ...).
+            questions, plus a row ``confidence``: the lowest over the answered questions),
+            ``weight`` (the mean confidence over answered questions; 1.0 for gold) and
+            ``sources`` (``"lf+human"`` ...). The frame is what ``project.versions.save`` takes.
         """
         if humans not in ("override", "sharpen"):
             raise LabelValidationError(f"The 'humans' parameter of soft_labels must be 'override' or 'sharpen'. "
@@ -494,6 +510,13 @@ class ProjectModels:
             w = np.where(n_answered > 0, weights / np.maximum(n_answered, 1), 0.0)
         is_gold = np.array(["gold" in s for s in sources], dtype=bool)
         w[is_gold] = 1.0
+        if not schema.is_single:
+            # the row's confidence: that of its least certain answered question (what a version stores per row)
+            per_q = out[[f"confidence__{q.name}" for q in schema.questions]].to_numpy(dtype=float)
+            answered = ~np.isnan(per_q).all(axis=1)
+            row_conf = np.full(n, np.nan)
+            row_conf[answered] = np.nanmin(per_q[answered], axis=1)
+            out["confidence"] = row_conf
         out["weight"] = w
         order = ("gold", "adjudication", "human", "model", "lf")
         out["sources"] = ["+".join(s for s in order if s in srcs) for srcs in sources]

@@ -27,7 +27,7 @@ def ingest(p: wb.Project, labels: dict[str, str], *, kind: str = KIND, question:
 
 def migrate(p: wb.Project, new: wb.Schema, **apply: object) -> MigrationResult:
     with warnings.catch_warnings():
-        # the migration warns about every LF voting with label ids; the feedback sources are among them (see report)
+        # the migration warns about ordinary LFs whose label ids change meaning (not about feedback sources)
         warnings.simplefilter("ignore", UserWarning)
         return p.migrations.plan(new).apply(**apply)  # type: ignore[arg-type]
 
@@ -204,3 +204,21 @@ def test_feedback_source_schema_errors(prod_like: wb.Project) -> None:
 @pytest.fixture
 def prod_like(spam_project: Callable[..., wb.Project]) -> wb.Project:
     return spam_project("errors", prefix="p", n=4, width=3, spam_text="x", ham_text="y")
+
+
+def test_a_migration_does_not_warn_about_feedback_sources(spam_project: Callable[..., wb.Project]) -> None:
+    """Feedback sources re-read the schema, so a plan does not list them as LFs whose votes change meaning."""
+    schema = wb.Schema.single("spam", ["ham", "scam", "spam", "promo"])
+    p = spam_project("nowarn", prefix="p", n=8, width=3, spam_text="x", ham_text="y", schema=schema)
+    ingest(p, {"p000": "ham", "p001": "scam", "p002": "spam"})
+    SPAM = p.schema.label_id("spam")
+    p.lfs.add(wb.lf.keywords("xs", ["x"], label=SPAM))  # an ordinary LF: its vote 2 changes meaning
+    plan = p.migrations.plan(p.schema.evolve(merge={"junk": ["scam", "promo"]}))
+    assert plan.lfs()["lf"].tolist() == ["xs"]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        plan.apply()
+    messages = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
+    assert any("xs" in m for m in messages)
+    assert not any("feedback:" in m for m in messages)
+    assert_column_votes_current_labels(p)
