@@ -5,13 +5,20 @@ without review, with a guaranteed precision (fixed-sequence Clopper-Pearson test
 
 Query strategies (:data:`STRATEGIES`, :func:`make_strategy`) choose which rows of a
 :class:`Pool` a person labels next; :func:`learning_curve` simulates annotation from known labels
-to compare them, and :func:`labels_to_reach` turns a curve into "labels needed" and ratios.
+to compare them (optionally refitting with class weights, :func:`prior_weights`), and
+:func:`labels_to_reach` turns a curve into "labels needed" and ratios.
 """
 
 from workbench.active._auto_accept import AutoAccept, clopper_pearson_lower
 from workbench.active._features import FeatureCache, FeatureMatrix, TextFeatures, clear_feature_cache
 from workbench.active._learner import ActiveLearner
-from workbench.active._simulate import IMBALANCE_THRESHOLD, labels_to_reach, learning_curve, stratified_seed
+from workbench.active._simulate import (
+    IMBALANCE_THRESHOLD,
+    labels_to_reach,
+    learning_curve,
+    prior_weights,
+    stratified_seed,
+)
 from workbench.active._strategies import (
     DEFAULT_STRATEGY,
     STRATEGIES,
@@ -52,5 +59,6 @@ __all__ = [
     "IMBALANCE_THRESHOLD",
     "labels_to_reach",
     "learning_curve",
+    "prior_weights",
     "stratified_seed",
 ]

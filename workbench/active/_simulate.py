@@ -17,12 +17,14 @@ import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 from sklearn.base import clone
 from sklearn.metrics import accuracy_score, f1_score
+from sklearn.pipeline import Pipeline
+from sklearn.utils.validation import has_fit_parameter
 from threadpoolctl import threadpool_limits
 
 from workbench.active._strategies import STRATEGIES, Pool, QueryStrategy, make_strategy
 from workbench.exceptions import LabelValidationError
 
-__all__ = ["IMBALANCE_THRESHOLD", "labels_to_reach", "learning_curve", "stratified_seed"]
+__all__ = ["IMBALANCE_THRESHOLD", "labels_to_reach", "learning_curve", "prior_weights", "stratified_seed"]
 
 #: ``metric=None`` scores binary tasks whose minority class is below this share of the labels with
 #: the F1 of the minority class, and everything else with accuracy (the rule WRENCH applies).
@@ -93,6 +95,74 @@ def stratified_seed(y: ArrayLike, size: int, random_state: int | np.random.Rando
     return np.asarray(rng.permutation(np.concatenate(picks)), dtype=np.intp)
 
 
+def _weight_key(estimator: Any) -> str | None:
+    """The fit keyword that takes sample weights (``step__sample_weight`` for a Pipeline), or None."""
+    if isinstance(estimator, Pipeline):
+        name, last = estimator.steps[-1]
+        return f"{name}__sample_weight" if last is not None and has_fit_parameter(last, "sample_weight") else None
+    try:
+        return "sample_weight" if has_fit_parameter(estimator, "sample_weight") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def prior_weights(y_labeled: ArrayLike, prior: Mapping[Any, float]) -> NDArray[np.float64]:
+    """Per-row weights that give a labeled set the class distribution ``prior``.
+
+    Row ``i`` of class ``c`` gets ``prior[c] / q[c]``, where ``q[c]`` is the share of class ``c``
+    in ``y_labeled``: the weighted class shares equal ``prior`` and the weights average 1 (so a
+    regularised model keeps its effective strength). A query strategy picks rows near the
+    model's boundary, whose classes are rarely in the population's proportions; an unweighted
+    refit then moves its intercept towards whatever class the last batches held (a strongly
+    regularised model, such as ``LogisticRegression()`` on TF-IDF features with a few hundred
+    labels, predicts that class almost everywhere). The weights undo that sampling bias. A
+    random sample keeps the prior's proportions on average, so its weights stay near 1.
+
+    Parameters
+    ----------
+    y_labeled : array of shape (n,)
+        Labels of the labeled rows.
+    prior : mapping {class: share}
+        The class distribution to restore (e.g. a random seed set's shares); shares > 0, one
+        for every class in ``y_labeled`` (they are normalised over those classes).
+
+    Returns
+    -------
+    ndarray of float64, shape (n,)
+
+    Raises
+    ------
+    LabelValidationError
+        When a class of ``y_labeled`` has no share in ``prior``, or a share is not a number > 0.
+
+    Examples
+    --------
+    >>> from workbench.active import prior_weights
+    >>> prior_weights([0, 0, 0, 1], {0: 0.5, 1: 0.5}).tolist()
+    [0.6666666666666666, 0.6666666666666666, 0.6666666666666666, 2.0]
+    """
+    y = np.asarray(y_labeled)
+    if y.size == 0:
+        return np.empty(0, dtype=np.float64)
+    classes, inverse, counts = np.unique(y, return_inverse=True, return_counts=True)
+    missing = [c for c in classes.tolist() if c not in prior]
+    if missing:
+        raise LabelValidationError(
+            f"The 'prior' of prior_weights has no share for class(es) {missing[:5]!r} of the labeled rows; it "
+            f"holds {list(prior)[:10]!r}. Pass a share for every class (e.g. the seed set's class shares)."
+        )
+    shares = np.array([prior[c] for c in classes.tolist()], dtype=object)
+    bad = [v for v in shares.tolist() if isinstance(v, bool) or not isinstance(v, numbers.Real)
+           or not np.isfinite(float(v)) or float(v) <= 0]
+    if bad:
+        raise LabelValidationError(f"The 'prior' of prior_weights must hold class shares > 0. Got {bad[:5]!r}; "
+                                   f"drop classes you do not expect or give them a small positive share.")
+    pi = shares.astype(np.float64)
+    pi = pi / pi.sum()
+    q = counts / counts.sum()
+    return np.asarray((pi / q)[inverse], dtype=np.float64)
+
+
 def _resolve_metric(metric: str | None, y: NDArray[Any], pos_label: Any) -> tuple[str, Any]:
     classes, counts = np.unique(y, return_counts=True)
     minority = classes[np.lexsort((classes, counts))[0]] if len(classes) else None
@@ -156,25 +226,35 @@ def _strategy_names(strategies: Any) -> list[tuple[str, str | QueryStrategy]]:
 
 def _run_one(X: Any, y: NDArray[Any], pool_idx: NDArray[np.intp], test_idx: NDArray[np.intp], estimator: Any,
              name: str, strategy: str | QueryStrategy, seed: int, seed_size: int, budgets: list[int],
-             batch_size: int, metric: str, pos_label: Any) -> list[dict[str, Any]]:
+             batch_size: int, metric: str, pos_label: Any, weight_key: str | None,
+             class_prior: str | None) -> list[dict[str, Any]]:
     # many small fits: BLAS/OpenMP threads only add overhead (and spin against each other under load)
     with threadpool_limits(limits=1):
         return _run_one_inner(X, y, pool_idx, test_idx, estimator, name, strategy, seed, seed_size, budgets,
-                              batch_size, metric, pos_label)
+                              batch_size, metric, pos_label, weight_key, class_prior)
 
 
 def _run_one_inner(X: Any, y: NDArray[Any], pool_idx: NDArray[np.intp], test_idx: NDArray[np.intp], estimator: Any,
                    name: str, strategy: str | QueryStrategy, seed: int, seed_size: int, budgets: list[int],
-                   batch_size: int, metric: str, pos_label: Any) -> list[dict[str, Any]]:
+                   batch_size: int, metric: str, pos_label: Any, weight_key: str | None,
+                   class_prior: str | None) -> list[dict[str, Any]]:
     seed_local = stratified_seed(y[pool_idx], seed_size, np.random.RandomState(seed))
     labeled = pool_idx[seed_local]
     unlabeled = np.setdiff1d(pool_idx, labeled)
     X_test, y_test = X[test_idx], y[test_idx]
     strat_rng = np.random.RandomState([seed, 7])  # the same stream for every strategy
     rows: list[dict[str, Any]] = []
+    seed_classes, seed_counts = np.unique(y[labeled], return_counts=True)
+    shares = (seed_counts / seed_counts.sum()) if class_prior == "seed" else np.ones(len(seed_classes))
+    prior = dict(zip(seed_classes.tolist(), shares.tolist(), strict=True))
+
+    def weights() -> NDArray[np.float64] | None:
+        return None if weight_key is None else prior_weights(y[labeled], prior)
 
     def fitted() -> Any:
-        return clone(estimator).fit(X[labeled], y[labeled])
+        w = weights()
+        kw: dict[str, Any] = {} if w is None or weight_key is None else {weight_key: w}
+        return clone(estimator).fit(X[labeled], y[labeled], **kw)
 
     model = fitted()
     for budget in budgets:
@@ -184,7 +264,7 @@ def _run_one_inner(X: Any, y: NDArray[Any], pool_idx: NDArray[np.intp], test_idx
             X_unl = X[unlabeled]
             proba = np.asarray(model.predict_proba(X_unl), dtype=np.float64) if strat.needs_proba else None
             pool = Pool(proba=proba, X=X_unl, estimator=estimator, X_train=X[labeled], y_train=y[labeled],
-                        classes=np.asarray(model.classes_))
+                        w_train=weights(), classes=np.asarray(model.classes_))
             picked = unlabeled[strat.select(pool, n)]
             labeled = np.r_[labeled, picked]
             unlabeled = np.setdiff1d(unlabeled, picked)
@@ -208,6 +288,7 @@ def learning_curve(
     batch_size: int = 25,
     metric: str | None = None,
     pos_label: Any = None,
+    class_prior: str | None = None,
     n_jobs: int | None = None,
 ) -> pd.DataFrame:
     """Simulate annotation with each strategy and score the model at each labeling budget.
@@ -217,9 +298,9 @@ def learning_curve(
     ``batch_size`` from the rest of the pool, a clone of ``estimator`` is refitted on all rows
     labeled so far after every batch, and the model is scored on the ``test`` rows at each
     budget. Test rows are never queried nor trained on. Every strategy runs the same seeds, the
-    same seed sets, the same budgets and the same batch schedule (the stopping rule is the last
-    budget). A strategy's randomness (ties, random share, bootstrap) is drawn from the seed, so
-    a curve is reproducible.
+    same seed sets, the same budgets, the same batch schedule (the stopping rule is the last
+    budget) and the same refit (``class_prior``). A strategy's randomness (ties, random share,
+    bootstrap) is drawn from the seed, so a curve is reproducible.
 
     Parameters
     ----------
@@ -248,6 +329,18 @@ def learning_curve(
         under :data:`IMBALANCE_THRESHOLD` (45%) of ``y``, else accuracy.
     pos_label : optional
         The positive class for ``"f1"`` (default: the minority class of ``y``).
+    class_prior : {None, "seed", "balanced"}, default None
+        How every refit (of every strategy, random included) weighs the labeled rows by class.
+        ``None``: unweighted, the estimator as it is (what :class:`ActiveLearner` does).
+        ``"seed"``: back to the class distribution of the seed set (:func:`prior_weights`; the
+        seed set is drawn in the pool's proportions). A query strategy's batches are not a sample
+        of the population, and an unweighted, strongly regularised refit drifts towards the
+        classes the last batches held; random sampling's labeled set keeps the seed's
+        distribution on average, so its weights stay near 1. It helps on balanced tasks
+        (YouTube comments) and hurts where the minority class's F1 is scored (the weights undo
+        the class balance that uncertainty sampling brings): see ``benchmarks/bench_active.py``.
+        ``"balanced"``: every class gets the same total weight (``class_weight="balanced"``
+        applied to every estimator). Both need an estimator whose ``fit`` takes ``sample_weight``.
     n_jobs : int, optional
         Runs (strategy x seed) in parallel with joblib; ``None`` or 1: one at a time.
 
@@ -255,7 +348,8 @@ def learning_curve(
     -------
     DataFrame
         One row per (strategy, seed, budget): columns ``strategy``, ``seed``, ``n_labels``,
-        ``score``, ``metric``. ``attrs["pos_label"]`` holds the F1's positive class.
+        ``score``, ``metric``. ``attrs["pos_label"]`` holds the F1's positive class and
+        ``attrs["class_prior"]`` the refit used.
 
     Raises
     ------
@@ -340,11 +434,23 @@ def learning_curve(
         if not hasattr(estimator, needed):
             raise LabelValidationError(f"The 'estimator' must be a scikit-learn classifier with fit, predict and "
                                        f"predict_proba; {type(estimator).__name__} has no {needed}.")
+    if isinstance(class_prior, bool) or class_prior not in (None, "seed", "balanced"):
+        raise LabelValidationError(f"The 'class_prior' parameter of learning_curve must be None, 'seed' or "
+                                   f"'balanced'. Got {class_prior!r} instead.")
+    weight_key = None
+    if class_prior is not None:
+        weight_key = _weight_key(estimator)
+        if weight_key is None:
+            raise LabelValidationError(
+                f"class_prior={class_prior!r} weighs the labeled rows by class, but {type(estimator).__name__}.fit "
+                f"takes no sample_weight. Pass class_prior=None to fit it unweighted, or use an estimator that "
+                f"takes sample weights."
+            )
     metric_name, pos = _resolve_metric(metric, y_arr, pos_label)
     items = _strategy_names(strategies)
     tasks = [(name, s, seed) for name, s in items for seed in seed_list]
     args = (X, y_arr, pool_idx, test_idx, estimator)
-    tail = (int(size), budget_list, int(batch_size), metric_name, pos)
+    tail = (int(size), budget_list, int(batch_size), metric_name, pos, weight_key, class_prior)
     if n_jobs is None or n_jobs == 1:
         results = [_run_one(*args, name, s, seed, *tail) for name, s, seed in tasks]
     else:
@@ -354,6 +460,7 @@ def learning_curve(
     frame = pd.DataFrame([r for rows in results for r in rows], columns=["strategy", "seed", "n_labels", "score",
                                                                          "metric"])
     frame.attrs["pos_label"] = pos
+    frame.attrs["class_prior"] = class_prior
     return frame
 
 

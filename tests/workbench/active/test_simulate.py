@@ -92,16 +92,19 @@ def test_scores_at_the_seed_budget_are_equal_across_strategies() -> None:
     assert (first.nunique(axis=1) == 1).all()
 
 
-def test_margin_needs_fewer_labels_than_random_on_a_task_with_a_sharp_boundary() -> None:
+@pytest.mark.parametrize("class_prior", ["seed", None])
+def test_margin_needs_fewer_labels_than_random_on_a_task_with_a_sharp_boundary(class_prior: str | None) -> None:
     rng = np.random.default_rng(0)
     X = rng.uniform(-1, 1, size=(3000, 2))
     y = (X[:, 0] + 0.3 * X[:, 1] > 0.2).astype(int)
     curve = learning_curve(X, y, test=np.arange(600), estimator=LogisticRegression(C=100.0),
                            strategies=["random", "margin"], budgets=range(10, 201, 10), seeds=range(3),
-                           batch_size=10)
+                           batch_size=10, class_prior=class_prior)
     table = labels_to_reach(curve, fraction=0.99).set_index("strategy").to_dict("index")
     assert table["random"]["ratio"] == 1.0
-    assert table["margin"]["ratio"] >= 2.0, table
+    # unweighted 40 vs 80 labels; weighted back to a 10-row seed set's shares, 40 vs 70 (a nearly unregularised
+    # model on a separable task gains nothing from the weights, and random's best is a little lower)
+    assert table["margin"]["ratio"] >= (2.0 if class_prior is None else 1.7), table
 
 
 @pytest.mark.slow  # starts worker processes
