@@ -23,11 +23,10 @@ from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedKFold
-from sklearn.pipeline import Pipeline
-from sklearn.utils.validation import has_fit_parameter
 
 from workbench._events import Subscription
 from workbench.active._features import FeatureCache, FeatureMatrix
+from workbench.active._simulate import _weight_key
 from workbench.active._strategies import (
     DEFAULT_STRATEGY,
     STRATEGIES,
@@ -63,17 +62,6 @@ def _json_safe(value: Any) -> Any:
     except (TypeError, ValueError):
         return repr(value)
     return value
-
-
-def _weight_key(estimator: Any) -> str | None:
-    """The fit keyword that takes sample weights (``step__sample_weight`` for a Pipeline), or None."""
-    if isinstance(estimator, Pipeline):
-        name, last = estimator.steps[-1]
-        return f"{name}__sample_weight" if last is not None and has_fit_parameter(last, "sample_weight") else None
-    try:
-        return "sample_weight" if has_fit_parameter(estimator, "sample_weight") else None
-    except (TypeError, ValueError):
-        return None
 
 
 def _blas_for(X: Any) -> contextlib.AbstractContextManager[Any]:
