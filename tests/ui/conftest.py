@@ -11,9 +11,9 @@ browser         session: a headless Chromium (``/usr/bin/chromium`` or ``$WORKBE
 page            function: a fresh browser context and page, closed after the test.
 jupyter_server  session: a real JupyterLab server (``ui_harness.JupyterServer``).
 jupyter         function: the same server; every kernel the test started is shut down afterwards.
-panel_server    function: factory ``panel_server(target, *, args=(), env=None) -> PanelServer`` serving a
-                Panel app script or a project (``workbench serve``); every server it started is stopped
-                after the test.
+panel_server    function: factory ``panel_server(target, *, args=(), env=None, ready_path=None) -> PanelServer``
+                serving a Panel app script or a project (``workbench serve``); every server it started is
+                stopped after the test.
 ui_artifacts    session: the folder for screenshots and logs.
 """
 
@@ -160,7 +160,7 @@ def jupyter(jupyter_server: JupyterServer) -> Iterator[JupyterServer]:
 
 
 class PanelServerFactory:
-    """``panel_server(target, *, args=(), env=None) -> PanelServer``; ``.started`` lists them all.
+    """``panel_server(target, *, args=(), env=None, ready_path=None) -> PanelServer``; ``.started`` lists them all.
 
     ``target`` is a Panel app script or a workbench project directory (see ``ui_harness.start_panel_server``).
     """
@@ -170,9 +170,14 @@ class PanelServerFactory:
         self.started: list[PanelServer] = []
 
     def __call__(
-        self, target: str | Path, *, args: Sequence[str] = (), env: Mapping[str, str] | None = None
+        self,
+        target: str | Path,
+        *,
+        args: Sequence[str] = (),
+        env: Mapping[str, str] | None = None,
+        ready_path: str | None = None,
     ) -> PanelServer:
-        server = start_panel_server(target, self.log_dir, args=args, env=env)
+        server = start_panel_server(target, self.log_dir, args=args, env=env, ready_path=ready_path)
         self.started.append(server)
         return server
 

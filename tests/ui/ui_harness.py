@@ -23,8 +23,10 @@ import json
 import os
 import re
 import secrets
+import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -52,8 +54,10 @@ __all__ = [
     "copy_notebook",
     "execute_in_kernel",
     "find_free_port",
+    "make_self_signed_cert",
     "notebook_errors",
     "open_notebook",
+    "openssl_executable",
     "run_all_cells",
     "start_jupyter_server",
     "start_panel_server",
@@ -96,6 +100,36 @@ def find_free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def openssl_executable() -> Path | None:
+    """Return the ``openssl`` command line tool, or None when it is not installed."""
+    found = shutil.which("openssl")
+    return Path(found) if found else None
+
+
+def make_self_signed_cert(directory: Path, *, days: int = 2) -> tuple[Path, Path]:
+    """Write a self-signed certificate for ``127.0.0.1`` / ``localhost`` and its key; return ``(cert, key)``.
+
+    The certificate (P-256 key, ``subjectAltName = IP:127.0.0.1, DNS:localhost``) is its own CA, so
+    ``ssl.create_default_context(cafile=cert)`` trusts it with hostname checking on. Raises
+    ``FileNotFoundError`` when ``openssl`` is missing (check :func:`openssl_executable` first to skip).
+    """
+    openssl = openssl_executable()
+    if openssl is None:
+        raise FileNotFoundError("The 'openssl' command is not installed (apt-get install openssl); it makes the "
+                                "test certificate.")
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    cmd = [str(openssl), "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+           "-keyout", str(key), "-out", str(cert), "-days", str(days), "-subj", "/CN=127.0.0.1",
+           "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+           "-addext", "basicConstraints=critical,CA:TRUE"]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"openssl could not make a test certificate (exit {done.returncode}): {done.stderr.strip()}")
+    return cert, key
 
 
 def _subprocess_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -162,8 +196,12 @@ def _wait_http(
     *,
     headers: Mapping[str, str] | None = None,
     timeout: float = 90.0,
+    context: ssl.SSLContext | None = None,
 ) -> None:
-    """Poll ``url`` until it answers 200; raise ServerStartError with the log tail otherwise."""
+    """Poll ``url`` until it answers 200; raise ServerStartError with the log tail otherwise.
+
+    ``context`` verifies an ``https://`` URL (e.g. one trusting a test's self-signed certificate).
+    """
     deadline = time.monotonic() + timeout
     last_error = "no attempt"
     while time.monotonic() < deadline:
@@ -174,7 +212,7 @@ def _wait_http(
             )
         request = urllib.request.Request(url, headers=dict(headers or {}))
         try:
-            with urllib.request.urlopen(request, timeout=5) as response:
+            with urllib.request.urlopen(request, timeout=5, context=context) as response:
                 if response.status == 200:
                     return
                 last_error = f"HTTP {response.status}"
@@ -667,6 +705,8 @@ class PanelServer:
     app_path: Path
     log_path: Path
     process: subprocess.Popen[bytes] = field(repr=False)
+    #: For a project served with ``--tls-cert``: an SSL context trusting that certificate (``base_url`` is https).
+    ssl_context: ssl.SSLContext | None = field(default=None, repr=False)
 
     def stop(self) -> None:
         stop_process(self.process)
@@ -679,6 +719,7 @@ def start_panel_server(
     args: Sequence[str] = (),
     env: Mapping[str, str] | None = None,
     timeout: float = 90.0,
+    ready_path: str | None = None,
 ) -> PanelServer:
     """Start a Panel server on 127.0.0.1 on a free port; return once it answers 200.
 
@@ -689,13 +730,22 @@ def start_panel_server(
     * a workbench project directory: ``python -m widgets.panel.serve target`` (the login-protected
       reviewer app, ``workbench serve``), ready when ``/login`` answers; ``url`` is the server root.
 
-    ``args`` are appended to the command line. The caller must call :meth:`PanelServer.stop` (the
-    ``panel_server`` fixture does).
+    ``args`` are appended to the command line. When they hold ``--tls-cert FILE`` the server speaks
+    HTTPS only: ``url``/``base_url`` are ``https://`` and ``ssl_context`` trusts ``FILE`` (a self-signed
+    certificate from :func:`make_self_signed_cert`), which the readiness check uses too. The caller
+    must call :meth:`PanelServer.stop` (the ``panel_server`` fixture does).
+
+    ``ready_path`` (e.g. ``"/liveness"`` with Panel's ``--liveness`` flag) is polled instead of the page
+    when the page itself cannot answer 200 without a login, as under ``--oauth-provider``.
     """
     target = Path(target).resolve()
     port = find_free_port()
     origin = f"127.0.0.1:{port}"
-    base_url = f"http://{origin}"
+    args = list(args)
+    context: ssl.SSLContext | None = None
+    if "--tls-cert" in args[:-1]:
+        context = ssl.create_default_context(cafile=str(args[args.index("--tls-cert") + 1]))
+    base_url = f"{'https' if context is not None else 'http'}://{origin}"
     if target.is_file() and target.suffix == ".py":
         name = f"panel-{target.stem}"
         cmd = [sys.executable, "-m", "panel", "serve", str(target), "--address", "127.0.0.1", "--port", str(port),
@@ -711,6 +761,12 @@ def start_panel_server(
             f"Nothing to serve at {target}: expected a Panel app script (.py) or a workbench project directory "
             f"(with a workbench.json)."
         )
+    if ready_path is not None:
+        if not ready_path.startswith("/"):
+            raise ValueError(
+                f"The 'ready_path' parameter must be a path starting with '/'. Got {ready_path!r} instead."
+            )
+        ready = base_url + ready_path
     log_dir = Path(log_dir)
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{name}-{port}.log"
@@ -724,9 +780,10 @@ def start_panel_server(
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    server = PanelServer(url=url, base_url=base_url, port=port, app_path=target, log_path=log_path, process=proc)
+    server = PanelServer(url=url, base_url=base_url, port=port, app_path=target, log_path=log_path, process=proc,
+                         ssl_context=context)
     try:
-        _wait_http(ready, proc, log_path, timeout=timeout)
+        _wait_http(ready, proc, log_path, timeout=timeout, context=context)
     except BaseException:
         stop_process(proc)
         raise
