@@ -401,6 +401,15 @@ def test_serve_starts_the_reviewer_app(proj: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+    # stopping the command stops the server it started (no orphan keeps the port)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) != 0:
+                break
+        time.sleep(0.2)
+    else:
+        pytest.fail(f"the reviewer app still listens on port {port} after workbench serve was terminated")
 
 
 # ---------------------------------------------------------------------- report

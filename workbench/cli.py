@@ -9,11 +9,13 @@ documents each command.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
@@ -437,6 +439,10 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         cmd += ["--session-minutes", f"{args.session_minutes:g}"]
     print(f"serving {args.path} on {args.address}:{args.port} (Ctrl-C stops)", file=sys.stderr, flush=True)
     proc = subprocess.Popen(cmd)  # our own interpreter and module; every argument checked above
+    # a SIGTERM (a service manager, a test, kill) reaches the server too, so stopping this command stops it
+    previous = None
+    with contextlib.suppress(ValueError):  # ValueError: not the main thread, where signals cannot be caught
+        previous = signal.signal(signal.SIGTERM, lambda signum, _frame: proc.send_signal(signum))
     try:
         return proc.wait()
     except KeyboardInterrupt:
@@ -446,6 +452,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         except subprocess.TimeoutExpired:
             proc.kill()
         return 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 # ---------------------------------------------------------------------- report, export
