@@ -26,9 +26,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import pytest
-from ui_harness import REPO_ROOT, PanelServer, start_panel_server
+from ui_harness import REPO_ROOT, PanelServer, make_disputed_project, start_panel_server
 
 import workbench as wb
 from workbench.auth import Accounts
@@ -148,14 +147,7 @@ def oauth_provider() -> Iterator[OAuthProvider]:
 
 # ---------------------------------------------------------------------------------------------- the app
 def _make_project(path: Path) -> None:
-    schema = wb.Schema.single("spam", ["ham", "spam"], guidelines="Spam advertises a channel or a link.")
-    with wb.Project.create(path, schema=schema) as project:
-        ids = [f"o-{i}" for i in range(1, N_DISPUTED + 1)]
-        project.add_data(pd.DataFrame({"id": ids, "text": [f"item {i}: visit my channel" for i in range(len(ids))]}),
-                         id_column="id")
-        rows = [{"id": eid, "annotator": name, "value": value}
-                for eid in ids for name, value in zip(("ann", "bob", "cid"), ("spam", "ham", "spam"), strict=True)]
-        project.annotation.import_annotations(pd.DataFrame(rows))
+    make_disputed_project(path, prefix="o", n=N_DISPUTED)
     accounts = Accounts(path)
     for name, role in ACCOUNTS.items():
         accounts.add(name, role, secrets.token_urlsafe(16))  # a password nobody uses: the login is OAuth's

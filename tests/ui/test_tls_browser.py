@@ -19,9 +19,8 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import pytest
-from ui_harness import PanelServer, make_self_signed_cert, openssl_executable, start_panel_server
+from ui_harness import PanelServer, make_disputed_project, make_self_signed_cert, openssl_executable, start_panel_server
 
 import workbench as wb
 from workbench.auth import Accounts
@@ -39,14 +38,7 @@ class Served:
 
 
 def _make_project(path: Path) -> None:
-    schema = wb.Schema.single("spam", ["ham", "spam"], guidelines="Spam advertises a channel or a link.")
-    with wb.Project.create(path, schema=schema) as project:
-        ids = [f"t-{i}" for i in range(1, N_DISPUTED + 1)]
-        project.add_data(pd.DataFrame({"id": ids, "text": [f"item {i}: visit my channel" for i in range(len(ids))]}),
-                         id_column="id")
-        rows = [{"id": eid, "annotator": name, "value": value}
-                for eid in ids for name, value in zip(("ann", "bob", "cid"), ("spam", "ham", "spam"), strict=True)]
-        project.annotation.import_annotations(pd.DataFrame(rows))
+    make_disputed_project(path, prefix="t", n=N_DISPUTED)
     Accounts(path).add("dr_lee", "reviewer", PASSWORD)
 
 

@@ -86,6 +86,25 @@ class ServerStartError(RuntimeError):
     """A server subprocess exited or did not answer in time; the message holds its log tail."""
 
 
+def make_disputed_project(path: Path, *, prefix: str, n: int) -> None:
+    """A spam project of ``n`` items on which three annotators split 2 spam : 1 ham, so each needs adjudication.
+
+    Ids are ``f"{prefix}-{i}"`` for i = 1..n; no accounts are added (each test adds its own).
+    """
+    import pandas as pd
+
+    import workbench as wb
+
+    schema = wb.Schema.single("spam", ["ham", "spam"], guidelines="Spam advertises a channel or a link.")
+    with wb.Project.create(path, schema=schema) as project:
+        ids = [f"{prefix}-{i}" for i in range(1, n + 1)]
+        project.add_data(pd.DataFrame({"id": ids, "text": [f"item {i}: visit my channel" for i in range(len(ids))]}),
+                         id_column="id")
+        rows = [{"id": eid, "annotator": name, "value": value}
+                for eid in ids for name, value in zip(("ann", "bob", "cid"), ("spam", "ham", "spam"), strict=True)]
+        project.annotation.import_annotations(pd.DataFrame(rows))
+
+
 def chromium_executable() -> Path | None:
     """Return the Chromium binary to drive, or None when absent.
 
