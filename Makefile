@@ -39,7 +39,7 @@ lab: setup demo
 
 ## test: the whole suite: unit, notebooks (nbval) and real-browser tests
 test: setup browser
-	$(PY) -m pytest tests notebooks --nbval-lax -p no:cacheprovider
+	$(PY) -m pytest tests notebooks --nbval-lax -p no:cacheprovider -n 2 --dist loadfile
 
 test-fast: setup
 	$(PY) -m pytest tests -m "not slow and not ui" -q
