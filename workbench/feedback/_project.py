@@ -23,9 +23,10 @@ from workbench.annotation._project import (
 )
 from workbench.data import read_table
 from workbench.exceptions import DataError, LabelValidationError, NotFittedError
-from workbench.feedback._source import FeedbackSource, follow_renames, schema_switches, source_name_of
+from workbench.feedback._source import FeedbackSource, source_name_of
 from workbench.feedback._types import FEEDBACK_KINDS, FeedbackBatch, PredictionBatch
 from workbench.log import parse_timestamp
+from workbench.migrations import follow_renames, schema_switches
 from workbench.store import utc_now
 
 if TYPE_CHECKING:
@@ -151,7 +152,7 @@ class ProjectFeedback:
         out = []
         for e in self._stored_sources():
             since = str(e.get("registered_at") or "")  # older entries have no time: follow every rename
-            question = follow_renames(e["question"], [s for s in switches if s.started_at > since])
+            question = follow_renames(e["question"], switches, since=since)
             out.append({**e, "question": question})
         return out
 

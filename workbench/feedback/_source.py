@@ -6,8 +6,8 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -15,49 +15,18 @@ import pandas as pd
 from workbench._constants import ABSTAIN
 from workbench.exceptions import LFError
 from workbench.lf import BaseLF
-from workbench.migrations._project import MIGRATION_RECORD
+from workbench.migrations import follow_renames, schema_switches
 from workbench.schema import SchemaRegistry
 
 if TYPE_CHECKING:
     from workbench.store import EventStore
 
-__all__ = ["FeedbackSource", "SchemaSwitch", "follow_renames", "schema_switches", "source_name_of"]
+__all__ = ["FeedbackSource", "source_name_of"]
 
 
 def source_name_of(kind: str) -> str:
     """The label-matrix column (LF name) of a feedback kind: ``"feedback:<kind>"``."""
     return f"feedback:{kind}"
-
-
-class SchemaSwitch(NamedTuple):
-    """A schema migration that made its new schema current: when it started and the questions it renamed."""
-
-    migration_id: str
-    started_at: str
-    renamed_questions: Mapping[str, str]
-
-
-def schema_switches(store: EventStore) -> list[SchemaSwitch]:
-    """Every migration that switched the project's schema (applied, or switched and still writing), oldest first.
-
-    Read from the migration records ``project.migrations`` keeps in the store, so a migration
-    made by another process is seen too.
-    """
-    out = []
-    for mid, rec in store.get_records(MIGRATION_RECORD).items():
-        if rec.get("switched_at") is None:
-            continue  # started, but the schema is not switched yet
-        renamed = rec.get("renamed_questions") or {}
-        out.append(SchemaSwitch(str(mid), str(rec.get("started_at") or ""),
-                                {str(k): str(v) for k, v in dict(renamed).items()}))
-    return sorted(out, key=lambda s: (s.started_at, s.migration_id))
-
-
-def follow_renames(question: str, switches: Iterable[SchemaSwitch]) -> str:
-    """The name ``question`` has after ``switches`` (in order): each renames it, or leaves it as it is."""
-    for switch in switches:
-        question = switch.renamed_questions.get(question, question)
-    return question
 
 
 class FeedbackSource(BaseLF):

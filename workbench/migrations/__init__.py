@@ -12,7 +12,13 @@ from workbench.migrations._plan import (
     MigrationPlan,
     MigrationResult,
 )
-from workbench.migrations._project import REVIEW_SOURCES, ProjectMigrations
+from workbench.migrations._project import (
+    REVIEW_SOURCES,
+    ProjectMigrations,
+    SchemaSwitch,
+    follow_renames,
+    schema_switches,
+)
 
 __all__ = [
     "EXCLUDE_RULES",
@@ -22,4 +28,7 @@ __all__ = [
     "MigrationPlan",
     "MigrationResult",
     "ProjectMigrations",
+    "SchemaSwitch",
+    "follow_renames",
+    "schema_switches",
 ]

@@ -7,8 +7,8 @@ import hashlib
 import json
 import os
 import warnings
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pandas as pd
 
@@ -31,7 +31,10 @@ if TYPE_CHECKING:
     from workbench.schema import SchemaRegistry
     from workbench.store import EventStore
 
-__all__ = ["MIGRATION_RECORD", "REVIEW_RECORD", "REVIEW_SOURCES", "ProjectMigrations"]
+__all__ = [
+    "MIGRATION_RECORD", "REVIEW_RECORD", "REVIEW_SOURCES", "ProjectMigrations", "SchemaSwitch", "follow_renames",
+    "schema_switches",
+]
 
 #: Store record kind of applied (or started) migrations, keyed by migration id.
 MIGRATION_RECORD = "schema_migration"
@@ -50,6 +53,43 @@ MIGRATION_COLUMNS: tuple[str, ...] = (
     "migration_id", "old_version", "new_version", "status", "started_at", "applied_at", "exclude",
     "relabel_queue", "n_unchanged", "n_mapped", "n_relabel", "n_dropped", "n_asked", "n_queued", "changes",
 )
+
+
+class SchemaSwitch(NamedTuple):
+    """A schema migration that made its new schema current: when it started and the questions it renamed."""
+
+    migration_id: str
+    started_at: str
+    renamed_questions: Mapping[str, str]
+
+
+def schema_switches(store: EventStore, *, applied_only: bool = False) -> builtins.list[SchemaSwitch]:
+    """Every migration that switched the project's schema, oldest first, read from the store's records.
+
+    Parameters
+    ----------
+    store : EventStore
+        The project's store (so a migration made by another process is seen too).
+    applied_only : bool, default False
+        Only migrations whose writing finished (``status == "applied"``); by default also one
+        that switched the schema and is still writing its events.
+    """
+    out = []
+    for mid, rec in store.get_records(MIGRATION_RECORD).items():
+        if rec.get("switched_at") is None or (applied_only and rec.get("status") != "applied"):
+            continue
+        renamed = rec.get("renamed_questions") or {}
+        out.append(SchemaSwitch(str(mid), str(rec.get("started_at") or ""),
+                                {str(k): str(v) for k, v in dict(renamed).items()}))
+    return sorted(out, key=lambda sw: (sw.started_at, sw.migration_id))
+
+
+def follow_renames(question: str, switches: Iterable[SchemaSwitch], *, since: str = "") -> str:
+    """The name ``question`` has after the ``switches`` that started after ``since`` (in order)."""
+    for switch in switches:
+        if switch.started_at > since:
+            question = switch.renamed_questions.get(question, question)
+    return question
 
 
 def _migration_id(old: Schema, new: Schema, watermark: int) -> str:
@@ -444,16 +484,13 @@ class ProjectMigrations:
     def _queue_entries(self) -> builtins.list[dict[str, Any]]:
         """Every queued item, its question under its name now (a later migration may have renamed it)."""
         out: builtins.list[dict[str, Any]] = []
-        applied = sorted((rec for rec in self._store.get_records(MIGRATION_RECORD).values()
-                          if rec.get("status") == "applied"), key=lambda rec: str(rec.get("started_at") or ""))
+        records = self._store.get_records(MIGRATION_RECORD)
+        switches = schema_switches(self._store, applied_only=True)
 
         def now_named(question: str, since: str) -> str:
-            for rec in applied:
-                if str(rec.get("started_at") or "") > since:
-                    question = (rec.get("renamed_questions") or {}).get(question, question)
-            return question
+            return follow_renames(question, switches, since=since)
 
-        for rec in applied:
+        for rec in (records[sw.migration_id] for sw in switches):
             since = str(rec.get("started_at") or "")
             for e in rec.get("queue") or []:
                 out.append({**e, "question": now_named(str(e["question"]), since), "kind": "schema",
