@@ -12,7 +12,14 @@ others by cross-validated score on the gold rows, then calibrates). :func:`evalu
 """
 
 from workbench.models._auto import AutoLabelModel, default_candidates
-from workbench.models._base import LabelModel, break_ties, check_gold, check_label_matrix
+from workbench.models._base import (
+    LabelModel,
+    break_ties,
+    check_gold,
+    check_label_matrix,
+    get_num_threads,
+    set_num_threads,
+)
 from workbench.models._dawid_skene import DawidSkene
 from workbench.models._majority import MajorityVote
 from workbench.models._metrics import (
@@ -44,5 +51,7 @@ __all__ = [
     "default_candidates",
     "evaluate",
     "expected_score",
+    "get_num_threads",
+    "set_num_threads",
     "reliability_table",
 ]

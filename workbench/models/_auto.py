@@ -24,7 +24,7 @@ from scipy.optimize import minimize_scalar
 from scipy.special import expit
 from sklearn.base import clone
 
-from workbench.models._base import LabelModel, _json_safe, shared_one_hot
+from workbench.models._base import LabelModel, _json_safe, one_hot_list, parallel_map, shared_one_hot
 from workbench.models._crossfit import gold_folds
 from workbench.models._dawid_skene import DawidSkene
 from workbench.models._majority import MajorityVote
@@ -93,13 +93,20 @@ def default_candidates(random_state: int | None = None, *, snorkel: bool | None 
 
 def _binary_map(P: NDArray[np.float64], T: float, bias: float) -> NDArray[np.float64]:
     """Two classes: ``softmax(log P / T + [0, bias])`` on the log-odds, two contiguous passes."""
-    logit = np.log(np.clip(P[:, 1], _CAL_EPS, None))
-    logit -= np.log(np.clip(P[:, 0], _CAL_EPS, None))
+    # two row-sized buffers, reused in place (fresh memory is the main cost at millions of rows)
+    logit = np.clip(P[:, 1], _CAL_EPS, None)
+    np.log(logit, out=logit)
+    other = np.clip(P[:, 0], _CAL_EPS, None)
+    np.log(other, out=other)
+    logit -= other
     logit /= T
     logit += bias
     out = np.empty_like(P)
-    out[:, 1] = expit(logit)
-    out[:, 0] = expit(-logit)
+    expit(logit, out=other)
+    out[:, 1] = other
+    np.negative(logit, out=logit)
+    expit(logit, out=logit)
+    out[:, 0] = logit
     return out
 
 
@@ -531,34 +538,56 @@ class AutoLabelModel(LabelModel):
 
         oof: dict[str, NDArray[np.float64]] = {}
         entries: list[dict[str, Any]] = []
-        with shared_one_hot():  # every candidate and fold reuses one one-hot encoding of L_cv
-            for label, model in cands.items():
-                entry: dict[str, Any] = {
-                    "name": label,
-                    "model": type(model).__name__,
-                    "params": _unfitted_dict(model)["params"],
-                    "fit_on": "gold rows only" if model._gold_rows_only() else "every row, gold clamped",
-                }
-                P_oof = np.zeros((gold_idx.size, k))
-                t0 = time.perf_counter()
-                try:
-                    with warnings.catch_warnings():
-                        warnings.simplefilter("ignore")
-                        for _, test in folds:
-                            y_fit = y_cv.copy()
-                            y_fit[test] = -1
-                            fitted = clone(model).fit(L_cv, y_fit)
-                            P_oof[test] = fitted.predict_proba(L_cv[test])
-                except Exception as exc:  # noqa: BLE001 - a user model failing must not sink the others
-                    entry.update(status=f"failed: {type(exc).__name__}: {exc}", cv_score=None, fold_scores=[])
-                    entries.append(entry)
-                    continue
-                oof[label] = P_oof
-                fold_scores = [score(P_oof[test], y_gold[test]) for _, test in folds]
-                entry.update(status="ok", kind="model", members=[label], weights=[1.0])
-                entry["cv_seconds"] = round(time.perf_counter() - t0, 3)
-                entry.update(_summary(P_oof, y_gold, fold_scores, score))
+
+        def fit_fold(task: tuple[str, int]) -> tuple[NDArray[np.float64] | None, Exception | None, float]:
+            label, i = task
+            test = folds[i][1]
+            t0 = time.perf_counter()
+            y_fit = y_cv.copy()
+            y_fit[test] = -1
+            try:
+                fitted = clone(cands[label]).fit(L_cv, y_fit)
+                out = fitted.predict_proba(L_cv[test])
+            except Exception as exc:  # noqa: BLE001 - a user model failing must not sink the others
+                return None, exc, time.perf_counter() - t0
+            return out, None, time.perf_counter() - t0
+
+        # every (candidate, fold) fit is independent: the thread-safe ones run on several threads
+        # (their sparse products release the GIL), the others (Snorkel's torch state, user models) serially
+        tasks = [(label, i) for label in cands for i in range(len(folds))]
+        safe = [t for t in tasks if cands[t[0]]._is_thread_safe()]
+        with shared_one_hot(), warnings.catch_warnings():  # the candidates and folds share L_cv's one-hot blocks
+            warnings.simplefilter("ignore")
+            one_hot_list(L_cv, k)
+            results = dict(zip(safe, parallel_map(fit_fold, safe), strict=True))
+            for task in tasks:
+                if task not in results:
+                    results[task] = fit_fold(task)
+        for label, model in cands.items():
+            entry: dict[str, Any] = {
+                "name": label,
+                "model": type(model).__name__,
+                "params": _unfitted_dict(model)["params"],
+                "fit_on": "gold rows only" if model._gold_rows_only() else "every row, gold clamped",
+            }
+            P_oof = np.zeros((gold_idx.size, k))
+            error = None
+            for i, (_, test) in enumerate(folds):
+                P_fold, exc, _ = results[(label, i)]
+                if exc is not None:
+                    error = exc
+                    break
+                P_oof[test] = P_fold
+            if error is not None:
+                entry.update(status=f"failed: {type(error).__name__}: {error}", cv_score=None, fold_scores=[])
                 entries.append(entry)
+                continue
+            oof[label] = P_oof
+            fold_scores = [score(P_oof[test], y_gold[test]) for _, test in folds]
+            entry.update(status="ok", kind="model", members=[label], weights=[1.0])
+            entry["cv_seconds"] = round(sum(results[(label, i)][2] for i in range(len(folds))), 3)
+            entry.update(_summary(P_oof, y_gold, fold_scores, score))
+            entries.append(entry)
         ok = [e for e in entries if e["status"] == "ok"]
         if BASELINE not in oof:
             raise RuntimeError("the majority-vote baseline failed to fit")  # pragma: no cover

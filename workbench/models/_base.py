@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import json
 import numbers
+import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypeVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -29,7 +31,12 @@ __all__ = [
     "break_ties",
     "check_gold",
     "check_label_matrix",
+    "get_num_threads",
+    "set_num_threads",
 ]
+
+_T = TypeVar("_T")
+_R = TypeVar("_R")
 
 TieBreak = Literal["random", "abstain", "first"]
 _TIE_BREAKS: tuple[str, ...] = ("random", "abstain", "first")
@@ -284,6 +291,123 @@ def shared_one_hot() -> Iterator[None]:
             _SHARED.cache = None
 
 
+#: Most worker threads :func:`parallel_map` uses by default (and the environment's cap).
+_MAX_DEFAULT_THREADS = 8
+_NUM_THREADS: int | None = None
+_POOL: ThreadPoolExecutor | None = None
+_POOL_SIZE = 0
+_POOL_LOCK = threading.Lock()
+_WORKER = threading.local()
+
+
+def _env_threads() -> int:
+    raw = os.environ.get("WORKBENCH_NUM_THREADS", "").strip()
+    if raw:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ValueError(
+                f"WORKBENCH_NUM_THREADS must be a positive integer; got {raw!r}. Unset it to use every core."
+            ) from None
+        if value < 1:
+            raise ValueError(f"WORKBENCH_NUM_THREADS must be a positive integer; got {raw!r}.")
+        return value
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, _MAX_DEFAULT_THREADS))
+
+
+def get_num_threads() -> int:
+    """Worker threads the label models use for block-parallel work.
+
+    The default is every core this process may run on (at most 8), or the environment
+    variable ``WORKBENCH_NUM_THREADS``; :func:`set_num_threads` overrides both.
+    """
+    return _NUM_THREADS if _NUM_THREADS is not None else _env_threads()
+
+
+def set_num_threads(n: int | None) -> None:
+    """Set the worker threads of the label models (``1``: run serially; ``None``: the default).
+
+    The sparse products and numpy's element-wise work release the GIL, so blocks of a large
+    label matrix and cross-validation fits run on several cores. Results do not depend on
+    the number of threads: partial sums are always combined in block order.
+
+    Parameters
+    ----------
+    n : int or None
+        Threads, at least 1, or None for :func:`get_num_threads`'s default.
+    """
+    global _NUM_THREADS
+    if n is not None and (isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1):
+        raise ValueError(f"set_num_threads needs an int >= 1 or None; got {n!r}.")
+    _NUM_THREADS = None if n is None else int(n)
+
+
+def _reset_pool_after_fork() -> None:
+    global _POOL, _POOL_SIZE, _POOL_LOCK
+    _POOL, _POOL_SIZE, _POOL_LOCK = None, 0, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_pool_after_fork)
+
+
+def _pool(size: int) -> ThreadPoolExecutor:
+    global _POOL, _POOL_SIZE
+    with _POOL_LOCK:
+        if _POOL is None or size != _POOL_SIZE:
+            old = _POOL
+            _POOL = ThreadPoolExecutor(max_workers=size, thread_name_prefix="workbench-models")
+            _POOL_SIZE = size
+            if old is not None:
+                old.shutdown(wait=False)
+        return _POOL
+
+
+def parallel_map(fn: Callable[[_T], _R], items: Iterable[_T]) -> list[_R]:
+    """``[fn(x) for x in items]``, on :func:`get_num_threads` threads, in the items' order.
+
+    Serial with one thread, one item, or when called from inside a worker (nested calls
+    never wait on the pool they run in). Workers see the caller's :func:`shared_one_hot`
+    cache. The first exception raised by ``fn`` is re-raised.
+    """
+    todo = list(items)
+    size = get_num_threads()
+    if size <= 1 or len(todo) <= 1 or getattr(_WORKER, "active", False):
+        return [fn(x) for x in todo]
+    cache = getattr(_SHARED, "cache", None)
+
+    def run(x: _T) -> _R:
+        _WORKER.active = True
+        _SHARED.cache = cache
+        try:
+            return fn(x)
+        finally:
+            _WORKER.active = False
+            _SHARED.cache = None
+
+    return list(_pool(size).map(run, todo))
+
+
+class _Ones:
+    """A read-only buffer of float64 ones that the one-hot blocks of one matrix share, grown on demand."""
+
+    def __init__(self) -> None:
+        self._buf = np.ones(0)
+        self._lock = threading.Lock()
+
+    def take(self, size: int) -> NDArray[np.float64]:
+        with self._lock:
+            if self._buf.size < size:
+                buf = np.ones(size)
+                buf.flags.writeable = False
+                self._buf = buf
+            return self._buf[:size]
+
+
 def one_hot_blocks(
     L: NDArray[np.integer[Any]], cardinality: int, block_rows: int = BLOCK_ROWS
 ) -> Iterator[tuple[int, int, sparse.csr_matrix]]:
@@ -305,31 +429,75 @@ def one_hot_blocks(
     return iter(hit[1])
 
 
+def map_blocks(
+    L: NDArray[np.integer[Any]],
+    cardinality: int,
+    fn: Callable[[int, int, sparse.csr_matrix], _R],
+    block_rows: int = BLOCK_ROWS,
+) -> list[_R]:
+    """``[fn(start, stop, X) for start, stop, X in one_hot_blocks(L, cardinality)]`` on several threads.
+
+    Each block is built in the worker that uses it (or taken from the :func:`shared_one_hot`
+    cache), so at most one block per thread is alive at a time.
+    """
+    cache = getattr(_SHARED, "cache", None)
+    if cache is not None:
+        hit = cache.get((id(L), cardinality, block_rows))
+        if hit is not None and hit[0] is L:
+            return parallel_map(lambda b: fn(*b), hit[1])
+    ones = _Ones()
+    bounds = [(start, min(L.shape[0], start + block_rows)) for start in range(0, L.shape[0], block_rows)]
+    return parallel_map(lambda b: fn(b[0], b[1], one_hot_block(L, cardinality, b[0], b[1], ones)), bounds)
+
+
 def _build_one_hot(
     L: NDArray[np.integer[Any]], cardinality: int, block_rows: int
 ) -> Iterator[tuple[int, int, sparse.csr_matrix]]:
-    n, m = L.shape
+    ones = _Ones()
+    for start in range(0, L.shape[0], block_rows):
+        stop = min(L.shape[0], start + block_rows)
+        yield start, stop, one_hot_block(L, cardinality, start, stop, ones)
+
+
+def one_hot_list(
+    L: NDArray[np.integer[Any]], cardinality: int, block_rows: int = BLOCK_ROWS
+) -> list[tuple[int, int, sparse.csr_matrix]]:
+    """Every block of :func:`one_hot_blocks` at once, built on :func:`get_num_threads` threads."""
+    cache = getattr(_SHARED, "cache", None)
+    key = (id(L), cardinality, block_rows)
+    if cache is not None:
+        hit = cache.get(key)
+        if hit is not None and hit[0] is L:
+            return list(hit[1])
+    ones = _Ones()
+    bounds = [(start, min(L.shape[0], start + block_rows)) for start in range(0, L.shape[0], block_rows)]
+    blocks = parallel_map(lambda b: (b[0], b[1], one_hot_block(L, cardinality, b[0], b[1], ones)), bounds)
+    if cache is not None:
+        cache[key] = (L, blocks)
+    return list(blocks)
+
+
+def one_hot_block(
+    L: NDArray[np.integer[Any]], cardinality: int, start: int, stop: int, ones: _Ones | None = None
+) -> sparse.csr_matrix:
+    """The sparse one-hot votes of ``L[start:stop]`` (see :func:`one_hot_blocks`)."""
+    m = L.shape[1]
     width = m * cardinality
-    # Every block's data is a read-only view of one shared buffer of ones (grown when a block
-    # needs more), so the values cost no memory per vote; float64 spares scipy a conversion per product.
-    ones = np.ones(0)
-    for start in range(0, n, block_rows):
-        stop = min(n, start + block_rows)
-        block = L[start:stop]
-        mask = block >= 0
-        indptr = np.zeros(stop - start + 1, dtype=np.int32 if mask.size < 2**31 else np.int64)
-        np.cumsum(np.count_nonzero(mask, axis=1), out=indptr[1:])
-        flat = np.flatnonzero(mask)  # row-major, so already in CSR order
-        values = np.ravel(block)[flat]
-        cols = (flat % m).astype(np.int32)
-        cols *= cardinality
-        cols += values
-        if ones.size < cols.size:
-            ones = np.ones(cols.size)
-            ones.flags.writeable = False
-        X = sparse.csr_matrix((ones[: cols.size], cols, indptr), shape=(stop - start, width), copy=False)
-        X.has_sorted_indices = True
-        yield start, stop, X
+    # Every block's data is a read-only view of one shared buffer of ones, so the values cost
+    # no memory per vote; float64 spares scipy a conversion per product.
+    block = L[start:stop]
+    mask = block >= 0
+    indptr = np.zeros(stop - start + 1, dtype=np.int32 if mask.size < 2**31 else np.int64)
+    np.cumsum(np.count_nonzero(mask, axis=1), out=indptr[1:])
+    flat = np.flatnonzero(mask)  # row-major, so already in CSR order
+    values = np.ravel(block)[flat]
+    cols = (flat % m).astype(np.int32)
+    cols *= cardinality
+    cols += values
+    data = (ones or _Ones()).take(cols.size)
+    X = sparse.csr_matrix((data, cols, indptr), shape=(stop - start, width), copy=False)
+    X.has_sorted_indices = True
+    return X
 
 
 def covered_rows(L: NDArray[np.integer[Any]]) -> NDArray[np.bool_]:
@@ -363,6 +531,14 @@ class LabelModel(BaseEstimator):  # type: ignore[misc]
     """
 
     _registry: ClassVar[dict[str, type[LabelModel]]] = {}
+    #: Whether two instances may be fitted at once on different threads (no global state
+    #: touched). Declared per class and not inherited (a subclass may add state), so user
+    #: models run serially in cross-validation unless their own class sets it.
+    _thread_safe: ClassVar[bool] = False
+
+    @classmethod
+    def _is_thread_safe(cls) -> bool:
+        return bool(cls.__dict__.get("_thread_safe", False))
     #: Class probabilities closer than this are a tie in :meth:`predict`.
     _tie_tolerance: ClassVar[float] = TIE_TOLERANCE
     cardinality_: int

@@ -31,7 +31,7 @@ from scipy import sparse
 from scipy.special import expit, log_expit
 from sklearn.exceptions import ConvergenceWarning
 
-from workbench.models._base import LabelModel, one_hot_blocks
+from workbench.models._base import LabelModel, map_blocks, one_hot_list, parallel_map
 from workbench.models._majority import _check_prior_param
 
 __all__ = ["DawidSkene"]
@@ -176,6 +176,8 @@ class DawidSkene(LabelModel):
     [0, 1, 0, 1]
     """
 
+    _thread_safe = True
+
     def __init__(
         self,
         cardinality: int | None = None,
@@ -295,11 +297,11 @@ class DawidSkene(LabelModel):
                 UserWarning,
                 stacklevel=3,
             )
-        blocks = list(one_hot_blocks(L, k))
+        blocks = one_hot_list(L, k)
         share_map = np.tile(np.eye(k, dtype=np.float32), (m, 1))  # (m*k, k): vote -> class
         col_votes = np.zeros(m * k, dtype=np.float64)
-        for _, _, X in blocks:
-            col_votes += np.asarray(X.sum(axis=0), dtype=np.float64).ravel()
+        for part in parallel_map(lambda b: np.asarray(b[2].sum(axis=0), dtype=np.float64).ravel(), blocks):
+            col_votes += part
         self._observed_abstain_ = 1.0 - col_votes.reshape(m, k).sum(axis=1) / n
         eye = np.eye(k)
         rng = np.random.default_rng(self.random_state)
@@ -314,31 +316,69 @@ class DawidSkene(LabelModel):
 
         ones = np.ones(max((stop - start for start, stop, _ in blocks), default=1))
 
-        def accumulate(X: sparse.csr_matrix, T: NDArray[np.float64], n_vote: NDArray[np.float64]) -> None:
+        def vote_mass(X: sparse.csr_matrix, T: NDArray[np.float64]) -> NDArray[np.float64]:
             # only classes 1..k-1: class 0's counts follow from col_votes because rows of T sum to 1
             rest = np.ascontiguousarray(T[:, 1:], dtype=np.float64)
+            return np.asarray(X.T @ (rest[:, 0] if k == 2 else rest), dtype=np.float64)
+
+        def add_votes(n_vote: NDArray[np.float64], part: NDArray[np.float64]) -> None:
             if k == 2:
-                n_vote[:, 1] += X.T @ rest[:, 0]
+                n_vote[:, 1] += part
             else:
-                n_vote[:, 1:] += X.T @ rest
+                n_vote[:, 1:] += part
 
         def finish(n_vote: NDArray[np.float64]) -> None:
             n_vote[:, 0] = np.clip(col_votes - n_vote[:, 1:].sum(axis=1), 0.0, None)
 
-        # initial statistics
-        n_vote = np.zeros((m * k, k), dtype=np.float64)
-        mass = np.zeros(k, dtype=np.float64)
-        for start, stop, X in blocks:
-            if self.init == "majority":
+        # initial statistics (random starts are drawn in block order, so they do not depend on threads)
+        starts: list[NDArray[np.float64] | None] = [
+            None if self.init == "majority" else rng.dirichlet(np.ones(k), size=stop - start)
+            for start, stop, _ in blocks
+        ]
+
+        def init_block(i: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+            start, stop, X = blocks[i]
+            T = starts[i]
+            if T is None:
                 counts = np.asarray(X @ share_map, dtype=np.float64)
                 tot = counts.sum(axis=1, keepdims=True)
                 T = np.where(tot > 0, counts / np.where(tot > 0, tot, 1.0), 1.0 / k)
-            else:
-                T = rng.dirichlet(np.ones(k), size=stop - start)
             clamp(start, stop, T)
-            accumulate(X, T, n_vote)
-            mass += ones[: stop - start] @ T
+            return vote_mass(X, T), ones[: stop - start] @ T
+
+        n_vote = np.zeros((m * k, k), dtype=np.float64)
+        mass = np.zeros(k, dtype=np.float64)
+        for part, block_mass in parallel_map(init_block, range(len(blocks))):
+            add_votes(n_vote, part)
+            mass += block_mass
         finish(n_vote)
+
+        def e_block(
+            scorer: _Scorer, start: int, stop: int, X: sparse.csr_matrix
+        ) -> tuple[float, NDArray[np.float64], NDArray[np.float64]]:
+            """One block's E-step: (log-likelihood, vote mass of classes 1.., class mass)."""
+            if k == 2 and _BINARY_FAST_PATH:
+                # binary: everything on one contiguous vector (posterior of class 1 and the
+                # log-odds), which is several times faster than row-wise softmax over (n, 2)
+                r = scorer.relative(X)
+                t1 = expit(r)
+                lse_rel = -log_expit(-r)  # log(1 + e^r) = lse - const[0]
+                if y is not None:
+                    y_block = y[start:stop]
+                    gold_rows = y_block >= 0
+                    if gold_rows.any():
+                        t1[gold_rows] = y_block[gold_rows]
+                        lse_rel[gold_rows] = y_block[gold_rows] * r[gold_rows]
+                ll_part = float(lse_rel.sum()) + (stop - start) * float(scorer.const[0])
+                s1 = float(t1.sum())
+                return ll_part, np.asarray(X.T @ t1, dtype=np.float64), np.array([stop - start - s1, s1])
+            S = scorer(X)
+            T, lse = _softmax_rows(S)
+            known = clamp(start, stop, T)
+            if known is not None and known.any():
+                yb = y[start:stop]  # type: ignore[index]
+                lse[known] = S[known, yb[known]]
+            return float(lse.sum()), vote_mass(X, T), ones[: stop - start] @ T
 
         ll_prev = -np.inf
         converged = False
@@ -351,33 +391,16 @@ class DawidSkene(LabelModel):
             n_vote = np.zeros((m * k, k), dtype=np.float64)
             mass = np.zeros(k, dtype=np.float64)
             total_ll = 0.0
-            for start, stop, X in blocks:
-                if k == 2 and _BINARY_FAST_PATH:
-                    # binary: everything on one contiguous vector (posterior of class 1 and the
-                    # log-odds), which is several times faster than row-wise softmax over (n, 2)
-                    r = scorer.relative(X)
-                    t1 = expit(r)
-                    lse_rel = -log_expit(-r)  # log(1 + e^r) = lse - const[0]
-                    if y is not None:
-                        y_block = y[start:stop]
-                        gold_rows = y_block >= 0
-                        if gold_rows.any():
-                            t1[gold_rows] = y_block[gold_rows]
-                            lse_rel[gold_rows] = y_block[gold_rows] * r[gold_rows]
-                    total_ll += float(lse_rel.sum()) + (stop - start) * float(scorer.const[0])
-                    n_vote[:, 1] += X.T @ t1
-                    s1 = float(t1.sum())
-                    mass += (stop - start - s1, s1)
-                    continue
-                S = scorer(X)
-                T, lse = _softmax_rows(S)
-                known = clamp(start, stop, T)
-                if known is not None and known.any():
-                    yb = y[start:stop]  # type: ignore[index]
-                    lse[known] = S[known, yb[known]]
-                total_ll += float(lse.sum())
-                accumulate(X, T, n_vote)
-                mass += ones[: stop - start] @ T
+            # partial sums are combined in block order, so the result does not depend on threads
+            def step(b: tuple[int, int, sparse.csr_matrix], sc: _Scorer = scorer) -> tuple[
+                float, NDArray[np.float64], NDArray[np.float64]
+            ]:
+                return e_block(sc, *b)
+
+            for ll_part, part, block_mass in parallel_map(step, blocks):
+                total_ll += ll_part
+                add_votes(n_vote, part)
+                mass += block_mass
             finish(n_vote)
             ll = (total_ll + float(col_votes @ scorer.base)) / n
             delta = abs(ll - ll_prev)
@@ -412,13 +435,16 @@ class DawidSkene(LabelModel):
         k = self.cardinality_
         scorer = _Scorer(*self._log_weights(self.class_prior_, self.confusion_, self.abstain_rate_))
         out = np.empty((L.shape[0], k), dtype=np.float64)
-        for start, stop, X in one_hot_blocks(L, k):
+
+        def block(start: int, stop: int, X: sparse.csr_matrix) -> None:
             if k == 2 and _BINARY_FAST_PATH:
                 r = scorer.relative(X)
                 out[start:stop, 1] = expit(r)
                 out[start:stop, 0] = expit(-r)  # not 1 - p: keeps tiny probabilities exact
             else:
                 out[start:stop] = _softmax_rows(scorer(X))[0]
+
+        map_blocks(L, k, block)
         return out
 
     # -- serialisation ---------------------------------------------------------------------

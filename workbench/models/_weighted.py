@@ -107,6 +107,8 @@ class WeightedMajorityVote(LabelModel):
     [0, 1, 0, 1, 0]
     """
 
+    _thread_safe = True
+
     accuracy_: NDArray[np.float64]
     weights_: NDArray[np.float64]
     n_iter_: int

@@ -31,6 +31,8 @@ def test_all_is_pinned() -> None:
             "compare_label_models",
             "evaluate",
             "reliability_table",
+            "get_num_threads",
+            "set_num_threads",
         ]
     )
     for name in models.__all__:
