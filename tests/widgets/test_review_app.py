@@ -324,10 +324,10 @@ def test_digits_choose_and_enter_confirms(app: ReviewApp, project: wb.Project) -
     assert app.keys.keys == ["1", "2", "Enter", "s", "u"]
     app.keys.press("Enter")  # nothing chosen yet: nothing is written
     assert _adjudications(project, first).empty and "Choose first" in app.status.object
-    app.keys._handle_msg({"key": "2"})  # what the browser sends
+    app.keys._handle_msg({"key": "2", "context": first})  # what the browser sends: the key and the item shown
     assert app.selected_choice == "spam" and "wb-chosen'>spam<" in app.selected.object
     assert _adjudications(project, first).empty  # a digit alone writes nothing
-    app.keys._handle_msg({"key": "x"})  # a key that is not a shortcut is ignored
+    app.keys._handle_msg({"key": "x", "context": first})  # a key that is not a shortcut is ignored
     app.keys._handle_msg("Enter")  # so is a malformed message
     assert _adjudications(project, first).empty
     app.keys.press("Enter")
@@ -336,6 +336,46 @@ def test_digits_choose_and_enter_confirms(app: ReviewApp, project: wb.Project) -
     assert "<span class='wb-decided'>1</span> decided in this session" in app.progress.object
     app.keys.press("s")
     assert app.current not in (first, second) and not len(_adjudications(project, second))
+
+
+def test_a_key_pressed_on_an_item_no_longer_current_is_refused(app: ReviewApp, project: wb.Project) -> None:
+    """Render lag: the page still showed the previous item when the key went out. Acting on the key
+    would decide an item the reviewer has not seen, so it is refused and nothing is written."""
+    first, second = app.pending[:2]
+    assert app.keys.context == first  # the page is told which item it shows
+    app.keys._handle_msg({"key": "1", "context": first})
+    app.keys._handle_msg({"key": "Enter", "context": first})
+    assert _adjudications(project, first)["value"].tolist() == ["ham"]
+    assert app.current == second and app.keys.context == second
+    n_events = len(project.events())
+    # the reviewer, still looking at the first item, presses 2 then Enter
+    app.keys._handle_msg({"key": "2", "context": first})
+    app.keys._handle_msg({"key": "Enter", "context": first})
+    assert len(project.events()) == n_events and _adjudications(project, second).empty
+    assert app.selected_choice is None and app.keys.stale == 2
+    assert "pressed before this item appeared" in app.status.object and "nothing was done" in app.status.object
+    for msg in ({"key": "s"}, {"key": "s", "context": None}, {"key": "s", "context": 7}):
+        app.keys._handle_msg(msg)  # no context, or not a string: refused too
+    assert app.current == second and app.keys.stale == 5
+    # undo is about the session's last decision, not the item on screen: it acts whatever the context
+    app.keys._handle_msg({"key": "u", "context": "anything"})
+    assert app.decided == [] and app.current == first and app.keys.context == first
+    assert len(project.events()) == n_events + 1
+    # once the page shows the current item, its keys act again
+    app.keys._handle_msg({"key": "2", "context": first})
+    app.keys._handle_msg({"key": "Enter", "context": first})
+    assert _adjudications(project, first)["value"].tolist()[-1] == "spam"
+
+
+def test_an_empty_queue_has_an_empty_context(project: wb.Project) -> None:
+    app = ReviewApp(project, reviewer="dr_lee")
+    while app.current is not None:
+        app.keys.press("1")
+        app.keys.press("Enter")
+    assert app.keys.context == ""
+    app.keys._handle_msg({"key": "Enter", "context": "an old item"})
+    assert app.keys.stale == 1
+    app.close()
 
 
 def test_u_undoes_the_last_decision_with_one_retraction(app: ReviewApp, project: wb.Project) -> None:
@@ -545,6 +585,33 @@ def test_annotate_view_submits_under_the_logged_in_annotator(project: wb.Project
     view.keys.press("s")
     assert view.current is None and project.labels(source="human", annotator="alice").empty
     view.close()
+
+
+def test_item_views_refuse_keys_pressed_on_another_item(project: wb.Project) -> None:
+    project.add_data(pd.DataFrame({"id": ["n-1", "n-2"], "text": ["new one", "new two"]}), id_column="id")
+    acc = _accounts(project)
+    view = AnnotateView(project, SessionAccess(acc, acc.start_session("alice")))
+    shown = view.current.example_id
+    assert view.keys.context == shown
+    view.keys._handle_msg({"key": "2", "context": "n-0"})
+    view.keys._handle_msg({"key": "Enter", "context": "n-0"})
+    assert project.labels(source="human", annotator="alice").empty and view.keys.stale == 2
+    assert "pressed before this item appeared" in view.status.object
+    view.keys._handle_msg({"key": "2", "context": shown})
+    view.keys._handle_msg({"key": "Enter", "context": shown})
+    assert project.labels(source="human", annotator="alice")["example_id"].tolist() == [shown]
+    assert view.keys.context == view.current.example_id != shown
+    view.close()
+    if not hasattr(project, "migrations"):
+        return
+    project.migrations.plan(project.schema.evolve(split={"spam": ["promo", "scam"]})).apply(relabel_queue=True)
+    relabel = RelabelView(project, LocalAccess("dr_lee", "reviewer"))
+    assert relabel.keys.context.startswith(f"{relabel.current}\x1f")
+    before = len(project.labels(source="adjudication"))
+    relabel.keys._handle_msg({"key": "3", "context": "elsewhere"})
+    relabel.keys._handle_msg({"key": "Enter", "context": "elsewhere"})
+    assert len(project.labels(source="adjudication")) == before and relabel.keys.stale == 2
+    relabel.close()
 
 
 def test_relabel_view_works_through_the_queue_after_a_migration(project: wb.Project) -> None:

@@ -1,7 +1,9 @@
 """Keyboard shortcuts for a Panel view: key presses in the page are sent to Python, which acts on them.
 
 Keys typed into a text field (the note, the search box) are left alone, so typing a note never
-decides an item.
+decides an item. Each key goes back with the ``context`` the page showed when it was pressed (the
+item on screen): a key that arrives after the server moved on to another item is refused rather
+than applied to an item the reviewer has not seen.
 """
 
 from __future__ import annotations
@@ -26,6 +28,11 @@ class KeyboardShortcuts(JSComponent):
         The ``KeyboardEvent.key`` values to forward (e.g. ``["1", "2", "Enter", "s", "u"]``); others are ignored.
     on_key : callable, optional
         Called with the key on the server.
+    on_stale : callable, optional
+        Called with the key when it was pressed on another ``context`` than the current one
+        (the page had not shown the current item yet); the key is not acted on.
+    context_free : list of str, optional
+        Keys that act whatever the context (e.g. ``"u"``, undo the last decision).
 
     Once the listener is attached, ``document.body.dataset.wbKeys`` is ``"ready"``.
 
@@ -35,11 +42,18 @@ class KeyboardShortcuts(JSComponent):
         The last key forwarded.
     presses : int
         How many keys were forwarded.
+    context : str
+        The item the page shows. Set it after the item's panes, so that the browser never has the
+        new context while it still shows the old item.
+    stale : int
+        Keys refused because they were pressed on another context.
     """
 
     keys = param.List(default=[], item_type=str, doc="The keys forwarded to Python.")
     last_key = param.String(default="", doc="The last key forwarded.")
     presses = param.Integer(default=0, doc="How many keys were forwarded.")
+    context = param.String(default="", doc="What the page shows (the current item's id); set it after rendering.")
+    stale = param.Integer(default=0, doc="How many keys were refused because the page showed another context.")
 
     _esm = """
     export function render({ model, el }) {
@@ -55,7 +69,7 @@ class KeyboardShortcuts(JSComponent):
         if (typing(path[0])) { return; }
         if (!model.keys.includes(event.key)) { return; }
         event.preventDefault();
-        model.send_msg({ key: event.key });
+        model.send_msg({ key: event.key, context: model.context });
       };
       document.addEventListener("keydown", onKey);
       document.body.dataset.wbKeys = "ready";  // a page (or a test) can tell the shortcuts are live
@@ -66,14 +80,32 @@ class KeyboardShortcuts(JSComponent):
     }
     """
 
-    def __init__(self, *, on_key: Callable[[str], Any] | None = None, keys: Sequence[str] = (), **params: Any) -> None:
+    def __init__(
+        self,
+        *,
+        on_key: Callable[[str], Any] | None = None,
+        keys: Sequence[str] = (),
+        on_stale: Callable[[str], Any] | None = None,
+        context_free: Sequence[str] = (),
+        **params: Any,
+    ) -> None:
         super().__init__(keys=list(keys), height=0, width=0, margin=0, **params)
         self._on_key = on_key
+        self._on_stale = on_stale
+        self._context_free = set(context_free)
 
     def _handle_msg(self, msg: Any) -> None:
         key = msg.get("key") if isinstance(msg, dict) else None
         if not isinstance(key, str) or key not in self.keys:
             return  # the browser sends only listed keys; anything else is ignored
+        context = msg.get("context")
+        if key not in self._context_free and context != self.context:
+            # pressed while the page still showed another item: acting on it would decide an
+            # item the reviewer has not seen
+            self.stale += 1
+            if self._on_stale is not None:
+                self._on_stale(key)
+            return
         self.press(key)
 
     def press(self, key: str) -> None:

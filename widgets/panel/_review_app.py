@@ -244,7 +244,8 @@ class ReviewApp:
         self.undo_button.on_click(lambda _event: self.undo())
         self.selected = pn.pane.HTML("", css_classes=["wb-selected"])
         digit_keys = [str(i) for i in range(1, min(len(self._choices), 9) + 1)]
-        self.keys = KeyboardShortcuts(keys=[*digit_keys, "Enter", "s", "u"], on_key=self._on_key)
+        self.keys = KeyboardShortcuts(keys=[*digit_keys, "Enter", "s", "u"], on_key=self._on_key,
+                                       on_stale=self._on_stale_key, context_free=["u"])
         hints = " &middot; ".join(f"<kbd>{k}</kbd> {_esc(c)}" for k, c in zip(digit_keys, self._choices, strict=False))
         self.key_help = pn.pane.HTML(
             f"<span style='color:#555'>Keys: {hints} &middot; <kbd>Enter</kbd> confirm &middot; <kbd>s</kbd> skip "
@@ -511,6 +512,13 @@ class ReviewApp:
         elif key == "u":
             self.undo()
 
+    def _on_stale_key(self, key: str) -> None:
+        self._set_status(
+            f"The key {key!r} was pressed before this item appeared, so nothing was done. Look at the item "
+            "and press it again.",
+            error=True,
+        )
+
     def _on_labels_added(self, **_payload: Any) -> None:
         if not self._busy:  # our own decisions refresh once, in decide()
             self.refresh()
@@ -737,6 +745,7 @@ class ReviewApp:
             for pane in (self.item_header, self.text, self.consensus, self.lf_votes, self.draft):
                 pane.object = ""
             self.answers.object = pd.DataFrame()
+            self.keys.context = ""
             return
         eid = str(self.current)
         position = self._visible.index(eid) + 1 if eid in self._visible else 0
@@ -764,6 +773,8 @@ class ReviewApp:
             self.consensus.object = "Consensus: none"
         self.lf_votes.object = self._votes_html(eid)
         self.draft.object = self._draft_html(eid)
+        # last: the browser must never hold the new item's context while it still shows the old item
+        self.keys.context = eid
 
     def _votes_html(self, eid: str) -> str:
         if self._votes is None:

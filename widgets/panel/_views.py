@@ -432,7 +432,8 @@ class _ItemView(_View):
         self.undo_button.on_click(lambda _e: self.undo())
         self.selected = pn.pane.HTML("", css_classes=["wb-selected"])
         digits = [str(i) for i in range(1, min(len(choices), 9) + 1)]
-        self.keys = KeyboardShortcuts(keys=[*digits, "Enter", "s", "u"], on_key=self._on_key)
+        self.keys = KeyboardShortcuts(keys=[*digits, "Enter", "s", "u"], on_key=self._on_key,
+                                       on_stale=self._on_stale_key, context_free=["u"])
         hints = " &middot; ".join(f"<kbd>{k}</kbd> {_esc(c)}" for k, c in zip(digits, choices, strict=False))
         self.key_help = pn.pane.HTML(f"<span style='color:#555'>Keys: {hints} &middot; <kbd>Enter</kbd> confirm "
                                      f"&middot; <kbd>s</kbd> skip &middot; <kbd>u</kbd> undo</span>")
@@ -445,6 +446,25 @@ class _ItemView(_View):
 
     def _click(self, choice: str) -> Callable[[Any], None]:
         return lambda _e: self.decide(choice)
+
+    def _render(self) -> None:
+        self._render_panes()
+        # after the item's panes: the browser must never hold the new context while showing the old item
+        self.keys.context = self._context_id()
+
+    def _render_panes(self) -> None:  # pragma: no cover - every item view defines it
+        raise NotImplementedError
+
+    def _context_id(self) -> str:
+        """What the page shows, sent back with every key (``""`` when no item is on screen)."""
+        return ""
+
+    def _on_stale_key(self, key: str) -> None:
+        self._set_status(
+            f"The key {key!r} was pressed before this item appeared, so nothing was done. Look at the item "
+            "and press it again.",
+            error=True,
+        )
 
     def _on_key(self, key: str) -> None:
         if key.isdigit():
@@ -589,7 +609,10 @@ class AnnotateView(_ItemView):
         self.current = None
         self.refresh()
 
-    def _render(self) -> None:
+    def _context_id(self) -> str:
+        return "" if self.current is None else str(self.current.example_id)
+
+    def _render_panes(self) -> None:
         try:
             progress = self.project.annotation.progress(self.access.username)
             self.count.object = (f"<span class='wb-answered'>{progress.get('n_answered', 0)}</span> answered by you "
@@ -759,7 +782,12 @@ class RelabelView(_ItemView):
             self.project.annotation.release(self.current, self.access.username, task=self._TASK)
             self.current = None
 
-    def _render(self) -> None:
+    def _context_id(self) -> str:
+        if self.current is None or self._question_name is None:
+            return ""
+        return f"{self.current}\x1f{self._question_name}"
+
+    def _render_panes(self) -> None:
         n = len(self._items())
         self.count.object = f"<b class='wb-count'>{n}</b> item(s) to relabel"
         empty = self.current is None
