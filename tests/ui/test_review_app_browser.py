@@ -120,3 +120,39 @@ def test_a_project_with_accounts_is_not_served_without_logins(page: Any, panel_s
     expect(page.locator(".wb-error")).to_contain_text("must be served with logins: run workbench serve")
     with wb.Project.open(project_path) as project:
         assert project.labels(source="adjudication").empty
+
+
+def test_keys_pressed_the_moment_the_next_item_appears_decide_that_item(
+    page: Any, panel_server: Any, tmp_path: Path
+) -> None:
+    """The item's panes and the key context reach the page in one message: a reviewer who presses
+    2 and Enter as soon as an item appears decides that item and is never told the key was early."""
+    from playwright.sync_api import expect
+
+    n = 12
+    schema = wb.Schema.single("spam", ["ham", "spam"])
+    project_path = tmp_path / "fast-review"
+    with wb.Project.create(project_path, schema=schema) as project:
+        ids = [f"f-{i:02d}" for i in range(n)]
+        project.add_data(pd.DataFrame({"id": ids, "text": [f"comment {i}" for i in range(n)]}), id_column="id")
+        rows = [{"id": eid, "annotator": name, "value": value}
+                for eid in ids for name, value in zip(("ann", "bob", "cid"), ("spam", "ham", "ham"), strict=True)]
+        project.annotation.import_annotations(pd.DataFrame(rows))
+    server = panel_server(APP, env={"WORKBENCH_PROJECT": str(project_path), "WORKBENCH_REVIEWER": "dr_lee"})
+    page.goto(server.url)
+    expect(page.locator(".wb-count")).to_have_text(str(n))
+    page.wait_for_function("document.body.dataset.wbKeys === 'ready'")
+    seen = []
+    for k in range(n):
+        item = page.locator(".wb-item-id").inner_text()
+        seen.append(item)
+        page.keyboard.press("2")
+        page.keyboard.press("Enter")  # no wait in between, nor after the item appeared
+        if k < n - 1:
+            expect(page.locator(".wb-item-id")).not_to_have_text(item)
+    expect(page.locator(".wb-count")).to_have_text("0")
+    assert "pressed before" not in page.locator(".wb-status").inner_text()
+    with wb.Project.open(project_path) as project:
+        adj = project.labels(source="adjudication")
+        assert sorted(adj["example_id"]) == sorted(seen) == sorted(ids)
+        assert set(adj["value"]) == {"spam"}

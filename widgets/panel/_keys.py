@@ -8,15 +8,18 @@ than applied to an item the reviewer has not seen.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 import param
 from panel.custom import JSComponent
+from panel.io import hold
+from panel.io.state import state
 
 from workbench.exceptions import LabelValidationError
 
-__all__ = ["KeyboardShortcuts"]
+__all__ = ["KeyboardShortcuts", "one_update"]
 
 
 class KeyboardShortcuts(JSComponent):
@@ -116,3 +119,26 @@ class KeyboardShortcuts(JSComponent):
         self.presses += 1
         if self._on_key is not None:
             self._on_key(key)
+
+
+@contextmanager
+def one_update(*views: Any) -> Iterator[None]:
+    """Send every change made inside the block to each page showing ``views`` as one message.
+
+    The browser then applies a new item's panes and the new :attr:`KeyboardShortcuts.context`
+    in the same task, so no key press can fall between them (it would carry the old item and be
+    refused although the new item was already on screen).
+
+    Parameters
+    ----------
+    views : Panel objects
+        The layouts being changed (their pages are found from the objects; outside a served page
+        the block runs as is).
+    """
+    docs = {doc for view in views if view is not None for doc in getattr(view, "_documents", {})}
+    if not docs and state.curdoc is not None:
+        docs = {state.curdoc}
+    with ExitStack() as stack:
+        for doc in docs:
+            stack.enter_context(hold(doc))
+        yield

@@ -18,7 +18,7 @@ import pandas as pd
 import panel as pn
 
 from widgets.panel._access import Access, LocalAccess
-from widgets.panel._keys import KeyboardShortcuts
+from widgets.panel._keys import KeyboardShortcuts, one_update
 from workbench.auth import PermissionDeniedError
 from workbench.exceptions import LabelValidationError, WorkbenchError
 
@@ -734,6 +734,10 @@ class ReviewApp:
                                 if self.selected_choice else "")
 
     def _render(self) -> None:
+        with one_update(getattr(self, "layout", None)):  # the item and its key context reach the page together
+            self._render_item()
+
+    def _render_item(self) -> None:
         self._render_counts()
         self._render_list()
         empty = self.current is None

@@ -19,7 +19,7 @@ import pandas as pd
 import panel as pn
 
 from widgets.panel._access import Access
-from widgets.panel._keys import KeyboardShortcuts
+from widgets.panel._keys import KeyboardShortcuts, one_update
 from widgets.panel._review_app import ReviewApp, _esc, _fmt, _markdown_text, _set_color, _widget_kwargs
 from workbench.auth import PermissionDeniedError
 from workbench.exceptions import LabelValidationError, WorkbenchError
@@ -448,9 +448,11 @@ class _ItemView(_View):
         return lambda _e: self.decide(choice)
 
     def _render(self) -> None:
-        self._render_panes()
-        # after the item's panes: the browser must never hold the new context while showing the old item
-        self.keys.context = self._context_id()
+        # the item and its key context reach the page in one message; the context is set last so
+        # that, outside a served page too, it never names an item whose panes are not drawn yet
+        with one_update(getattr(self, "layout", None)):
+            self._render_panes()
+            self.keys.context = self._context_id()
 
     def _render_panes(self) -> None:  # pragma: no cover - every item view defines it
         raise NotImplementedError
