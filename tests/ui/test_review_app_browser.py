@@ -156,3 +156,28 @@ def test_keys_pressed_the_moment_the_next_item_appears_decide_that_item(
         adj = project.labels(source="adjudication")
         assert sorted(adj["example_id"]) == sorted(seen) == sorted(ids)
         assert set(adj["value"]) == {"spam"}
+
+
+def test_a_double_click_on_a_choice_decides_one_item(page: Any, panel_server: Any, tmp_path: Path) -> None:
+    """The second click of a double click lands after the server moved on but before the page drew
+    the next item: it must not decide that item."""
+    from playwright.sync_api import expect
+
+    project_path = tmp_path / "double-click"
+    queue = _make_project(project_path)
+    first, second = queue
+    server = panel_server(APP, env={"WORKBENCH_PROJECT": str(project_path), "WORKBENCH_REVIEWER": "dr_lee"})
+    page.goto(server.url)
+    expect(page.locator(".wb-item-id")).to_have_text(first)
+    page.wait_for_function("document.body.dataset.wbKeys === 'ready'")
+    page.get_by_role("button", name="spam", exact=True).dblclick()
+    expect(page.locator(".wb-item-id")).to_have_text(second)
+    expect(page.locator(".wb-status")).to_contain_text("made before this item appeared")
+    with wb.Project.open(project_path) as project:
+        adj = project.labels(source="adjudication")
+        assert adj[["example_id", "value"]].values.tolist() == [[first, "spam"]]
+    page.get_by_role("button", name="ham", exact=True).click()  # once the item is drawn, a click acts
+    expect(page.locator(".wb-count")).to_have_text("0")
+    with wb.Project.open(project_path) as project:
+        adj = project.labels(source="adjudication")
+        assert sorted(adj[["example_id", "value"]].values.tolist()) == [[first, "spam"], [second, "ham"]]

@@ -367,6 +367,26 @@ def test_a_key_pressed_on_an_item_no_longer_current_is_refused(app: ReviewApp, p
     assert _adjudications(project, first)["value"].tolist()[-1] == "spam"
 
 
+def test_a_click_made_before_the_page_drew_the_item_is_refused(app: ReviewApp, project: wb.Project) -> None:
+    """Buttons carry no item, so the page reports which item it applied; a click that arrives
+    before that report (a double click, a click during render lag) was made on the previous item."""
+    first, second = app.pending[:2]
+    assert app.keys.shown is None and not app.keys.page_is_behind()  # no page: clicks act (notebooks, tests)
+    app.keys._handle_msg({"shown": first})  # the page drew the first item
+    app.choice_buttons["spam"].clicks += 1
+    assert _adjudications(project, first)["value"].tolist() == ["spam"]
+    assert app.current == second and app.keys.page_is_behind()
+    n_events = len(project.events())
+    app.choice_buttons["ham"].clicks += 1  # the second click of a double click: the page still shows `first`
+    assert len(project.events()) == n_events and _adjudications(project, second).empty
+    assert "made before this item appeared" in app.status.object
+    app.keys._handle_msg({"shown": 3})  # malformed reports are ignored
+    assert app.keys.shown == first
+    app.keys._handle_msg({"shown": second})
+    app.choice_buttons["ham"].clicks += 1
+    assert _adjudications(project, second)["value"].tolist() == ["ham"]
+
+
 def test_an_empty_queue_has_an_empty_context(project: wb.Project) -> None:
     app = ReviewApp(project, reviewer="dr_lee")
     while app.current is not None:

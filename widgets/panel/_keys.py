@@ -50,6 +50,8 @@ class KeyboardShortcuts(JSComponent):
         new context while it still shows the old item.
     stale : int
         Keys refused because they were pressed on another context.
+    shown : str or None
+        The context the page reported it applied; see :meth:`page_is_behind`.
     """
 
     keys = param.List(default=[], item_type=str, doc="The keys forwarded to Python.")
@@ -57,6 +59,8 @@ class KeyboardShortcuts(JSComponent):
     presses = param.Integer(default=0, doc="How many keys were forwarded.")
     context = param.String(default="", doc="What the page shows (the current item's id); set it after rendering.")
     stale = param.Integer(default=0, doc="How many keys were refused because the page showed another context.")
+    shown = param.String(default=None, allow_None=True,
+                         doc="The context the page last reported it applied (None: no page has reported yet).")
 
     _esm = """
     export function render({ model, el }) {
@@ -74,6 +78,11 @@ class KeyboardShortcuts(JSComponent):
         event.preventDefault();
         model.send_msg({ key: event.key, context: model.context });
       };
+      // tell the server which context the page has applied: messages from the page arrive in
+      // order, so a click sent before this report was made on the previous item
+      const report = () => model.send_msg({ shown: model.context });
+      model.on("context", report);
+      report();
       document.addEventListener("keydown", onKey);
       document.body.dataset.wbKeys = "ready";  // a page (or a test) can tell the shortcuts are live
       model.on("remove", () => {
@@ -97,7 +106,20 @@ class KeyboardShortcuts(JSComponent):
         self._on_stale = on_stale
         self._context_free = set(context_free)
 
+    def page_is_behind(self) -> bool:
+        """Whether a page showing this view has not yet applied the current context.
+
+        A click (which carries no item) that arrives while this is true was made on the previous
+        item. False when no page reported at all (a notebook or a test driving the view).
+        """
+        return self.shown is not None and self.shown != self.context
+
     def _handle_msg(self, msg: Any) -> None:
+        if isinstance(msg, dict) and "shown" in msg and "key" not in msg:
+            shown = msg["shown"]
+            if isinstance(shown, str):
+                self.shown = shown
+            return
         key = msg.get("key") if isinstance(msg, dict) else None
         if not isinstance(key, str) or key not in self.keys:
             return  # the browser sends only listed keys; anything else is ignored

@@ -496,6 +496,10 @@ class ReviewApp:
     # ------------------------------------------------------------------ events
     def _decide_handler(self, value: str) -> Callable[[Any], None]:
         def handler(_event: Any) -> None:
+            if self.keys.page_is_behind():  # clicked on the previous item (e.g. a double click)
+                self._set_status(f"The click on {value!r} was made before this item appeared, so nothing was "
+                                 "done. Look at the item and click again.", error=True)
+                return
             self.decide(value)
 
         return handler

@@ -445,7 +445,14 @@ class _ItemView(_View):
             self.key_help, sizing_mode="stretch_width")
 
     def _click(self, choice: str) -> Callable[[Any], None]:
-        return lambda _e: self.decide(choice)
+        def handler(_event: Any) -> None:
+            if self.keys.page_is_behind():  # clicked on the previous item (e.g. a double click)
+                self._set_status(f"The click on {choice!r} was made before this item appeared, so nothing was "
+                                 "done. Look at the item and click again.", error=True)
+                return
+            self.decide(choice)
+
+        return handler
 
     def _render(self) -> None:
         # the item and its key context reach the page in one message; the context is set last so
