@@ -19,7 +19,7 @@ from panel.io.state import state
 
 from workbench.exceptions import LabelValidationError
 
-__all__ = ["KeyboardShortcuts", "one_update"]
+__all__ = ["KeyboardShortcuts", "early_message", "guarded_click", "one_update"]
 
 
 class KeyboardShortcuts(JSComponent):
@@ -164,3 +164,32 @@ def one_update(*views: Any) -> Iterator[None]:
         for doc in docs:
             stack.enter_context(hold(doc))
         yield
+
+
+def early_message(kind: str, what: str) -> str:
+    """The status shown when a key (``kind="key"``) or a click (``"click"``) on ``what`` came before the item."""
+    if kind == "key":
+        return (f"The key {what!r} was pressed before this item appeared, so nothing was done. Look at the item "
+                "and press it again.")
+    return (f"The click on {what!r} was made before this item appeared, so nothing was done. Look at the item "
+            "and click again.")
+
+
+def guarded_click(
+    keys: Callable[[], KeyboardShortcuts], status: Callable[..., Any], decide: Callable[[str], Any], value: str
+) -> Callable[[Any], None]:
+    """A choice button's click handler: ``decide(value)``, unless the page has not drawn the current item.
+
+    Buttons carry no item, so a click that arrives before the page reported the current item
+    (the second click of a double click, a click during render lag) was made on the previous one;
+    ``status(message, error=True)`` says so instead. ``keys`` returns the view's shortcuts (they
+    may be built after the buttons).
+    """
+
+    def handler(_event: Any) -> None:
+        if keys().page_is_behind():
+            status(early_message("click", value), error=True)
+            return
+        decide(value)
+
+    return handler

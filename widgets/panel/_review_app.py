@@ -18,7 +18,7 @@ import pandas as pd
 import panel as pn
 
 from widgets.panel._access import Access, LocalAccess
-from widgets.panel._keys import KeyboardShortcuts, one_update
+from widgets.panel._keys import KeyboardShortcuts, early_message, guarded_click, one_update
 from workbench.auth import PermissionDeniedError
 from workbench.exceptions import LabelValidationError, WorkbenchError
 
@@ -495,14 +495,7 @@ class ReviewApp:
 
     # ------------------------------------------------------------------ events
     def _decide_handler(self, value: str) -> Callable[[Any], None]:
-        def handler(_event: Any) -> None:
-            if self.keys.page_is_behind():  # clicked on the previous item (e.g. a double click)
-                self._set_status(f"The click on {value!r} was made before this item appeared, so nothing was "
-                                 "done. Look at the item and click again.", error=True)
-                return
-            self.decide(value)
-
-        return handler
+        return guarded_click(lambda: self.keys, self._set_status, self.decide, value)
 
     def _on_key(self, key: str) -> None:
         if key.isdigit():
@@ -517,11 +510,7 @@ class ReviewApp:
             self.undo()
 
     def _on_stale_key(self, key: str) -> None:
-        self._set_status(
-            f"The key {key!r} was pressed before this item appeared, so nothing was done. Look at the item "
-            "and press it again.",
-            error=True,
-        )
+        self._set_status(early_message("key", key), error=True)
 
     def _on_labels_added(self, **_payload: Any) -> None:
         if not self._busy:  # our own decisions refresh once, in decide()

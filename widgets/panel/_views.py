@@ -19,7 +19,7 @@ import pandas as pd
 import panel as pn
 
 from widgets.panel._access import Access
-from widgets.panel._keys import KeyboardShortcuts, one_update
+from widgets.panel._keys import KeyboardShortcuts, early_message, guarded_click, one_update
 from widgets.panel._review_app import ReviewApp, _esc, _fmt, _markdown_text, _set_color, _widget_kwargs
 from workbench.auth import PermissionDeniedError
 from workbench.exceptions import LabelValidationError, WorkbenchError
@@ -445,14 +445,7 @@ class _ItemView(_View):
             self.key_help, sizing_mode="stretch_width")
 
     def _click(self, choice: str) -> Callable[[Any], None]:
-        def handler(_event: Any) -> None:
-            if self.keys.page_is_behind():  # clicked on the previous item (e.g. a double click)
-                self._set_status(f"The click on {choice!r} was made before this item appeared, so nothing was "
-                                 "done. Look at the item and click again.", error=True)
-                return
-            self.decide(choice)
-
-        return handler
+        return guarded_click(lambda: self.keys, self._set_status, self.decide, choice)
 
     def _render(self) -> None:
         # the item and its key context reach the page in one message; the context is set last so
@@ -469,11 +462,7 @@ class _ItemView(_View):
         return ""
 
     def _on_stale_key(self, key: str) -> None:
-        self._set_status(
-            f"The key {key!r} was pressed before this item appeared, so nothing was done. Look at the item "
-            "and press it again.",
-            error=True,
-        )
+        self._set_status(early_message("key", key), error=True)
 
     def _on_key(self, key: str) -> None:
         if key.isdigit():
