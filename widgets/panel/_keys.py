@@ -19,7 +19,7 @@ from panel.io.state import state
 
 from workbench.exceptions import LabelValidationError
 
-__all__ = ["KeyboardShortcuts", "early_message", "guarded_click", "one_update"]
+__all__ = ["KeyboardShortcuts", "one_update"]
 
 
 class KeyboardShortcuts(JSComponent):
@@ -31,9 +31,9 @@ class KeyboardShortcuts(JSComponent):
         The ``KeyboardEvent.key`` values to forward (e.g. ``["1", "2", "Enter", "s", "u"]``); others are ignored.
     on_key : callable, optional
         Called with the key on the server.
-    on_stale : callable, optional
-        Called with the key when it was pressed on another ``context`` than the current one
-        (the page had not shown the current item yet); the key is not acted on.
+    on_early : callable, optional
+        Called with a message for the user when a key (or a click guarded by :meth:`guarded`)
+        came before the page showed the current item; the input is not acted on.
     context_free : list of str, optional
         Keys that act whatever the context (e.g. ``"u"``, undo the last decision).
 
@@ -97,13 +97,13 @@ class KeyboardShortcuts(JSComponent):
         *,
         on_key: Callable[[str], Any] | None = None,
         keys: Sequence[str] = (),
-        on_stale: Callable[[str], Any] | None = None,
+        on_early: Callable[[str], Any] | None = None,
         context_free: Sequence[str] = (),
         **params: Any,
     ) -> None:
         super().__init__(keys=list(keys), height=0, width=0, margin=0, **params)
         self._on_key = on_key
-        self._on_stale = on_stale
+        self._on_early = on_early
         self._context_free = set(context_free)
 
     def page_is_behind(self) -> bool:
@@ -113,6 +113,27 @@ class KeyboardShortcuts(JSComponent):
         item. False when no page reported at all (a notebook or a test driving the view).
         """
         return self.shown is not None and self.shown != self.context
+
+    def guarded(self, what: str, action: Callable[[], Any]) -> Callable[[Any], None]:
+        """A button's click handler that runs ``action()`` unless the page is behind.
+
+        Buttons carry no item, so a click that arrives before the page reported the current item
+        (the second click of a double click, a click during render lag) was made on the previous
+        one; ``on_early`` gets a message instead.
+        """
+
+        def handler(_event: Any) -> None:
+            if self.page_is_behind():
+                self._early(f"The click on {what!r} was made before this item appeared, so nothing was done. "
+                            "Look at the item and click again.")
+                return
+            action()
+
+        return handler
+
+    def _early(self, message: str) -> None:
+        if self._on_early is not None:
+            self._on_early(message)
 
     def _handle_msg(self, msg: Any) -> None:
         if isinstance(msg, dict) and "shown" in msg and "key" not in msg:
@@ -128,8 +149,8 @@ class KeyboardShortcuts(JSComponent):
             # pressed while the page still showed another item: acting on it would decide an
             # item the reviewer has not seen
             self.stale += 1
-            if self._on_stale is not None:
-                self._on_stale(key)
+            self._early(f"The key {key!r} was pressed before this item appeared, so nothing was done. Look at "
+                        "the item and press it again.")
             return
         self.press(key)
 
@@ -165,31 +186,3 @@ def one_update(*views: Any) -> Iterator[None]:
             stack.enter_context(hold(doc))
         yield
 
-
-def early_message(kind: str, what: str) -> str:
-    """The status shown when a key (``kind="key"``) or a click (``"click"``) on ``what`` came before the item."""
-    if kind == "key":
-        return (f"The key {what!r} was pressed before this item appeared, so nothing was done. Look at the item "
-                "and press it again.")
-    return (f"The click on {what!r} was made before this item appeared, so nothing was done. Look at the item "
-            "and click again.")
-
-
-def guarded_click(
-    keys: Callable[[], KeyboardShortcuts], status: Callable[..., Any], decide: Callable[[str], Any], value: str
-) -> Callable[[Any], None]:
-    """A choice button's click handler: ``decide(value)``, unless the page has not drawn the current item.
-
-    Buttons carry no item, so a click that arrives before the page reported the current item
-    (the second click of a double click, a click during render lag) was made on the previous one;
-    ``status(message, error=True)`` says so instead. ``keys`` returns the view's shortcuts (they
-    may be built after the buttons).
-    """
-
-    def handler(_event: Any) -> None:
-        if keys().page_is_behind():
-            status(early_message("click", value), error=True)
-            return
-        decide(value)
-
-    return handler

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import html
 import logging
-from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import panel as pn
 
 from widgets.panel._access import Access, LocalAccess
-from widgets.panel._keys import KeyboardShortcuts, early_message, guarded_click, one_update
+from widgets.panel._keys import KeyboardShortcuts, one_update
 from workbench.auth import PermissionDeniedError
 from workbench.exceptions import LabelValidationError, WorkbenchError
 
@@ -231,21 +231,22 @@ class ReviewApp:
         self.item_header = pn.pane.HTML("", css_classes=["wb-item-header"], sizing_mode="stretch_width")
         self.text = pn.pane.HTML("", css_classes=["wb-item-text"], sizing_mode="stretch_width",
                                  styles={"border": "1px solid #ddd", "padding": "8px", "border-radius": "4px"})
+        digit_keys = [str(i) for i in range(1, min(len(self._choices), 9) + 1)]
+        self.keys = KeyboardShortcuts(keys=[*digit_keys, "Enter", "s", "u"], on_key=self._on_key,
+                                      on_early=lambda message: self._set_status(message, error=True),
+                                      context_free=["u"])
         self.choice_buttons: dict[str, pn.widgets.Button] = {}
         for number, choice in enumerate(self._choices, 1):
             caption = choice
             button = pn.widgets.Button(**_widget_kwargs(caption, "primary"), width=120,
                                        description=f"key {number}" if number <= 9 else None)
-            button.on_click(self._decide_handler(choice))
+            button.on_click(self.keys.guarded(choice, partial(self.decide, choice)))
             self.choice_buttons[choice] = button
         self.skip_button = pn.widgets.Button(**_widget_kwargs("Skip", "light"), width=90)
         self.skip_button.on_click(lambda _event: self.skip())
         self.undo_button = pn.widgets.Button(**_widget_kwargs("Undo", "light"), width=90, disabled=True)
         self.undo_button.on_click(lambda _event: self.undo())
         self.selected = pn.pane.HTML("", css_classes=["wb-selected"])
-        digit_keys = [str(i) for i in range(1, min(len(self._choices), 9) + 1)]
-        self.keys = KeyboardShortcuts(keys=[*digit_keys, "Enter", "s", "u"], on_key=self._on_key,
-                                       on_stale=self._on_stale_key, context_free=["u"])
         hints = " &middot; ".join(f"<kbd>{k}</kbd> {_esc(c)}" for k, c in zip(digit_keys, self._choices, strict=False))
         self.key_help = pn.pane.HTML(
             f"<span style='color:#555'>Keys: {hints} &middot; <kbd>Enter</kbd> confirm &middot; <kbd>s</kbd> skip "
@@ -494,9 +495,6 @@ class ReviewApp:
                 f"current={self.current!r})")
 
     # ------------------------------------------------------------------ events
-    def _decide_handler(self, value: str) -> Callable[[Any], None]:
-        return guarded_click(lambda: self.keys, self._set_status, self.decide, value)
-
     def _on_key(self, key: str) -> None:
         if key.isdigit():
             index = int(key) - 1
@@ -508,9 +506,6 @@ class ReviewApp:
             self.skip()
         elif key == "u":
             self.undo()
-
-    def _on_stale_key(self, key: str) -> None:
-        self._set_status(early_message("key", key), error=True)
 
     def _on_labels_added(self, **_payload: Any) -> None:
         if not self._busy:  # our own decisions refresh once, in decide()

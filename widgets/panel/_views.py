@@ -19,7 +19,7 @@ import pandas as pd
 import panel as pn
 
 from widgets.panel._access import Access
-from widgets.panel._keys import KeyboardShortcuts, early_message, guarded_click, one_update
+from widgets.panel._keys import KeyboardShortcuts, one_update
 from widgets.panel._review_app import ReviewApp, _esc, _fmt, _markdown_text, _set_color, _widget_kwargs
 from workbench.auth import PermissionDeniedError
 from workbench.exceptions import LabelValidationError, WorkbenchError
@@ -421,6 +421,10 @@ class _ItemView(_View):
         self.text = pn.pane.HTML("", css_classes=["wb-item-text"], sizing_mode="stretch_width",
                                  styles={"border": "1px solid #ddd", "padding": "8px", "border-radius": "4px"})
         self.context = pn.pane.HTML("", css_classes=["wb-item-context"], sizing_mode="stretch_width")
+        digits = [str(i) for i in range(1, min(len(choices), 9) + 1)]
+        self.keys = KeyboardShortcuts(keys=[*digits, "Enter", "s", "u"], on_key=self._on_key,
+                                      on_early=lambda message: self._set_status(message, error=True),
+                                      context_free=["u"])
         self.choice_buttons: dict[str, pn.widgets.Button] = {}
         for choice in choices:
             button = pn.widgets.Button(**_widget_kwargs(choice, "primary"), width=120)
@@ -431,9 +435,6 @@ class _ItemView(_View):
         self.undo_button = pn.widgets.Button(**_widget_kwargs("Undo", "light"), width=90)
         self.undo_button.on_click(lambda _e: self.undo())
         self.selected = pn.pane.HTML("", css_classes=["wb-selected"])
-        digits = [str(i) for i in range(1, min(len(choices), 9) + 1)]
-        self.keys = KeyboardShortcuts(keys=[*digits, "Enter", "s", "u"], on_key=self._on_key,
-                                       on_stale=self._on_stale_key, context_free=["u"])
         hints = " &middot; ".join(f"<kbd>{k}</kbd> {_esc(c)}" for k, c in zip(digits, choices, strict=False))
         self.key_help = pn.pane.HTML(f"<span style='color:#555'>Keys: {hints} &middot; <kbd>Enter</kbd> confirm "
                                      f"&middot; <kbd>s</kbd> skip &middot; <kbd>u</kbd> undo</span>")
@@ -445,7 +446,7 @@ class _ItemView(_View):
             self.key_help, sizing_mode="stretch_width")
 
     def _click(self, choice: str) -> Callable[[Any], None]:
-        return guarded_click(lambda: self.keys, self._set_status, self.decide, choice)
+        return self.keys.guarded(choice, lambda: self.decide(choice))
 
     def _render(self) -> None:
         # the item and its key context reach the page in one message; the context is set last so
@@ -461,8 +462,6 @@ class _ItemView(_View):
         """What the page shows, sent back with every key (``""`` when no item is on screen)."""
         return ""
 
-    def _on_stale_key(self, key: str) -> None:
-        self._set_status(early_message("key", key), error=True)
 
     def _on_key(self, key: str) -> None:
         if key.isdigit():

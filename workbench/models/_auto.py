@@ -560,9 +560,7 @@ class AutoLabelModel(LabelModel):
             warnings.simplefilter("ignore")
             one_hot_list(L_cv, k)
             results = dict(zip(safe, parallel_map(fit_fold, safe), strict=True))
-            for task in tasks:
-                if task not in results:
-                    results[task] = fit_fold(task)
+            results.update({task: fit_fold(task) for task in tasks if task not in results})
         for label, model in cands.items():
             entry: dict[str, Any] = {
                 "name": label,

@@ -418,15 +418,23 @@ def one_hot_blocks(
     Built block by block so the int64 temporaries stay small for millions of rows. Inside
     :func:`shared_one_hot` the blocks of an array are built once.
     """
+    if getattr(_SHARED, "cache", None) is not None:
+        return iter(one_hot_list(L, cardinality, block_rows))
+    return _build_one_hot(L, cardinality, block_rows)
+
+
+def one_hot_list(
+    L: NDArray[np.integer[Any]], cardinality: int, block_rows: int = BLOCK_ROWS
+) -> list[tuple[int, int, sparse.csr_matrix]]:
+    """Every block of :func:`one_hot_blocks` at once, built on :func:`get_num_threads` threads."""
+    hit = _cached_blocks(L, cardinality, block_rows)
+    if hit is not None:
+        return hit
+    blocks = list(_build_one_hot(L, cardinality, block_rows, parallel=True))
     cache = getattr(_SHARED, "cache", None)
-    if cache is None:
-        return _build_one_hot(L, cardinality, block_rows)
-    key = (id(L), cardinality, block_rows)
-    hit = cache.get(key)
-    if hit is None or hit[0] is not L:
-        hit = (L, list(_build_one_hot(L, cardinality, block_rows)))
-        cache[key] = hit
-    return iter(hit[1])
+    if cache is not None:
+        cache[(id(L), cardinality, block_rows)] = (L, blocks)
+    return list(blocks)
 
 
 def map_blocks(
@@ -440,41 +448,38 @@ def map_blocks(
     Each block is built in the worker that uses it (or taken from the :func:`shared_one_hot`
     cache), so at most one block per thread is alive at a time.
     """
-    cache = getattr(_SHARED, "cache", None)
-    if cache is not None:
-        hit = cache.get((id(L), cardinality, block_rows))
-        if hit is not None and hit[0] is L:
-            return parallel_map(lambda b: fn(*b), hit[1])
+    hit = _cached_blocks(L, cardinality, block_rows)
+    if hit is not None:
+        return parallel_map(lambda b: fn(*b), hit)
     ones = _Ones()
-    bounds = [(start, min(L.shape[0], start + block_rows)) for start in range(0, L.shape[0], block_rows)]
-    return parallel_map(lambda b: fn(b[0], b[1], one_hot_block(L, cardinality, b[0], b[1], ones)), bounds)
+    return parallel_map(lambda b: fn(b[0], b[1], one_hot_block(L, cardinality, b[0], b[1], ones)),
+                        _block_bounds(L.shape[0], block_rows))
+
+
+def _cached_blocks(
+    L: NDArray[np.integer[Any]], cardinality: int, block_rows: int
+) -> list[tuple[int, int, sparse.csr_matrix]] | None:
+    """The blocks of ``L`` that the current :func:`shared_one_hot` block already built, if any."""
+    cache = getattr(_SHARED, "cache", None)
+    hit = None if cache is None else cache.get((id(L), cardinality, block_rows))
+    return list(hit[1]) if hit is not None and hit[0] is L else None
+
+
+def _block_bounds(n: int, block_rows: int) -> list[tuple[int, int]]:
+    return [(start, min(n, start + block_rows)) for start in range(0, n, block_rows)]
 
 
 def _build_one_hot(
-    L: NDArray[np.integer[Any]], cardinality: int, block_rows: int
+    L: NDArray[np.integer[Any]], cardinality: int, block_rows: int, *, parallel: bool = False
 ) -> Iterator[tuple[int, int, sparse.csr_matrix]]:
+    """The blocks of ``L``: one at a time (bounded memory), or all at once on the thread pool."""
     ones = _Ones()
-    for start in range(0, L.shape[0], block_rows):
-        stop = min(L.shape[0], start + block_rows)
-        yield start, stop, one_hot_block(L, cardinality, start, stop, ones)
 
+    def build(b: tuple[int, int]) -> tuple[int, int, sparse.csr_matrix]:
+        return b[0], b[1], one_hot_block(L, cardinality, b[0], b[1], ones)
 
-def one_hot_list(
-    L: NDArray[np.integer[Any]], cardinality: int, block_rows: int = BLOCK_ROWS
-) -> list[tuple[int, int, sparse.csr_matrix]]:
-    """Every block of :func:`one_hot_blocks` at once, built on :func:`get_num_threads` threads."""
-    cache = getattr(_SHARED, "cache", None)
-    key = (id(L), cardinality, block_rows)
-    if cache is not None:
-        hit = cache.get(key)
-        if hit is not None and hit[0] is L:
-            return list(hit[1])
-    ones = _Ones()
-    bounds = [(start, min(L.shape[0], start + block_rows)) for start in range(0, L.shape[0], block_rows)]
-    blocks = parallel_map(lambda b: (b[0], b[1], one_hot_block(L, cardinality, b[0], b[1], ones)), bounds)
-    if cache is not None:
-        cache[key] = (L, blocks)
-    return list(blocks)
+    bounds = _block_bounds(L.shape[0], block_rows)
+    return iter(parallel_map(build, bounds)) if parallel else map(build, bounds)
 
 
 def one_hot_block(
@@ -535,10 +540,6 @@ class LabelModel(BaseEstimator):  # type: ignore[misc]
     #: touched). Declared per class and not inherited (a subclass may add state), so user
     #: models run serially in cross-validation unless their own class sets it.
     _thread_safe: ClassVar[bool] = False
-
-    @classmethod
-    def _is_thread_safe(cls) -> bool:
-        return bool(cls.__dict__.get("_thread_safe", False))
     #: Class probabilities closer than this are a tie in :meth:`predict`.
     _tie_tolerance: ClassVar[float] = TIE_TOLERANCE
     cardinality_: int
@@ -573,6 +574,10 @@ class LabelModel(BaseEstimator):  # type: ignore[misc]
                 f"or None (inferred from the votes). Got {k!r} instead."
             )
         return int(k)
+
+    @classmethod
+    def _is_thread_safe(cls) -> bool:
+        return bool(cls.__dict__.get("_thread_safe", False))
 
     def _gold_rows_only(self) -> bool:
         """Whether ``fit`` keeps only the gold rows (the ``unlabeled="ignore"`` models)."""

@@ -32,9 +32,9 @@ def test_shared_one_hot_builds_each_array_once_and_only_inside_the_block(monkeyp
     builds: list[int] = []
     real = base._build_one_hot
 
-    def counting(arr: np.ndarray, k: int, rows: int):  # type: ignore[no-untyped-def]
+    def counting(arr: np.ndarray, k: int, rows: int, **kw):  # type: ignore[no-untyped-def]
         builds.append(id(arr))
-        return real(arr, k, rows)
+        return real(arr, k, rows, **kw)
 
     monkeypatch.setattr(base, "_build_one_hot", counting)
     with shared_one_hot():
