@@ -11,7 +11,8 @@ What is timed, in one run:
    row keeps its source comment's ham/spam label as the simulated annotator's answer. The rows are
    ingested into a temporary project (``project.add_data``), and ``--seed-labels`` of them (stratified)
    are recorded as human answers (``project.annotate_many``).
-1. From raw text: ``ActiveLearner(project, features="auto", strategy="margin")`` ("auto" picks
+1. From raw text: ``ActiveLearner(project, features="auto")`` with the default strategy (``--strategy``
+   to change it; "auto" picks
    feature hashing above 200,000 rows), then ``learner.fit()`` (features of every example computed
    from the texts, logistic regression on the human labels, 5-fold cross-validation on them, the
    training run recorded) and ``learner.next_batch()`` (probabilities on every unlabeled row, the
@@ -47,6 +48,7 @@ from _common import REPO_ROOT, data_dir, machine_info, print_table
 
 sys.path.insert(0, str(REPO_ROOT))
 import workbench as wb
+from workbench.active import DEFAULT_STRATEGY
 from workbench.active._learner import ActiveLearner
 from workbench.datasets import load_youtube_spam
 
@@ -79,6 +81,8 @@ def main() -> None:
     parser.add_argument("--seed-labels", type=int, default=500)
     parser.add_argument("--drop", type=float, default=0.25)
     parser.add_argument("--keep", action="store_true", help="keep the temporary project")
+    parser.add_argument("--strategy", default=DEFAULT_STRATEGY, help=f"a name from STRATEGIES (default "
+                        f"{DEFAULT_STRATEGY!r}, the default strategy)")
     args = parser.parse_args()
     n = 100_000 if args.quick else args.rows
 
@@ -105,7 +109,8 @@ def main() -> None:
         setup.append((f"{len(seed)} seed human labels (annotate_many)", f"{time.perf_counter() - t0:.1f}"))
         print_table(["setup step (not timed for the targets)", "s"], setup, title="Setup")
 
-        learner = ActiveLearner(project, features="auto", strategy="margin", batch_size=25, random_state=0)
+        learner = ActiveLearner(project, features="auto", strategy=args.strategy, batch_size=25, random_state=0)
+        print(f"strategy: {args.strategy!r}")
         publishes = hasattr(project.annotation, "prioritize")
 
         # 1. from raw text: features + fit + score + select (+ publish); wall and CPU seconds of this process

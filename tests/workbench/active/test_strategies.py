@@ -347,6 +347,52 @@ def test_zero_rows_count_as_duplicates_of_each_other() -> None:
     assert (picked < 20).sum() == 1 and set(range(20, 25)) <= set(picked.tolist())
 
 
+def _flat_model_pool(seed: int = 0) -> tuple[Pool, np.ndarray]:
+    """A cold-start pool: a model unsure everywhere, a hair less sure outside one corner.
+
+    Corner A (60 rows near one axis) has p = 0.50 (entropy 1.0); the rest (440 rows in four other groups)
+    p = 0.55-0.56 (entropy 0.99), and 20 confident rows p = 0.95. Returns the pool and each row's group.
+    """
+    rng = np.random.default_rng(seed)
+    groups = np.r_[np.zeros(60, int), rng.integers(1, 5, size=440), np.full(20, 5)]
+    X = np.eye(6)[groups] * 3.0 + rng.normal(scale=0.3, size=(len(groups), 6))
+    p = np.where(groups == 0, 0.5, np.where(groups == 5, 0.95, rng.uniform(0.55, 0.56, len(groups))))
+    return Pool(proba=np.c_[p, 1 - p], X=X), groups
+
+
+def test_near_ties_are_drawn_across_the_pool_not_from_the_top_corner() -> None:
+    pool, groups = _flat_model_pool()
+    n = 10
+    exact = EntropySampling(diversity="cluster", candidate_factor=3, random_state=0).select(pool, n)
+    assert set(groups[exact].tolist()) == {0}  # the 30 best by a hair are all in corner A
+    default = make_strategy(DEFAULT_STRATEGY, random_state=0)
+    assert default.get_params()["tie_tolerance"] == 0.05
+    for seed in range(5):
+        picked = make_strategy(DEFAULT_STRATEGY, random_state=seed).select(pool, n)
+        assert len(set(picked.tolist())) == n
+        assert len(set(groups[picked].tolist()) - {0}) >= 3  # most of the other groups, every seed
+        assert not (groups[picked] == 5).any()  # confident rows are not ties
+        # best first by the score itself
+        s = default.scores(pool)
+        assert np.all(np.diff(s[picked]) <= 1e-12)
+    # without the diversity step, ties are drawn at random (n of them), reproducibly
+    plain = EntropySampling(tie_tolerance=0.05, random_state=3)
+    a, b = plain.select(pool, n), clone(plain).select(pool, n)
+    assert a.tolist() == b.tolist() and len(set(groups[a].tolist())) >= 2 and not (groups[a] == 5).any()
+    assert set(groups[EntropySampling(random_state=3).select(pool, n)].tolist()) == {0}
+
+
+def test_a_tolerance_changes_nothing_when_few_rows_are_near_the_best() -> None:
+    d = _data(n_pool=300)
+    pool = Pool(proba=d["proba"], X=d["X"])
+    s = EntropySampling().scores(pool)
+    tol = 0.5 * float(np.sort(s)[-1] - np.sort(s)[-5])  # fewer than 3 * n rows within it of the best
+    for seed in range(3):
+        with_tol = EntropySampling(diversity="cluster", candidate_factor=3, tie_tolerance=tol, random_state=seed)
+        without = EntropySampling(diversity="cluster", candidate_factor=3, random_state=seed)
+        assert with_tol.select(pool, 8).tolist() == without.select(pool, 8).tolist()
+
+
 def test_random_share_reserves_the_end_of_the_batch_for_exploration() -> None:
     rng = np.random.default_rng(0)
     p = rng.uniform(0.5, 1.0, 500)
@@ -367,6 +413,12 @@ def test_random_share_reserves_the_end_of_the_batch_for_exploration() -> None:
         ({"diversity": "dpp"}, r"'diversity' parameter of MarginSampling must be 'kcenter', 'cluster' or None"),
         ({"candidate_factor": 0}, r"'candidate_factor' parameter of MarginSampling must be an integer >= 1"),
         ({"random_share": 1.5}, r"'random_share' parameter of MarginSampling must be a number in \[0, 1\]"),
+        ({"tie_tolerance": -0.1}, r"'tie_tolerance' parameter of MarginSampling must be a number in \[0, 1\]"),
+        ({"tie_tolerance": 1.5}, r"'tie_tolerance' parameter of MarginSampling must be a number in \[0, 1\]"),
+        ({"tie_tolerance": True}, r"'tie_tolerance' parameter of MarginSampling"),
+        ({"tie_tolerance": "0.1"}, r"'tie_tolerance' parameter of MarginSampling"),
+        ({"tie_factor": 0}, r"'tie_factor' parameter of MarginSampling must be an integer >= 1"),
+        ({"tie_factor": 2.5}, r"'tie_factor' parameter of MarginSampling must be an integer >= 1"),
     ],
 )
 def test_bad_batch_parameters_are_refused(kwargs: dict[str, Any], message: str) -> None:
