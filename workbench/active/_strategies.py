@@ -400,34 +400,31 @@ class QueryStrategy(BaseEstimator):  # type: ignore[misc]
         return cand[picked]
 
 
+#: Integer batch parameters (>= 1) and share-like ones (in [0, 1]), with what each means for the message.
+_INT_PARAMS = {
+    "candidate_factor": "the diversity step looks at candidate_factor * n best-scoring rows",
+    "tie_factor": "the diversity step clusters at most tie_factor * n near-tied rows",
+}
+_SHARE_PARAMS = {
+    "random_share": "the share of each batch drawn at random",
+    "tie_tolerance": "scores within it of the best count as near-ties; 0 turns this off",
+}
+
+
 def _check_batch_param(owner: str, name: str, value: Any) -> None:
     if name == "diversity" and value not in _DIVERSITY:
         raise LabelValidationError(
             f"The 'diversity' parameter of {owner} must be 'kcenter', 'cluster' or None. Got {value!r} instead."
         )
-    if name == "candidate_factor" and (isinstance(value, bool) or not isinstance(value, numbers.Integral)
-                                       or value < 1):
+    if name in _INT_PARAMS and (isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1):
         raise LabelValidationError(
-            f"The 'candidate_factor' parameter of {owner} must be an integer >= 1 (the diversity step looks "
-            f"at candidate_factor * n best-scoring rows). Got {value!r} instead."
+            f"The '{name}' parameter of {owner} must be an integer >= 1 ({_INT_PARAMS[name]}). Got {value!r} instead."
         )
-    if name == "random_share" and (isinstance(value, bool) or not isinstance(value, numbers.Real)
-                                   or not 0.0 <= float(value) <= 1.0):
+    if name in _SHARE_PARAMS and (isinstance(value, bool) or not isinstance(value, numbers.Real)
+                                  or not 0.0 <= float(value) <= 1.0):
         raise LabelValidationError(
-            f"The 'random_share' parameter of {owner} must be a number in [0, 1] (the share of each batch "
-            f"drawn at random). Got {value!r} instead."
-        )
-    if name == "tie_tolerance" and (isinstance(value, bool) or not isinstance(value, numbers.Real)
-                                    or not 0.0 <= float(value) <= 1.0):
-        raise LabelValidationError(
-            f"The 'tie_tolerance' parameter of {owner} must be a number in [0, 1] (scores within it of the "
-            f"best count as ties; 0 turns this off). Got {value!r} instead."
-        )
-    if name == "tie_factor" and (isinstance(value, bool) or not isinstance(value, numbers.Integral)
-                                 or value < 1):
-        raise LabelValidationError(
-            f"The 'tie_factor' parameter of {owner} must be an integer >= 1 (the diversity step draws at most "
-            f"tie_factor * n candidates among tied rows). Got {value!r} instead."
+            f"The '{name}' parameter of {owner} must be a number in [0, 1] ({_SHARE_PARAMS[name]}). "
+            f"Got {value!r} instead."
         )
 
 
