@@ -12,8 +12,10 @@ questions about a :class:`Pool` of unlabeled rows:
 Uncertainty strategies (:class:`LeastConfidence`, :class:`MarginSampling`,
 :class:`EntropySampling`) and :class:`QueryByCommittee` can add a **diversity step** for batches
 (``diversity="kcenter"`` or ``"cluster"``): the batch is chosen among the ``candidate_factor * n``
-best-scoring rows so that it does not hold near-duplicates, and a **random share** (a fraction of
-the batch drawn uniformly from the rest of the pool, epsilon-greedy exploration).
+best-scoring rows so that it does not hold near-duplicates, a **tie tolerance** (when more rows
+than that score within ``tie_tolerance`` of the best, the step looks across all of them), and a
+**random share** (a fraction of the batch drawn uniformly from the rest of the pool, epsilon-greedy
+exploration).
 
 :data:`DEFAULT_STRATEGY` is ``"diverse_entropy"`` (:class:`DiverseEntropySampling`: entropy with the
 k-means diversity step), chosen by measurement on every dataset of the shared data folder.
