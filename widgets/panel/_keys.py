@@ -185,4 +185,3 @@ def one_update(*views: Any) -> Iterator[None]:
         for doc in docs:
             stack.enter_context(hold(doc))
         yield
-

@@ -462,7 +462,6 @@ class _ItemView(_View):
         """What the page shows, sent back with every key (``""`` when no item is on screen)."""
         return ""
 
-
     def _on_key(self, key: str) -> None:
         if key.isdigit():
             i = int(key) - 1

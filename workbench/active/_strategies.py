@@ -356,7 +356,7 @@ class QueryStrategy(BaseEstimator):  # type: ignore[misc]
         if diversity is not None and n_main > 1:
             main = self._diverse(pool, s, n_main, rng, diversity)
         else:
-            main = _top(self._ranked(s), n_main, rng)
+            main = _top(self._ranked(s)[0], n_main, rng)
         if len(main) < n_main:  # the diversity step ran out of distinct rows: fill up by score
             rest = np.setdiff1d(np.arange(pool.size), main)
             main = np.r_[main, rest[_top(s[rest], n_main - len(main), rng)]]
@@ -365,13 +365,18 @@ class QueryStrategy(BaseEstimator):  # type: ignore[misc]
             main = np.r_[main, rng.choice(rest, size=n_random, replace=False)]
         return np.asarray(main, dtype=np.intp)
 
-    def _ranked(self, s: NDArray[np.float64]) -> NDArray[np.float64]:
-        """The scores the ranking uses: every row within ``tie_tolerance`` of the best gets the best score."""
+    def _ranked(self, s: NDArray[np.float64]) -> tuple[NDArray[np.float64], int]:
+        """The scores the ranking uses and the number of near-ties (0 when ``tie_tolerance`` is 0).
+
+        Every row within ``tie_tolerance`` of the best score gets the best score, so the ranking
+        draws among those rows at random.
+        """
         tol = float(getattr(self, "tie_tolerance", 0.0) or 0.0)
         if tol == 0.0 or len(s) == 0:
-            return s
+            return s, 0
         best = float(s.max())
-        return np.where(s >= best - tol, best, s)
+        near = s >= best - tol
+        return np.where(near, best, s), int(np.count_nonzero(near))
 
     def _diverse(self, pool: Pool, s: NDArray[np.float64], n: int, rng: np.random.RandomState,
                  diversity: str) -> NDArray[np.intp]:
@@ -382,8 +387,7 @@ class QueryStrategy(BaseEstimator):  # type: ignore[misc]
             )
         factor = int(getattr(self, "candidate_factor", 10))
         size = max(n, factor * n)
-        ranked = self._ranked(s)
-        tied = int(np.count_nonzero(ranked == ranked.max())) if ranked is not s else 0
+        ranked, tied = self._ranked(s)
         if tied > size:  # the best candidate_factor * n would be one corner of the near-ties: sample them all
             size = min(tied, max(size, int(getattr(self, "tie_factor", 20)) * n))
         order = _top(ranked, min(pool.size, max(size, _MAX_WIDENED)), rng)  # best first; ties drawn once
