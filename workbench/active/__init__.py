@@ -11,7 +11,7 @@ to compare them (optionally refitting with class weights, :func:`prior_weights`)
 
 from workbench.active._auto_accept import AutoAccept, clopper_pearson_lower
 from workbench.active._features import FeatureCache, FeatureMatrix, TextFeatures, clear_feature_cache
-from workbench.active._learner import ActiveLearner
+from workbench.active._learner import ActiveLearner, default_estimator
 from workbench.active._simulate import (
     IMBALANCE_THRESHOLD,
     labels_to_reach,
@@ -36,6 +36,7 @@ from workbench.active._strategies import (
 
 __all__ = [
     "ActiveLearner",
+    "default_estimator",
     "FeatureCache",
     "FeatureMatrix",
     "clear_feature_cache",
