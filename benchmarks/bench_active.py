@@ -74,6 +74,7 @@ from sklearn.model_selection import train_test_split  # noqa: E402
 
 from workbench.active import (  # noqa: E402
     DEFAULT_STRATEGY,
+    DiverseEntropySampling,
     EntropySampling,
     LeastConfidence,
     MarginSampling,
@@ -174,7 +175,7 @@ YOUTUBE_EXTRA_SETUPS = ("balanced-C10",)
 #: it by chance, so it is reported but left out of the summary, like a saturated task.
 NO_SIGNAL = 0.1
 #: Strategies of a default run (``--strategies all`` runs every candidate).
-DEFAULT_STRATEGIES = ("random", "default", "margin", "entropy")
+DEFAULT_STRATEGIES = ("random", "default", "default+ties", "margin", "entropy")
 
 
 def candidate_strategies() -> dict[str, str | QueryStrategy]:
@@ -182,6 +183,7 @@ def candidate_strategies() -> dict[str, str | QueryStrategy]:
     return {
         "random": "random",
         "default": make_strategy(DEFAULT_STRATEGY),
+        "default+ties": DiverseEntropySampling(tie_tolerance=0.05),
         "stratified": "stratified",
         "least_confidence": LeastConfidence(),
         "entropy": EntropySampling(),

@@ -18,7 +18,7 @@ from sklearn.svm import LinearSVC
 import workbench as wb
 from workbench.active._features import clear_feature_cache
 from workbench.active._learner import ActiveLearner
-from workbench.active._strategies import QueryByCommittee
+from workbench.active._strategies import DiverseEntropySampling, QueryByCommittee
 from workbench.datasets import load_youtube_spam
 
 SPAM, HAM = 1, 0
@@ -242,12 +242,18 @@ def test_next_batch_picks_distinct_unlabeled_non_gold_items(yt: wb.Project, comm
     margin = lambda p: np.abs(p[:, 0] - p[:, 1])  # noqa: E731
     assert margin(proba).max() <= np.sort(margin(others))[25] + 1e-9  # the batch is the least certain
     assert len(learner.next_batch(n=5)) == 5
-    # the default (entropy with a diversity step) picks among the 3 x 25 least certain, or, when more
-    # rows than that are within 0.05 of the highest normalised entropy (ties), among those
+    # the default (entropy with a diversity step) picks among the 3 x 25 least certain
     default = ActiveLearner(yt, batch_size=25, random_state=0).fit()
     picked = default.next_batch()
     pool = default.predict_frame().drop(index=list(seed["id"]) + list(gold["id"]))
     P = pool.to_numpy()
+    assert len(set(picked)) == 25 and set(picked) <= set(pool.index[np.argsort(margin(P))[:75]])
+    # with a tie tolerance, when more rows than that are within 0.05 of the highest normalised entropy
+    # (ties), among those
+    tolerant = ActiveLearner(yt, strategy=DiverseEntropySampling(tie_tolerance=0.05), batch_size=25,
+                             random_state=0).fit()
+    picked = tolerant.next_batch()
+    P = tolerant.predict_frame().loc[pool.index].to_numpy()
     entropy = -(P * np.log(np.clip(P, 1e-300, 1.0))).sum(axis=1) / np.log(2)
     tied = set(pool.index[entropy >= entropy.max() - 0.05])
     least_certain = tied if len(tied) > 75 else set(pool.index[np.argsort(margin(P))[:75]])
