@@ -40,7 +40,7 @@ minority is under 45%, accuracy otherwise) except for youtube_spam (F1 of spam, 
 
 Usage::
 
-    python benchmarks/bench_active.py                 # every dataset, the three issue setups
+    python benchmarks/bench_active.py                 # every dataset, the three default setups
     python benchmarks/bench_active.py --quick         # youtube_spam and wrench_youtube, 3 seeds
     python benchmarks/bench_active.py --datasets youtube_spam --split 2 --strategies random,default
     python benchmarks/bench_active.py --strategies all    # every candidate strategy (slow)
