@@ -87,6 +87,7 @@ from workbench.active import (  # noqa: E402
     make_strategy,
 )
 from workbench.datasets import load_wrench, load_youtube_spam  # noqa: E402
+from workbench.models._base import one_hot_block  # noqa: E402
 
 Dataset = dict[str, Any]
 
@@ -132,20 +133,14 @@ def _rte(root: Path, features: str = "learner", split: int = 0) -> Dataset:
             "conditions": f"TF-IDF ({features}) text | hypothesis; stratified 30% test (seed {split})"}
 
 
-def _one_hot_votes(L: np.ndarray, n_values: int) -> sp.csr_matrix:
-    """One column per (LF, class) with a 1 where the LF voted that class; abstain is the all-zero reference."""
-    rows, lfs = np.nonzero(L >= 0)
-    cols = lfs * n_values + L[rows, lfs].astype(np.int64)
-    return sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(L.shape[0], L.shape[1] * n_values))
-
-
 def _wrench_votes(name: str) -> Callable[..., Dataset]:
     def load(root: Path, features: str = "learner", split: int = 0) -> Dataset:
         L_tr, y_tr = load_wrench(name, "train", path=root)
         L_te, y_te = load_wrench(name, "test", path=root)
         L = np.r_[L_tr, L_te]
         y = np.r_[y_tr, y_te]
-        X = _one_hot_votes(L, int(max(y.max(), L.max())) + 1)
+        # one column per (LF, class) with a 1 where the LF voted that class; abstain is the all-zero reference
+        X = one_hot_block(L, int(max(y.max(), L.max())) + 1, 0, len(L))
         return {"X": X, "y": y, "test": np.arange(len(y_tr), len(y)), "metric": None, "pos_label": None,
                 "conditions": f"one-hot votes of {L.shape[1]} LFs (no text in WRENCH's {name}); WRENCH train/test"}
 

@@ -174,19 +174,26 @@ def test_a_model_fitted_with_the_weights_on_a_biased_sample_predicts_like_one_on
 # ---------------------------------------------------------------------------------------------------
 # the real data: the issue's setup (the 4x figure itself is measured by benchmarks/bench_active.py)
 # ---------------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def youtube_spam(data_dir: Path) -> tuple[Any, np.ndarray]:
+    """The YouTube spam comments as ActiveLearner(features="tfidf") sees them, and 1 = spam."""
+    from workbench.datasets import load_youtube_spam
+
+    df = load_youtube_spam(data_dir)
+    return TextFeatures("tfidf").fit_transform(df["text"].fillna("").tolist()), (df["label"] == "spam").to_numpy(
+        ).astype(int)
+
+
 @pytest.mark.slow
 @pytest.mark.data
-def test_the_tie_tolerance_stops_the_collapse_of_an_unweighted_refit_on_youtube_spam(data_dir: Path) -> None:
+def test_the_tie_tolerance_stops_the_collapse_of_an_unweighted_refit_on_youtube_spam(youtube_spam: Any) -> None:
     """The issue example's unweighted estimator: after 25 seed labels the model's entropies are all near 1, and
     the very top of that ranking is short comments, nearly all ham; a tie tolerance draws among the near-ties
     instead, and needs far fewer labels than the default (which leaves it off, for its balanced end model) and
     than the seed-prior refit, the earlier remedy."""
     from workbench.active import DiverseEntropySampling
-    from workbench.datasets import load_youtube_spam
 
-    df = load_youtube_spam(data_dir)
-    y = (df["label"] == "spam").to_numpy().astype(int)
-    X = TextFeatures("tfidf").fit_transform(df["text"].fillna("").tolist())
+    X, y = youtube_spam
     _, test = train_test_split(np.arange(len(y)), test_size=0.3, stratify=y, random_state=0)
     ratios = {}
     for prior in (None, "seed"):
@@ -213,17 +220,14 @@ def test_the_tie_tolerance_stops_the_collapse_of_an_unweighted_refit_on_youtube_
 
 @pytest.mark.slow
 @pytest.mark.data
-def test_with_the_learners_defaults_the_default_needs_4x_fewer_labels_on_youtube_spam(data_dir: Path) -> None:
+def test_with_the_learners_defaults_the_default_needs_4x_fewer_labels_on_youtube_spam(youtube_spam: Any) -> None:
     """ActiveLearner's defaults (its features and default_estimator(), balanced class weights): the issue's target,
     at least 4x fewer labels than random sampling to reach 99% of random's best F1, on two test splits, and ahead
     of the unweighted estimator's loop at the first budgets, where the unweighted refit follows the batches'
     class shares."""
     from workbench.active import default_estimator
-    from workbench.datasets import load_youtube_spam
 
-    df = load_youtube_spam(data_dir)
-    y = (df["label"] == "spam").to_numpy().astype(int)
-    X = TextFeatures("tfidf").fit_transform(df["text"].fillna("").tolist())
+    X, y = youtube_spam
     for split in (0, 1):
         _, test = train_test_split(np.arange(len(y)), test_size=0.3, stratify=y, random_state=split)
         means = {}
@@ -247,17 +251,14 @@ def test_with_the_learners_defaults_the_default_needs_4x_fewer_labels_on_youtube
 def test_with_the_learners_defaults_the_default_needs_4x_fewer_labels_on_wrench_semeval(data_dir: Path) -> None:
     """The same target on a 9-class task without text (WRENCH SemEval, one-hot LF votes as features, accuracy):
     where a tie tolerance would cost most of the gain."""
-    import scipy.sparse as sp
-
     from workbench.active import DiverseEntropySampling, default_estimator
     from workbench.datasets import load_wrench
+    from workbench.models._base import one_hot_block
 
     L_tr, y_tr = load_wrench("semeval", "train", path=data_dir)
     L_te, y_te = load_wrench("semeval", "test", path=data_dir)
     L, y = np.r_[L_tr, L_te], np.r_[y_tr, y_te]
-    k = int(max(y.max(), L.max())) + 1
-    rows, lfs = np.nonzero(L >= 0)
-    X = sp.csr_matrix((np.ones(len(rows)), (rows, lfs * k + L[rows, lfs])), shape=(len(y), L.shape[1] * k))
+    X = one_hot_block(L, int(max(y.max(), L.max())) + 1, 0, len(L))  # a column per (LF, class) it voted
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         curve = learning_curve(X, y, test=np.arange(len(y_tr), len(y)), estimator=default_estimator(),
