@@ -6,7 +6,10 @@ budgets (25 to 1,000 labels in steps of 25, capped by the pool), batches of 25 w
 the same estimator, features and refit. The score is the mean over seeds on a fixed test split;
 ``labels`` is the smallest budget at which a strategy's mean reaches 99% of random's best mean (the
 issue's stopping rule), ``ratio`` = random's labels / the strategy's labels (higher is better; "-" =
-never reached).
+never reached). ``interval`` is the 90% paired seed-bootstrap interval of the ratio
+(``labels_to_reach(confidence=0.9)``: the seeds are redrawn with replacement, the same draw for every
+strategy, and the whole rule recomputed; a replicate that never reaches counts as 0x): with a few
+seeds one seed can move a ratio by a whole budget step, and the interval shows how far.
 
 Setups (the estimator and the refit are shared by every strategy, random included):
 
@@ -169,6 +172,8 @@ YOUTUBE_EXTRA_SETUPS = ("balanced-C10",)
 #: this model (WRENCH basketball: minority-class F1 0.02, one seed's single hit): any strategy "reaches" 99% of
 #: it by chance, so it is reported but left out of the summary, like a saturated task.
 NO_SIGNAL = 0.1
+#: Level of the paired seed-bootstrap interval of each ratio (``labels_to_reach(confidence=...)``).
+CONFIDENCE = 0.9
 #: Strategies of a default run (``--strategies all`` runs every candidate).
 DEFAULT_STRATEGIES = ("random", "default", "default+ties", "margin", "entropy")
 
@@ -206,7 +211,8 @@ def run(name: str, data: Dataset, strategies: dict[str, Any], seeds: int, max_bu
                                metric=data["metric"], pos_label=data["pos_label"], class_prior=class_prior,
                                n_jobs=n_jobs)
     seconds = time.perf_counter() - t0
-    return curve, labels_to_reach(curve, fraction=0.99, reference="random"), seconds
+    table = labels_to_reach(curve, fraction=0.99, reference="random", confidence=CONFIDENCE if seeds > 1 else None)
+    return curve, table, seconds
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -271,12 +277,14 @@ def main(argv: list[str] | None = None) -> int:
                     else f"no signal: random's best is {best_random:.3f} (< {NO_SIGNAL})" if best_random < NO_SIGNAL
                     else "")
             for r in table.to_dict("records"):
+                interval = (f"{r['ratio_low']:.1f}-{r['ratio_high']:.1f}x" if "ratio_low" in r else "-")
                 rows.append([name, setup, r["strategy"], int(r["labels"]) if r["reached"] else "-",
-                             f"{r['ratio']:.2f}x" if r["reached"] else "-", f"{r['best_score']:.3f}",
+                             f"{r['ratio']:.2f}x" if r["reached"] else "-", interval, f"{r['best_score']:.3f}",
                              f"{r['target']:.3f}", metric, note])
             print(f"{name} [{setup}]: {len(data['y']) - len(data['test'])} pool / {len(data['test'])} test rows, "
                   f"{data['conditions']}; {seconds:.0f} s", flush=True)
-            print_table(["strategy", "labels", "ratio", "best mean"], [r[2:6] for r in rows[-len(table):]])
+            print_table(["strategy", "labels", "ratio", f"{CONFIDENCE:.0%} interval", "best mean"],
+                        [r[2:7] for r in rows[-len(table):]])
             curve.insert(0, "setup", setup)
             curve.insert(0, "dataset", name)
             table.insert(0, "setup", setup)
@@ -286,12 +294,12 @@ def main(argv: list[str] | None = None) -> int:
             if args.save:
                 pd.concat(curves).to_csv(f"{args.save}_curves.csv", index=False)
                 pd.concat(tables).to_csv(f"{args.save}_table.csv", index=False)
-    print_table(["dataset", "setup", "strategy", "labels to 99% of random's best", "ratio vs random", "best mean",
-                 "target", "metric", "note"], rows,
+    print_table(["dataset", "setup", "strategy", "labels to 99% of random's best", "ratio vs random",
+                 f"{CONFIDENCE:.0%} interval (seed bootstrap)", "best mean", "target", "metric", "note"], rows,
                 title="Label efficiency (mean over seeds; higher ratio is better; primary setup: default)")
     if tables:
         allt = pd.concat(tables)
-        saturated = {(r[0], r[1]) for r in rows if r[8]}  # saturated or no signal
+        saturated = {(r[0], r[1]) for r in rows if r[9]}  # saturated or no signal
         keep = [(d, u) not in saturated for d, u in zip(allt["dataset"], allt["setup"], strict=True)]
         allt = allt[keep]
         summary = []
@@ -299,10 +307,13 @@ def main(argv: list[str] | None = None) -> int:
             for s in strategies:
                 ratios = allt.loc[(allt["strategy"] == s) & (allt["setup"] == setup), "ratio"].to_numpy(dtype=float)
                 ok = ratios[~np.isnan(ratios)]
+                lows = allt.loc[(allt["strategy"] == s) & (allt["setup"] == setup)].get("ratio_low")
+                sure = int((lows.to_numpy(dtype=float) >= 4.0).sum()) if lows is not None else "-"
                 geo = float(np.exp(np.log(ok).mean())) if len(ok) else float("nan")
                 summary.append([setup, s, f"{geo:.2f}x", f"{ok.min():.2f}x" if len(ok) else "-",
-                                int(np.isnan(ratios).sum()), int((ok >= 4.0).sum()), len(ratios)])
-        print_table(["setup", "strategy", "geometric mean ratio", "worst ratio", "never reached", ">= 4x", "datasets"],
+                                int(np.isnan(ratios).sum()), int((ok >= 4.0).sum()), sure, len(ratios)])
+        print_table(["setup", "strategy", "geometric mean ratio", "worst ratio", "never reached", ">= 4x",
+                     f">= 4x at the {CONFIDENCE:.0%} interval's low end", "datasets"],
                     summary, title="Across datasets (saturated and no-signal ones left out; a ratio is random's labels "
                                    "/ the strategy's)")
     print(f"\nwall time of the simulations: {total:.0f} s ({args.n_jobs} worker(s))")

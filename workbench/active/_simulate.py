@@ -8,6 +8,7 @@ Pure arrays in, a DataFrame out; nothing here touches a project.
 from __future__ import annotations
 
 import numbers
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -18,6 +19,7 @@ from numpy.typing import ArrayLike, NDArray
 from sklearn.base import clone
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.pipeline import Pipeline
+from sklearn.utils import check_random_state
 from sklearn.utils.validation import has_fit_parameter
 from threadpoolctl import threadpool_limits
 
@@ -464,7 +466,10 @@ def learning_curve(
     return frame
 
 
-def labels_to_reach(curve: pd.DataFrame, *, fraction: float = 0.99, reference: str = "random") -> pd.DataFrame:
+def labels_to_reach(
+    curve: pd.DataFrame, *, fraction: float = 0.99, reference: str = "random", confidence: float | None = None,
+    n_boot: int = 2000, random_state: int | np.random.RandomState | None = 0,
+) -> pd.DataFrame:
     """Labels each strategy needs to reach a fraction of the reference strategy's best score.
 
     The score of a strategy at a budget is its mean over seeds. The target is ``fraction`` times
@@ -480,13 +485,28 @@ def labels_to_reach(curve: pd.DataFrame, *, fraction: float = 0.99, reference: s
         In (0, 1].
     reference : str, default "random"
         The strategy whose best score sets the target.
+    confidence : float in (0, 1), optional
+        Add a seed-bootstrap interval of the ratio at this level (e.g. ``0.9``). A ratio read
+        off a few seeds moves by a whole budget step when one seed changes; the interval says how
+        far. Each of ``n_boot`` replicates draws the seeds with replacement, the same draw for
+        every strategy (a seed is one simulated run: the same seed set and the same test split
+        for every strategy, so the comparison stays paired), recomputes the mean curves, the
+        reference's target, and every ``labels`` and ``ratio``; a strategy that never reaches the
+        target in a replicate counts as ratio 0 there. Needs a ``seed`` column with at least two
+        seeds, each run by every strategy.
+    n_boot : int, default 2000
+        Bootstrap replicates (with ``confidence``).
+    random_state : int, RandomState or None, default 0
+        Seed of the bootstrap draws (with ``confidence``), so a table is reproducible.
 
     Returns
     -------
     DataFrame
         One row per strategy (the reference first): ``strategy``, ``labels`` (NaN if never
         reached within the budgets), ``ratio``, ``reached``, ``target``, ``best_score`` (the
-        strategy's best mean score), ``n_seeds``.
+        strategy's best mean score), ``n_seeds``; with ``confidence`` also ``ratio_low`` and
+        ``ratio_high`` (the equal-tailed percentile interval of the ratio over the replicates)
+        and ``p_reached`` (the share of replicates in which the strategy reaches the target).
 
     Examples
     --------
@@ -495,6 +515,13 @@ def labels_to_reach(curve: pd.DataFrame, *, fraction: float = 0.99, reference: s
     ...                       "n_labels": [10, 20, 40] * 2, "score": [0.5, 0.7, 0.8, 0.6, 0.8, 0.8]})
     >>> labels_to_reach(curve, fraction=1.0)[["strategy", "labels", "ratio"]].to_dict("records")
     [{'strategy': 'random', 'labels': 40.0, 'ratio': 1.0}, {'strategy': 'margin', 'labels': 20.0, 'ratio': 2.0}]
+
+    With several seeds, ``confidence`` adds how far the ratio moves when other seeds are drawn:
+
+    >>> runs = pd.DataFrame({"strategy": ["random"] * 4 + ["margin"] * 4, "seed": [0, 0, 1, 1] * 2,
+    ...                      "n_labels": [10, 20] * 4, "score": [0.6, 0.8, 0.6, 0.8, 0.8, 0.8, 0.6, 0.8]})
+    >>> labels_to_reach(runs, fraction=1.0, confidence=0.9)[["ratio", "ratio_low", "ratio_high"]].iloc[1].tolist()
+    [1.0, 1.0, 2.0]
     """
     if not isinstance(curve, pd.DataFrame) or not {"strategy", "n_labels", "score"} <= set(curve.columns):
         raise LabelValidationError(
@@ -518,10 +545,62 @@ def labels_to_reach(curve: pd.DataFrame, *, fraction: float = 0.99, reference: s
         return float(hit.min()) if len(hit) else float("nan")
 
     ref_labels = first_reach(reference)
+    order = [reference] + [s for s in names if s != reference]
     rows = []
-    for name in [reference] + [s for s in names if s != reference]:
+    for name in order:
         labels = first_reach(name)
         rows.append({"strategy": name, "labels": labels, "ratio": ref_labels / labels if labels == labels else np.nan,
                      "reached": labels == labels, "target": target, "best_score": float(mean.loc[name].max()),
                      "n_seeds": int(seeds.loc[name]) if seeds is not None else 1})
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    if confidence is not None:
+        low, high, p_reached = _bootstrap_ratio(curve, order, float(fraction), confidence, n_boot, random_state)
+        table["ratio_low"], table["ratio_high"], table["p_reached"] = low, high, p_reached
+    return table
+
+
+def _bootstrap_ratio(
+    curve: pd.DataFrame, order: list[str], fraction: float, confidence: Any, n_boot: Any,
+    random_state: int | np.random.RandomState | None,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Paired seed-bootstrap percentile interval of every strategy's ratio (``order[0]`` is the reference)."""
+    if isinstance(confidence, bool) or not isinstance(confidence, numbers.Real) or not 0.0 < float(confidence) < 1.0:
+        raise LabelValidationError(f"The 'confidence' parameter of labels_to_reach must be a number in (0, 1), "
+                                   f"e.g. 0.9 for a 90% interval, or None. Got {confidence!r} instead.")
+    if isinstance(n_boot, bool) or not isinstance(n_boot, numbers.Integral) or int(n_boot) < 100:
+        raise LabelValidationError(f"The 'n_boot' parameter of labels_to_reach must be an integer >= 100 (bootstrap "
+                                   f"replicates). Got {n_boot!r} instead.")
+    if "seed" not in curve.columns:
+        raise LabelValidationError("labels_to_reach(confidence=...) resamples seeds, but the curve has no 'seed' "
+                                   "column. Pass the DataFrame from learning_curve, or leave confidence=None.")
+    cube = curve.pivot_table(index=["strategy", "seed"], columns="n_labels", values="score", aggfunc="mean")
+    seed_ids = sorted(set(curve["seed"].tolist()))
+    budgets = cube.columns.to_numpy(dtype=np.float64)
+    full = pd.MultiIndex.from_product([order, seed_ids], names=["strategy", "seed"])
+    cube = cube.reindex(full)
+    S = cube.to_numpy(dtype=np.float64).reshape(len(order), len(seed_ids), len(budgets))
+    missing = [name for i, name in enumerate(order) if np.isnan(S[i]).all(axis=1).any()]
+    if len(seed_ids) < 2 or missing:
+        raise LabelValidationError(
+            f"labels_to_reach(confidence=...) resamples seeds paired across strategies, so it needs at least two "
+            f"seeds, each run by every strategy; the curve has seeds {seed_ids!r}"
+            + (f" and {missing!r} lack some of them" if missing else "")
+            + ". Run learning_curve with seeds=range(5) or more, or leave confidence=None."
+        )
+    if not (random_state is None or isinstance(random_state, np.random.RandomState)
+            or (isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool))):
+        raise LabelValidationError(f"The 'random_state' parameter of labels_to_reach must be None, an int or a numpy "
+                                   f"RandomState. Got {random_state!r} instead.")
+    rng = check_random_state(random_state)
+    draws = rng.randint(0, len(seed_ids), size=(int(n_boot), len(seed_ids)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a budget no drawn seed reached: NaN, never a hit
+        means = np.nanmean(S[:, draws, :], axis=2)  # (strategy, replicate, budget)
+    target = fraction * np.nanmax(means[0], axis=1)  # (replicate,)
+    hit = means >= target[None, :, None] - 1e-12
+    reached = hit.any(axis=2)
+    labels = np.where(reached, budgets[np.argmax(hit, axis=2)], np.inf)
+    ratio = labels[0][None, :] / labels  # never reached: ratio 0
+    tail = (1.0 - float(confidence)) / 2.0
+    low, high = np.quantile(ratio, [tail, 1.0 - tail], axis=1)
+    return low.astype(np.float64), high.astype(np.float64), reached.mean(axis=1).astype(np.float64)

@@ -321,3 +321,112 @@ def test_the_default_strategy_beats_random_on_youtube_spam(data_dir: Path) -> No
                                budgets=range(25, 1001, 25), seeds=range(3), metric="f1", pos_label=1, n_jobs=2)
     table = labels_to_reach(curve, fraction=0.99).set_index("strategy").to_dict("index")
     assert table["default"]["ratio"] >= 2.0, table
+
+
+# ---------------------------------------------------------------------------------------------------
+# labels_to_reach(confidence=...): the paired seed bootstrap
+# ---------------------------------------------------------------------------------------------------
+def _exact_bootstrap(curve: pd.DataFrame, fraction: float) -> dict[str, np.ndarray]:
+    """Every equally likely seed draw of the bootstrap, each scored by the point estimate itself."""
+    import itertools
+
+    seeds = sorted(set(curve["seed"]))
+    ratios: dict[str, list[float]] = {}
+    for draw in itertools.product(seeds, repeat=len(seeds)):
+        parts = [curve[curve["seed"] == s].assign(seed=i) for i, s in enumerate(draw)]
+        table = labels_to_reach(pd.concat(parts), fraction=fraction)
+        for name, r in zip(table["strategy"], table["ratio"], strict=True):
+            ratios.setdefault(name, []).append(0.0 if np.isnan(r) else float(r))
+    return {k: np.asarray(v) for k, v in ratios.items()}
+
+
+def test_the_interval_holds_the_ratio_and_counts_misses_as_zero() -> None:
+    curve = _curve({
+        "random": [[0.5, 0.6, 0.7, 0.8], [0.5, 0.6, 0.7, 0.8], [0.5, 0.6, 0.7, 0.8]],
+        "lucky": [[0.8, 0.8, 0.8, 0.8], [0.1, 0.1, 0.1, 0.1], [0.1, 0.1, 0.1, 0.1]],  # only seed 0 reaches
+        "steady": [[0.5, 0.8, 0.8, 0.8], [0.5, 0.8, 0.8, 0.8], [0.5, 0.8, 0.8, 0.8]],
+    })
+    table = labels_to_reach(curve, fraction=1.0, confidence=0.9, n_boot=4000).set_index("strategy")
+    assert list(table.columns[-3:]) == ["ratio_low", "ratio_high", "p_reached"]
+    assert table.loc["random", ["ratio_low", "ratio_high", "p_reached"]].tolist() == [1.0, 1.0, 1.0]
+    # seeds that agree leave no spread: the interval is the point
+    assert table.loc["steady", ["ratio", "ratio_low", "ratio_high", "p_reached"]].tolist() == [2.0, 2.0, 2.0, 1.0]
+    # "lucky" reaches 0.8 only when every drawn seed is seed 0: (1/3)**3 of the draws
+    assert not table.loc["lucky", "reached"]
+    assert table.loc["lucky", "p_reached"] == pytest.approx(1 / 27, abs=0.015)
+    assert table.loc["lucky", "ratio_low"] == 0.0 and table.loc["lucky", "ratio_high"] == 0.0
+    wide = labels_to_reach(curve, fraction=1.0, confidence=0.98, n_boot=4000).set_index("strategy")
+    assert wide.loc["lucky", "ratio_high"] == 4.0  # the 1% upper tail now holds the 3.7% lucky draws
+
+
+def test_the_bootstrap_is_paired_across_strategies() -> None:
+    # a copy of random, seed by seed: every replicate gives ratio 1, though the seeds differ a lot
+    per_seed = [[0.2, 0.3, 0.9, 0.9], [0.6, 0.9, 0.9, 0.9], [0.1, 0.2, 0.3, 0.9]]
+    table = labels_to_reach(_curve({"random": per_seed, "copy": per_seed}), confidence=0.9)
+    assert table[["ratio_low", "ratio_high"]].to_numpy().tolist() == [[1.0, 1.0], [1.0, 1.0]]
+
+
+def test_the_bootstrap_is_reproducible() -> None:
+    curve = _curve({"random": [[0.5, 0.6, 0.7, 0.8], [0.4, 0.7, 0.7, 0.9]],
+                    "margin": [[0.5, 0.9, 0.9, 0.9], [0.5, 0.6, 0.75, 0.9]]})
+    a = labels_to_reach(curve, confidence=0.8, random_state=3)
+    pd.testing.assert_frame_equal(a, labels_to_reach(curve, confidence=0.8, random_state=3))
+    assert "ratio_low" not in labels_to_reach(curve).columns  # no interval unless asked
+
+
+def _random_curves(draw: Any) -> pd.DataFrame:
+    from hypothesis import strategies as st
+
+    n_seeds = draw(st.integers(2, 3))
+    score = st.floats(0.0, 1.0, allow_nan=False).map(lambda v: round(v, 2))
+    rows = {name: [[draw(score) for _ in range(4)] for _ in range(n_seeds)] for name in ("random", "a", "b")}
+    return _curve(rows)
+
+
+def test_the_bootstrap_matches_the_exact_distribution_of_seed_draws() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=25, deadline=None)
+    @given(st.composite(_random_curves)(), st.sampled_from([0.9, 0.99, 1.0]))
+    def check(curve: pd.DataFrame, fraction: float) -> None:
+        exact = _exact_bootstrap(curve, fraction)
+        table = labels_to_reach(curve, fraction=fraction, confidence=0.8, n_boot=20_000).set_index("strategy")
+        for name, ratios in exact.items():
+            row = table.loc[name]
+            assert row["p_reached"] == pytest.approx((ratios > 0).mean(), abs=0.02)
+            assert ratios.min() <= row["ratio_low"] <= row["ratio_high"] <= ratios.max()
+            # equal tails of 10%: little more than that mass lies outside the interval on either side
+            assert (ratios < row["ratio_low"] - 1e-9).mean() <= 0.1 + 0.02
+            assert (ratios > row["ratio_high"] + 1e-9).mean() <= 0.1 + 0.02
+
+    check()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"confidence": 1.0}, r"'confidence' parameter of labels_to_reach must be a number in \(0, 1\)"),
+        ({"confidence": 0.0}, r"'confidence' parameter"),
+        ({"confidence": True}, r"'confidence' parameter"),
+        ({"confidence": "0.9"}, r"'confidence' parameter"),
+        ({"confidence": 0.9, "n_boot": 10}, r"'n_boot' parameter of labels_to_reach must be an integer >= 100"),
+        ({"confidence": 0.9, "random_state": "x"}, r"'random_state' parameter of labels_to_reach"),
+    ],
+)
+def test_the_interval_refuses_bad_arguments(kwargs: dict[str, Any], message: str) -> None:
+    curve = _curve({"random": [[0.1, 0.2, 0.3, 0.4], [0.2, 0.2, 0.3, 0.4]]})
+    with pytest.raises(LabelValidationError, match=message):
+        labels_to_reach(curve, **kwargs)
+
+
+def test_the_interval_needs_paired_seeds() -> None:
+    one_seed = _curve({"random": [[0.1, 0.2, 0.3, 0.4]], "margin": [[0.1, 0.3, 0.3, 0.4]]})
+    with pytest.raises(LabelValidationError, match=r"at least two seeds, each run by every strategy; the curve has "
+                                                   r"seeds \[0\]\. Run learning_curve with seeds=range\(5\)"):
+        labels_to_reach(one_seed, confidence=0.9)
+    ragged = _curve({"random": [[0.1, 0.2, 0.3, 0.4]] * 2, "margin": [[0.1, 0.3, 0.3, 0.4]]})
+    with pytest.raises(LabelValidationError, match=r"\['margin'\] lack some of them"):
+        labels_to_reach(ragged, confidence=0.9)
+    with pytest.raises(LabelValidationError, match=r"no 'seed' column"):
+        labels_to_reach(one_seed.drop(columns="seed"), confidence=0.9)
