@@ -592,10 +592,17 @@ def _bootstrap_ratio(
         raise LabelValidationError(f"The 'random_state' parameter of labels_to_reach must be None, an int or a numpy "
                                    f"RandomState. Got {random_state!r} instead.")
     rng = check_random_state(random_state)
-    draws = rng.randint(0, len(seed_ids), size=(int(n_boot), len(seed_ids)))
-    with warnings.catch_warnings():
+    n_boot, n_seeds = int(n_boot), len(seed_ids)
+    draws = rng.randint(0, n_seeds, size=(n_boot, n_seeds))
+    # how often each replicate draws each seed: its mean curve is (counts @ scores) / (counts @ present), one
+    # (replicate, budget) matrix per strategy rather than every drawn curve at once
+    counts = np.zeros((n_boot, n_seeds))
+    np.add.at(counts, (np.arange(n_boot)[:, None], draws), 1.0)
+    present = ~np.isnan(S)
+    with warnings.catch_warnings(), np.errstate(invalid="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)  # a budget no drawn seed reached: NaN, never a hit
-        means = np.nanmean(S[:, draws, :], axis=2)  # (strategy, replicate, budget)
+        means = np.stack([(counts @ np.where(present[i], S[i], 0.0)) / (counts @ present[i])
+                          for i in range(len(order))])  # (strategy, replicate, budget)
     target = fraction * np.nanmax(means[0], axis=1)  # (replicate,)
     hit = means >= target[None, :, None] - 1e-12
     reached = hit.any(axis=2)
