@@ -23,7 +23,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import has_fit_parameter
 from threadpoolctl import threadpool_limits
 
-from workbench.active._strategies import STRATEGIES, Pool, QueryStrategy, make_strategy
+from workbench.active._strategies import STRATEGIES, Pool, QueryStrategy, _check_random_state, make_strategy
 from workbench.exceptions import LabelValidationError
 
 __all__ = ["IMBALANCE_THRESHOLD", "labels_to_reach", "learning_curve", "prior_weights", "stratified_seed"]
@@ -535,28 +535,36 @@ def labels_to_reach(
     if reference not in names:
         raise LabelValidationError(f"The reference strategy {reference!r} is not in the curve; it holds "
                                    f"{names!r}. Pass reference= one of them (or run it too).")
-    mean = curve.groupby(["strategy", "n_labels"], sort=True)["score"].mean()
-    seeds = curve.groupby("strategy")["seed"].nunique() if "seed" in curve.columns else None
-    target = float(fraction) * float(mean.loc[reference].max())
-
-    def first_reach(name: str) -> float:
-        m = mean.loc[name]
-        hit = m.index[m.to_numpy() >= target - 1e-12]
-        return float(hit.min()) if len(hit) else float("nan")
-
-    ref_labels = first_reach(reference)
     order = [reference] + [s for s in names if s != reference]
-    rows = []
-    for name in order:
-        labels = first_reach(name)
-        rows.append({"strategy": name, "labels": labels, "ratio": ref_labels / labels if labels == labels else np.nan,
-                     "reached": labels == labels, "target": target, "best_score": float(mean.loc[name].max()),
-                     "n_seeds": int(seeds.loc[name]) if seeds is not None else 1})
-    table = pd.DataFrame(rows)
+    mean = curve.pivot_table(index="strategy", columns="n_labels", values="score", aggfunc="mean").reindex(order)
+    budgets = mean.columns.to_numpy(dtype=np.float64)
+    target, labels = _reach(mean.to_numpy(dtype=np.float64)[:, None, :], budgets, float(fraction))
+    seeds = curve.groupby("strategy")["seed"].nunique() if "seed" in curve.columns else None
+    table = pd.DataFrame({
+        "strategy": order, "labels": labels[:, 0], "ratio": labels[0, 0] / labels[:, 0],
+        "reached": ~np.isnan(labels[:, 0]), "target": float(target[0]),
+        "best_score": mean.max(axis=1).to_numpy(dtype=np.float64),
+        "n_seeds": [int(seeds.loc[n]) for n in order] if seeds is not None else 1,
+    })
     if confidence is not None:
         low, high, p_reached = _bootstrap_ratio(curve, order, float(fraction), confidence, n_boot, random_state)
         table["ratio_low"], table["ratio_high"], table["p_reached"] = low, high, p_reached
     return table
+
+
+def _reach(means: NDArray[np.float64], budgets: NDArray[np.float64],
+           fraction: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The stopping rule on mean curves of shape (strategy, replicate, budget), the reference strategy first.
+
+    Per replicate the target is ``fraction`` times the reference's best mean; a strategy's labels
+    are the smallest budget whose mean reaches it (NaN if none does; a NaN mean never does).
+    Returns the targets (replicate,) and the labels (strategy, replicate).
+    """
+    with warnings.catch_warnings(), np.errstate(invalid="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)  # a replicate whose reference curve is all NaN
+        target = fraction * np.nanmax(means[0], axis=1)
+        hit = means >= target[None, :, None] - 1e-12
+    return target, np.where(hit.any(axis=2), budgets[np.argmax(hit, axis=2)], np.nan)
 
 
 def _bootstrap_ratio(
@@ -587,10 +595,7 @@ def _bootstrap_ratio(
             + (f" and {missing!r} lack some of them" if missing else "")
             + ". Run learning_curve with seeds=range(5) or more, or leave confidence=None."
         )
-    if not (random_state is None or isinstance(random_state, np.random.RandomState)
-            or (isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool))):
-        raise LabelValidationError(f"The 'random_state' parameter of labels_to_reach must be None, an int or a numpy "
-                                   f"RandomState. Got {random_state!r} instead.")
+    _check_random_state("labels_to_reach", random_state)
     rng = check_random_state(random_state)
     n_boot, n_seeds = int(n_boot), len(seed_ids)
     draws = rng.randint(0, n_seeds, size=(n_boot, n_seeds))
@@ -603,11 +608,9 @@ def _bootstrap_ratio(
         warnings.simplefilter("ignore", RuntimeWarning)  # a budget no drawn seed reached: NaN, never a hit
         means = np.stack([(counts @ np.where(present[i], S[i], 0.0)) / (counts @ present[i])
                           for i in range(len(order))])  # (strategy, replicate, budget)
-    target = fraction * np.nanmax(means[0], axis=1)  # (replicate,)
-    hit = means >= target[None, :, None] - 1e-12
-    reached = hit.any(axis=2)
-    labels = np.where(reached, budgets[np.argmax(hit, axis=2)], np.inf)
-    ratio = labels[0][None, :] / labels  # never reached: ratio 0
+    _, labels = _reach(means, budgets, fraction)
+    reached = ~np.isnan(labels)
+    ratio = np.where(reached, labels[0][None, :] / labels, 0.0)  # never reached: ratio 0
     tail = (1.0 - float(confidence)) / 2.0
     low, high = np.quantile(ratio, [tail, 1.0 - tail], axis=1)
     return low.astype(np.float64), high.astype(np.float64), reached.mean(axis=1).astype(np.float64)

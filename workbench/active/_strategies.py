@@ -213,6 +213,15 @@ def _top(scores: NDArray[np.float64], k: int, rng: np.random.RandomState) -> NDA
     return order[:k].astype(np.intp)
 
 
+def _check_random_state(owner: str, rs: Any) -> None:
+    """Refuse a ``random_state`` that is not None, an int or a numpy RandomState (``owner`` names the caller)."""
+    if not (rs is None or isinstance(rs, np.random.RandomState)
+            or (isinstance(rs, numbers.Integral) and not isinstance(rs, bool))):
+        raise LabelValidationError(
+            f"The 'random_state' parameter of {owner} must be None, an int or a numpy RandomState. Got {rs!r} instead."
+        )
+
+
 def _unit_rows(X: Any) -> Any:
     """L2-normalised rows (sparse stays sparse); all-zero rows become one shared unit vector."""
     if sp.issparse(X):
@@ -296,13 +305,7 @@ class QueryStrategy(BaseEstimator):  # type: ignore[misc]
         return pool.proba
 
     def _check_params(self) -> None:
-        rs = self.random_state
-        if not (rs is None or isinstance(rs, np.random.RandomState)
-                or (isinstance(rs, numbers.Integral) and not isinstance(rs, bool))):
-            raise LabelValidationError(
-                f"The 'random_state' parameter of {type(self).__name__} must be None, an int or a "
-                f"numpy RandomState. Got {rs!r} instead."
-            )
+        _check_random_state(type(self).__name__, self.random_state)
         for name in ("diversity", "candidate_factor", "random_share", "tie_tolerance", "tie_factor"):
             if name in self.get_params(deep=False):
                 _check_batch_param(type(self).__name__, name, getattr(self, name))
