@@ -200,7 +200,7 @@ class _TrainingSet:
 class _Model:
     estimator: Any
     features: FeatureMatrix
-    columns: np.ndarray        # for each of estimator.classes_, its position among the schema choices
+    classes: tuple[str, ...]   # estimator.classes_ as choice names (matched to the current choices by name)
     training: _TrainingSet
     run_id: str
     model_version: str
@@ -406,7 +406,10 @@ class ActiveLearner:
             Indexed by ``example_id``, one column per choice, rows summing to 1.
         """
         model = self._fitted()
+        self._columns(model)  # the same schema check as predict_frame
         oof = model.oof
+        if oof is not None:  # columns by name over the current choices (a choice added since: probability 0)
+            oof = oof.reindex(columns=list(self._q.choices), fill_value=0.0)
         if oof is None or oof.empty:
             reason = model.cv.get("skipped", "no cross-validation ran")
             raise NotFittedError(
@@ -446,10 +449,33 @@ class ActiveLearner:
         return self._cache.get()
 
     def _human_ids(self, question: str) -> set[str]:
-        """Examples a person has labeled (any current human answer, honeypots included) or that are gold."""
+        """Examples a person has labeled (any current human answer, honeypots included), adjudicated or that
+        are gold."""
         answers = self.project.annotation.answers(question, include_honeypots=True)
         gold = self.project.gold(question)
-        return set(answers["example_id"].astype(str)) | set(gold.index.astype(str))
+        adjudicated = self.project.labels(source="adjudication", question=question)
+        return (set(answers["example_id"].astype(str)) | set(gold.index.astype(str))
+                | set(adjudicated["example_id"].astype(str)))
+
+    def _not_in_pool(self) -> set[str]:
+        """Examples nobody should be asked to label for this question: the people's labels (see
+        :meth:`_human_ids`), current auto-accepted pre-labels (``prelabel(auto_accept=...)``, not
+        revoked), and, for a follow-up question, examples whose parent's known label (gold,
+        adjudication or the people's majority) means the question is not asked."""
+        q = self._q
+        out = self._human_ids(q.name)
+        out |= set(self.project.annotation.auto_accepted(q.name)["example_id"].astype(str))
+        for parent, allowed in q.condition.items():
+            known: dict[str, str] = {}
+            if len(self.project.annotation.answers(parent)):
+                cons = self.project.quality.consensus("majority", parent)
+                cons = cons[cons["label"].notna()]
+                known.update(zip(cons.index.astype(str), cons["label"].astype(str), strict=True))
+            for src in ("adjudication", "gold"):
+                lab = self.project.labels(source=src, question=parent)
+                known.update(zip(lab["example_id"].astype(str), lab["value"].astype(str), strict=True))
+            out |= {i for i, v in known.items() if v not in allowed}
+        return out
 
     # ------------------------------------------------------------------ the training set
     def _weak_labels(self, version: str, question: str, soft: bool) -> tuple[pd.DataFrame, list[int]]:
@@ -510,6 +536,14 @@ class ActiveLearner:
                 events += [int(e) for e in gl.loc[gl["example_id"].isin(g.index), "event_id"]]
                 people |= set(g.index.astype(str))
                 counts["n_gold"] = len(g)
+        adj = self.project.labels(source="adjudication", question=q.name)
+        adj = adj[adj["value"].isin(q.choices) & ~adj["example_id"].astype(str).isin(people)]
+        if len(adj):  # an adjudicator's decision is the item's label, with or without annotator answers
+            parts.append(pd.DataFrame({"example_id": adj["example_id"].astype(str),
+                                       "y": adj["value"].to_numpy(dtype=object), "w": 1.0, "human": True}))
+            events += [int(e) for e in adj["event_id"]]
+            people |= set(adj["example_id"].astype(str))
+            counts["n_human"] += int(adj["example_id"].nunique())
         answers = self.project.annotation.answers(q.name)
         if len(answers):
             cons = self.project.quality.consensus("majority", q.name)
@@ -520,7 +554,7 @@ class ActiveLearner:
                                            "y": cons["label"].to_numpy(dtype=object), "w": 1.0, "human": True}))
                 events += [int(e) for e in answers.loc[answers["example_id"].isin(cons.index), "event_id"]]
                 people |= set(cons.index.astype(str))
-                counts["n_human"] = len(cons)
+                counts["n_human"] += len(cons)
         if labels is not None:
             weak, weak_events = self._weak_labels(labels, q.name, soft)
             weak = weak[~weak["example_id"].isin(people)]
@@ -597,7 +631,6 @@ class ActiveLearner:
                 f"The fitted estimator's classes_ {est_classes!r} are not choices of {self._q.name!r} "
                 f"({choices!r}); the estimator must predict the labels it was trained on."
             )
-        columns = np.array([choices.index(c) for c in est_classes], dtype=np.intp)
         name = type(est).__name__
         params = {
             "estimator": name,
@@ -613,7 +646,7 @@ class ActiveLearner:
         run = versions.record_run(f"ActiveLearner-{name}", ts.event_ids, label_version=labels, params=params)
         if labels is not None:
             versions.store.mark_used(labels, run.run_id)
-        return _Model(estimator=est, features=fm, columns=columns, training=ts, run_id=run.run_id,
+        return _Model(estimator=est, features=fm, classes=tuple(est_classes), training=ts, run_id=run.run_id,
                       model_version=f"ActiveLearner-{name}-{run.run_id}", cv=cv_result, generation=generation,
                       params=params, oof=oof_frame)
 
@@ -721,13 +754,30 @@ class ActiveLearner:
             self.start_background(self.retrain_every)
         return self
 
+    def _columns(self, model: _Model) -> np.ndarray:
+        """For each of the model's classes, its position among the question's current choices.
+
+        Matched by name, so a schema update that adds or reorders choices keeps every probability
+        under its own choice; a class that is no longer a choice (renamed or removed) is refused.
+        """
+        choices = list(self._q.choices)
+        gone = [c for c in model.classes if c not in choices]
+        if gone:
+            raise NotFittedError(
+                f"The schema changed since this model was fit: its class(es) {gone!r} are no longer choices of "
+                f"{self._q.name!r} (now {choices!r}), so its probabilities cannot be laid over the new choices. "
+                f"Call learner.fit() again to train on the migrated labels."
+            )
+        return np.array([choices.index(c) for c in model.classes], dtype=np.intp)
+
     def _proba(self, model: _Model, X: Any) -> np.ndarray:
         """The model's probabilities on feature rows ``X``, one column per choice (0 for unseen classes)."""
         n = int(X.shape[0])
+        columns = self._columns(model)
         out = np.zeros((n, len(self._q.choices)), dtype=np.float64)
         if n:
             with _blas_for(X):
-                out[:, model.columns] = np.asarray(model.estimator.predict_proba(X), dtype=np.float64)
+                out[:, columns] = np.asarray(model.estimator.predict_proba(X), dtype=np.float64)
         return out
 
     def predict_frame(self, example_ids: Sequence[str] | pd.Index | None = None) -> pd.DataFrame:
@@ -785,7 +835,7 @@ class ActiveLearner:
 
     def _pool(self, model: _Model | None, fm: FeatureMatrix) -> tuple[pd.Index, Pool]:
         q = self._q
-        done = self._human_ids(q.name)
+        done = self._not_in_pool()
         mask = ~np.asarray(fm.ids.isin(list(done)), dtype=bool)
         everything = bool(mask.all())  # nobody labeled anything yet: the pool is every row
         rows = np.flatnonzero(mask).astype(np.intp)
@@ -809,8 +859,10 @@ class ActiveLearner:
     def next_batch(self, n: int | None = None) -> list[str]:
         """The next examples to label, best first, chosen by the strategy on the current model.
 
-        The pool is every example no person has labeled (no current human answer) that is not
-        gold. When the project has ``project.annotation.prioritize``, the scores of the whole
+        The pool is every example nobody needs to label: no current human answer, no gold, no
+        adjudication, no current auto-accepted pre-label (``prelabel(auto_accept=...)``; revoked ones
+        come back), and, for a follow-up question, not an example whose parent's known label means
+        the question is not asked. When the project has ``project.annotation.prioritize``, the scores of the whole
         pool are published to it (the batch lifted to the top, in batch order), so the
         Annotator's ``"uncertain"`` queue serves them.
 

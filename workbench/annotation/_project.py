@@ -1286,7 +1286,10 @@ class ProjectAnnotation:
                     "version>' so every draft and accepted label says which model made it."
                 )
             return model_name
-        if not callable(getattr(model, "predict_frame", None)) or not hasattr(model, "model_version"):
+        # on the class too: an unfitted learner's model_version property raises NotFittedError (an
+        # AttributeError), which hasattr would swallow; reading it below then says "fit the model first"
+        if not callable(getattr(model, "predict_frame", None)) or not (
+                hasattr(type(model), "model_version") or hasattr(model, "model_version")):
             raise LabelValidationError(
                 f"The 'model' parameter of prelabel must have predict_frame(example_ids) and model_version (e.g. "
                 f"workbench.active.ActiveLearner), or be a DataFrame of class probabilities with model_name=. Got "
@@ -1399,6 +1402,22 @@ class ProjectAnnotation:
                                                     "n_revoked": int(info.get("n_revoked", 0)) + len(events)},
                                replace=True)
         return len(events)
+
+    def auto_accepted(self, question: str | None = None) -> pd.DataFrame:
+        """The current auto-accepted labels of a question: what :meth:`prelabel` accepted and no
+        :meth:`revoke_prelabels` has retracted (one row per example, the columns of ``project.labels()``).
+
+        Parameters
+        ----------
+        question : str, optional
+            Default: the schema's first question.
+
+        Returns
+        -------
+        DataFrame
+        """
+        q = self._q(question)
+        return self._accepted_labels(q.name).copy()
 
     def prelabel_runs(self) -> pd.DataFrame:
         """Every :meth:`prelabel` run: model version, threshold, rule, counts, and whether it was revoked."""

@@ -16,6 +16,7 @@ from sklearn.naive_bayes import MultinomialNB
 from sklearn.svm import LinearSVC
 
 import workbench as wb
+from workbench.active import AutoAccept
 from workbench.active._features import clear_feature_cache
 from workbench.active._learner import ActiveLearner
 from workbench.active._strategies import DiverseEntropySampling, QueryByCommittee
@@ -212,6 +213,9 @@ def test_using_the_model_before_fit_raises_not_fitted(yt: wb.Project) -> None:
     assert not hasattr(learner, "model_version")  # NotFittedError is an AttributeError: hasattr works
     with pytest.raises(wb.NotFittedError):
         ActiveLearner(yt, strategy=QueryByCommittee()).next_batch()
+    with pytest.raises(wb.NotFittedError, match="call learner.fit"):  # not "must have predict_frame"
+        yt.annotation.prelabel(learner)
+    assert yt.annotation.prelabel_runs().empty and yt.labels().empty
 
 
 # ---------------------------------------------------------------------------------------------- using the model
@@ -226,6 +230,32 @@ def test_predict_frame_covers_the_schema_and_sums_to_one(yt: wb.Project, comment
     np.testing.assert_allclose(learner.predict_frame(some).to_numpy(), frame.loc[some].to_numpy())
     truth = comments.set_index("id")["label"]
     assert (frame.idxmax(axis=1) == truth.reindex(frame.index)).mean() > 0.75  # 40 labels go a long way
+
+
+def test_a_choice_added_in_the_middle_keeps_every_probability_under_its_own_choice(
+        yt: wb.Project, comments: pd.DataFrame) -> None:
+    _label(yt, _seed(comments, 20))
+    learner = ActiveLearner(yt, random_state=0).fit()
+    some = comments["id"].iloc[:30].tolist()
+    before = learner.predict_frame(some)
+    yt.update_schema(wb.Schema.single("spam", choices=["ham", "promo", "spam"], guidelines="Spam advertises."))
+    after = learner.predict_frame(some)
+    assert list(after.columns) == ["ham", "promo", "spam"]
+    np.testing.assert_allclose(after[["ham", "spam"]].to_numpy(), before.to_numpy())
+    assert (after["promo"] == 0.0).all()  # the model never saw it
+    drafts = yt.annotation.prelabel(learner, example_ids=some).drafts_per_class
+    assert drafts.get("promo", 0) == 0 and sum(drafts.values()) == len(some)
+
+
+def test_a_class_renamed_away_after_the_fit_asks_for_a_refit(yt: wb.Project, comments: pd.DataFrame) -> None:
+    _label(yt, _seed(comments, 20))
+    learner = ActiveLearner(yt, random_state=0).fit()
+    yt.migrations.plan(yt.schema.evolve(rename={"spam": "junk"})).apply()
+    for call in (learner.predict_frame, learner.cross_fitted_proba, learner.next_batch):
+        with pytest.raises(wb.NotFittedError, match=r"\[.spam.\] are no longer choices.*Call learner.fit\(\) again"):
+            call()
+    learner.fit()  # on the migrated labels
+    assert list(learner.predict_frame(comments["id"].iloc[:3].tolist()).columns) == ["ham", "junk"]
 
 
 def test_next_batch_picks_distinct_unlabeled_non_gold_items(yt: wb.Project, comments: pd.DataFrame) -> None:
@@ -258,6 +288,74 @@ def test_next_batch_picks_distinct_unlabeled_non_gold_items(yt: wb.Project, comm
     tied = set(pool.index[entropy >= entropy.max() - 0.05])
     least_certain = tied if len(tied) > 75 else set(pool.index[np.argsort(margin(P))[:75]])
     assert len(set(picked)) == 25 and set(picked) <= least_certain
+
+
+def test_next_batch_leaves_out_auto_accepted_items_until_they_are_revoked(
+        yt: wb.Project, comments: pd.DataFrame) -> None:
+    seed = _seed(comments, 20)
+    _label(yt, seed)
+    learner = ActiveLearner(yt, strategy="random", random_state=0).fit()
+    P = learner.predict_frame()
+    rng = np.random.default_rng(0)  # an AutoAccept on calibrated synthetic gold: a threshold near 0.7
+    conf = rng.uniform(0.5, 1.0, 3000)
+    pred = rng.integers(0, 2, 3000)
+    y = np.where(rng.random(3000) < conf, pred, 1 - pred)
+    rule = AutoAccept(target_precision=0.7, confidence=0.95).fit(
+        np.where(pred[:, None] == 1, np.c_[1 - conf, conf], np.c_[conf, 1 - conf]), y)
+    run = yt.annotation.prelabel(learner, auto_accept=rule)
+    accepted = set(yt.annotation.auto_accepted()["example_id"])
+    assert len(accepted) == run.n_accepted > 100
+    assert accepted == set(P.index[P.max(axis=1) >= rule.threshold_]) - set(seed["id"])
+    everything = set(comments["id"]) - set(seed["id"])
+    assert set(learner.next_batch(len(comments))) == everything - accepted  # the whole pool
+    yt.annotation.revoke_prelabels(run.run_id)
+    assert yt.annotation.auto_accepted().empty
+    assert set(learner.next_batch(len(comments))) == everything  # revoked items come back
+
+
+def test_adjudicated_items_are_trained_on_linked_and_left_out_of_the_pool(
+        yt: wb.Project, comments: pd.DataFrame) -> None:
+    seed = _seed(comments, 10)
+    _label(yt, seed)
+    truth = comments.set_index("id")["label"]
+    rest = [i for i in comments["id"] if i not in set(seed["id"])]
+    answered, bare = rest[0], rest[1]  # one with annotator answers, one decided by the adjudicator alone
+    flip = "ham" if truth[answered] == "spam" else "spam"
+    for who in ("ann", "bob"):
+        yt.annotate(answered, flip, annotator=who)
+    yt.quality.adjudicate(answered, truth[answered], annotator="lead")
+    yt.quality.adjudicate(bare, truth[bare], annotator="lead")
+    learner = ActiveLearner(yt, strategy="random", random_state=0).fit()
+    frame = learner.training_frame_.set_index("example_id")
+    assert frame.loc[answered, "label"] == truth[answered] and frame.loc[bare, "label"] == truth[bare]
+    assert learner.training_frame_["example_id"].is_unique
+    for eid in (answered, bare):  # the decision's event is linked to the run that used it
+        h = yt.history(eid)
+        assert learner.run_id in h.loc[h["source"] == "adjudication", "training_runs"].iloc[-1]
+    assert not {answered, bare} & set(learner.next_batch(len(comments)))
+
+
+def test_a_follow_up_question_pools_only_items_where_it_can_be_asked(tmp_path: Path,
+                                                                      seatbelt_schema: wb.Schema) -> None:
+    rng = np.random.default_rng(0)
+    words = {"yes": ["driver", "passenger"], "no": ["empty", "parked"]}
+    person = rng.choice(["yes", "no"], 120)
+    texts = [f"{rng.choice(words[p])} seat {i}" for i, p in enumerate(person)]
+    p = wb.Project.create(tmp_path / "belts", schema=seatbelt_schema)
+    p.add_data(pd.DataFrame({"id": [f"f{i}" for i in range(120)], "text": texts}), id_column="id")
+    for i in range(60):  # the first half has a person answer; some of those a seatbelt answer too
+        answer = {"person": str(person[i])}
+        if person[i] == "yes" and i % 2 == 0:
+            answer["seatbelt"] = "yes" if i % 4 == 0 else "no"
+        p.annotate(f"f{i}", answer, annotator="ann")
+    learner = ActiveLearner(p, question="seatbelt", strategy="random", random_state=0,
+                            ).fit(require_all_classes=False)
+    batch = set(learner.next_batch(200))
+    not_asked = {f"f{i}" for i in range(60) if person[i] == "no"}
+    answered = {f"f{i}" for i in range(60) if person[i] == "yes" and i % 2 == 0}
+    unknown = {f"f{i}" for i in range(60, 120)}  # the person question comes first for these
+    assert batch == {f"f{i}" for i in range(60)} - not_asked - answered | unknown
+    p.close()
 
 
 def test_random_sampling_needs_no_model(yt: wb.Project) -> None:
