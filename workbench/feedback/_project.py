@@ -56,6 +56,26 @@ def _missing(v: Any) -> bool:
         return False
 
 
+def _signal_text(v: Any) -> str:
+    """A signal value as text, integral numbers as integers: 1, 1.0, np.int64(1), "1" and "1.0" (a float
+    column written to CSV) are all "1"."""
+    if isinstance(v, (bool, np.bool_)):
+        return str(bool(v))
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    number: float | None = None
+    if isinstance(v, (float, np.floating)):
+        number = float(v)
+    elif isinstance(v, str):
+        try:
+            number = float(v.strip())
+        except ValueError:
+            number = None
+    if number is not None and math.isfinite(number) and number.is_integer():
+        return str(int(number))
+    return str(v)
+
+
 def _show(values: Sequence[Any], limit: int = 5) -> str:
     shown = ", ".join(repr(v) for v in list(values)[:limit])
     return shown + (f" and {len(values) - limit} more" if len(values) > limit else "")
@@ -209,13 +229,18 @@ class ProjectFeedback:
         timestamp_column : str, optional
             When the signal happened (ISO-8601 or datetime; without a timezone: UTC). It is the
             events' ``created_at``, and signals are recorded in time order, so the latest
-            signal of a source is its current label.
+            signal of a source is its current label, across calls too: a backfill of older
+            signals goes into the history, and the source's latest signal is restated after it.
         source_name : str, optional
             Where the signals come from (default: the file's name, or ``"dataframe"``).
             The events' annotator is ``"<kind>:<source_name>"``.
         label_map : mapping, optional
             Signal value -> choice (None, or a value not in the mapping: no label), e.g.
-            ``{"reported_spam": "spam"}`` for flags.
+            ``{"reported_spam": "spam"}`` for flags. Keys and values are compared as text,
+            integral numbers as integers, so ``{0: "ham", 1: "spam"}`` reads a CSV's ``"1"``
+            and a float column's ``1.0`` alike. A map that none of the column's values is a key
+            of is refused. The mapped label is part of a signal's identity: ingesting the same
+            signals with a corrected map records the corrected labels.
         question : str, optional
             The question answered (default: the root question).
         as_gold : bool, default False
@@ -274,8 +299,6 @@ class ProjectFeedback:
                 raise DataError(f"The timestamp column {timestamp_column!r} given to {func} is empty in {len(gaps)} "
                                 f"row(s) (row positions {_show(gaps)}). Fill them in, or leave timestamp_column out.")
             times = [parse_timestamp(v, name=timestamp_column) for v in col]
-        n_new_examples, data_version = self._add_unknown(frame, ids, text_column, func,
-                                                         f"production rows from {kind} feedback ({source_name})")
         annotator = f"{kind}:{source_name}"
         order = sorted(range(len(ids)), key=lambda k: times[k] or "") if timestamp_column else range(len(ids))
         records: list[dict[str, Any]] = []
@@ -286,8 +309,12 @@ class ProjectFeedback:
                 n_ignored += 1
                 continue
             signal = None if _missing(raw[k]) else str(raw[k])
-            uid = "feedback:" + hashlib.sha256(json.dumps(
-                ["feedback", kind, source_name, q.name, ids[k], signal, times[k]]).encode("utf-8")).hexdigest()[:32]
+            # the label is part of a signal's identity when label_map translated it: the same raw signal
+            # under a corrected label_map is a new label, not a conflicting retry
+            key = ["feedback", kind, source_name, q.name, ids[k], signal, times[k]]
+            if label_map is not None and labels[k] != signal:
+                key.append(labels[k])
+            uid = "feedback:" + hashlib.sha256(json.dumps(key).encode("utf-8")).hexdigest()[:32]
             if uid in seen:
                 n_dup += 1
                 continue
@@ -297,15 +324,23 @@ class ProjectFeedback:
             records.append({"example_id": ids[k], "value": labels[k] if single else {q.name: labels[k]},
                             "annotator": annotator, "source": "feedback", "created_at": times[k],
                             "event_uid": uid, "note": note})
+        # every label is checked against the schema before anything is written (new rows included)
+        self._check_records(records, func)
+        n_new_examples, data_version = self._add_unknown(frame, ids, text_column, func,
+                                                         f"production rows from {kind} feedback ({source_name})")
+        current = self._current_signals(annotator, q.name) if timestamp_column else {}
         before = self._store.last_event_id()
         stored = self._log.annotate_many(records) if records else []
         new_ids = [int(e.event_id or 0) for e in stored if int(e.event_id or 0) > before]
         n_dup += len(stored) - len(new_ids)
+        if current:
+            self._restate_latest(current, stored, before, q.name, single)
         n_gold = 0
         if as_gold and records:
             gold = [{**r, "source": "gold", "annotator": f"feedback:{annotator}", "event_uid": r["event_uid"] + ":gold"}
                     for r in records]
-            n_gold = len(self._log.annotate_many(gold))
+            gold_before = self._store.last_event_id()
+            n_gold = sum(int(e.event_id or 0) > gold_before for e in self._log.annotate_many(gold))
         weak = self._register(kind, q) if weak_source else None
         when = utc_now()
         provenance = {
@@ -325,6 +360,49 @@ class ProjectFeedback:
             new_data_version=data_version, weak_source=weak, n_gold=n_gold,
         )
 
+    def _check_records(self, records: list[dict[str, Any]], func: str) -> None:
+        """Refuse the batch, before anything is written, when a label breaks the schema."""
+        schema = self._schema.current
+        for r in records:
+            try:
+                schema.validate(r["value"], context=self._log.current_answers(r["example_id"], "feedback",
+                                                                              r["annotator"]))
+            except LabelValidationError as exc:
+                raise LabelValidationError(f"{func}: the signal for item {r['example_id']!r}: {exc} Nothing was "
+                                           f"written.") from None
+
+    def _current_signals(self, annotator: str, question: str) -> dict[str, dict[str, Any]]:
+        """A source's current feedback label per item (its event), before a batch is written."""
+        lab = self._log.labels(source="feedback", annotator=annotator, question=question)
+        return {str(r["example_id"]): {str(k): v for k, v in r.items()} for r in lab.to_dict("records")}
+
+    def _restate_latest(self, current: dict[str, dict[str, Any]], stored: list[Any], before: int, question: str,
+                        single: bool) -> None:
+        """Keep a source's latest signal its current label when a batch brings an older one (a backfill).
+
+        The log supersedes in the order events are written; a signal older than the source's
+        current one, written later, would become current. The current signal is then written
+        again (same label, time and note; ``event_uid`` ``<its uid>:restated:<backfill event
+        id>``, so a repeated backfill restates nothing more), append-only: ``history()`` shows
+        the backfilled signal and the restatement.
+        """
+        newest: dict[str, Any] = {}
+        for e in stored:
+            if int(e.event_id or 0) > before and e.question == question:
+                newest[str(e.example_id)] = e  # the batch's last written event per item
+        restate = []
+        for item, e in newest.items():
+            old = current.get(item)
+            if old is None or str(e.created_at) >= str(old["created_at"]):
+                continue
+            restate.append({
+                "example_id": item, "value": old["value"] if single else {question: old["value"]},
+                "annotator": old["annotator"], "source": "feedback", "created_at": old["created_at"],
+                "event_uid": f"{old['event_uid']}:restated:{int(e.event_id or 0)}", "note": old["note"],
+            })
+        if restate:
+            self._log.annotate_many(restate)
+
     @staticmethod
     def _labels(
         raw: list[Any], label_map: Mapping[Any, str | None] | None, q: Question, func: str, column: str
@@ -336,13 +414,35 @@ class ProjectFeedback:
                     f"The 'label_map' of {func} maps to {bad_targets!r}, which are not choices of {q.name!r}. "
                     f"Map each signal to one of {list(q.choices)!r}, or to None for no label."
                 )
+            # keys and values compared as text, integral numbers as integers: {0: "ham"} matches a CSV's
+            # "0", a float column's 0.0 and an int column's 0 alike
+            keys: dict[str, str | None] = {}
+            for k, v in label_map.items():
+                key = _signal_text(k)
+                if key in keys and keys[key] != v:
+                    raise LabelValidationError(
+                        f"The 'label_map' of {func} maps {key!r} twice, to {keys[key]!r} and to {v!r} (keys are "
+                        f"compared as text, so 1, 1.0 and '1' are one key). Keep one of them."
+                    )
+                keys[key] = v
             out: list[str | None] = []
+            unmapped: list[str] = []
             for v in raw:
                 if _missing(v):
                     out.append(None)
                     continue
-                hit = label_map.get(v, label_map.get(str(v)))
+                text = _signal_text(v)
+                if text not in keys:
+                    unmapped.append(text)
+                hit = keys.get(text)
                 out.append(None if hit is None else str(hit))
+            present = [v for v in raw if not _missing(v)]
+            if present and len(unmapped) == len(present):
+                raise LabelValidationError(
+                    f"None of the values in the label column {column!r} given to {func} is a key of label_map: the "
+                    f"column holds {_show(sorted(set(unmapped)))}, the keys are {_show(sorted(keys))}. Map the "
+                    f"column's values (a value not in label_map gives no label; map it to None to say so)."
+                )
             return out
         values = [None if _missing(v) else str(v) for v in raw]
         bad = sorted({v for v in values if v is not None and v not in q.choices})
