@@ -123,6 +123,12 @@ class AutoAccept(BaseEstimator):  # type: ignore[misc]
                 f"AutoAccept needs class probabilities of shape (n_items, n_classes >= 2) with finite values "
                 f"(e.g. model.predict_proba(X)). Got an array of shape {P.shape}."
             )
+        if P.size and (P.min() < 0.0 or P.max() > 1.0 or not np.allclose(P.sum(axis=1), 1.0, atol=1e-3)):
+            raise LabelValidationError(
+                f"AutoAccept needs class probabilities in [0, 1] whose rows sum to 1 (predict_proba output); got "
+                f"values in [{P.min():.3g}, {P.max():.3g}] and row sums in [{P.sum(axis=1).min():.3g}, "
+                f"{P.sum(axis=1).max():.3g}]. Pass probabilities, not scores or logits (softmax them first)."
+            )
         if y is None:
             return P, None
         Y = np.asarray(y)
@@ -225,6 +231,12 @@ class AutoAccept(BaseEstimator):  # type: ignore[misc]
         """Which rows of ``proba`` are auto-accepted (top-class probability at or above the threshold)."""
         self._check_fitted()
         P, _ = self._inputs(proba)
+        if P.shape[1] != self.n_classes_:
+            raise LabelValidationError(
+                f"This AutoAccept was fitted on {self.n_classes_} classes, but proba has {P.shape[1]} columns. Pass "
+                f"the same model's probabilities in the same class order, or fit the rule again on gold scored by "
+                f"this model (e.g. after a schema change added a choice)."
+            )
         pred, conf = P.argmax(axis=1), P.max(axis=1)
         if self.per_class:
             limits = np.array([self.threshold_.get(c, np.inf) for c in range(P.shape[1])])

@@ -94,6 +94,21 @@ def test_bad_inputs_and_not_fitted() -> None:
         AutoAccept().fit(np.array([[0.2, 0.8]]), np.array([-1]))
 
 
+def test_scores_that_are_not_probabilities_and_a_wrong_number_of_classes_are_refused() -> None:
+    rng = np.random.default_rng(0)
+    P, y = _calibrated(3000, rng)
+    with pytest.raises(wb.LabelValidationError, match=r"rows sum to 1.*row sums in \[3, 3\].*softmax"):
+        AutoAccept(target_precision=0.9).fit(3 * P, y)  # would choose a "threshold" of 2.3
+    with pytest.raises(wb.LabelValidationError, match=r"values in \[-1"):
+        AutoAccept(target_precision=0.9).fit(np.c_[-P[:, :1], 1 + P[:, :1]], y)
+    rule = AutoAccept(target_precision=0.9).fit(P, y)
+    three = np.c_[P * 0.9, np.full(len(P), 0.1)]
+    with pytest.raises(wb.LabelValidationError, match="fitted on 2 classes, but proba has 3 columns"):
+        rule.accept(three)
+    with pytest.raises(wb.LabelValidationError, match="fitted on 2 classes"):
+        rule.predict(three)
+
+
 @pytest.mark.data
 def test_youtube_spam_coverage_at_097_with_500_gold(data_dir: Path) -> None:
     """A TF-IDF + logistic regression spam model, 500 gold comments, held-out comments."""
