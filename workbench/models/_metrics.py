@@ -242,9 +242,12 @@ def compare_label_models(
     -------
     DataFrame
         One row per model (index = name) with the columns of :func:`evaluate`, plus
-        ``accuracy_vs_majority`` (points of accuracy above the baseline) and the boolean
-        ``beats_majority_vote``. ``df.attrs["verdict"]`` is a one-sentence summary and
-        ``df.attrs["baseline"]`` the name of the majority-vote row.
+        ``expected_accuracy`` (with ``tie_break="random"``: the exact expectation over the
+        random tie breaks, :func:`expected_score`; otherwise ``accuracy``),
+        ``accuracy_vs_majority`` (points of expected accuracy above the baseline) and the
+        boolean ``beats_majority_vote``: the comparison never hangs on one draw of the ties.
+        ``df.attrs["verdict"]`` is a one-sentence summary and ``df.attrs["baseline"]`` the
+        name of the majority-vote row.
     """
     from workbench.models._majority import MajorityVote
 
@@ -267,11 +270,14 @@ def compare_label_models(
         # a model, or its probabilities on L computed elsewhere (e.g. cross-fitted on the gold rows)
         proba = _check_proba(model, len(Lc)) if isinstance(model, np.ndarray) else model.predict_proba(Lc)
         rows[name] = evaluate(y_true, proba, L=Lc, tie_break=tie_break, n_bins=n_bins, random_state=random_state)
+        # the verdict must not hang on one draw of the tie breaks (majority vote ties often)
+        rows[name]["expected_accuracy"] = (expected_score(y_true, proba, "accuracy") if tie_break == "random"
+                                           else rows[name]["accuracy"])
     df = pd.DataFrame.from_dict(rows, orient="index")
-    accuracy = df["accuracy"].astype(float)
+    accuracy = df["expected_accuracy"].astype(float)
     base_acc = float(accuracy[baseline])
-    df["accuracy_vs_majority"] = (df["accuracy"] - base_acc) * 100.0
-    df["beats_majority_vote"] = df["accuracy"] > base_acc
+    df["accuracy_vs_majority"] = (accuracy - base_acc) * 100.0
+    df["beats_majority_vote"] = accuracy > base_acc
     df.loc[baseline, "beats_majority_vote"] = False
     others = df.drop(index=baseline)
     n_gold = int(df["n_gold"].astype(int)[baseline])
@@ -282,7 +288,8 @@ def compare_label_models(
         best = str(other_acc.idxmax())
         best_acc = float(other_acc[best])
         diff = (best_acc - base_acc) * 100.0
-        tail = f"({best_acc:.3f} vs {base_acc:.3f} accuracy on {n_gold} gold items, tie_break={tie_break!r})"
+        what = "expected accuracy over random tie breaks" if tie_break == "random" else "accuracy"
+        tail = f"({best_acc:.3f} vs {base_acc:.3f} {what} on {n_gold} gold items, tie_break={tie_break!r})"
         if diff > 0:
             verdict = f"{best} beats majority vote by {diff:.1f} points {tail}"
         elif diff == 0:

@@ -118,6 +118,28 @@ def test_compare_label_models_verdict(simulated) -> None:
         assert col in df.columns
 
 
+def test_the_verdict_compares_expected_accuracy_not_one_draw_of_the_ties() -> None:
+    # majority vote ties on half the rows; a model that breaks them no better than chance ties with it in
+    # expectation, whatever the seed of the one random draw says
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 400)
+    L = np.c_[y, np.where(np.arange(400) % 2 == 0, y, 1 - y)]  # LF 2 is wrong on odd rows: they tie
+    mv = MajorityVote().fit(L)
+    coin = np.full((400, 2), 0.5)
+    coin[np.arange(0, 400, 2)] = np.eye(2)[y[::2]]  # right where MV is right, a coin elsewhere
+    verdicts, draws = set(), set()
+    for seed in range(6):
+        df = compare_label_models({"MV": mv, "coin": coin}, L, y, random_state=seed)
+        assert df.loc["coin", "expected_accuracy"] == pytest.approx(0.75)
+        assert df.loc["MV", "expected_accuracy"] == pytest.approx(0.75)
+        assert not df["beats_majority_vote"].any()
+        verdicts.add(df.attrs["verdict"])
+        draws.add(float(df.loc["MV", "accuracy"]))
+    assert len(draws) > 1  # one draw of the ties moves with the seed; the verdict does not
+    assert verdicts == {"coin ties with majority vote (0.750 vs 0.750 expected accuracy over random tie breaks "
+                        "on 400 gold items, tie_break='random')"}
+
+
 def test_compare_label_models_says_when_majority_vote_wins() -> None:
     # a model fitted on other data with a fixed, wrong prior loses to majority vote here
     L = np.array([[0, 0, 0], [1, 1, 1], [0, 0, -1], [1, 1, -1]] * 5)
