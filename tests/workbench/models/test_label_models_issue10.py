@@ -8,6 +8,7 @@ from label_sim import simulate_label_matrix
 
 from workbench.models import (
     DawidSkene,
+    MajorityVote,
     SnorkelLabelModel,
     WeightedMajorityVote,
     calibration_errors,
@@ -92,6 +93,26 @@ def test_weighted_majority_vote_recovers_source_accuracies() -> None:
 
 
 # -- Dawid-Skene: float64 E-step -----------------------------------------------------------------------
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_weighted_majority_vote_does_not_turn_one_class_sources_against_their_class(seed: int) -> None:
+    # four unipolar LFs, 85% accurate each: two only ever vote 0, two only ever vote 1 (how keyword LFs look).
+    # "every covered row is class 1 and the 0-voters are always wrong" explains such votes perfectly; EM fell
+    # into it (accuracies 1, 1, 0.01, 0.01; expected accuracy 0.52 against majority vote's 0.74)
+    rng = np.random.default_rng(seed)
+    n = 4000
+    y = rng.integers(0, 2, n)
+    L = np.full((n, 4), -1)
+    for j, c in enumerate([0, 0, 1, 1]):
+        fires = rng.random(n) < np.where(y == c, 0.5, 0.5 * 0.15 / 0.85)  # precision 0.85 on what it fires on
+        L[fires, j] = c
+    wmv = WeightedMajorityVote(class_prior="uniform").fit(L)
+    mv = MajorityVote().fit(L)
+    assert (wmv.accuracy_ > 0.5).all() and (wmv.weights_ > 0).all()
+    # no collapse (it gave 0.52); the one-coin model cannot tell unipolar sources' accuracies apart without
+    # gold, so it stays a little behind majority vote here (within 0.015 on these seeds)
+    assert expected_score(y, wmv.predict_proba(L)) >= expected_score(y, mv.predict_proba(L)) - 0.03
+
+
 def test_dawid_skene_posteriors_do_not_depend_on_the_order_of_sources() -> None:
     rng = np.random.default_rng(12)
     n, m = 40, 3000  # thousands of votes per item
