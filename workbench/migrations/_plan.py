@@ -19,9 +19,12 @@ __all__ = [
     "EXCLUDE_RULES",
     "LABEL_OUTCOMES",
     "QUEUE_SOURCES",
+    "LFIdShift",
     "MigrationPlan",
     "MigrationResult",
     "plan_labels",
+    "lf_id_shifts",
+    "lf_id_shift_message",
     "lf_issues",
 ]
 
@@ -269,6 +272,96 @@ def lf_issues(lfs: Iterable[BaseLF], old: Schema, new: Schema, changes: SchemaCh
     return pd.DataFrame(rows, columns=list(LF_COLUMNS))
 
 
+def _voting_lfs(lfs: Iterable[BaseLF], old: Schema) -> dict[str, list[str]]:
+    """``{question of old: [names of the LFs voting on it]}``, in registration order.
+
+    An LF without a question votes on the only question of a single-question schema. Sources
+    that follow the schema themselves (``follows_schema = True``) are left out.
+    """
+    out: dict[str, list[str]] = {}
+    for lf in lfs:
+        if getattr(lf, "follows_schema", False):
+            continue
+        qname = lf.question if lf.question is not None else (old.questions[0].name if old.is_single else None)
+        if qname is not None and qname in old.question_names:
+            out.setdefault(qname, []).append(lf.name)
+    return out
+
+
+@dataclass(frozen=True)
+class LFIdShift:
+    """A question whose registered LFs' integer votes a schema change would silently reinterpret.
+
+    Attributes
+    ----------
+    question : str
+        The question's name in the current schema.
+    lfs : tuple of str
+        The LFs voting on it.
+    moved : tuple of (str, int, str, int)
+        ``(old choice, old id, new choice, new id)`` for every choice that keeps its meaning
+        (unchanged, renamed, merged) but would get another integer id.
+    reread : tuple of (int, str, str)
+        ``(vote, old meaning, new meaning)`` for every vote that would mean another choice.
+    """
+
+    question: str
+    lfs: tuple[str, ...]
+    moved: tuple[tuple[str, int, str, int], ...]
+    reread: tuple[tuple[int, str, str], ...]
+
+    def describe(self) -> str:
+        """E.g. ``"question 'tox' (LF(s) 'insult', 'song'): label ids 'ok' 1 -> 0, 'toxic' 2 -> 1; ..."``."""
+        lfs = ", ".join(repr(n) for n in self.lfs)
+        moved = ", ".join(f"{c!r} {i} -> {j}" + (f" (as {t!r})" if t != c else "") for c, i, t, j in self.moved)
+        reread = ", ".join(f"vote {i} would mean {now!r} instead of {was!r}" for i, was, now in self.reread)
+        ids = f"label ids {moved}; " if moved else ""
+        return f"question {self.question!r} (LF(s) {lfs}): {ids}{reread}"
+
+
+def lf_id_shifts(lfs: Iterable[BaseLF], old: Schema, new: Schema, changes: SchemaChanges) -> list[LFIdShift]:
+    """The questions whose registered LFs would vote with ids that silently mean another choice under ``new``.
+
+    An LF votes with label ids, the positions of choices. A change is safe for a question's
+    LFs when every id that stays valid still means what it meant (the choice at that position
+    is the same choice, renamed in place, or what it was merged or split into): appending
+    choices, renaming in place, or removing, merging or splitting the last ones. Reordering
+    choices, or removing or inserting one before others, moves existing choices to other ids
+    and is listed here. Questions without LFs, and removed questions, are not listed.
+    """
+    out: list[LFIdShift] = []
+    for qname, names in _voting_lfs(lfs, old).items():
+        target = changes.question_target(qname)
+        if target is None or target not in new.question_names:
+            continue
+        before, after = list(old.question(qname).choices), list(new.question(target).choices)
+        reread = tuple((i, c, after[i]) for i, c in enumerate(before[:len(after)])
+                       if after[i] not in (changes.targets(qname, c) or ()))
+        if not reread:
+            continue
+        moved = []
+        for i, c in enumerate(before):
+            t = changes.targets(qname, c) or ()
+            if len(t) == 1 and t[0] in after and after.index(t[0]) != i:
+                moved.append((c, i, t[0], after.index(t[0])))
+        out.append(LFIdShift(qname, tuple(names), tuple(moved), reread))
+    return out
+
+
+def lf_id_shift_message(shifts: Sequence[LFIdShift], what: str) -> str:
+    """Why ``what`` (e.g. ``"update_schema"``) is refused, and how to make the change safely."""
+    first = shifts[0].lfs[0]
+    return (
+        f"{what} would change the integer label ids of choices that labeling functions vote with: "
+        + "; ".join(s.describe() for s in shifts)
+        + ". An LF votes with a choice's position (its label id) and its cached votes are reused, so these votes "
+        f"would silently mean other choices. Nothing was changed. Keep the existing choices in place and append "
+        f"new ones at the end (project.schema.evolve(add=[...]) appends, rename={{...}} keeps a choice's place), "
+        f"or remove or redefine the LFs first (project.lfs.remove({first!r}); after the change register it again, "
+        f"voting with project.schema.label_id(...))."
+    )
+
+
 @dataclass(frozen=True)
 class MigrationResult:
     """What :meth:`MigrationPlan.apply` did.
@@ -341,6 +434,9 @@ class MigrationPlan:
         What changed (from :meth:`Schema.evolve`, or inferred by name for a hand-built schema).
     watermark : int
         The last event id when the plan was made.
+    lf_shifts : tuple of LFIdShift
+        Questions whose registered LFs would vote with ids that mean other choices: :meth:`apply`
+        refuses the plan while they are registered (:meth:`describe` says so).
 
     Examples
     --------
@@ -363,6 +459,7 @@ class MigrationPlan:
         lfs: pd.DataFrame,
         watermark: int,
         queue_sources: tuple[str, ...],
+        lf_shifts: Sequence[LFIdShift] = (),
     ) -> None:
         self._owner = owner
         self.migration_id = migration_id
@@ -374,6 +471,7 @@ class MigrationPlan:
         self._table = table
         self._asked = asked
         self._lfs = lfs
+        self.lf_shifts: tuple[LFIdShift, ...] = tuple(lf_shifts)
         self.result: MigrationResult | None = None
 
     @property
@@ -397,8 +495,13 @@ class MigrationPlan:
     def describe(self) -> list[str]:
         """The schema changes in words, then, for each renamed question, what happens to its labels,
         e.g. ``"question 'toxic' is renamed to 'toxicity': its 12 label(s) are mapped to 'toxicity' as
-        new events that reference the old ones (kept in the history, flagged)"``."""
+        new events that reference the old ones (kept in the history, flagged)"``; last, if the change
+        would move choices that registered LFs vote with, that :meth:`apply` refuses it and why."""
         lines = self.changes.describe()
+        for shift in self.lf_shifts:
+            lines.append(f"apply() refuses this plan while these LFs are registered, because their integer votes "
+                         f"would mean other choices: {shift.describe()}. Keep the existing choices in place and "
+                         f"append new ones at the end, or remove or redefine the LFs first")
         t = self._table
         for old, new in self.changes.renamed_questions.items():
             g = t[t["question"] == old]
@@ -467,7 +570,8 @@ class MigrationPlan:
         return pd.DataFrame(rows, columns=["example_id", "question", "reasons", "event_ids"])
 
     def lfs(self) -> pd.DataFrame:
-        """Registered LFs whose integer votes change meaning (:meth:`apply` warns about them)."""
+        """Registered LFs whose integer votes change meaning (:meth:`apply` warns about them, and refuses
+        the plan when a valid vote would mean another choice: see :attr:`lf_shifts`)."""
         return self._lfs.copy()
 
     def apply(self, *, relabel_queue: bool = True, exclude: str = "flagged") -> MigrationResult:
@@ -499,7 +603,9 @@ class MigrationPlan:
         Raises
         ------
         SchemaError
-            The plan was applied already, or the schema changed since the plan was made.
+            The plan was applied already, the schema changed since the plan was made, or the change
+            would move choices that registered LFs vote with (:attr:`lf_shifts`, checked again
+            now). Nothing is written then.
         """
         if not isinstance(relabel_queue, bool):
             raise LabelValidationError(f"The 'relabel_queue' parameter of MigrationPlan.apply must be True or False. "
@@ -518,6 +624,8 @@ class MigrationPlan:
         shown = ", ".join(f"{c[s]} {s}" for s in LABEL_OUTCOMES)
         n_items = len(self.relabel_items())
         state = " (applied)" if self.result is not None else ""
+        if self.lf_shifts and self.result is None:
+            state = " (refused while its LFs are registered: their label ids would change)"
         return (f"<MigrationPlan {self.migration_id}{state}: {self.old_version} -> {self.new_version}; {shown}; "
                 f"{n_items} item(s) to relabel; {len(self._lfs)} LF(s) to check>")
 

@@ -19,6 +19,8 @@ from workbench.migrations._plan import (
     MigrationPlan,
     MigrationResult,
     check_sources,
+    lf_id_shift_message,
+    lf_id_shifts,
     lf_issues,
     plan_labels,
 )
@@ -235,10 +237,16 @@ class ProjectMigrations:
         changes = self._changes(new, "project.migrations.plan")
         watermark = self._store.last_event_id()
         table, asked = plan_labels(self._current_labels(), old, new, changes, sources)
+        registered = list(self._lfs)
+        shifts = lf_id_shifts(registered, old, new, changes)
+        issues = lf_issues(registered, old, new, changes)
+        held = {n for s in shifts for n in s.lfs}
+        if held and len(issues):
+            issues["issue"] = [f"{i}. apply() refuses this plan while the LF is registered" if n in held else i
+                               for n, i in zip(issues["lf"], issues["issue"], strict=True)]
         return MigrationPlan(
             self, migration_id=_migration_id(old, new, watermark), old_schema=old, new_schema=new, changes=changes,
-            table=table, asked=asked, lfs=lf_issues(self._lfs, old, new, changes), watermark=watermark,
-            queue_sources=sources,
+            table=table, asked=asked, lfs=issues, watermark=watermark, queue_sources=sources, lf_shifts=shifts,
         )
 
     def check_update(self, new_schema: Schema) -> None:
@@ -248,13 +256,16 @@ class ProjectMigrations:
         questions, removes unused ones, or keeps every current label valid passes; anything
         else (a used choice removed, renamed, merged or split; a used question renamed, or one
         whose items wait in the relabel queue; a condition that no longer holds for some labels)
-        raises and points to :meth:`plan`.
+        raises and points to :meth:`plan`. A change that moves choices registered LFs vote
+        with to other integer ids (a reorder; a choice removed or inserted before others) is
+        refused as well, with or without labels: migrating would not help.
 
         Raises
         ------
         SchemaError
             Naming the affected questions and choices, how many labels of which sources use
-            them, and the migration to run instead. Nothing is changed.
+            them, and the migration to run instead; or the LFs and the choices whose label ids
+            would change, and how to change the schema safely. Nothing is changed.
         """
         if not isinstance(new_schema, Schema):
             return  # the registry raises its own clear error
@@ -262,6 +273,9 @@ class ProjectMigrations:
         if new_schema.version == old.version:
             return
         changes = self._changes(new_schema, "update_schema")
+        shifts = lf_id_shifts(self._lfs, old, new_schema, changes)
+        if shifts:
+            raise SchemaError(lf_id_shift_message(shifts, "update_schema"))
         if changes.renamed_questions:
             waiting = self.relabel_queue()
             held = sorted(set(waiting["question"]) & set(changes.renamed_questions))
@@ -329,6 +343,11 @@ class ProjectMigrations:
                 f"{rec.get('applied_at')}. Applying it again would change nothing. To change the schema further, "
                 f"plan again from the current schema: project.migrations.plan(project.schema.evolve(...))."
             )
+        if rec is None or rec.get("switched_at") is None:  # the schema is not switched yet: nothing is changed
+            shifts = lf_id_shifts(self._lfs, plan.old_schema, plan.new_schema, plan.changes)  # LFs registered now
+            if shifts:
+                raise SchemaError(lf_id_shift_message(shifts, f"Migration {mid} ({plan.old_version} -> "
+                                                              f"{plan.new_version})"))
         current = self._schema.version
         if rec is None:
             if current != plan.old_version:

@@ -135,6 +135,9 @@ class SchemaChanges:
                 steps.append(f"removed the choice(s) {gone!r} of question {q.name!r}")
             if extra:
                 steps.append(f"added the choice(s) {extra!r} to question {q.name!r}")
+            kept = [c for c in nq.choices if c in q.choices]
+            if kept != [c for c in q.choices if c in nq.choices]:
+                steps.append(f"reordered the choices of question {q.name!r} to {list(nq.choices)!r}")
             if q.condition != nq.condition:
                 changed.append(q.name)
                 steps.append(f"changed the condition of question {q.name!r} to {_when_text(nq.condition)}")

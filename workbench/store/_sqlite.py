@@ -1165,7 +1165,8 @@ class SQLiteStore(EventStore):
                 )
                 continue
             try:
-                ids = pq.read_table(path, columns=["id"]).column("id").to_pylist()
+                field = _id_field(pq.read_schema(path))
+                ids = pq.read_table(path, columns=[field]).column(field).to_pylist()
             except Exception as exc:  # noqa: BLE001 - pyarrow raises several unrelated types for damaged files
                 problems.append(
                     f"The data file {file!r} of version {version} cannot be read ({type(exc).__name__}: {exc}); "
@@ -1191,6 +1192,25 @@ class SQLiteStore(EventStore):
                     f"database from a backup."
                 )
         return n_files, dups
+
+
+def _id_field(schema: Any) -> str:
+    """The Parquet column of a data file that holds its example ids (the pandas index named ``id``).
+
+    pandas stores an index named ``id`` as the column ``id``, unless the data has a column named
+    ``id`` of its own (a user's column next to another id column): then the index is stored as
+    ``__index_level_0__`` and the file's pandas metadata names it. Files without that metadata
+    hold the ids in ``id``.
+    """
+    raw = (schema.metadata or {}).get(b"pandas")
+    if raw is not None:
+        meta = json.loads(raw)
+        index = meta.get("index_columns") or []
+        if len(index) == 1 and isinstance(index[0], str):
+            named = [c.get("name") for c in meta.get("columns") or [] if c.get("field_name") == index[0]]
+            if named == ["id"]:
+                return str(index[0])
+    return "id"
 
 
 def _ids(ids: Sequence[int]) -> str:
