@@ -144,6 +144,12 @@ def test_status_text_and_json(proj: Path, capsys: pytest.CaptureFixture[str]) ->
     assert data["queues"]["annotation"]["n_items"] == 30
 
 
+def test_status_refuses_a_window_that_is_not_one(proj: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["status", str(proj), "--window", "banana"]) == 2
+    assert "--window 'banana' is not a time window" in one_error_line(capsys.readouterr().err)
+    assert main(["status", str(proj), "--window", "12h"]) == 0
+
+
 def test_status_of_an_empty_project_is_friendly(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     wb.Project.create(tmp_path / "p", schema=wb.Schema.single("spam", ["ham", "spam"])).close()
     assert main(["status", str(tmp_path / "p")]) == 0
@@ -180,6 +186,8 @@ def test_labels_json_and_empty_results(proj: Path, capsys: pytest.CaptureFixture
         (["--out", "{tmp}/l.csv", "--format", "parquet"], "does not match the suffix"),
         (["--out", "{tmp}/l", "--format", "xml"], "Unknown --format 'xml'"),
         (["--format", "csv"], "--format needs --out"),
+        (["--source", "bogus"], "--source 'bogus' is not a label source; use one of human, "),
+        (["--question", "nope"], "--question 'nope' is not a question of this project's schema; its questions: "),
     ],
 )
 def test_labels_out_errors(proj: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str],
@@ -227,6 +235,20 @@ def test_export_a_label_version(proj: Path, tmp_path: Path, capsys: pytest.Captu
     other = tmp_path / "train_labels"
     assert main(["export", str(proj), "v1", "--out", str(other), "--format", fmt, "--labels-only"]) == 0
     assert f"({fmt})" in capsys.readouterr().out
+
+
+def test_export_keeps_a_data_column_named_id(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    schema = wb.Schema.single("spam", choices=["ham", "spam"])
+    with wb.Project.create(tmp_path / "p", schema=schema) as p:
+        p.add_data(pd.DataFrame({"frame_id": ["f1", "f2"], "id": [17, 18], "text": ["buy now", "nice song"]}),
+                   id_column="frame_id")
+        p.lfs.add(wb.lf.keywords("buy", ["buy"], label=1))
+        p.lfs.add(wb.lf.keywords("song", ["song"], label=0))
+        p.versions.save(p.models.soft_labels("majority_vote"))
+    out = tmp_path / "train.csv"
+    assert main(["export", str(tmp_path / "p"), "v1", "--out", str(out)]) == 0, capsys.readouterr().err
+    back = pd.read_csv(out)
+    assert list(back["id"]) == ["f1", "f2"] and list(back["data.id"]) == [17, 18]
 
 
 @pytest.mark.parametrize(

@@ -24,6 +24,7 @@ from typing import Any
 
 import pandas as pd
 
+from workbench._constants import LABEL_SOURCES
 from workbench._version import __version__
 from workbench.exceptions import CLIError, WorkbenchError
 
@@ -251,6 +252,11 @@ def _cmd_info(args: argparse.Namespace) -> int:
 def _cmd_status(args: argparse.Namespace) -> int:
     from workbench.report import project_summary
 
+    try:
+        pd.tseries.frequencies.to_offset(args.window)
+    except ValueError:
+        raise CLIError(f"--window {args.window!r} is not a time window; give a pandas offset such as 7D (seven days), "
+                       f"12h or 30min.") from None
     with _open(args.path) as project:
         summary = project_summary(project, window=args.window)
     if args.json:
@@ -316,7 +322,13 @@ def _cmd_labels(args: argparse.Namespace) -> int:
         fmt = _format_for(args.out, args.format, LABEL_FORMATS, "labels")
     elif args.format:
         raise CLIError("--format needs --out FILE (without --out the labels are printed; --json prints JSON).")
+    if args.source is not None and args.source not in LABEL_SOURCES:
+        raise CLIError(f"--source {args.source!r} is not a label source; use one of {', '.join(LABEL_SOURCES)}.")
     with _open(args.path) as project:
+        names = list(project.schema.question_names)
+        if args.question is not None and args.question not in names:
+            raise CLIError(f"--question {args.question!r} is not a question of this project's schema; its questions: "
+                           f"{', '.join(names)}.")
         labels = project.labels(question=args.question, source=args.source, annotator=args.annotator)
     if out is not None and fmt is not None:
         _write_table(labels, out, fmt)
@@ -500,7 +512,7 @@ def _export_frame(project: Any, version: str, labels_only: bool) -> tuple[pd.Dat
     else:
         data = project.examples().drop(columns=["data_version"], errors="ignore")
         data.index = data.index.astype(str)
-        clash = [c for c in data.columns if c in soft.columns]
+        clash = [c for c in data.columns if c in soft.columns or c == "id"]  # "id" is the exported id column
         data = data.rename(columns={c: f"data.{c}" for c in clash})
         frame = data.reindex(soft.index).join(soft)
     frame = frame.rename_axis("id").reset_index()
