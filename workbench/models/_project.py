@@ -97,11 +97,18 @@ def soft_label_columns(schema: Schema) -> dict[str, list[str]]:
 
 @dataclass(frozen=True)
 class _Fitted:
-    """A fitted label model and the fingerprint of everything it was fitted from."""
+    """A fitted label model and the fingerprint of everything it was fitted from.
+
+    ``gold`` is the gold it was asked to use (:data:`PROJECT_GOLD` stays itself: it stands for
+    whatever gold the project has at each fit); ``semi_supervised`` whether this fit had gold;
+    ``serial`` tells this fit from any other kept under the same name.
+    """
 
     model: LabelModel
     inputs: tuple[Any, ...]
     gold: Any
+    semi_supervised: bool
+    serial: int
 
 
 class ProjectModels:
@@ -140,6 +147,7 @@ class ProjectModels:
         self._lfs = lfs
         self._quality = quality
         self._fitted: dict[tuple[str, str], _Fitted] = {}
+        self._fits = 0  # fits made so far: each kept fit's serial
         self._proba_cache: dict[tuple[Any, ...], pd.DataFrame | None] = {}
 
     def __repr__(self) -> str:
@@ -147,16 +155,28 @@ class ProjectModels:
         return f"<project.models: fitted {names or 'none'}; fit, compare, soft_labels, predict_proba>"
 
     # ------------------------------------------------------------------ fitting
-    def _inputs(self, q: Question, gold: Any = None) -> tuple[Any, ...]:
-        """The fingerprint of what a fit on ``q`` depends on: LF code, data versions and, if used, the gold."""
+    def _resolve_gold(self, q: Question, gold: Any) -> Any:
+        """The gold a fit on ``q`` uses now: :data:`PROJECT_GOLD` is ``"gold"`` while ``q`` has gold, else None."""
+        if gold is PROJECT_GOLD:
+            return "gold" if len(self._log.gold(q.name)) else None
+        return gold
+
+    def _gold_array(self, q: Question, gold: Any) -> np.ndarray | None:
+        """The gold labels a fit on ``q`` with ``gold`` gets now (aligned with the examples), or None."""
+        used = self._resolve_gold(q, gold)
+        return None if used is None else self._log.gold_labels(used, q.name)
+
+    def _fingerprint(self, q: Question, y: np.ndarray | None) -> tuple[Any, ...]:
+        """The fingerprint of a fit on ``q`` with gold labels ``y``: LF code, data versions and the gold."""
         key = self._lfs.question_key(q.name if not self._schema.current.is_single else None)
         lf_prints = tuple(lf.fingerprint for lf in self._lfs if lf.question == key or key is None)
         versions = tuple(self._data.versions()["version"])
-        gold_key: Any = None
-        if gold is not None:
-            y = self._log.gold_labels(gold, q.name)
-            gold_key = hashlib.sha256(y.tobytes()).hexdigest()
+        gold_key = None if y is None else hashlib.sha256(y.tobytes()).hexdigest()
         return (lf_prints, versions, gold_key)
+
+    def _inputs(self, q: Question, gold: Any = None) -> tuple[Any, ...]:
+        """The fingerprint of what a fit on ``q`` with ``gold`` depends on now (``PROJECT_GOLD`` resolved)."""
+        return self._fingerprint(q, self._gold_array(q, gold))
 
     def _matrix(self, q: Question) -> np.ndarray:
         return self._lfs.matrix(q.name if not self._schema.current.is_single else None, progress=False)
@@ -192,9 +212,18 @@ class ProjectModels:
         gold : "gold", column name, Series or None
             Known labels for semi-supervision (rows without gold are unaffected). Default: the
             project's gold (``source="gold"`` labels) for ``"auto"`` and model instances, none
-            for the other named models (they are unsupervised by design).
+            for the other named models (they are unsupervised by design). The default follows
+            the project: gold added, corrected or retracted after the fit makes the kept model
+            stale, and its refit uses the gold there is then (none yet: fitted without gold).
         random_state : int, optional
             Seed for named models.
+        name : str, optional
+            The name the fitted model is kept under (default: see above).
+
+        Returns
+        -------
+        LabelModel
+            The fitted estimator (also kept under ``name``).
 
         Examples
         --------
@@ -206,21 +235,41 @@ class ProjectModels:
         if L.shape[1] == 0:
             raise WorkbenchError("No labeling functions are registered: add some with project.lfs.add(...) first.")
         est = _build(model, q.cardinality, random_state) if isinstance(model, str) else model
-        if gold is PROJECT_GOLD:
-            uses_gold = not isinstance(model, str) or model == "auto"
-            gold = "gold" if uses_gold and len(self._log.gold(q.name)) else None
-        y = None if gold is None else self._log.gold_labels(gold, q.name)
+        if gold is PROJECT_GOLD and isinstance(model, str) and model != "auto":
+            gold = None  # the other named models are unsupervised by design
+        # PROJECT_GOLD itself is kept (not the gold it stands for now), so later gold makes this fit stale
+        y = self._gold_array(q, gold)
+        inputs = self._fingerprint(q, y)
         est.fit(L, y)
         if name is None:
             cls = type(est).__name__
             name = model if isinstance(model, str) else _DEFAULT_NAMES.get(cls, _snake(cls))
-        self._fitted[(q.name, name)] = _Fitted(est, self._inputs(q, gold), gold)
+        self._fits += 1
+        self._fitted[(q.name, name)] = _Fitted(est, inputs, gold, y is not None, self._fits)
         return est
 
     def get(self, name: str = "auto", question: str | None = None) -> LabelModel:
         """The model kept under ``name``, refitted first if the LFs, the data or the gold changed since its fit.
 
         A name never fitted is fitted now (one of :data:`LABEL_MODELS`, with its default gold).
+        A model kept with the project's gold (the default of ``"auto"``) is stale once gold is
+        added, corrected or retracted, and is refitted with the gold there is now.
+
+        Parameters
+        ----------
+        name : str, default "auto"
+            A name kept by :meth:`fit`, or one of :data:`LABEL_MODELS`.
+        question : str, optional
+            The question (default: the only one).
+
+        Returns
+        -------
+        LabelModel
+            A fitted estimator, current with the project.
+
+        Examples
+        --------
+        >>> project.models.get("auto").report_["n_gold"]   # doctest: +SKIP
         """
         q = self._schema.current.question(question)
         hit = self._fitted.get((q.name, name))
@@ -232,24 +281,46 @@ class ProjectModels:
         return hit.model
 
     def fitted(self) -> pd.DataFrame:
-        """The models kept, with their class, whether they used gold and whether they are current."""
+        """The models kept, with their class, whether they used gold and whether they are current.
+
+        Returns
+        -------
+        DataFrame
+            One row per kept model: ``question``, ``name``, ``model`` (its class),
+            ``semi_supervised`` (its fit had gold) and ``current`` (nothing it was fitted from,
+            LFs, data or gold, has changed since; :meth:`get` refits one that is not).
+        """
         rows = []
         for (qname, name), hit in self._fitted.items():
             q = self._schema.current.question(qname)
             rows.append({"question": qname, "name": name, "model": type(hit.model).__name__,
-                         "semi_supervised": hit.gold is not None,
+                         "semi_supervised": hit.semi_supervised,
                          "current": hit.inputs == self._inputs(q, hit.gold)})
         return pd.DataFrame(rows, columns=["question", "name", "model", "semi_supervised", "current"])
 
     def info(self, name: str | None) -> dict[str, Any] | None:
-        """The fitted model ``name`` in the JSON form a label-version manifest stores (``to_dict``)."""
+        """The fitted model ``name`` in the JSON form a label-version manifest stores (``to_dict``).
+
+        Stale models are refitted first (see :meth:`get`).
+
+        Parameters
+        ----------
+        name : str or None
+            A name kept by :meth:`fit`.
+
+        Returns
+        -------
+        dict or None
+            ``name``, ``class``, ``format``, ``format_version``, ``params``, ``learned`` and
+            ``semi_supervised`` (whether the fit had gold); None when no model is kept under ``name``.
+        """
         fitted = {qname: self.get(n, qname) for (qname, n) in list(self._fitted) if n == name}
         if not fitted:
             return None
         forms = {q: est.to_dict() for q, est in fitted.items()}
         first = next(iter(forms.values()))
         learned = first["fitted"] if self._schema.current.is_single else {q: f["fitted"] for q, f in forms.items()}
-        semi = any(self._fitted[(q, str(name))].gold is not None for q in fitted)
+        semi = any(self._fitted[(q, str(name))].semi_supervised for q in fitted)
         return {"name": name, "class": first["model"], "format": first["format"],
                 "format_version": first["format_version"], "params": first["params"], "learned": learned,
                 "semi_supervised": semi}
@@ -364,28 +435,53 @@ class ProjectModels:
         return table
 
     def _template(self, name: str, q: Question) -> tuple[LabelModel, Any]:
-        """An unfitted copy of model ``name`` and the gold it is fitted with (None: unsupervised)."""
+        """An unfitted copy of model ``name`` and the gold it is fitted with now (None: unsupervised)."""
         hit = self._fitted.get((q.name, name))
         if hit is not None:
-            return _for_question(hit.model, q), hit.gold
+            return _for_question(hit.model, q), self._resolve_gold(q, hit.gold)
         if name not in LABEL_MODELS:
             raise LabelValidationError(f"No model is kept under {name!r}. Kept: {sorted(n for _, n in self._fitted)}; "
                                        f"or one of {list(LABEL_MODELS)!r}.")
-        has_gold = len(self._log.gold(q.name)) > 0
-        return _build(name, q.cardinality, 0), ("gold" if name == "auto" and has_gold else None)
+        return _build(name, q.cardinality, 0), self._resolve_gold(q, PROJECT_GOLD if name == "auto" else None)
 
     # ------------------------------------------------------------------ predicting
+    def _proba_key(self, q: Question, preds: pd.DataFrame) -> tuple[Any, ...]:
+        """Everything :meth:`predict_proba` of ``q`` depends on: the schema and its choices, the LFs,
+        the data, the gold and the fit of the model kept as ``"auto"``, and the recorded predictions."""
+        hit = self._fitted.get((q.name, "auto"))
+        inputs = self._inputs(q, PROJECT_GOLD if hit is None else hit.gold)
+        pred_events = hashlib.sha256(preds["event_id"].to_numpy(dtype=np.int64).tobytes()).hexdigest()
+        return (q.name, self._schema.version, tuple(q.choices), inputs, None if hit is None else hit.serial,
+                pred_events)
+
     def predict_proba(self, question: str | None = None) -> pd.DataFrame | None:
         """Class probabilities per example from the best available source, or None.
 
         Latest ``source="model"`` predictions win where present (their confidence goes to the
         predicted class, the rest spread evenly); elsewhere the LF votes through the default
         label model (``"auto"``). Rows no source covers are absent. Results are cached
-        until the LFs, the data or the recorded predictions change.
+        until the schema, the LFs, the data, the gold, the model kept as ``"auto"`` or the
+        recorded predictions change.
+
+        Parameters
+        ----------
+        question : str, optional
+            The question (default: the first, root question).
+
+        Returns
+        -------
+        DataFrame or None
+            Indexed by example id, one column per choice of the question (current schema);
+            None when no source covers any example.
+
+        Examples
+        --------
+        >>> proba = project.models.predict_proba()   # doctest: +SKIP
+        >>> proba.max(axis=1).nsmallest(10)          # the least certain examples  # doctest: +SKIP
         """
         q = self._log.root_question(question)
         preds = self._log.labels(source="model", question=q.name)
-        key = (q.name, self._inputs(q), len(preds), int(preds["event_id"].max()) if len(preds) else -1)
+        key = self._proba_key(q, preds)
         if key in self._proba_cache:
             return self._proba_cache[key]
         ids = self._data.index()
@@ -403,7 +499,8 @@ class ProjectModels:
         proba = pd.DataFrame(P[known], index=ids[known], columns=list(q.choices))
         result = proba if len(proba) else None
         self._proba_cache.clear()
-        self._proba_cache[key] = result
+        # keyed on the state after any (re)fit of "auto" above, so the next call finds it
+        self._proba_cache[self._proba_key(q, preds)] = result
         return result
 
     def soft_labels(
