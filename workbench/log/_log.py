@@ -213,6 +213,10 @@ class LabelLog:
         self._emitter.emit("labels_added", events=stored)
         return stored
 
+    def last_event_id(self) -> int:
+        """The id of the newest label event (0 when there is none)."""
+        return int(self._store.last_event_id())
+
     def current_answers(self, example_id: str, source: str, annotator: str) -> dict[str, str]:
         """An annotator's current answers to one example, by question."""
         return self._store.current_answers(example_id, source, annotator)

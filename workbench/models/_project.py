@@ -543,6 +543,8 @@ class ProjectModels:
         if humans not in ("override", "sharpen"):
             raise LabelValidationError(f"The 'humans' parameter of soft_labels must be 'override' or 'sharpen'. "
                                        f"Got {humans!r} instead.")
+        # the events these soft labels are built from: those up to here (project.versions.save records them)
+        watermark = self._log.last_event_id()
         schema = self._schema.current
         ids = self._data.index()
         n = len(ids)
@@ -621,6 +623,7 @@ class ProjectModels:
             out = out[out["sources"] != ""]
         out.attrs["model"] = model
         out.attrs["questions"] = {q.name: list(q.choices) for q in schema.questions}
+        out.attrs["event_watermark"] = watermark
         return out
 
 

@@ -148,8 +148,13 @@ class ProjectVersions:
                 "The soft labels to save have no rows: nothing labels any example yet. Add LFs, annotations or "
                 "gold first (project.models.soft_labels() lists only covered examples)."
             )
-        # Every label event current now (and only those) is what this version was built from.
-        watermark = self._store.last_event_id()
+        # The label events current when the soft labels were computed (and only those) are what this version
+        # was built from: a label written between soft_labels() and save() is not in its data, nor in its
+        # provenance. A frame without the mark (built by hand) counts the events current now.
+        latest = self._store.last_event_id()
+        mark = soft.attrs.get("event_watermark")
+        watermark = (int(mark) if isinstance(mark, (int, np.integer)) and not isinstance(mark, bool)
+                     and 0 <= int(mark) <= latest else latest)
         author = author or _user()
         schema = self._schema.current
         dv = self._data.versions()

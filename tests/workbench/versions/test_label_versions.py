@@ -331,3 +331,26 @@ def test_a_failed_save_leaves_nothing(
             versions.save(soft, author="ann")
     assert versions.names() == [] and list(versions.root.iterdir()) == []
     assert versions.save(soft, author="ann").name == "v1"
+
+
+def test_a_label_written_after_the_soft_labels_is_not_in_the_versions_provenance(tmp_path: Path) -> None:
+    p = wb.Project.create(tmp_path / "late", schema=wb.Schema.single("spam", ["ham", "spam"]))
+    p.add_data(pd.DataFrame({"id": ["c0", "c1"], "text": ["a", "b"]}), id_column="id")
+    first = p.annotate("c0", "ham", annotator="a")[0]
+    p.annotate("c1", "spam", annotator="a")
+    soft = p.models.soft_labels()
+    late = p.annotate("c0", "spam", annotator="a")[0]  # e.g. from another kernel, before the save
+    p.versions.save(soft, message="built before the late label")
+    ids = p.versions.event_ids("v1")
+    assert first.event_id in ids and late.event_id not in ids  # what the data says: c0 = ham
+    assert p.versions.load("v1").loc["c0", "label"] == "ham"
+    assert p.versions.manifest("v1")["events"]["watermark"] == late.event_id - 1
+    run = p.versions.record_run("train", p.versions.event_ids("v1"), label_version="v1")
+    history = p.history("c0").set_index("event_id")["training_runs"]
+    assert run.run_id in history[first.event_id] and run.run_id not in history[late.event_id]
+    # a frame built by hand has no mark: the events current at the save count
+    by_hand = soft.copy()
+    by_hand.attrs = {}
+    p.versions.save(by_hand, message="by hand")
+    assert late.event_id in p.versions.event_ids("v2")
+    p.close()
