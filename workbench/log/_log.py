@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import uuid
+import warnings
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -99,6 +100,33 @@ def _none_if_na(value: Any) -> Any:
         pass
     return value
 
+
+
+def _id_text(v: Any) -> str:
+    """An example id as the project stores it: text, integral numbers as integers (7, 7.0 and "7" are "7")."""
+    if isinstance(v, (float, np.floating)) and math.isfinite(float(v)) and float(v).is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _gold_series(gold: pd.Series, ids: pd.Index) -> pd.Series:
+    """A Series of gold labels indexed by example id, aligned with ``ids``: its index read as the project's
+    text ids (a frame read with integer ids matches); none of them known, or one id twice, is an error."""
+    index = pd.Index([_id_text(v) for v in gold.index], dtype=object)
+    if index.has_duplicates:
+        twice = index[index.duplicated()].unique()[:5].tolist()
+        raise DataError(f"The gold Series names some examples twice (e.g. {twice!r}); give one label per example.")
+    known = index.isin(ids)
+    if len(index) and not known.any():
+        raise DataError(
+            f"None of the {len(index)} ids of the gold Series is an example of this project (e.g. "
+            f"{index[:3].tolist()!r}; the project's ids look like {ids[:3].tolist()!r}). Index the Series by "
+            f"example id, e.g. df.set_index('id')['label']."
+        )
+    if not known.all():
+        warnings.warn(f"{int((~known).sum())} of the {len(index)} gold labels name examples this project does not "
+                      f"have (e.g. {index[~known][:3].tolist()!r}); they are left out.", UserWarning, stacklevel=3)
+    return pd.Series(gold.to_numpy(), index=index).reindex(ids)
 
 class LabelLog:
     """Append-only label events: validated writes, history, current labels, answers and gold.
@@ -447,7 +475,7 @@ class LabelLog:
         q = self._schema.current.question(question)
         ids = self._data.index()
         if isinstance(gold, pd.Series):
-            values = gold.reindex(ids)
+            values = _gold_series(gold, ids)
         elif gold == "gold":
             g = self.labels(source="gold", question=q.name)
             values = g.drop_duplicates("example_id", keep="last").set_index("example_id")["value"].reindex(ids)
