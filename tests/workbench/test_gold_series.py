@@ -46,3 +46,16 @@ def test_gold_for_unknown_examples_is_refused_or_reported(numbered: tuple[wb.Pro
     assert summary["n_gold"].sum() == 1
     with pytest.raises(wb.DataError, match="names some examples twice"):
         p.lfs.summary(gold=pd.Series(["spam", "ham"], index=[1, 1.0]))
+
+
+def test_float_ids_and_labels_from_a_column_with_gaps_read_as_integers(tmp_path: Path) -> None:
+    p = wb.Project.create(tmp_path / "rte", schema=wb.Schema.single("rte", ["0", "1"]), text_column=None)
+    p.add_data(pd.DataFrame({"id": [1, 2, 3, 4], "x": ["a", "b", "c", "d"]}), id_column="id")
+    assert p.add_gold(pd.DataFrame({"id": [1, 2, 3, 4], "label": [0, 1, np.nan, 1]})) == 3  # a float column
+    assert p.add_gold(pd.DataFrame({"id": [1.0, 2.0], "label": ["0", "1"]})) == 2  # the same labels again
+    assert p.gold().to_dict() == {"1": "0", "2": "1", "4": "1"}
+    p.annotate_many(pd.DataFrame({"example_id": [3.0, 4.0], "annotator": ["a", "a"], "value": ["0", "1"]}))
+    assert sorted(p.labels(source="human")["example_id"]) == ["3", "4"]
+    with pytest.raises(wb.UnknownExampleError):
+        p.annotate_many(pd.DataFrame({"example_id": [5.0], "annotator": ["a"], "value": ["0"]}))
+    p.close()

@@ -103,7 +103,7 @@ def _none_if_na(value: Any) -> Any:
 
 
 def _id_text(v: Any) -> str:
-    """An example id as the project stores it: text, integral numbers as integers (7, 7.0 and "7" are "7")."""
+    """An id or label as the project stores it: text, integral numbers as integers (7, 7.0 and "7" are "7")."""
     if isinstance(v, (float, np.floating)) and math.isfinite(float(v)) and float(v).is_integer():
         return str(int(v))
     return str(v)
@@ -288,7 +288,7 @@ class LabelLog:
                     f"Row {k} of annotate_many lacks {sorted(missing)}; each record needs example_id, value "
                     f"and annotator."
                 )
-        ids = [r["example_id"] if isinstance(r["example_id"], str) else str(r["example_id"]) for r in rows]
+        ids = [r["example_id"] if isinstance(r["example_id"], str) else _id_text(r["example_id"]) for r in rows]
         known = self._data.check_ids(list(dict.fromkeys(ids)))
         single = self._schema.current.is_single
         contexts: dict[tuple[str, str, str], dict[str, str]] = {}
@@ -453,8 +453,9 @@ class LabelLog:
         q = self.root_question(question)
         single = self._schema.current.is_single
         rows = gold[[id_column, label_column]].dropna()
+        # ids and labels as text, integral numbers as integers: a column with a gap reads 1.0 for 1
         records = [
-            {"example_id": str(i), "value": {q.name: str(v)} if not single else str(v),
+            {"example_id": _id_text(i), "value": {q.name: _id_text(v)} if not single else _id_text(v),
              "annotator": annotator, "source": "gold"}
             for i, v in zip(rows[id_column], rows[label_column], strict=True)
         ]
