@@ -64,13 +64,13 @@ def test_overlap_k_different_annotators_never_twice(team: wb.Project) -> None:
 
 
 def test_leases_reserve_and_expire(team: wb.Project) -> None:
-    team.annotation.configure(overlap=1, lease_seconds=0.3)
+    team.annotation.configure(overlap=1, lease_seconds=2.0)  # long enough for a loaded machine between calls
     first = {i.example_id for i in team.annotation.next_items("a", 5)}
     other = {i.example_id for i in team.annotation.next_items("b", 5)}
     assert not first & other  # a's leased items are not served to b
     again = {i.example_id for i in team.annotation.next_items("a", 5)}
     assert again == first  # unexpired leases come back first
-    time.sleep(0.4)
+    time.sleep(2.1)
     taken = {i.example_id for i in team.annotation.next_items("c", 60)}
     assert first <= taken  # expired leases are free again
 
