@@ -135,6 +135,24 @@ class ProjectVersions:
             The version this one derives from.
         gold : "gold", column name or Series, optional
             Gold labels to score the version against (stored in the manifest's ``metrics``).
+
+        Returns
+        -------
+        LabelVersion
+
+        Raises
+        ------
+        LabelValidationError
+            Not a DataFrame, no rows, rows for examples the project does not have, or a
+            label that is not a most probable choice of its row. Nothing is written.
+        DataError
+            The frame breaks the label-version format (see ``LabelVersionStore.save``).
+
+        Notes
+        -----
+        The version's events are those current when ``soft`` was computed
+        (``soft.attrs["event_watermark"]``, set by ``soft_labels()``): a label written between
+        ``soft_labels()`` and ``save()`` is in neither its data nor its provenance.
         """
         from workbench.lf._project import lf_record
 
@@ -148,6 +166,15 @@ class ProjectVersions:
                 "The soft labels to save have no rows: nothing labels any example yet. Add LFs, annotations or "
                 "gold first (project.models.soft_labels() lists only covered examples)."
             )
+        ids = pd.Index((soft["id"] if "id" in soft.columns else soft.index).astype(str))
+        unknown = ids.difference(pd.Index(self._data.index().astype(str)))
+        if len(unknown):
+            raise LabelValidationError(
+                f"The soft labels to save name {len(unknown)} example(s) this project does not have, e.g. "
+                f"{unknown[:3].tolist()!r}. Save the frame of project.models.soft_labels() (or rows of it); add "
+                f"the examples first with project.add_data(...)."
+            )
+        self._check_labels_agree(soft)
         # The label events current when the soft labels were computed (and only those) are what this version
         # was built from: a label written between soft_labels() and save() is not in its data, nor in its
         # provenance. A frame without the mark (built by hand) counts the events current now.
@@ -257,6 +284,32 @@ class ProjectVersions:
         return out
 
     # ------------------------------------------------------------------ reading
+    def _check_labels_agree(self, soft: pd.DataFrame) -> None:
+        """Refuse a frame whose label is not a most probable choice of its row (a hand edit gone wrong:
+        the label a model trains on must agree with the probabilities it is weighted by)."""
+        schema = self._schema.current
+        for q in schema.questions:
+            col = "label" if schema.is_single else f"label__{q.name}"
+            names = [f"p_{c}" if schema.is_single else f"p_{q.name}__{c}" for c in q.choices]
+            if col not in soft.columns or not all(n in soft.columns for n in names):
+                continue  # the store's own validation names what is missing
+            P = soft[names].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+            lab = soft[col].to_numpy(dtype=object)
+            pos = np.array([q.choices.index(v) if isinstance(v, str) and v in q.choices else -1 for v in lab])
+            rows = np.flatnonzero((pos >= 0) & ~np.isnan(P).all(axis=1))
+            if not len(rows):
+                continue
+            top = np.nanmax(P[rows], axis=1)
+            off = rows[P[rows, pos[rows]] < top - 1e-6]
+            if len(off):
+                k = int(off[0])
+                raise LabelValidationError(
+                    f"The {col!r} of {len(off)} row(s) is not a most probable choice of {q.name!r}, e.g. row "
+                    f"{soft.index[k]!r}: {lab[k]!r} has probability {P[k, pos[k]]:.3g}, "
+                    f"{q.choices[int(np.nanargmax(P[k]))]!r} has {np.nanmax(P[k]):.3g}. Set the label to the "
+                    f"argmax of the probabilities, or fix the probabilities (project.models.soft_labels() does both)."
+                )
+
     def list(self) -> pd.DataFrame:
         """Every saved label version with its lineage, metrics and the runs that used it."""
         return self.store.list()
@@ -444,6 +497,17 @@ class ProjectVersions:
             ids = labels["event_id"].tolist()
         else:
             ids = list(labels)
+        bad = [i for i in ids if isinstance(i, (bool, np.bool_)) or not isinstance(i, (int, np.integer))]
+        if bad:
+            raise LabelValidationError(
+                f"record_run takes label event ids (integers, the 'event_id' column of project.labels() or "
+                f"history()). Got {len(bad)} other value(s), e.g. {bad[:3]!r}."
+            )
+        if label_version is not None and (not isinstance(label_version, str) or label_version not in self.store):
+            raise LabelValidationError(
+                f"The 'label_version' parameter of record_run must name a saved label version or be None. Got "
+                f"{label_version!r}; saved versions: {self.store.names()!r}."
+            )
         try:
             json.dumps(dict(params or {}))
         except TypeError as exc:

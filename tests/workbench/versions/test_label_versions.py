@@ -354,3 +354,26 @@ def test_a_label_written_after_the_soft_labels_is_not_in_the_versions_provenance
     p.versions.save(by_hand, message="by hand")
     assert late.event_id in p.versions.event_ids("v2")
     p.close()
+
+
+def test_save_refuses_unknown_examples_and_labels_that_contradict_their_probabilities(tmp_path: Path) -> None:
+    p = wb.Project.create(tmp_path / "bad", schema=wb.Schema.single("spam", ["ham", "spam"]))
+    p.add_data(pd.DataFrame({"id": ["c0", "c1", "c2"], "text": ["a", "b", "c"]}), id_column="id")
+    p.annotate("c0", "ham", annotator="a")
+    p.annotate("c1", "spam", annotator="a")
+    soft = p.models.soft_labels()
+    stranger = pd.concat([soft, soft.iloc[[0]].rename(index={"c0": "zzz"})])
+    with pytest.raises(wb.LabelValidationError, match=r"1 example\(s\) this project does not have, e.g. \['zzz'\]"):
+        p.versions.save(stranger)
+    with pytest.raises(wb.LabelValidationError, match=r"The 'label' of 2 row\(s\) is not a most probable choice of "
+                                                      r"'spam', e.g. row 'c0': 'spam' has probability 0, 'ham' has 1"):
+        p.versions.save(soft.assign(label=["spam", "ham"]))
+    tied = soft.assign(p_ham=0.5, p_spam=0.5, label=["spam", "ham"])  # either label of a tie is fine
+    assert p.versions.save(tied).name == "v1" and p.versions.list()["name"].tolist() == ["v1"]
+    with pytest.raises(wb.LabelValidationError, match="must name a saved label version or be None.*'v1'"):
+        p.versions.record_run("train", label_version="v99")
+    for bad in ([1.5], ["abc"], [True]):
+        with pytest.raises(wb.LabelValidationError, match="record_run takes label event ids"):
+            p.versions.record_run("train", bad)
+    assert p.versions.runs().empty
+    p.close()
