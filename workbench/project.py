@@ -172,9 +172,19 @@ class Project:
                 )
             project = cls.open(p)
             if project.schema.version != schema.version:
+                have = project.schema_version
+                project.close()
                 raise SchemaError(
-                    f"The project at {str(p)!r} has schema version {project.schema_version}, not "
+                    f"The project at {str(p)!r} has schema version {have}, not "
                     f"{schema.version}. Use project.update_schema(schema) to change it deliberately."
+                )
+            if project.guideline_version != schema.guideline_version:
+                have = project.guideline_version
+                project.close()
+                raise SchemaError(
+                    f"The project at {str(p)!r} has guideline version {have}, not {schema.guideline_version} (the "
+                    f"guidelines given differ from the stored ones). Open it with wb.Project.open(path) and call "
+                    f"project.update_schema(schema) to record the new guidelines deliberately."
                 )
             return project
         if p.exists() and (not p.is_dir() or any(p.iterdir())):
@@ -306,6 +316,8 @@ class Project:
         self.close()
 
     def __repr__(self) -> str:
+        if getattr(self._store, "closed", False):
+            return f"Project({str(self.path)!r}, closed)"
         return (
             f"Project({str(self.path)!r}, schema={self.schema.name!r}, schema_version={self.schema_version!r}, "
             f"examples={self._store.n_examples()}, events={self._store.n_events()})"

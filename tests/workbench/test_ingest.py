@@ -187,3 +187,15 @@ def test_many_rows_ingest_fast_enough_to_be_usable(tmp_path: Path, spam_schema: 
     p = wb.Project.create(tmp_path / "p", schema=spam_schema)
     assert p.add_data(df, id_column="id").n_rows == 20_000
     assert len(p.examples()) == 20_000
+
+
+def test_a_column_that_mixes_numbers_and_text_is_refused_and_nothing_is_written(tmp_path: Path) -> None:
+    p = wb.Project.create(tmp_path / "mixed", schema=wb.Schema.single("spam", ["ham", "spam"]))
+    df = pd.DataFrame({"id": ["a", "b"], "text": ["x", "y"], "meta": [1, "two"]})
+    with pytest.raises(wb.DataError, match=r"the column\(s\) 'meta' \(mixed-integer\) mix value types.*astype\(str\)"):
+        p.add_data(df, id_column="id")
+    assert len(p.examples()) == 0 and p.data_versions().empty
+    assert not [f for f in (tmp_path / "mixed" / "data").iterdir()]  # no file, no temporary left
+    assert p.add_data(df.astype({"meta": str}), id_column="id").n_rows == 2
+    p.verify()
+    p.close()

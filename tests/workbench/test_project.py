@@ -212,3 +212,17 @@ def test_open_and_create_errors(tmp_path: Path, spam_schema: wb.Schema) -> None:
         wb.Project.create(tmp_path / "q", schema={"name": "spam"})  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="Project.create"):
         wb.Project(tmp_path, None)  # type: ignore[arg-type]
+
+
+def test_exist_ok_refuses_other_guidelines_and_a_closed_project_has_a_repr(tmp_path: Path) -> None:
+    first = wb.Schema.single("spam", ["ham", "spam"], guidelines="v1 rules")
+    wb.Project.create(tmp_path / "p", schema=first).close()
+    again = wb.Project.create(tmp_path / "p", schema=first, exist_ok=True)
+    assert again.guideline_version == first.guideline_version
+    again.close()
+    assert repr(again) == f"Project({str(tmp_path / 'p')!r}, closed)"
+    other = wb.Schema.single("spam", ["ham", "spam"], guidelines="v2 rules: links are spam")
+    with pytest.raises(wb.SchemaError, match=r"has guideline version .* not .*update_schema\(schema\) to record"):
+        wb.Project.create(tmp_path / "p", schema=other, exist_ok=True)
+    with wb.Project.open(tmp_path / "p") as p:  # unchanged, and not left open by the refusal
+        assert p.guideline_version == first.guideline_version

@@ -136,7 +136,11 @@ class DataCatalog:
             target = self._root / rel
             if not target.exists():
                 tmp = target.with_suffix(f".{uuid.uuid4().hex}.tmp")
-                new_frame.to_parquet(tmp, index=True)
+                try:
+                    new_frame.to_parquet(tmp, index=True)
+                except (ValueError, TypeError, NotImplementedError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+                    tmp.unlink(missing_ok=True)
+                    raise DataError(_unstorable(new_frame, exc)) from None
                 os.replace(tmp, target)  # atomic: the file is complete or absent
             record = DataVersion(
                 version="",
@@ -294,3 +298,17 @@ class DataCatalog:
             self._check_rows(v, df)
             checked += len(df)
         return checked
+
+
+def _unstorable(frame: pd.DataFrame, exc: Exception) -> str:
+    """Why a batch cannot be written to Parquet, naming the columns that mix value types."""
+    mixed = {str(c): pd.api.types.infer_dtype(frame[c], skipna=True) for c in frame.columns
+             if frame[c].dtype == object and pd.api.types.infer_dtype(frame[c], skipna=True).startswith("mixed")}
+    if mixed:
+        shown = ", ".join(f"{c!r} ({kind})" for c, kind in mixed.items())
+        return (f"add_data: the column(s) {shown} mix value types (e.g. numbers and text), and a data version "
+                f"stores one type per column. Convert them first, e.g. df[col] = df[col].astype(str). Nothing was "
+                f"written.")
+    return (f"add_data: the rows cannot be stored as a data version ({type(exc).__name__}: {exc}). Convert the "
+            f"columns to text, numbers or timestamps first. Nothing was written.")
+
