@@ -199,3 +199,20 @@ def test_a_column_that_mixes_numbers_and_text_is_refused_and_nothing_is_written(
     assert p.add_data(df.astype({"meta": str}), id_column="id").n_rows == 2
     p.verify()
     p.close()
+
+
+@pytest.mark.parametrize(("suffix", "sep"), [(".tsv", "\t"), (".csv", ",")])
+def test_a_stray_quote_is_refused_and_real_quoting_reads_back_exactly(tmp_path: Path, suffix: str, sep: str) -> None:
+    p = wb.Project.create(tmp_path / "q", schema=wb.Schema.single("x", ["a", "b"]))
+    raw = tmp_path / f"raw{suffix}"
+    raw.write_text(f"id{sep}text\n1{sep}\"Hello,\" she said\n2{sep}plain\n", encoding="utf-8")
+    with pytest.raises(wb.DataError, match=r"line 2: a field starts with a double quote but is not a quoted "
+                                           r"field.*quoting=csv.QUOTE_NONE"):
+        p.add_data(raw, id_column="id")
+    assert len(p.examples()) == 0
+    texts = ['"Hello," she said', 'say "hi"', "tab\there" if sep == "\t" else "comma, here", "two\nlines", "plain"]
+    written = tmp_path / f"pandas{suffix}"
+    pd.DataFrame({"id": range(5), "text": texts}).to_csv(written, sep=sep, index=False)  # pandas quotes as needed
+    p.add_data(written, id_column="id")
+    assert p.examples()["text"].tolist() == texts
+    p.close()

@@ -145,17 +145,27 @@ def _check_ragged(path: Path, text: str, sep: str) -> None:
     short rows with missing values silently)."""
     import csv
 
-    reader = csv.reader(io.StringIO(text), delimiter=sep)
-    header = next(reader, None)
-    if header is None:
-        return
-    width = len(header)
+    # strict: a field that starts with a double quote but is not a quoted field ('"Hello," she said')
+    # is an error; pandas would silently drop its quotes and join the pieces
+    reader = csv.reader(io.StringIO(text), delimiter=sep, strict=True)
     bad: list[tuple[int, int]] = []
-    for row in reader:
-        if row and len(row) != width:
-            bad.append((reader.line_num, len(row)))
-            if len(bad) >= 10:
-                break
+    try:
+        header = next(reader, None)
+        if header is None:
+            return
+        width = len(header)
+        for row in reader:
+            if row and len(row) != width:
+                bad.append((reader.line_num, len(row)))
+                if len(bad) >= 10:
+                    break
+    except csv.Error as exc:
+        raise DataError(
+            f"{str(path)!r} line {reader.line_num}: a field starts with a double quote but is not a quoted field "
+            f"({exc}), so CSV quoting would drop its quotes. If the file has no quoting (common for TSV), read it "
+            f"with pandas, pd.read_csv(path, sep={sep!r}, quoting=csv.QUOTE_NONE, dtype=str, "
+            f"keep_default_na=False), and pass the DataFrame; otherwise quote the field and double its quotes."
+        ) from None
     if bad:
         shown = ", ".join(f"line {line} has {n}" for line, n in bad[:5])
         raise DataError(
