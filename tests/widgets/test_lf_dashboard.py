@@ -246,12 +246,17 @@ def test_a_bad_lf_output_is_reported_not_raised(small_project: wb.Project) -> No
 
     @labeling_function()
     def seven(x):
-        return 7  # not a choice of a 2-class question
+        # valid on the data it was registered on (an LF invalid there is refused by lfs.add), but it
+        # returns 7, not a choice of a 2-class question, on a text that arrives later
+        return 7 if "seven" in str(x.text) else -1
 
-    small_project.lfs.add(seven)  # the user's cell does not fail because of the dashboard
+    small_project.lfs.add(seven)
+    assert dashboard.last_error is None and set(table_rows(dashboard)) == {"ok", "seven"}
+    # the user's cell does not fail because of the dashboard
+    small_project.add_data(pd.DataFrame({"id": ["n1"], "text": ["seven seas"]}), id_column="id")
     assert "could not refresh" in dashboard.status.value
     assert dashboard.last_error is not None and "seven" in dashboard.last_error
-    assert set(table_rows(dashboard)) == {"ok"}  # the last good state stays on screen
+    assert set(table_rows(dashboard)) == {"ok", "seven"}  # the last good state stays on screen
     small_project.lfs.remove("seven")
     assert dashboard.last_error is None and "could not refresh" not in dashboard.status.value
     dashboard.close()

@@ -36,6 +36,7 @@ from workbench._constants import ABSTAIN
 from workbench.exceptions import LFError, LFTimeoutError
 from workbench.lf._lfs import (
     BaseLF,
+    LFOutputError,
     Row,
     _make_row,
     _to_label_array,
@@ -173,9 +174,13 @@ class LFResult:
     errors : dict
         LF name -> :class:`LFErrorRecord`, only for LFs that raised on some rows.
     timings : dict
-        LF name -> seconds spent computing it in this call (0.0 when fully cached).
+        LF name -> seconds spent computing it in this call (0.0 when fully cached), including
+        the computation :meth:`LFEngine.check` did for it when it was registered since the
+        previous apply.
     computed : dict
-        LF name -> data versions computed in this call (cache misses); empty when cached.
+        LF name -> data versions computed in this call (cache misses, including those computed
+        by :meth:`LFEngine.check` when it was registered since the previous apply); empty when
+        cached.
     volatile : dict
         LF name -> why it is volatile (part of what it computes cannot be hashed, see
         :attr:`BaseLF.volatile_reason`), only for such LFs: they are recomputed on every apply
@@ -316,11 +321,15 @@ def _validate_labels(lf: BaseLF, values: np.ndarray, cardinality: int, ids: Sequ
     bad = (values < ABSTAIN) | (values >= cardinality)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise LFError(
+        raise LFOutputError.bad_value(
+            lf,
+            "range",
             f"The labeling function {lf.name!r} returned {int(values[i])} for row {ids[i]!r}; expected a "
             f"label in 0..{cardinality - 1} or ABSTAIN (-1) (cardinality {cardinality}"
             f"{'' if lf.question is None else ', question ' + repr(lf.question)}). Fix the LF's return "
-            "value or the engine's cardinality."
+            "value or the engine's cardinality.",
+            int(values[i]),
+            ids[i],
         )
     return values.astype(np.int8)
 
@@ -332,9 +341,13 @@ def _coerce_row_outputs(lf: BaseLF, vals: list[Any], ids: Sequence[Any]) -> np.n
     for i, v in enumerate(vals):
         if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)):
             hint = " (did the function forget to return ABSTAIN?)" if v is None else ""
-            raise LFError(
+            raise LFOutputError.bad_value(
+                lf,
+                "type",
                 f"The labeling function {lf.name!r} returned {v!r} ({type(v).__name__}) for row {ids[i]!r}; "
-                f"expected an int class label or ABSTAIN (-1){hint}."
+                f"expected an int class label or ABSTAIN (-1){hint}.",
+                v,
+                ids[i],
             )
         out[i] = int(v)
     return out
@@ -468,7 +481,7 @@ def _dask_partition(pdf: pd.DataFrame, payload: _DaskPayload) -> pd.DataFrame:
         except Exception:  # noqa: BLE001
             flags[:, j] = 1
             continue
-        labels[:, j] = _validate_labels(lf, _to_label_array(lf, raw, n, ids), cards[j], ids)
+        labels[:, j] = _validate_labels(lf, _to_label_array(lf, raw, n, pdf.index), cards[j], pdf.index)
     data = {f"l{j}": labels[:, j] for j in range(len(lfs))}
     data.update({f"e{j}": flags[:, j] for j in range(len(lfs))})
     return pd.DataFrame(data, index=pdf.index)
@@ -585,7 +598,8 @@ def _guarded_worker(
                     shared = shared or _SharedInput(df)
                     result = _run_vectorized(lf, shared, cards[k])
             except LFError as exc:
-                conn.send(("lferror", k, str(exc)))
+                details = exc.to_dict() if isinstance(exc, LFOutputError) else None
+                conn.send(("lferror", k, str(exc), details))
                 return
             conn.send(("done", k, *result))
     finally:
@@ -595,6 +609,34 @@ def _guarded_worker(
 # --------------------------------------------------------------------------------------
 # Engine
 # --------------------------------------------------------------------------------------
+def _batch_list(batches: Iterable[tuple[str, pd.DataFrame]]) -> list[tuple[str, pd.DataFrame]]:
+    """``batches`` as a list, each item checked to be a (data version, DataFrame) pair."""
+    blist: list[tuple[str, pd.DataFrame]] = []
+    for item in batches:
+        if not (isinstance(item, tuple) and len(item) == 2):
+            raise ValueError(
+                "The 'batches' parameter of LFEngine.apply must be a list of (data_version, DataFrame) pairs. "
+                f"Got an item of type {type(item).__name__} instead."
+            )
+        dv, df = item
+        if not isinstance(dv, str) or not dv:
+            raise ValueError(f"A data version must be a non-empty str. Got {dv!r} instead.")
+        if not isinstance(df, pd.DataFrame):
+            raise ValueError(f"Data version {dv!r}: expected a pandas DataFrame, got {type(df).__name__}.")
+        blist.append((dv, df))
+    return blist
+
+
+def _check_cached_votes(lf: BaseLF, votes: np.ndarray, card: int, ids: pd.Index, dv: str) -> None:
+    """Raise when cached votes are outside ``card`` (the LF's question lost choices since they were cast)."""
+    if len(votes) and (int(votes.max()) >= card or int(votes.min()) < ABSTAIN):
+        try:
+            _validate_labels(lf, votes, card, ids)
+        except LFOutputError as exc:
+            exc.data_version = dv
+            raise
+
+
 def _version_key(data_version: str) -> str:
     if _SAFE_VERSION.match(data_version):
         return data_version
@@ -713,31 +755,137 @@ class LFEngine:
         self._memory_size = 0
         self._mp_start_method: str | None = None  # None: fork where available, else spawn
         self._warned_no_timeout = False
+        # Votes computed by check() for an LF about to be registered, used by the next apply:
+        # LF name -> (fingerprint, {data version: (votes, error record, seconds)}).
+        self._staged: dict[str, tuple[str, dict[str, tuple[np.ndarray, LFErrorRecord | None, float]]]] = {}
 
     # -- registry -----------------------------------------------------------------------
     def add(self, lf: Any, question: str | None = None) -> bool:
         """Register ``lf`` (replacing an LF of the same name).
 
-        Returns True when the LF is new or its fingerprint (code, parameters, resources)
-        changed, i.e. when the next :meth:`apply` will compute it.
+        Only the labels an LF declares (builders such as ``keywords(..., label=3)``) are
+        checked here; call :meth:`check` first to refuse an LF whose outputs on the data are
+        not labels.
+
+        Parameters
+        ----------
+        lf : LF
+            A workbench LF, a builder's LF or a snorkel ``LabelingFunction``.
+        question : str, optional
+            The question it votes on, when the LF names none.
+
+        Returns
+        -------
+        bool
+            True when the LF is new or its fingerprint (code, parameters, resources) changed,
+            i.e. when the next :meth:`apply` will compute it.
+
+        Raises
+        ------
+        LFError
+            The LF votes on a question the engine does not know, or declares a label outside
+            ``0..cardinality-1``.
         """
         wlf = as_lf(lf, question=question)
         if question is not None and wlf.question is None:
             wlf.question = question
-        card = self._card(wlf)
-        labels = wlf.output_labels()
-        if labels is not None:
-            bad = [lab for lab in labels if lab >= card]
-            if bad:
-                raise LFError(
-                    f"The labeling function {wlf.name!r} votes {bad[0]}, outside 0..{card - 1} (cardinality "
-                    f"{card}). Use a label of the schema or raise the engine's cardinality."
-                )
+        self._check_declared_labels(wlf)
         fp = wlf.fingerprint
         changed = self._fingerprints.get(wlf.name) != fp
         self._lfs[wlf.name] = wlf
         self._fingerprints[wlf.name] = fp
+        staged = self._staged.get(wlf.name)
+        if staged is not None and staged[0] != fp:
+            del self._staged[wlf.name]
         return changed
+
+    def _check_declared_labels(self, lf: BaseLF) -> None:
+        """Raise when the labels ``lf`` declares (builders) are outside the cardinality of its question."""
+        card = self._card(lf)
+        labels = lf.output_labels()
+        bad = [lab for lab in labels or () if not 0 <= lab < card]
+        if bad:
+            raise LFOutputError(
+                lf.name,
+                "declared",
+                f"The labeling function {lf.name!r} votes {bad[0]}, outside 0..{card - 1} (cardinality "
+                f"{card}). Use a label of the schema or raise the engine's cardinality.",
+                value=bad[0],
+                value_repr=repr(bad[0]),
+                value_type="int",
+            )
+
+    def check(
+        self, lf: Any, batches: Iterable[tuple[str, pd.DataFrame]], *, progress: bool | None = None
+    ) -> None:
+        """Compute ``lf`` on ``batches`` without registering it; raise if it returns anything but labels.
+
+        Run it before :meth:`add` to refuse an LF that would otherwise stop every later
+        :meth:`apply`. Exceptions raised inside the LF are not a reason to refuse it (they are
+        isolated as in :meth:`apply`). The votes computed here are not lost: the next
+        :meth:`apply` uses them (and reports them in ``computed`` and ``timings``, as if it had
+        computed them) when the LF registered under that name still has this fingerprint.
+        Data versions whose votes are already cached for this fingerprint are only checked
+        against the cardinality. Volatile LFs (see :attr:`BaseLF.volatile`) are computed here
+        and again by :meth:`apply`.
+
+        Parameters
+        ----------
+        lf : LF
+            The LF to check, with its question set.
+        batches : iterable of (data_version, DataFrame)
+            As for :meth:`apply`.
+        progress : bool or None, optional
+            Overrides the engine's ``progress`` for this call.
+
+        Raises
+        ------
+        LFError
+            The LF returned a value that is not ``ABSTAIN`` or a label ``0..cardinality-1``, not
+            one value per row, a Series indexed unlike its input, or it changed its input. The
+            message names the LF, the row id and the value.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from workbench.exceptions import LFError
+        >>> from workbench.lf import LFEngine, labeling_function
+        >>> engine = LFEngine(n_jobs=1, progress=False, timeout=None)
+        >>> too_big = labeling_function(name="too_big")(lambda x: 5)
+        >>> try:
+        ...     engine.check(too_big, [("d1", pd.DataFrame({"text": ["hi"]}, index=["a"]))])
+        ... except LFError as exc:
+        ...     print(str(exc)[:54])
+        The labeling function 'too_big' returned 5 for row 'a'
+        >>> "too_big" in engine                       # checked, not registered
+        False
+        """
+        wlf = as_lf(lf)
+        self._check_declared_labels(wlf)
+        progress = self.progress if progress is None else progress
+        card = self._card(wlf)
+        report = wlf.fingerprint_report()
+        fp = report.digest
+        prior = self._staged.get(wlf.name)
+        kept = prior[1] if prior is not None and prior[0] == fp else {}
+        fresh: dict[str, tuple[np.ndarray, LFErrorRecord | None, float]] = {}
+        for dv, df in _batch_list(batches):
+            if dv in kept and len(kept[dv][0]) == len(df):
+                fresh[dv] = kept[dv]
+                continue
+            if not report.volatile:
+                hit = self._cache_get(fp, dv, len(df), warn=False)
+                if hit is not None:
+                    _check_cached_votes(wlf, hit[0], card, df.index, dv)
+                    continue
+            try:
+                labels, errs, secs = self._compute([wlf], df, [card], progress, dv)
+            except LFOutputError as exc:
+                exc.data_version = dv
+                raise
+            fresh[dv] = (labels[0], errs[0], secs[0])
+        if fresh and not report.volatile:
+            self._staged[wlf.name] = (fp, fresh)
 
     def remove(self, name: str) -> None:
         """Unregister the LF called ``name`` (its cache files stay until :meth:`prune_cache`)."""
@@ -745,6 +893,7 @@ class LFEngine:
             raise KeyError(f"No labeling function named {name!r}; registered: {list(self._lfs)}.")
         del self._lfs[name]
         del self._fingerprints[name]
+        self._staged.pop(name, None)
 
     def get(self, name: str) -> BaseLF:
         """The registered LF called ``name``."""
@@ -916,6 +1065,7 @@ class LFEngine:
         if names is None:
             self._memory.clear()
             self._memory_size = 0
+            self._staged.clear()
             removed = 0
             if self.cache_dir is not None and self.cache_dir.exists():
                 for p in self.cache_dir.iterdir():
@@ -933,6 +1083,8 @@ class LFEngine:
                 f"{list(self._lfs)}. Pass registered names, or names=None to clear the whole cache."
             )
         fps = {fp for name, fp in self._fingerprints.items() if name in wanted}
+        for name in wanted:
+            self._staged.pop(name, None)
         for key in [k for k, (_arr, meta) in self._memory.items() if meta.get("lf") in wanted or k[0] in fps]:
             arr, _meta = self._memory.pop(key)
             self._memory_size -= arr.nbytes
@@ -1101,23 +1253,14 @@ class LFEngine:
         ------
         LFError
             An LF returned something that is not a label (wrong type, out of range, wrong
-            length); the message names the LF and a row id. Exceptions raised *inside* LFs do
-            not stop the apply: they are recorded in ``result.errors``, those rows abstain.
+            length, a Series indexed unlike its input), or cached votes of an LF are outside
+            its question's cardinality (it shrank); the message names the LF and a row id, and
+            the LF stays registered until it is fixed or removed. Exceptions raised *inside*
+            LFs do not stop the apply: they are recorded in ``result.errors``, those rows
+            abstain. :meth:`check` finds invalid outputs before an LF is registered.
         """
         progress = self.progress if progress is None else progress
-        blist: list[tuple[str, pd.DataFrame]] = []
-        for item in batches:
-            if not (isinstance(item, tuple) and len(item) == 2):
-                raise ValueError(
-                    "The 'batches' parameter of LFEngine.apply must be a list of (data_version, DataFrame) pairs. "
-                    f"Got an item of type {type(item).__name__} instead."
-                )
-            dv, df = item
-            if not isinstance(dv, str) or not dv:
-                raise ValueError(f"A data version must be a non-empty str. Got {dv!r} instead.")
-            if not isinstance(df, pd.DataFrame):
-                raise ValueError(f"Data version {dv!r}: expected a pandas DataFrame, got {type(df).__name__}.")
-            blist.append((dv, df))
+        blist = _batch_list(batches)
         lfs = self.lfs
         names = [lf.name for lf in lfs]
         reports = {lf.name: lf.fingerprint_report() for lf in lfs}
@@ -1135,6 +1278,24 @@ class LFEngine:
                 return
             errors[name] = errors[name].merge(rec) if name in errors else rec
 
+        def computed_now(lf: BaseLF, b: int, dv: str, n: int, arr: np.ndarray, rec: LFErrorRecord | None,
+                         sec: float) -> None:
+            # Timeouts and crashes say nothing about the LF's votes: never cached.
+            if lf.name not in volatile and (rec is None or rec.kind == "exception"):
+                meta = {
+                    "lf": lf.name,
+                    "fingerprint": fps[lf.name],
+                    "data_version": dv,
+                    "n_rows": n,
+                    "seconds": sec,
+                    "error": rec.to_dict() if rec is not None else None,
+                }
+                self._cache_put(fps[lf.name], dv, arr, meta)
+            pieces[(lf.name, b)] = arr
+            add_error(lf.name, rec)
+            timings[lf.name] += sec
+            computed[lf.name].append(dv)
+
         for b, (dv, df) in enumerate(blist):
             missing: list[BaseLF] = []
             for lf in lfs:
@@ -1143,32 +1304,25 @@ class LFEngine:
                     continue
                 hit = self._cache_get(fps[lf.name], dv, len(df))
                 if hit is None:
-                    missing.append(lf)
+                    staged = self._take_staged(lf.name, fps[lf.name], dv, len(df))
+                    if staged is not None:  # computed by check() when the LF was registered
+                        computed_now(lf, b, dv, len(df), *staged)
+                    else:
+                        missing.append(lf)
                     continue
+                _check_cached_votes(lf, hit[0], cards[lf.name], df.index, dv)
                 pieces[(lf.name, b)] = hit[0]
                 if hit[1].get("error"):
                     add_error(lf.name, LFErrorRecord.from_dict(hit[1]["error"]))
             if not missing:
                 continue
-            labels, errs, secs = self._compute(missing, df, [cards[lf.name] for lf in missing], progress, dv)
+            try:
+                labels, errs, secs = self._compute(missing, df, [cards[lf.name] for lf in missing], progress, dv)
+            except LFOutputError as exc:
+                exc.data_version = dv
+                raise
             for k, lf in enumerate(missing):
-                arr = labels[k]
-                rec = errs[k]
-                # Timeouts and crashes say nothing about the LF's votes: never cached.
-                if lf.name not in volatile and (rec is None or rec.kind == "exception"):
-                    meta = {
-                        "lf": lf.name,
-                        "fingerprint": fps[lf.name],
-                        "data_version": dv,
-                        "n_rows": len(df),
-                        "seconds": secs[k],
-                        "error": rec.to_dict() if rec is not None else None,
-                    }
-                    self._cache_put(fps[lf.name], dv, arr, meta)
-                pieces[(lf.name, b)] = arr
-                add_error(lf.name, errs[k])
-                timings[lf.name] += secs[k]
-                computed[lf.name].append(dv)
+                computed_now(lf, b, dv, len(df), labels[k], errs[k], secs[k])
 
         n_total = sum(len(df) for _, df in blist)
         L = np.empty((n_total, len(lfs)), dtype=np.int8, order="F")  # column-major: cheap per-LF access
@@ -1195,6 +1349,18 @@ class LFEngine:
             computed=computed,
             volatile=volatile,
         )
+
+    def _take_staged(
+        self, name: str, fp: str, dv: str, n: int
+    ) -> tuple[np.ndarray, LFErrorRecord | None, float] | None:
+        """The votes :meth:`check` computed for LF ``name`` at fingerprint ``fp`` on ``dv`` (forgotten once taken)."""
+        staged = self._staged.get(name)
+        if staged is None or staged[0] != fp or dv not in staged[1]:
+            return None
+        entry = staged[1].pop(dv)
+        if not staged[1]:
+            del self._staged[name]
+        return entry if len(entry[0]) == n else None
 
     # -- computing ----------------------------------------------------------------------
     def _compute(
@@ -1367,6 +1533,8 @@ class LFEngine:
                             bar.update(1)
                         elif kind == "lferror":
                             _kill(proc)
+                            if message[3] is not None:
+                                raise LFOutputError(**message[3])
                             raise LFError(message[2])
                 finally:
                     receiver.close()

@@ -102,6 +102,87 @@ def _row_value(x: Any, column: str) -> Any:
         return getattr(x, column)
 
 
+class LFOutputError(LFError):
+    """An LF returned something that is not one vote per row, or changed its input (internal).
+
+    Raised by the engine while it computes an LF; not part of the public API (catch
+    :class:`~workbench.exceptions.LFError`). It carries what :class:`~workbench.lf.ProjectLFs`
+    needs to phrase the problem in the project's terms (the question's choices).
+
+    Parameters
+    ----------
+    lf : str
+        The LF's name.
+    kind : {"type", "range", "shape", "index", "modified"}
+        "type": a value that is not an int; "range": an int that is not ABSTAIN or a class id;
+        "shape": not one value per row; "index": a Series indexed unlike the input;
+        "modified": the LF changed the data it was given.
+    message : str
+        The engine-level message (what ``str(error)`` gives).
+    row_id : object, optional
+        The example id of the first row with a bad value ("type" and "range").
+    value : object, optional
+        That value when it is a plain scalar (str, int, float, bool, None), else its repr.
+    value_repr : str, optional
+        ``repr`` of the bad value.
+    value_type : str, optional
+        The type name of the bad value.
+    data_version : str, optional
+        The data version being labelled (set by the engine).
+    """
+
+    def __init__(
+        self,
+        lf: str = "",
+        kind: str = "type",
+        message: str = "",
+        *,
+        row_id: Any = None,
+        value: Any = None,
+        value_repr: str | None = None,
+        value_type: str | None = None,
+        data_version: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.lf = lf
+        self.kind = kind
+        self.message = message
+        self.row_id = row_id
+        self.value = value
+        self.value_repr = value_repr
+        self.value_type = value_type
+        self.data_version = data_version
+
+    def to_dict(self) -> dict[str, Any]:
+        """The constructor's arguments (to send the error across processes)."""
+        return {
+            "lf": self.lf,
+            "kind": self.kind,
+            "message": self.message,
+            "row_id": self.row_id,
+            "value": self.value,
+            "value_repr": self.value_repr,
+            "value_type": self.value_type,
+            "data_version": self.data_version,
+        }
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_output_error, (self.to_dict(),))
+
+    @classmethod
+    def bad_value(cls, lf: BaseLF, kind: str, message: str, value: Any, row_id: Any) -> LFOutputError:
+        """The error for the first bad ``value`` an LF returned, on row ``row_id``."""
+        if isinstance(value, np.generic):
+            value = value.item()
+        plain = value is None or type(value) in (str, int, float, bool)
+        return cls(lf.name, kind, message, row_id=row_id, value=value if plain else repr(value),
+                   value_repr=repr(value), value_type=type(value).__name__)
+
+
+def _rebuild_output_error(fields: dict[str, Any]) -> LFOutputError:
+    return LFOutputError(**fields)
+
+
 def _check_name(name: Any, where: str) -> str:
     if not isinstance(name, str) or not name:
         raise LFError(
@@ -405,11 +486,13 @@ def check_unmodified(lf: BaseLF, obj: Any, before: Any) -> None:
     """Raise LFError when the LF changed the data it was given (signature taken before the call)."""
     if input_signature(obj) != before:
         what = "DataFrame" if isinstance(obj, pd.DataFrame) else "Series" if isinstance(obj, pd.Series) else "input"
-        raise LFError(
+        raise LFOutputError(
+            lf.name,
+            "modified",
             f"The labeling function {lf.name!r} modified the {what} it was given (assigned to a column or cell, "
             "added, dropped or reordered columns or rows). LFs get read-only data: their input is shared with "
             "the project's examples and with the other LFs, so nothing was cached from this run. Work on a copy "
-            "instead, e.g. frame = frame.copy() or texts = texts.str.lower(), and return only the labels."
+            "instead, e.g. frame = frame.copy() or texts = texts.str.lower(), and return only the labels.",
         )
 
 
@@ -465,22 +548,96 @@ class VectorizedLF(BaseLF):
         return out
 
     def __call__(self, x: Any) -> int:
-        out = _to_label_array(self, self.apply_frame(frame_of_row(x)), 1, row_ids=None)
+        frame = frame_of_row(x)
+        out = _to_label_array(self, self.apply_frame(frame), 1, row_ids=frame.index)
         return int(out[0])
 
 
+def _some(labels: Sequence[Any] | pd.Index, k: int = 3) -> str:
+    """Up to ``k`` labels as Python reprs, for messages."""
+    items = labels.tolist() if isinstance(labels, pd.Index) else list(labels)
+    return ", ".join(repr(v) for v in items[:k])
+
+
+def _series_in_row_order(lf: BaseLF, out: pd.Series, n: int, row_ids: Sequence[Any] | pd.Index | None) -> np.ndarray:
+    """The values of a Series an LF returned, in the order of the rows it was given.
+
+    A Series is matched to the rows by its index, as pandas aligns Series: one whose index
+    holds exactly the input's row ids (in any order) is reordered to row order; one whose
+    index lacks some of them, holds others or repeats one is refused. The default index
+    ``0..n-1`` (what ``pd.Series(values)`` gives when the values were built in row order) is
+    read as row positions when the input is indexed otherwise -- unless the input's row ids
+    are those same integers in another order, where labels and positions disagree and the
+    Series is refused rather than guessed. Without ``row_ids`` the values are taken in order.
+    """
+    values = out.to_numpy(dtype=object) if out.dtype == object else out.to_numpy()
+    if row_ids is None:
+        return values
+    index = row_ids if isinstance(row_ids, pd.Index) else pd.Index(list(row_ids), dtype=object)
+    got = out.index
+    if got.equals(index):
+        return values
+    fix = (
+        "return one value per row, indexed like the input (e.g. pd.Series(values, index=frame.index)), "
+        "or a plain array or list in row order (e.g. series.to_numpy())."
+    )
+    default = isinstance(got, pd.RangeIndex) and got.start == 0 and got.step == 1 and len(got) == n
+    if default:
+        if not (index.is_unique and len(index) == n and index.isin(got).all()):
+            return values  # labels 0..n-1 that are not the input's row ids: positions
+        raise LFOutputError(
+            lf.name,
+            "index",
+            f"The vectorized labeling function {lf.name!r} returned a Series with the default index 0..{n - 1}, "
+            "which are also the row ids of the input in another order: it is unclear whether they are labels or "
+            f"positions, so the votes were not guessed. To fix it, {fix}",
+        )
+    if got.is_unique and index.is_unique and len(got) == n:
+        positions = got.get_indexer(index)
+        if (positions >= 0).all():
+            return values[positions]
+    problems: list[str] = []
+    dupes = got[got.duplicated()].unique()
+    if len(dupes):
+        problems.append(f"it holds the label(s) {_some(dupes)} more than once")
+    missing = index[~index.isin(got)]
+    if len(missing):
+        problems.append(f"it has no value for {len(missing)} of its {len(index)} rows (e.g. {_some(missing)})")
+    extra = got[~got.isin(index)].unique()
+    if len(extra):
+        problems.append(f"it holds {len(extra)} label(s) that are not rows of the input (e.g. {_some(extra)})")
+    if not index.is_unique:
+        problems.append("the input's row ids are not unique, so the Series cannot be matched to them by label")
+    raise LFOutputError(
+        lf.name,
+        "index",
+        f"The vectorized labeling function {lf.name!r} returned a Series whose index does not match the rows it "
+        f"was given ({len(got)} values for {n} rows): {'; '.join(problems)}. A Series is matched to the rows by "
+        f"its index; to fix it, {fix}",
+    )
+
+
 def _to_label_array(lf: BaseLF, out: Any, n: int, row_ids: Sequence[Any] | pd.Index | None) -> np.ndarray:
-    """Validate a vectorized output and return it as an int64 array (labels not range-checked)."""
-    if isinstance(out, (pd.Series, pd.Index)):
+    """Validate a vectorized output and return it as an int64 array in row order (labels not range-checked).
+
+    ``row_ids`` are the ids of the rows the LF was given: a returned Series is matched to them
+    by its index (see :func:`_series_in_row_order`); arrays, lists and Index objects are read
+    in row order.
+    """
+    if isinstance(out, pd.Series):
+        values = _series_in_row_order(lf, out, n, row_ids)
+    elif isinstance(out, pd.Index):
         values = out.to_numpy(dtype=object) if out.dtype == object else out.to_numpy()
     else:
         values = np.asarray(out) if not isinstance(out, np.ndarray) else out
     if values.ndim != 1 or len(values) != n:
         shape = getattr(values, "shape", None)
-        raise LFError(
+        raise LFOutputError(
+            lf.name,
+            "shape",
             f"The vectorized labeling function {lf.name!r} returned {shape if shape is not None else type(out)} "
             f"values for a batch of {n} rows; it must return exactly one label per row, in row order "
-            f"(first row id: {row_ids[0] if row_ids is not None and len(row_ids) else 'n/a'!r})."
+            f"(first row id: {row_ids[0] if row_ids is not None and len(row_ids) else 'n/a'!r}).",
         )
     if values.dtype.kind in "iu":
         return values.astype(np.int64, copy=False)
@@ -506,10 +663,14 @@ def _to_label_array(lf: BaseLF, out: Any, n: int, row_ids: Sequence[Any] | pd.In
             return result
     rid = row_ids[bad] if row_ids is not None else bad
     value = values[bad].item() if isinstance(values[bad], np.generic) else values[bad]
-    raise LFError(
+    raise LFOutputError.bad_value(
+        lf,
+        "type",
         f"The labeling function {lf.name!r} returned {value!r} ({type(value).__name__}) for row "
         f"{rid!r}; expected an int class label or ABSTAIN (-1). Return integers, not "
-        f"{values.dtype} values."
+        f"{values.dtype} values.",
+        value,
+        rid,
     )
 
 

@@ -23,9 +23,9 @@ from workbench.lf._engine import (
     LFEngine,
     LFResult,
 )
-from workbench.lf._lfs import BaseLF, as_lf, labeling_function
+from workbench.lf._lfs import BaseLF, LFOutputError, as_lf, labeling_function
 from workbench.log import LabelLog
-from workbench.schema import SchemaRegistry
+from workbench.schema import Question, Schema, SchemaRegistry
 from workbench.store import EventStore
 
 __all__ = ["LF_CACHE_DIR", "ProjectLFs", "lf_record", "lf_source"]
@@ -44,6 +44,44 @@ def lf_source(lf: Any) -> str | None:
             except (OSError, TypeError):
                 return None
     return None
+
+
+#: At most this many class ids are listed in a message (the first ones and the last).
+_MAX_LISTED_CHOICES = 12
+#: The values of an invalid output the messages rephrase in the project's terms.
+_VALUE_KINDS = ("type", "range", "declared")
+
+
+def _valid_values(q: Question) -> str:
+    """What an LF voting on ``q`` may return, with the choice each class id stands for."""
+    ids = [f"{i} ({c!r})" for i, c in enumerate(q.choices)]
+    if len(ids) > _MAX_LISTED_CHOICES:
+        ids = [*ids[: _MAX_LISTED_CHOICES - 2], "...", ids[-1]]
+    return f"ABSTAIN (-1) for no vote, or a class id of question {q.name!r}: {', '.join(ids)}"
+
+
+def _what_it_returned(exc: LFOutputError, schema: Schema, q: Question) -> str:
+    """``exc`` as "returned <value> (<type>) for example <id> (data version <v>); expected ...<hint>"."""
+    if exc.kind == "declared":
+        return f"it votes {exc.value_repr}; expected {_valid_values(q)}."
+    where = f" for example {exc.row_id!r}" if exc.row_id is not None else ""
+    if exc.data_version is not None:
+        where += f" (data version {exc.data_version!r})"
+    hint = ""
+    value = exc.value
+    if exc.value_type == "NoneType":
+        hint = " Did the function forget to return ABSTAIN on some path?"
+    elif exc.value_type == "bool":
+        hint = " A bool is not a class id: return a class id when the condition holds and ABSTAIN otherwise."
+    elif exc.value_type == "str" and isinstance(value, str) and value in q.choices:
+        asked = f", question={q.name!r}" if not schema.is_single else ""
+        hint = (f" {value!r} is a choice: return its class id, project.schema.label_id({value!r}{asked}) == "
+                f"{q.choices.index(value)}.")
+    elif exc.value_type == "str":
+        hint = " Return class ids, not choice names."
+    elif exc.value_type in ("float", "float64", "float32"):
+        hint = " Return an int class id, not a float."
+    return f"returned {exc.value_repr} ({exc.value_type}){where}; expected {_valid_values(q)}.{hint}"
 
 
 def lf_record(lf: BaseLF) -> dict[str, Any]:
@@ -130,12 +168,17 @@ class ProjectLFs:
             old = engine
             engine = LFEngine(cache_dir=self._root / LF_CACHE_DIR, cardinality=cards, timeout=self._timeout)
             dropped: list[str] = []
+            outside: list[str] = []
             if old is not None:
                 for lf in old.lfs:
                     if lf.question not in cards:  # a migration removed or renamed its question
                         dropped.append(f"{lf.name!r} (question {lf.question!r})")
                         continue
-                    engine.add(lf)
+                    try:
+                        engine.add(lf)
+                    except LFOutputError as exc:  # a migration removed the choice a builder votes for
+                        outside.append(f"{lf.name!r} (votes {exc.value_repr}; now "
+                                       f"{_valid_values(schema.question(lf.question))})")
             self._engine = engine
             self._result = None
             if dropped:
@@ -143,6 +186,14 @@ class ProjectLFs:
                     f"The schema changed and no longer has the question of the labeling function(s) "
                     f"{', '.join(dropped)}, so they were unregistered from this session. If a question was "
                     f"renamed, register them again with project.lfs.add(lf, question=<new name>).",
+                    UserWarning,
+                    stacklevel=3,
+                )
+            if outside:
+                warnings.warn(
+                    f"The schema changed and the labeling function(s) {'; '.join(outside)} vote for a class id "
+                    "their question no longer has, so they were unregistered from this session. Register them "
+                    "again with a label of the new schema (project.schema.label_id(choice)).",
                     UserWarning,
                     stacklevel=3,
                 )
@@ -194,8 +245,13 @@ class ProjectLFs:
     def add(self, lf: Any, question: str | None = None) -> BaseLF:
         """Register a labeling function (ours, a builder's, or a snorkel ``LabelingFunction``).
 
-        Registering an LF under a name already used replaces it; its votes are recomputed on
-        the next :meth:`apply` only if its code or parameters changed.
+        The LF is first computed on the project's examples; it is refused, and nothing is
+        recorded, when it returns anything but ``ABSTAIN`` or a class id of its question on
+        some example (an LF that raises on some examples is accepted: those rows abstain and
+        ``result.errors`` says why). The votes computed for that check are used by the next
+        :meth:`apply`, which still reports them as computed. Registering an LF under a name
+        already used replaces it (a refused one leaves the old one in place); its votes are
+        recomputed only if its code or parameters changed.
 
         Parameters
         ----------
@@ -209,6 +265,28 @@ class ProjectLFs:
         -------
         BaseLF
             The registered LF.
+
+        Raises
+        ------
+        LFError
+            The LF votes on an unknown question, or its output on some example is not a vote:
+            the message names the LF, the example id, the value and the valid values.
+
+        Examples
+        --------
+        >>> import tempfile, pandas as pd, workbench as wb
+        >>> project = wb.Project.create(tempfile.mkdtemp() + "/p", schema=wb.Schema.single("spam", ["ham", "spam"]))
+        >>> _ = project.add_data(pd.DataFrame({"id": ["a", "b"], "text": ["buy now", "nice"]}), id_column="id")
+        >>> @wb.lf.labeling_function()
+        ... def yes_no(x):
+        ...     return "spam" if "buy" in x.text else wb.ABSTAIN
+        >>> try:
+        ...     project.lfs.add(yes_no)
+        ... except wb.LFError as exc:
+        ...     print(str(exc)[:102])
+        project.lfs.add refused the labeling function 'yes_no': it returned 'spam' (str) for example 'a' (data
+        >>> project.lfs.names
+        []
         """
         schema = self._schema.current
         wlf = as_lf(lf, question=question)
@@ -225,6 +303,15 @@ class ProjectLFs:
                 f"several ({', '.join(schema.question_names)}). Pass question=..."
             )
         engine = self.engine
+        try:
+            engine.check(wlf, self._data.batches())
+        except LFOutputError as exc:
+            raise LFError(self._refusal(wlf, exc)) from None
+        except LFError as exc:
+            raise LFError(
+                f"project.lfs.add refused the labeling function {wlf.name!r}: {exc} Nothing was registered (the "
+                "labeling functions and their votes are unchanged): fix the LF, then add it again."
+            ) from exc
         existed = wlf.name in engine
         changed = engine.add(wlf)
         action = "updated" if existed and changed else "added" if not existed else "unchanged"
@@ -233,6 +320,34 @@ class ProjectLFs:
             self._result = None
         self._emitter.emit("lfs_changed", name=wlf.name, action=action)
         return wlf
+
+    def _refusal(self, lf: BaseLF, exc: LFOutputError) -> str:
+        """Why :meth:`add` refuses ``lf``, in the project's terms."""
+        schema = self._schema.current
+        head = f"project.lfs.add refused the labeling function {lf.name!r}: "
+        tail = " Nothing was registered (the labeling functions and their votes are unchanged): "
+        if exc.kind in _VALUE_KINDS:
+            what = _what_it_returned(exc, schema, schema.question(lf.question))
+            if not what.startswith("it "):
+                what = "it " + what
+            return f"{head}{what}{tail}make the LF return one of these values on every example, then add it again."
+        return f"{head}{exc.message}{tail}fix the LF, then add it again."
+
+    def _blocked(self, exc: LFOutputError) -> str:
+        """Why :meth:`apply` stops: a registered LF cast an invalid vote (e.g. on a new data version)."""
+        schema = self._schema.current
+        registered = next((lf for lf in self.engine.lfs if lf.name == exc.lf), None)
+        unblock = (
+            " It is still registered, and project.lfs.apply, matrix and summary (and project.models.soft_labels, "
+            "which uses them) need valid votes from every registered labeling function, so none of them can run: "
+            f"fix the LF and add it again with project.lfs.add(...), or run project.lfs.remove({exc.lf!r}) to "
+            "unblock the others."
+        )
+        if exc.kind in _VALUE_KINDS and registered is not None:
+            what = _what_it_returned(exc, schema, schema.question(registered.question))
+            return f"The labeling function {exc.lf!r} {what}{unblock}"
+        where = f" (data version {exc.data_version!r})" if exc.data_version is not None else ""
+        return f"{exc.message}{where}{unblock}"
 
     def labeling_function(
         self,
@@ -431,8 +546,19 @@ class ProjectLFs:
 
         Only LFs whose code changed since their last run, and data versions they have not
         seen, are computed. Exceptions inside an LF are isolated: see ``result.errors``.
+
+        Raises
+        ------
+        LFError
+            A registered LF cast a vote that is not ``ABSTAIN`` or a class id of its question
+            (e.g. on a data version added since it was registered, or a cached vote for a
+            choice a migration removed). The message names the LF, the example and the value;
+            fixing the LF (and adding it again) or ``project.lfs.remove(name)`` unblocks the rest.
         """
-        result = self.engine.apply(self._data.batches(), progress=progress)
+        try:
+            result = self.engine.apply(self._data.batches(), progress=progress)
+        except LFOutputError as exc:
+            raise LFError(self._blocked(exc)) from None
         self._result = result
         self._emitter.emit("lfs_applied", result=result)
         return result
@@ -476,8 +602,23 @@ class ProjectLFs:
     def summary(self, gold: str | pd.Series | None = None, question: str | None = None) -> pd.DataFrame:
         """Per-LF polarity, coverage, overlaps, conflicts and, with gold, accuracy with a Wilson CI.
 
-        Accuracy is computed only on rows whose gold label is known. Extra columns: ``errors``
-        (rows on which the LF raised) and ``seconds`` (time spent computing it in the last apply).
+        Accuracy is computed only on rows whose gold label is known. The columns are those of
+        :func:`~workbench.lf.lf_summary` plus ``errors`` (the number of rows on which the LF
+        raised; they abstain, ``project.lfs.apply().errors`` has the traceback) and
+        ``volatile`` (True when part of what the LF computes cannot be fingerprinted, so it is
+        recomputed on every apply). How long each LF took is in ``project.lfs.apply().timings``.
+
+        Parameters
+        ----------
+        gold : str or Series, optional
+            Gold labels for the accuracy columns, as for :meth:`gold_labels`.
+        question : str, optional
+            The question (default: the only one).
+
+        Returns
+        -------
+        DataFrame
+            One row per LF voting on the question, indexed by LF name.
         """
         result = self.apply()  # cheap when nothing changed: every (LF, data version) is cached
         L, names = result.for_question(self.question_key(question))
