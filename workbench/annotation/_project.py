@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +28,12 @@ from workbench.exceptions import (
     UnknownExampleError,
     WorkbenchError,
 )
+from workbench.log._log import _without_orphans
+from workbench.migrations import schema_switches
+from workbench.migrations._plan import plan_labels
+from workbench.migrations._project import MIGRATED_UID, MIGRATION_RECORD
 from workbench.quality import QualityConfig, load_config, route_to_adjudication, save_config
+from workbench.schema import Schema, SchemaChanges
 from workbench.store import LabelEvent, utc_now
 
 if TYPE_CHECKING:
@@ -917,7 +922,27 @@ class ProjectAnnotation:
         Undo is a stack over the log: repeated calls walk back the annotator's submissions,
         newest first. Each restores the answers the annotator had for that example just
         before the submission (every question, follow-ups included), by appending superseding
-        events; nothing is deleted.
+        events; nothing is deleted. Only the annotator's own submissions (and answers or
+        retractions made with ``project.annotate`` / ``project.retract``) are steps: the events
+        a schema migration wrote for their labels are not.
+
+        The restored answers are always valid under the current schema, and recorded under its
+        version. If the schema was migrated since they were given, they are carried forward the
+        way the migration carried current labels (``project.migrations``): a renamed or merged
+        choice and a renamed question come back under their current names. An answer that has
+        no place in the current schema is not restored, and the item is left without it to be
+        answered again: its choice or question was removed, its choice was split (which part
+        it meant is unknown), or its condition no longer holds.
+
+        Examples
+        --------
+        >>> project.annotation.submit("a", "ok", annotator="ann")                        # doctest: +SKIP
+        >>> project.annotation.submit("a", "toxic", annotator="ann")                     # doctest: +SKIP
+        >>> project.migrations.plan(project.schema.evolve(rename={"ok": "fine"})).apply()  # doctest: +SKIP
+        >>> project.annotation.undo(annotator="ann")                                     # doctest: +SKIP
+        'a'
+        >>> project.labels(annotator="ann")["value"].tolist()                            # doctest: +SKIP
+        ['fine']
         """
         if not isinstance(annotator, str) or not annotator.strip():
             raise LabelValidationError(f"The 'annotator' parameter of undo must be a non-empty string. Got "
@@ -925,11 +950,13 @@ class ProjectAnnotation:
         ev = self._store.events(annotator=annotator, source="human")
         if ev.empty:
             return None
-        base = ev["event_uid"].astype(str).str.split(":").str[0]
+        uid = ev["event_uid"].astype(str)
+        base = uid.str.split(":").str[0]
         is_undo = base == _UNDO
-        undone = set(ev.loc[is_undo, "event_uid"].astype(str).str.split(":").str[1])
+        undone = set(uid[is_undo].str.split(":").str[1])
         undone |= {r["submission"] for r in self._store.get_records(_UNDO).values() if r["annotator"] == annotator}
-        submissions = ev.loc[~is_undo].assign(_base=base[~is_undo])
+        own = ~is_undo & ~uid.str.startswith(MIGRATED_UID)  # a migration's mapping is not a submission
+        submissions = ev.loc[own].assign(_base=base[own])
         todo = submissions[~submissions["_base"].isin(undone)]
         if todo.empty:
             return None
@@ -938,21 +965,19 @@ class ProjectAnnotation:
         mine = ev[ev["example_id"] == eid].sort_values("event_id")
         this = mine[base[mine.index] == sub_id]
         first_id = int(this["event_id"].min())
-        before: dict[str, str] = {}
-        for _, row in mine[mine["event_id"] < first_id].iterrows():
-            if row["action"] == "label":
-                before[str(row["question"])] = str(row["value"])
-            else:
-                before.pop(str(row["question"]), None)
-        current = self._store.current_answers(eid, "human", annotator)
-        touched = list(dict.fromkeys([*this["question"].astype(str), *current, *before]))
         schema = self._schema.current
+        before = self._answers_before(mine[mine["event_id"] < first_id], eid, annotator, schema)
+        current = self._store.current_answers(eid, "human", annotator)
+        # only questions of the current schema, parents before follow-ups (an answer to a removed question stays
+        # as it is: flagged by its migration, it is part of no current label)
+        mentioned = {*this["question"].astype(str), *current, *before}
+        touched = [q for q in schema.question_names if q in mentioned]
         honeypot = bool(this["is_honeypot"].astype(bool).any())
         data_version = self._data.check_ids([eid])[eid]
         when = utc_now()
         events: list[LabelEvent] = []
         # parents before follow-ups when restoring, follow-ups first when retracting
-        for qname in sorted(touched, key=schema.question_names.index):
+        for qname in touched:
             want, have = before.get(qname), current.get(qname)
             if want is None or want == have:
                 continue
@@ -962,7 +987,7 @@ class ProjectAnnotation:
                 data_version=data_version, event_uid=f"{_UNDO}:{sub_id}:{qname}", created_at=when,
                 is_honeypot=honeypot, note=_UNDO,
             ))
-        for qname in sorted(touched, key=lambda q: -schema.question_names.index(q)):
+        for qname in reversed(touched):
             if before.get(qname) is None and current.get(qname) is not None:
                 events.append(LabelEvent(
                     example_id=eid, question=qname, value=None, source="human", annotator=annotator,
@@ -977,6 +1002,34 @@ class ProjectAnnotation:
                                                                    "example_id": eid, "undone_at": when},
                                replace=True)
         return eid
+
+    def _answers_before(self, events: pd.DataFrame, example_id: str, annotator: str, schema: Schema,
+                        ) -> dict[str, str]:
+        """An annotator's answers to one example after ``events`` (theirs, oldest first), as of ``schema`` now.
+
+        The events are replayed in order; at every schema migration that happened in between or
+        since, the answers are carried as that migration carried current labels (its own events
+        replayed after it win). What is not a valid answer under ``schema`` is left out: a choice
+        or question removed without a migration, a follow-up whose condition no longer holds.
+        """
+        switches = _recorded_switches(self._store)
+        state: dict[str, str] = {}
+        k = 0
+        for row in events.to_dict("records"):
+            while k < len(switches) and switches[k].switched_at < int(row["event_id"]):
+                state = switches[k].carry(state, example_id, annotator)
+                k += 1
+            if row["action"] == "label":
+                state[str(row["question"])] = str(row["value"])
+            else:
+                state.pop(str(row["question"]), None)
+        for switch in switches[k:]:
+            state = switch.carry(state, example_id, annotator)
+        valid = {q: v for q, v in state.items() if q in schema.question_names and v in schema.question(q).choices}
+        alive, _ = _without_orphans(schema, valid)
+        if alive:
+            schema.validate(alive)  # the log's own check (valid by construction: it guards what is written)
+        return alive
 
     def progress(self, annotator: str | None = None) -> dict[str, int]:
         """How much is done: items with enough answers or auto-accepted, and (for one annotator) their answers."""
@@ -1594,3 +1647,76 @@ def _suggestions(
         out.append(f"{row['annotator']} labels {row['items_per_hour_with_draft']:.0f} items/hour with drafts against "
                    f"{row['items_per_hour_without_draft']:.0f} without ({row['speedup']:.1f}x).")
     return out
+
+
+# ---------------------------------------------------------------------------------------------- undo across migrations
+@dataclass(frozen=True)
+class _Switch:
+    """A schema migration that switched the schema: when (the last event id before it), and what it changed."""
+
+    switched_at: int
+    old: Schema
+    new: Schema
+    changes: SchemaChanges
+
+    def carry(self, answers: dict[str, str], example_id: str, annotator: str) -> dict[str, str]:
+        """One annotator's answers to one example as this migration carried (or dropped) such current labels."""
+        if not answers:
+            return {}
+        labels = pd.DataFrame({
+            "event_id": range(len(answers)), "example_id": example_id, "question": list(answers),
+            "source": "human", "annotator": annotator, "value": list(answers.values()),
+            "schema_version": self.old.version, "guideline_version": "",
+        })
+        table, _ = plan_labels(labels, self.old, self.new, self.changes, ())
+        kept = table[table["status"].isin(["unchanged", "mapped"])]
+        return {str(q): str(v) for q, v in zip(kept["new_question"], kept["new_value"], strict=True)}
+
+
+def _recorded_switches(store: EventStore) -> list[_Switch]:
+    """Every migration that switched the project's schema, in the order of the log, with its changes."""
+    records = store.get_records(MIGRATION_RECORD)
+    versions = store.schema_versions()
+    schemas = dict(zip(versions["version"], versions["schema"], strict=True))
+    out = []
+    for sw in schema_switches(store):
+        rec = records.get(sw.migration_id) or {}
+        old, new = schemas.get(rec.get("old_version")), schemas.get(rec.get("new_version"))
+        if old is None or new is None:
+            continue  # nothing to carry answers with; the final check against the current schema still holds
+        old_s, new_s = Schema.from_dict(old), Schema.from_dict(new)
+        out.append(_Switch(int(rec["switched_at"]), old_s, new_s, _recorded_changes(rec, sw.renamed_questions,
+                                                                                 old_s, new_s)))
+    return sorted(out, key=lambda s: s.switched_at)
+
+
+def _recorded_changes(rec: Mapping[str, Any], renamed: Mapping[str, str], old: Schema,
+                      new: Schema) -> SchemaChanges:
+    """The :class:`SchemaChanges` of a migration from ``old`` to ``new``, as its record stores them.
+
+    A migration records its choice maps (``choice_maps``); a record made before they were stored
+    has only the steps in words, and then choices are matched by name after the recorded
+    question renames (a choice that is not found counts as removed).
+    """
+    steps = tuple(str(x) for x in rec.get("changes") or [])
+    stored = rec.get("choice_maps")
+    if isinstance(stored, Mapping):
+        maps = {str(q): {str(c): tuple(str(t) for t in ts) for c, ts in m.items()} for q, m in stored.items()}
+        return SchemaChanges(
+            old.version, maps, removed_questions=tuple(rec.get("removed_questions") or ()),
+            added_questions=tuple(rec.get("added_questions") or ()),
+            changed_conditions=tuple(rec.get("changed_conditions") or ()), steps=steps,
+            renamed_questions=dict(renamed),
+        )
+    by_name: dict[str, dict[str, tuple[str, ...]]] = {}
+    for q in old.questions:
+        target = renamed.get(q.name, q.name)
+        if target in new.question_names:
+            now = new.question(target).choices
+            by_name[q.name] = {c: (c,) if c in now else () for c in q.choices}
+    kept = {renamed.get(q, q) for q in by_name}
+    return SchemaChanges(
+        old.version, by_name, removed_questions=tuple(q for q in old.question_names if q not in by_name),
+        added_questions=tuple(q for q in new.question_names if q not in kept), steps=steps,
+        renamed_questions={o: n for o, n in renamed.items() if o in by_name and o != n},
+    )

@@ -359,7 +359,13 @@ class ProjectMigrations:
                      "status": "started", "started_at": utc_now(), "exclude": exclude, "relabel_queue": relabel_queue,
                      "changes": plan.changes.describe(), "switched_at": None,
                      "queue_sources": list(plan.queue_sources),
-                     "renamed_questions": dict(plan.changes.renamed_questions)}
+                     "renamed_questions": dict(plan.changes.renamed_questions),
+                     # the changes as data too (undo carries an older answer through them)
+                     "choice_maps": {q: {c: list(t) for c, t in m.items()}
+                                     for q, m in plan.changes.choice_maps.items()},
+                     "removed_questions": list(plan.changes.removed_questions),
+                     "added_questions": list(plan.changes.added_questions),
+                     "changed_conditions": list(plan.changes.changed_conditions)}
             self._store.put_record(MIGRATION_RECORD, mid, claim)
             rec = self._store.get_record(MIGRATION_RECORD, mid) or claim
         if rec.get("switched_at") is None:
