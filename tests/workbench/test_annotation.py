@@ -213,6 +213,21 @@ def test_consensus_adjudication_and_agreement(team: wb.Project) -> None:
     assert len(team.labels(source="consensus")) == 20
 
 
+def test_imported_answers_are_recorded_oldest_first_and_numbers_read_as_choices(tmp_path: Path) -> None:
+    p = wb.Project.create(tmp_path / "imp", schema=wb.Schema.single("rte", ["0", "1"]), text_column=None)
+    p.add_data(pd.DataFrame({"id": [1, 2], "x": ["a", "b"]}), id_column="id")
+    export = pd.DataFrame({"id": [1.0, 1.0, 2.0], "annotator": ["w1", "w1", "w2"], "value": [1.0, 0.0, np.nan],
+                           "created_at": ["2024-05-02T10:00:00Z", "2024-05-01T10:00:00+02:00", None]})
+    with pytest.raises(wb.LabelValidationError, match="Row 2"):  # a missing answer is refused, not 'nan'
+        p.annotation.import_annotations(export)
+    assert p.events().empty
+    p.annotation.import_annotations(export.iloc[:2])  # an export sorted newest first
+    current = p.labels().set_index("example_id")
+    assert current.loc["1", "value"] == "1" and current.loc["1", "created_at"].startswith("2024-05-02")
+    assert p.history("1")["created_at"].str[:10].tolist() == ["2024-05-01", "2024-05-02"]
+    p.close()
+
+
 def test_import_annotations_and_errors(team: wb.Project) -> None:
     crowd = pd.DataFrame({"id": ["e10", "e11"], "annotator": ["w1", "w2"], "value": ["ham", "spam"],
                           "created_at": ["2024-05-01T10:00:00Z", "2024-05-02T10:00:00Z"]})

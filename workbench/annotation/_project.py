@@ -28,6 +28,7 @@ from workbench.exceptions import (
     UnknownExampleError,
     WorkbenchError,
 )
+from workbench.log import parse_timestamp
 from workbench.log._log import _without_orphans
 from workbench.migrations import schema_switches
 from workbench.migrations._plan import plan_labels
@@ -341,16 +342,27 @@ class ProjectAnnotation:
                     f"import_annotations: the column {col!r} is missing. Columns: {list(annotations.columns)!r}. "
                     f"Name yours with id_column=, annotator_column=, value_column=."
                 )
+        def text(v: Any) -> Any:  # integral numbers as integers: a column with a gap reads 1.0 for 1
+            if isinstance(v, (float, np.floating)) and np.isfinite(v) and float(v).is_integer():
+                return str(int(v))
+            return v if isinstance(v, str) or v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
+
         frame = pd.DataFrame(
             {
-                "example_id": annotations[id_column].astype(str),
+                "example_id": [text(v) for v in annotations[id_column]],
                 "annotator": annotations[annotator_column].astype(str),
-                "value": annotations[value_column].astype(str),
+                "value": [text(v) for v in annotations[value_column]],
                 "source": source,
             }
         )
         if created_at_column in annotations.columns:
-            frame["created_at"] = annotations[created_at_column].to_numpy()
+            when = [None if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NaT
+                    else parse_timestamp(v, name=created_at_column) for v in annotations[created_at_column]]
+            frame["created_at"] = when
+            # oldest first, so the newest answer of an annotator is the one that stays current (a row without
+            # a time is recorded now: last)
+            order = sorted(range(len(when)), key=lambda k: when[k] or "\uffff")
+            frame = frame.iloc[order]
         return self._log.annotate_many(frame)
 
     # ------------------------------------------------------------------ drafts
