@@ -25,6 +25,10 @@ from workbench.models._majority import _check_prior_param, vote_counts
 __all__ = ["WeightedMajorityVote"]
 
 _ACC_CLIP = (1e-4, 1.0 - 1e-4)
+#: Accuracies stay this far above chance (1/k): a source is assumed better than a coin. Without the bound,
+#: "every covered row is one class and the sources of the other class are always wrong" explains one-class
+#: (unipolar) labeling functions perfectly, and EM falls into it.
+_CHANCE_MARGIN = 0.01
 _PRIORS = ("gold", "uniform", "learned")
 
 
@@ -94,7 +98,9 @@ class WeightedMajorityVote(LabelModel):
     Attributes
     ----------
     accuracy_ : ndarray of shape (n_lfs,)
-        Estimated probability that each source votes the true class when it votes.
+        Estimated probability that each source votes the true class when it votes, kept
+        above chance (at least ``1/k + 0.01``: a source is assumed better than a coin, so EM
+        cannot turn one-class sources against their class).
     weights_ : ndarray of shape (n_lfs,)
         The log-odds weight of each source's vote.
     class_prior_ : ndarray of shape (k,)
@@ -181,7 +187,8 @@ class WeightedMajorityVote(LabelModel):
         n_iter = 0
         for n_iter in range(1, int(self.max_iter) + 1):  # noqa: B007
             correct = _correct_mass(L, T)
-            new_acc = np.clip((correct + a * a0) / (n_votes + a), *_ACC_CLIP)
+            floor = max(_ACC_CLIP[0], 1.0 / k + _CHANCE_MARGIN)
+            new_acc = np.clip((correct + a * a0) / (n_votes + a), floor, _ACC_CLIP[1])
             if learn_prior:
                 mass = T.sum(axis=0) + 1.0
                 prior = mass / mass.sum()
