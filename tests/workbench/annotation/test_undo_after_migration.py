@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from answers_of import current
 
 import workbench as wb
 
@@ -29,11 +30,6 @@ def seatbelts(tmp_path: Path, seatbelt_schema: wb.Schema) -> wb.Project:
     p = wb.Project.create(tmp_path / "sb", schema=seatbelt_schema)
     p.add_data(pd.DataFrame({"id": ["f0", "f1"], "text": ["a", "b"]}), id_column="id")
     return p
-
-
-def current(p: wb.Project, annotator: str = "ann") -> dict[tuple[str, str], str]:
-    lab = p.labels(source="human", annotator=annotator)
-    return {(e, q): v for e, q, v in zip(lab["example_id"], lab["question"], lab["value"], strict=True)}
 
 
 def migrate(p: wb.Project, **evolve: object) -> None:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from answers_of import current
 
 import workbench as wb
 
@@ -30,11 +31,6 @@ def chain(tmp_path: Path) -> wb.Project:
     p = wb.Project.create(tmp_path / "c", schema=schema)
     p.add_data(pd.DataFrame({"id": ["f1", "f2"], "text": ["a", "b"]}), id_column="id")
     return p
-
-
-def current(p: wb.Project, annotator: str = "ann") -> dict[tuple[str, str], str]:
-    lab = p.labels(source="human", annotator=annotator)
-    return {(e, q): v for e, q, v in zip(lab["example_id"], lab["question"], lab["value"], strict=True)}
 
 
 def test_repeated_undo_walks_back_in_order(spam: wb.Project) -> None:
