@@ -21,6 +21,7 @@ from workbench.annotation._types import (
     Draft,
     PrelabelResult,
 )
+from workbench.data import id_text
 from workbench.exceptions import (
     DataError,
     LabelValidationError,
@@ -342,10 +343,8 @@ class ProjectAnnotation:
                     f"import_annotations: the column {col!r} is missing. Columns: {list(annotations.columns)!r}. "
                     f"Name yours with id_column=, annotator_column=, value_column=."
                 )
-        def text(v: Any) -> Any:  # integral numbers as integers: a column with a gap reads 1.0 for 1
-            if isinstance(v, (float, np.floating)) and np.isfinite(v) and float(v).is_integer():
-                return str(int(v))
-            return v if isinstance(v, str) or v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
+        def text(v: Any) -> Any:  # a column with a gap reads 1.0 for 1; a missing value stays missing
+            return None if v is None or (isinstance(v, float) and np.isnan(v)) else id_text(v)
 
         frame = pd.DataFrame(
             {

@@ -175,6 +175,25 @@ def _check_ragged(path: Path, text: str, sep: str) -> None:
         )
 
 
+def id_text(value: Any) -> str:
+    """An id or label value as the project stores it: text, integral numbers as integers.
+
+    ``7``, ``7.0`` (an integer column with a gap reads as floats) and ``"7"`` are all ``"7"``;
+    other values are ``str(value)`` (``"007"`` stays ``"007"``). The same rule as ``add_data``
+    applies to an id column.
+
+    Examples
+    --------
+    >>> id_text(7.0), id_text("007"), id_text(2.5)
+    ('7', '007', '2.5')
+    """
+    if isinstance(value, (float, np.floating)) and math.isfinite(float(value)) and float(value).is_integer():
+        return str(int(value))
+    if isinstance(value, np.integer):
+        return str(int(value))
+    return str(value)
+
+
 def _normalise_ids(col: pd.Series, id_column: str) -> pd.Series:
     missing = col.isna().to_numpy()
     if missing.any():

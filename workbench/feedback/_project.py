@@ -21,7 +21,7 @@ from workbench.annotation._project import (
     record_predictions,
     unknown_ids,
 )
-from workbench.data import read_table
+from workbench.data import id_text, read_table
 from workbench.exceptions import DataError, LabelValidationError, NotFittedError
 from workbench.feedback._source import FeedbackSource, source_name_of
 from workbench.feedback._types import FEEDBACK_KINDS, FeedbackBatch, PredictionBatch
@@ -61,19 +61,13 @@ def _signal_text(v: Any) -> str:
     column written to CSV) are all "1"."""
     if isinstance(v, (bool, np.bool_)):
         return str(bool(v))
-    if isinstance(v, (int, np.integer)):
-        return str(int(v))
-    number: float | None = None
-    if isinstance(v, (float, np.floating)):
-        number = float(v)
-    elif isinstance(v, str):
+    if isinstance(v, str):
         try:
             number = float(v.strip())
         except ValueError:
-            number = None
-    if number is not None and math.isfinite(number) and number.is_integer():
-        return str(int(number))
-    return str(v)
+            return v
+        return id_text(number) if math.isfinite(number) and number.is_integer() else v
+    return id_text(v)
 
 
 def _show(values: Sequence[Any], limit: int = 5) -> str:

@@ -14,7 +14,7 @@ import pandas as pd
 
 from workbench._constants import ABSTAIN, LABEL_SOURCES
 from workbench._events import EventEmitter
-from workbench.data import DataCatalog
+from workbench.data import DataCatalog, id_text
 from workbench.exceptions import DataError, LabelValidationError
 from workbench.schema import Question, Schema, SchemaRegistry
 from workbench.store import EventStore, LabelEvent, utc_now
@@ -102,17 +102,10 @@ def _none_if_na(value: Any) -> Any:
 
 
 
-def _id_text(v: Any) -> str:
-    """An id or label as the project stores it: text, integral numbers as integers (7, 7.0 and "7" are "7")."""
-    if isinstance(v, (float, np.floating)) and math.isfinite(float(v)) and float(v).is_integer():
-        return str(int(v))
-    return str(v)
-
-
 def _gold_series(gold: pd.Series, ids: pd.Index) -> pd.Series:
     """A Series of gold labels indexed by example id, aligned with ``ids``: its index read as the project's
     text ids (a frame read with integer ids matches); none of them known, or one id twice, is an error."""
-    index = pd.Index([_id_text(v) for v in gold.index], dtype=object)
+    index = pd.Index([id_text(v) for v in gold.index], dtype=object)
     if index.has_duplicates:
         twice = index[index.duplicated()].unique()[:5].tolist()
         raise DataError(f"The gold Series names some examples twice (e.g. {twice!r}); give one label per example.")
@@ -288,7 +281,7 @@ class LabelLog:
                     f"Row {k} of annotate_many lacks {sorted(missing)}; each record needs example_id, value "
                     f"and annotator."
                 )
-        ids = [r["example_id"] if isinstance(r["example_id"], str) else _id_text(r["example_id"]) for r in rows]
+        ids = [r["example_id"] if isinstance(r["example_id"], str) else id_text(r["example_id"]) for r in rows]
         known = self._data.check_ids(list(dict.fromkeys(ids)))
         single = self._schema.current.is_single
         contexts: dict[tuple[str, str, str], dict[str, str]] = {}
@@ -455,7 +448,7 @@ class LabelLog:
         rows = gold[[id_column, label_column]].dropna()
         # ids and labels as text, integral numbers as integers: a column with a gap reads 1.0 for 1
         records = [
-            {"example_id": _id_text(i), "value": {q.name: _id_text(v)} if not single else _id_text(v),
+            {"example_id": id_text(i), "value": {q.name: id_text(v)} if not single else id_text(v),
              "annotator": annotator, "source": "gold"}
             for i, v in zip(rows[id_column], rows[label_column], strict=True)
         ]
