@@ -528,6 +528,11 @@ class Project:
         optionally ``source``, ``confidence``, ``time_spent``, ``is_honeypot``, ``note``,
         ``created_at`` (ISO-8601 string or timestamp, for imported labels; without a timezone
         it is read as UTC) and ``event_uid``. Every row is validated before anything is written.
+
+        Rows are recorded oldest first by ``created_at``, so an annotator's newest answer is the
+        current one, also across calls: an answer older than the current one (an import or a
+        backfill) goes into the history, and the newer answer is restated after it
+        (append-only; the same backfill again writes nothing).
         """
         return self._log.annotate_many(records)
 

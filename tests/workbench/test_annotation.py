@@ -225,6 +225,14 @@ def test_imported_answers_are_recorded_oldest_first_and_numbers_read_as_choices(
     current = p.labels().set_index("example_id")
     assert current.loc["1", "value"] == "1" and current.loc["1", "created_at"].startswith("2024-05-02")
     assert p.history("1")["created_at"].str[:10].tolist() == ["2024-05-01", "2024-05-02"]
+    # a later import of an older answer (a backfill) goes into the history; the newest stays current
+    late = pd.DataFrame({"id": [1], "annotator": ["w1"], "value": ["0"], "created_at": ["2024-04-01T00:00:00Z"]})
+    p.annotation.import_annotations(late)
+    assert p.labels().set_index("example_id").loc["1", "value"] == "1"
+    assert p.history("1")["value"].tolist() == ["0", "1", "0", "1"]
+    n = len(p.events())
+    p.annotation.import_annotations(late.assign(created_at="2024-04-01T00:00:00Z"))  # new uid, same answer
+    assert p.labels().set_index("example_id").loc["1", "value"] == "1" and len(p.events()) == n + 2
     p.close()
 
 

@@ -29,7 +29,6 @@ from workbench.exceptions import (
     UnknownExampleError,
     WorkbenchError,
 )
-from workbench.log import parse_timestamp
 from workbench.log._log import _without_orphans
 from workbench.migrations import schema_switches
 from workbench.migrations._plan import plan_labels
@@ -355,13 +354,7 @@ class ProjectAnnotation:
             }
         )
         if created_at_column in annotations.columns:
-            when = [None if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NaT
-                    else parse_timestamp(v, name=created_at_column) for v in annotations[created_at_column]]
-            frame["created_at"] = when
-            # oldest first, so the newest answer of an annotator is the one that stays current (a row without
-            # a time is recorded now: last)
-            order = sorted(range(len(when)), key=lambda k: when[k] or "\uffff")
-            frame = frame.iloc[order]
+            frame["created_at"] = annotations[created_at_column].to_numpy()  # recorded oldest first
         return self._log.annotate_many(frame)
 
     # ------------------------------------------------------------------ drafts

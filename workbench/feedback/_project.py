@@ -322,13 +322,10 @@ class ProjectFeedback:
         self._check_records(records, func)
         n_new_examples, data_version = self._add_unknown(frame, ids, text_column, func,
                                                          f"production rows from {kind} feedback ({source_name})")
-        current = self._current_signals(annotator, q.name) if timestamp_column else {}
         before = self._store.last_event_id()
-        stored = self._log.annotate_many(records) if records else []
+        stored = self._log.annotate_many(records) if records else []  # oldest first; a backfill stays history
         new_ids = [int(e.event_id or 0) for e in stored if int(e.event_id or 0) > before]
         n_dup += len(stored) - len(new_ids)
-        if current:
-            self._restate_latest(current, stored, before, q.name, single)
         n_gold = 0
         if as_gold and records:
             gold = [{**r, "source": "gold", "annotator": f"feedback:{annotator}", "event_uid": r["event_uid"] + ":gold"}
@@ -364,38 +361,6 @@ class ProjectFeedback:
             except LabelValidationError as exc:
                 raise LabelValidationError(f"{func}: the signal for item {r['example_id']!r}: {exc} Nothing was "
                                            f"written.") from None
-
-    def _current_signals(self, annotator: str, question: str) -> dict[str, dict[str, Any]]:
-        """A source's current feedback label per item (its event), before a batch is written."""
-        lab = self._log.labels(source="feedback", annotator=annotator, question=question)
-        return {str(r["example_id"]): {str(k): v for k, v in r.items()} for r in lab.to_dict("records")}
-
-    def _restate_latest(self, current: dict[str, dict[str, Any]], stored: list[Any], before: int, question: str,
-                        single: bool) -> None:
-        """Keep a source's latest signal its current label when a batch brings an older one (a backfill).
-
-        The log supersedes in the order events are written; a signal older than the source's
-        current one, written later, would become current. The current signal is then written
-        again (same label, time and note; ``event_uid`` ``<its uid>:restated:<backfill event
-        id>``, so a repeated backfill restates nothing more), append-only: ``history()`` shows
-        the backfilled signal and the restatement.
-        """
-        newest: dict[str, Any] = {}
-        for e in stored:
-            if int(e.event_id or 0) > before and e.question == question:
-                newest[str(e.example_id)] = e  # the batch's last written event per item
-        restate = []
-        for item, e in newest.items():
-            old = current.get(item)
-            if old is None or str(e.created_at) >= str(old["created_at"]):
-                continue
-            restate.append({
-                "example_id": item, "value": old["value"] if single else {question: old["value"]},
-                "annotator": old["annotator"], "source": "feedback", "created_at": old["created_at"],
-                "event_uid": f"{old['event_uid']}:restated:{int(e.event_id or 0)}", "note": old["note"],
-            })
-        if restate:
-            self._log.annotate_many(restate)
 
     @staticmethod
     def _labels(

@@ -284,9 +284,21 @@ class LabelLog:
         ids = [r["example_id"] if isinstance(r["example_id"], str) else id_text(r["example_id"]) for r in rows]
         known = self._data.check_ids(list(dict.fromkeys(ids)))
         single = self._schema.current.is_single
+        times: list[str | None] = []
+        for k, (eid, r) in enumerate(zip(ids, rows, strict=True)):
+            when = _none_if_na(r.get("created_at"))
+            try:
+                times.append(None if when is None else parse_timestamp(when))
+            except LabelValidationError as exc:
+                raise LabelValidationError(f"Row {k} (example {eid!r}): {exc} Nothing was written.") from None
+        # oldest first (stable; a row without a time is recorded now: last), so an annotator's newest answer
+        # is the one that stays current
+        order = sorted(range(len(rows)), key=lambda k: times[k] or "\uffff") if any(times) else range(len(rows))
+        current = self._current_of([(ids[k], rows[k]) for k in range(len(rows)) if times[k] is not None])
         contexts: dict[tuple[str, str, str], dict[str, str]] = {}
         events: list[LabelEvent] = []
-        for k, (eid, r) in enumerate(zip(ids, rows, strict=True)):
+        for k in order:
+            eid, r = ids[k], rows[k]
             source = r.get("source") or "human"
             key = (eid, str(source), str(r["annotator"]))
             if key not in contexts:
@@ -297,13 +309,58 @@ class LabelLog:
                         eid, r["value"], annotator=r["annotator"], source=source,
                         confidence=_none_if_na(r.get("confidence")), time_spent=_none_if_na(r.get("time_spent")),
                         is_honeypot=bool(_none_if_na(r.get("is_honeypot")) or False), note=_none_if_na(r.get("note")),
-                        created_at=_none_if_na(r.get("created_at")), data_version=known[eid], context=contexts[key],
+                        created_at=times[k], data_version=known[eid], context=contexts[key],
                         event_uid=_none_if_na(r.get("event_uid")), func="Project.annotate_many",
                     )
                 )
             except LabelValidationError as exc:
                 raise LabelValidationError(f"Row {k} (example {eid!r}): {exc} Nothing was written.") from None
-        return self.write(events)
+        before = self._store.last_event_id()
+        stored = self.write(events)
+        if current:
+            self._restate_newer(current, stored, before, single)
+        return stored
+
+    def _current_of(self, rows: list[tuple[str, Mapping[str, Any]]]) -> dict[tuple[str, str, str, str], dict[str, Any]]:
+        """The current label of each (example, question, source, annotator) a batch of timed rows touches."""
+        if not rows:
+            return {}
+        wanted = {(eid, str(r.get("source") or "human"), str(r["annotator"])) for eid, r in rows}
+        out: dict[tuple[str, str, str, str], dict[str, Any]] = {}
+        for src in sorted({w[1] for w in wanted}):
+            lab = self.labels(source=src)
+            for rec in lab.to_dict("records"):
+                if (str(rec["example_id"]), src, str(rec["annotator"])) in wanted:
+                    out[(str(rec["example_id"]), str(rec["question"]), src, str(rec["annotator"]))] = {
+                        str(k): v for k, v in rec.items()}
+        return out
+
+    def _restate_newer(self, current: Mapping[tuple[str, str, str, str], Mapping[str, Any]], stored: list[LabelEvent],
+                       before: int, single: bool) -> None:
+        """Keep an annotator's newest answer current when a batch brought an older one (an import or a backfill).
+
+        The log supersedes in the order events are written, so an answer older than the current
+        one, written later, would become current. The newer answer is then written again (same
+        value, time, note and confidence; ``event_uid`` ``<its uid>:restated:<older event id>``, so
+        the same backfill again restates nothing more), append-only: ``history()`` shows both.
+        """
+        latest: dict[tuple[str, str, str, str], LabelEvent] = {}
+        for e in stored:
+            if int(e.event_id or 0) > before and e.action == "label":
+                latest[(e.example_id, e.question, e.source, e.annotator)] = e  # the batch's last per key
+        restate = []
+        for key, e in latest.items():
+            old = current.get(key)
+            if old is None or str(e.created_at) >= str(old["created_at"]):
+                continue
+            restate.append({
+                "example_id": key[0], "value": old["value"] if single else {key[1]: old["value"]},
+                "annotator": key[3], "source": key[2], "created_at": old["created_at"], "note": old.get("note"),
+                "confidence": old.get("confidence"), "time_spent": old.get("time_spent"),
+                "is_honeypot": old.get("is_honeypot"), "event_uid": f"{old['event_uid']}:restated:{e.event_id}",
+            })
+        if restate:
+            self.annotate_many(restate)
 
     def retract(
         self, example_id: str, question: str | None = None, *, annotator: str, source: str = "human",
