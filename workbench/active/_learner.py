@@ -448,23 +448,13 @@ class ActiveLearner:
         """The features of every example (cached per data versions and feature spec)."""
         return self._cache.get()
 
-    def _human_ids(self, question: str) -> set[str]:
-        """Examples a person has labeled (any current human answer, honeypots included), adjudicated or that
-        are gold."""
-        answers = self.project.annotation.answers(question, include_honeypots=True)
-        gold = self.project.gold(question)
-        adjudicated = self.project.labels(source="adjudication", question=question)
-        return (set(answers["example_id"].astype(str)) | set(gold.index.astype(str))
-                | set(adjudicated["example_id"].astype(str)))
-
     def _not_in_pool(self) -> set[str]:
-        """Examples nobody should be asked to label for this question: the people's labels (see
-        :meth:`_human_ids`), current auto-accepted pre-labels (``prelabel(auto_accept=...)``, not
-        revoked), and, for a follow-up question, examples whose parent's known label (gold,
-        adjudication or the people's majority) means the question is not asked."""
+        """Examples nobody should be asked to label for this question: the settled ones
+        (``project.annotation.settled``: answered, gold, adjudicated or auto-accepted) and, for a
+        follow-up question, examples whose parent's known label (gold, adjudication or the
+        people's majority) means the question is not asked."""
         q = self._q
-        out = self._human_ids(q.name)
-        out |= set(self.project.annotation.auto_accepted(q.name)["example_id"].astype(str))
+        out = self.project.annotation.settled(q.name)
         for parent, allowed in q.condition.items():
             known: dict[str, str] = {}
             if len(self.project.annotation.answers(parent)):

@@ -1234,7 +1234,7 @@ class ProjectAnnotation:
         version = self._model_version(model, model_name)
         accept = self._check_auto_accept(auto_accept, q)
         all_ids = self._data.index()
-        settled = self._settled(q.name)
+        settled = self.settled(q.name)
         if example_ids is not None:
             if isinstance(example_ids, str):
                 raise LabelValidationError(
@@ -1325,11 +1325,27 @@ class ProjectAnnotation:
         }, replace=True)
         return result
 
-    def _settled(self, question: str) -> set[str]:
-        """Items a model must not pre-label: human answers, gold, current accepted pre-labels."""
-        humans = self._log.labels(source="human", question=question)
-        return (set(humans["example_id"]) | set(self._log.gold(question).index)
-                | set(self._accepted_labels(question)["example_id"]))
+    def settled(self, question: str | None = None) -> set[str]:
+        """The examples nobody needs to label for a question: a current human answer (honeypots
+        included), gold, an adjudication, or a current auto-accepted pre-label (:meth:`prelabel`;
+        a revoked one counts no more). Neither :meth:`prelabel` nor an active learner's
+        ``next_batch`` offers them.
+
+        Parameters
+        ----------
+        question : str, optional
+            Default: the schema's first question.
+
+        Returns
+        -------
+        set of str
+        """
+        q = self._q(question)
+        humans = self._log.labels(source="human", question=q.name)
+        adjudicated = self._log.labels(source="adjudication", question=q.name)
+        return (set(humans["example_id"].astype(str)) | set(self._log.gold(q.name).index.astype(str))
+                | set(adjudicated["example_id"].astype(str))
+                | set(self._accepted_labels(q.name)["example_id"].astype(str)))
 
     @staticmethod
     def _model_version(model: Any, model_name: str | None) -> str:

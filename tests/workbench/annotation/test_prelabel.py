@@ -210,6 +210,15 @@ def test_prelabel_skips_answered_gold_and_accepted_items(shop: wb.Project) -> No
     assert again.n_skipped == 3 + first.n_accepted  # an accepted item is not pre-labelled twice
     assert shop.annotation.draft("e003") is None  # an answered item gets no draft (no LF, no prediction)
     assert shop.labels(source="model")["example_id"].nunique() == first.n_accepted + again.n_accepted
+    settled = shop.annotation.settled()
+    assert {"e001", "e002", "e003"} <= settled and len(settled) == 3 + first.n_accepted + again.n_accepted
+
+
+def test_prelabel_skips_adjudicated_items(shop: wb.Project) -> None:
+    shop.quality.adjudicate("e004", "spam", annotator="lead")  # decided without annotator answers
+    run = shop.annotation.prelabel(probabilities(shop), auto_accept=calibrated_accept(0.9), model_name="clf-v1")
+    assert run.n_skipped == 1 and "e004" in shop.annotation.settled()
+    assert "e004" not in set(shop.labels(source="model")["example_id"])
 
 
 def test_prelabel_with_a_real_model_and_per_class_thresholds(shop: wb.Project) -> None:
