@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from workbench.exceptions import LabelValidationError, WorkbenchError
+from workbench.exceptions import DataError, LabelValidationError, WorkbenchError
 from workbench.store import TrainingRun, utc_now
 from workbench.versions._store import LabelVersion, LabelVersionStore
+from workbench.versions._validate import resolve_layout
 
 if TYPE_CHECKING:
     from workbench._events import EventEmitter
@@ -288,11 +289,12 @@ class ProjectVersions:
         """Refuse a frame whose label is not a most probable choice of its row (a hand edit gone wrong:
         the label a model trains on must agree with the probabilities it is weighted by)."""
         schema = self._schema.current
+        try:  # the format's own rule for which columns hold each question's probabilities and label
+            layout = resolve_layout([str(c) for c in soft.columns], {q.name: list(q.choices) for q in schema.questions})
+        except DataError:
+            return  # the store's own validation names what is missing
         for q in schema.questions:
-            col = "label" if schema.is_single else f"label__{q.name}"
-            names = [f"p_{c}" if schema.is_single else f"p_{q.name}__{c}" for c in q.choices]
-            if col not in soft.columns or not all(n in soft.columns for n in names):
-                continue  # the store's own validation names what is missing
+            col, names = layout.label_columns[q.name], layout.prob_columns[q.name]
             P = soft[names].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
             lab = soft[col].to_numpy(dtype=object)
             pos = np.array([q.choices.index(v) if isinstance(v, str) and v in q.choices else -1 for v in lab])
