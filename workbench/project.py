@@ -15,7 +15,7 @@ from workbench._events import EventEmitter, Subscription
 from workbench._moved import MOVED
 from workbench._version import __version__
 from workbench.annotation import ProjectAnnotation
-from workbench.data import DATA_DIR, INGEST_LOCK, DataCatalog
+from workbench.data import DATA_DIR, DEFAULT_HASH_SCHEME, INGEST_LOCK, DataCatalog
 from workbench.exceptions import (
     IntegrityError,
     ProjectExistsError,
@@ -199,7 +199,7 @@ class Project:
         store.set_meta("text_column", text_column)
         store.set_meta("image_column", image_column)
         store.set_meta("created_at", now)
-        store.set_meta("row_hash_scheme", "text")  # round trips through CSV/JSONL/Parquet hash the same
+        store.set_meta("row_hash_scheme", DEFAULT_HASH_SCHEME)  # round trips through CSV/JSONL/Parquet hash the same
         marker = {
             "format": PROJECT_FORMAT,
             "layout": PROJECT_LAYOUT,

@@ -2,6 +2,7 @@
 
 from workbench.data._catalog import DATA_DIR, INGEST_LOCK, DataCatalog
 from workbench.data._ingest import (
+    DEFAULT_HASH_SCHEME,
     HASH_SCHEMES,
     ID_COLUMN,
     SUPPORTED_SUFFIXES,
@@ -15,6 +16,7 @@ from workbench.data._ingest import (
 
 __all__ = [
     "DATA_DIR",
+    "DEFAULT_HASH_SCHEME",
     "HASH_SCHEMES",
     "ID_COLUMN",
     "INGEST_LOCK",

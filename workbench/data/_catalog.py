@@ -3,23 +3,37 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
+import math
 import os
 import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from workbench._events import EventEmitter
 from workbench._stats import sha256_file as _sha256
-from workbench.data._ingest import ID_COLUMN, prepare_batch, read_table, row_hashes
+from workbench.data._ingest import (
+    DEFAULT_HASH_SCHEME,
+    ID_COLUMN,
+    IngestedBatch,
+    canonical_text,
+    cell_key,
+    prepare_batch,
+    read_table,
+    row_hashes,
+)
 from workbench.exceptions import (
     ConflictingContentError,
     DataError,
     IntegrityError,
     StoreCorruptedError,
     UnknownExampleError,
+    WorkbenchError,
 )
 from workbench.store import DataVersion, EventStore, utc_now
 
@@ -75,7 +89,11 @@ class DataCatalog:
 
     @property
     def hash_scheme(self) -> str:
-        """How this project hashes row content (``"text"``; projects made before it: ``"json"``)."""
+        """How this project hashes row content, recorded when it was created.
+
+        ``"text2"`` for new projects; ``"text"`` and ``"json"`` for projects made before it (see
+        :data:`workbench.data.HASH_SCHEMES`). A project never changes its scheme.
+        """
         value = self._store.get_meta("row_hash_scheme")
         return "json" if value is None else str(value)
 
@@ -125,7 +143,9 @@ class DataCatalog:
             existing = self._store.stored_hashes(batch.ids)
             conflicts = [i for i, h in zip(batch.ids, batch.hashes, strict=True) if i in existing and existing[i] != h]
             if conflicts:
-                raise ConflictingContentError.for_ids(conflicts)
+                error = ConflictingContentError.for_ids(conflicts)
+                details = self._conflict_details(batch, conflicts)
+                raise ConflictingContentError(f"{error} {details}", conflicts) if details else error
             new_mask = [i not in existing for i in batch.ids]
             new_frame = batch.frame[new_mask]
             if not len(new_frame):
@@ -288,6 +308,49 @@ class DataCatalog:
                 f"hashes, e.g. {bad[0]!r}. The file was modified; restore it from a backup."
             )
 
+    def _conflict_details(self, batch: IngestedBatch, conflicts: list[str], limit: int = 3) -> str:
+        """What differs between the stored rows and this batch's rows for the first conflicting ids."""
+        scheme = self.hash_scheme
+        shown = conflicts[:limit]
+        where = self._store.example_data_versions(shown)
+        versions = {v.version: v for v in self._store.data_versions()}
+        notes: list[str] = []
+        hints: dict[str, None] = {}  # an ordered set
+        for eid in shown:
+            version = versions.get(where.get(eid, ""))
+            if version is None:
+                continue
+            try:
+                stored = self._read_batch(version)
+            except WorkbenchError:  # a damaged file: verify() reports it; the plain message stands
+                continue
+            if eid not in stored.index:
+                continue
+            old_row, new_row = stored.loc[eid], batch.frame.loc[eid]
+            old_cols, new_cols = set(map(str, stored.columns)), set(map(str, batch.frame.columns))
+            if old_cols != new_cols:
+                notes.append(f"{eid!r} is stored with columns {sorted(old_cols)!r} but this data has "
+                             f"{sorted(new_cols)!r}")
+            for col in sorted(old_cols & new_cols):
+                old, new = old_row[col], new_row[col]
+                if cell_key(old, scheme) == cell_key(new, scheme):
+                    continue
+                notes.append(f"{eid!r} column {col!r} is stored as {_shown(old)} ({stored[col].dtype}) but is "
+                             f"{_shown(new)} ({batch.frame[col].dtype}) in this data")
+                hint = _conflict_hint(col, old, new, stored[col].dtype)
+                if hint:
+                    hints[hint] = None
+                if scheme != DEFAULT_HASH_SCHEME and cell_key(old, DEFAULT_HASH_SCHEME) == cell_key(
+                        new, DEFAULT_HASH_SCHEME):
+                    hints[
+                        f"Projects made now (row hash scheme {DEFAULT_HASH_SCHEME!r}) count such cells as equal; this "
+                        f"project keeps the scheme it was made with ({scheme!r}), so read the file into a DataFrame "
+                        f"with the stored column types, or add the rows under new ids."
+                    ] = None
+        if not notes:
+            return ""
+        return "What differs: " + "; ".join(notes[:5]) + "." + "".join(" " + h for h in hints)
+
     def verify(self) -> int:
         """Re-read every data file and check it (sha256) and each row (content hash); returns rows checked."""
         self._batch_cache.clear()
@@ -312,3 +375,61 @@ def _unstorable(frame: pd.DataFrame, exc: Exception) -> str:
     return (f"add_data: the rows cannot be stored as a data version ({type(exc).__name__}: {exc}). Convert the "
             f"columns to text, numbers or timestamps first. Nothing was written.")
 
+
+def _shown(value: object, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _epoch_unit(when: Any, number: Any) -> str | None:
+    """The epoch unit in which ``number`` is exactly the timestamp ``when``, if any."""
+    try:
+        nanos = pd.Timestamp(when).value
+    except (ValueError, TypeError, OverflowError):
+        return None
+    if isinstance(number, (float, np.floating)) and not (math.isfinite(number) and float(number).is_integer()):
+        return None
+    for unit, factor in (("seconds", 10**9), ("milliseconds", 10**6), ("microseconds", 10**3), ("nanoseconds", 1)):
+        if int(number) * factor == nanos:
+            return unit
+    return None
+
+
+def _conflict_hint(col: str, old: Any, new: Any, old_dtype: Any) -> str | None:
+    """Why a round trip may have changed a cell, and how to read the file so that it does not."""
+    is_time = isinstance(old, (dt.date, np.datetime64))
+    is_number = isinstance(new, (int, float, np.integer, np.floating)) and not isinstance(new, (bool, np.bool_))
+    if is_time and is_number:
+        unit = _epoch_unit(old, new)
+        aware = isinstance(old, dt.datetime) and old.utcoffset() is not None
+        return (
+            f"Column {col!r} holds timestamps but this data has numbers"
+            + (f", the stored timestamps in epoch {unit}" if unit else "")
+            + ". JSON has no timestamp type and pandas' to_json writes timestamps as epoch milliseconds unless "
+            f"date_format='iso'; a number does not say that it is a time, or in which unit, so it is not read as "
+            f"one. Write the file with to_json(..., date_format='iso', date_unit='ns'), or read it with pandas, "
+            f"convert the column, df[{col!r}] = pd.to_datetime(df[{col!r}], unit='ms'"
+            + (", utc=True" if aware else "") + "), and pass the DataFrame."
+        )
+    if is_time and isinstance(new, str):
+        old_text, new_text = (str(canonical_text(v) or "").rstrip("Z") for v in (old, new))
+        if old_text != new_text and old_text.startswith(new_text) and len(new_text) >= len("2024-05-01T10:00:00"):
+            return (
+                f"Column {col!r}: this data has the stored times with fewer fractional-second digits. "
+                f"to_json(date_format='iso') keeps milliseconds unless date_unit='us' or 'ns'; write the file "
+                f"with date_unit='ns', or use Parquet or CSV, which keep every digit."
+            )
+    if isinstance(old, (float, np.floating)) and is_number:
+        if str(old_dtype) == "float32":
+            return (
+                f"Column {col!r} is float32, and pandas' to_json writes floats with 10 decimal places "
+                f"(double_precision=10), so float32 values come back as other numbers (0.1 as 0.1000000015). "
+                f"Read the file with pandas and cast it, df[{col!r}] = df[{col!r}].astype('float32'), or use "
+                f"Parquet or CSV, which keep float32 digits."
+            )
+        if math.isclose(float(old), float(new), rel_tol=1e-9, abs_tol=1e-10):
+            return (
+                f"Column {col!r}: the numbers differ only in their last digits; pandas' to_json keeps 10 decimal "
+                f"places of a float (double_precision=10). Use Parquet or CSV, which keep every digit."
+            )
+    return None

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import json
 import json.encoder
 import math
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,13 +22,19 @@ from workbench.exceptions import DataError, DuplicateIdError
 
 _encode_str = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) uses
 
-__all__ = ["HASH_SCHEMES", "ID_COLUMN", "SUPPORTED_SUFFIXES", "IngestedBatch", "prepare_batch", "read_table",
-           "row_hashes"]
+__all__ = ["DEFAULT_HASH_SCHEME", "HASH_SCHEMES", "ID_COLUMN", "SUPPORTED_SUFFIXES", "IngestedBatch", "canonical_text",
+           "cell_key", "id_text", "prepare_batch", "read_table", "row_hashes"]
 
-#: How row content is hashed. ``"text"`` (new projects): every cell in its canonical text form,
-#: so that the same table read back from CSV, TSV, JSON Lines, Parquet or a DataFrame hashes
-#: the same. ``"json"``: cells as typed JSON values (projects made before the text scheme).
-HASH_SCHEMES: tuple[str, ...] = ("text", "json")
+#: How row content is hashed; each project records its scheme once, when it is created.
+#: ``"text2"`` (new projects): every cell in its canonical text form (:func:`canonical_text`),
+#: with integral floats written as integers, float32 values by their shortest float32 digits
+#: and timestamps (and strings that spell one in ISO 8601) in one ISO form, so that the same
+#: table read back from CSV, TSV, JSON Lines, Parquet or a DataFrame hashes the same.
+#: ``"text"``: the first canonical text form (floats by ``repr``, timestamps by ``str``), kept
+#: by projects made with it. ``"json"``: cells as typed JSON values (the oldest projects).
+HASH_SCHEMES: tuple[str, ...] = ("text2", "text", "json")
+#: The scheme a new project records.
+DEFAULT_HASH_SCHEME = "text2"
 
 #: Name of the index holding example ids in every frame the project returns.
 ID_COLUMN = "id"
@@ -256,14 +264,8 @@ def _encoded_column(values: list[Any]) -> list[str]:
     ]
 
 
-def canonical_text(value: Any) -> str | None:
-    """One cell's canonical text (the ``"text"`` hash scheme), or None for a missing value.
-
-    Strings are kept (the empty string counts as missing: CSV cannot tell them apart); integers
-    and booleans as ``str()`` (``3``, ``True``); floats by ``repr`` (``0.5``, ``3.0``, ``1e+20``),
-    NaN as missing; timestamps as ``str()`` (``2024-05-01 10:00:00``, what ``to_csv`` writes);
-    lists, dicts and arrays as compact JSON with sorted keys.
-    """
+def _text_v1(value: Any) -> str | None:
+    """One cell's text in the first text scheme (``"text"``); kept unchanged for its projects."""
     if value is None or value is pd.NA or value is pd.NaT:
         return None
     if isinstance(value, str):
@@ -285,33 +287,283 @@ def canonical_text(value: Any) -> str | None:
     return str(canonical)
 
 
+_F32_MAX = float(np.finfo(np.float32).max)
+_INT_FLOAT_LIMIT = 1e16  # below it repr writes an integral float positionally ("3.0"), so as an integer
+_F32_EXACT_LIMIT = 2.0**24  # integers up to it are float32 values whose shortest float32 digits are themselves
+#: A float as Python's repr or NumPy's str spells it: "3.0", "0.5", "1e+20", "1.6777216e+07".
+_FLOAT_SPELLING = re.compile(r"-?\d+(?:\.\d+(?:e[+-]\d+)?|e[+-]\d+)")
+#: A date, or a date and time, in ISO 8601 (what str(), isoformat(), to_csv and to_json(date_format="iso") write).
+_ISO_TIMESTAMP = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?)?"
+)
+
+
+def _float_text(v: float) -> str | None:
+    """A float's canonical text: integral as an integer, float32 values by their float32 digits."""
+    if math.isnan(v):
+        return None
+    if v == 0.0:
+        return "0"  # -0.0 too
+    if math.isinf(v):
+        return repr(v)
+    if abs(v) < _INT_FLOAT_LIMIT and v.is_integer():
+        return str(int(v))
+    if abs(v) <= _F32_MAX:
+        f32 = np.float32(v)
+        if float(f32) == v:  # exactly a float32 (e.g. one upcast from a float32 column): its shortest digits
+            v = float(str(f32))
+            if abs(v) < _INT_FLOAT_LIMIT and v.is_integer():
+                return str(int(v))
+    return repr(v)
+
+
+def _instant_text(year: int, month: int, day: int, hour: int, minute: int, second: int, fraction: str,
+                  aware: bool) -> str:
+    fraction = fraction.rstrip("0")
+    return (f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}"
+            + (f".{fraction}" if fraction else "") + ("Z" if aware else ""))
+
+
+def _timestamp_text(value: dt.date | np.datetime64) -> str | None:
+    """A timestamp's canonical text: ISO 8601 with a ``T``, no trailing zero digits, UTC as ``Z``.
+
+    A date is its midnight; an aware timestamp is converted to UTC (the instant counts, not
+    the zone it was written in); a naive one stays naive.
+    """
+    if isinstance(value, np.datetime64):
+        if np.isnat(value):
+            return None
+        value = pd.Timestamp(value)
+    if isinstance(value, pd.Timestamp):
+        if value is pd.NaT:
+            return None
+        aware = value.tzinfo is not None
+        ts = value.tz_convert("UTC") if aware else value
+        return _instant_text(ts.year, ts.month, ts.day, ts.hour, ts.minute, ts.second,
+                             f"{ts.microsecond * 1000 + ts.nanosecond:09d}", aware)
+    if isinstance(value, dt.datetime):
+        aware = value.utcoffset() is not None
+        if aware:
+            try:
+                value = value.astimezone(dt.UTC)
+            except OverflowError:
+                return value.isoformat()
+        return _instant_text(value.year, value.month, value.day, value.hour, value.minute, value.second,
+                             f"{value.microsecond:06d}", aware)
+    return _instant_text(value.year, value.month, value.day, 0, 0, 0, "", False)
+
+
+def _iso_string_text(match: re.Match[str], s: str) -> str:
+    """The canonical text of a string that spells an ISO 8601 date or timestamp (itself if invalid)."""
+    year, month, day, hour, minute, second, fraction, zone = match.groups()
+    try:
+        when = dt.datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0))
+        if zone is not None and zone != "Z":
+            sign = -1 if zone[0] == "-" else 1
+            digits = zone[1:].replace(":", "")
+            when -= sign * dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+    except (ValueError, OverflowError):  # not a real date ("2024-13-45"), or out of range after the offset
+        return s
+    return _instant_text(when.year, when.month, when.day, when.hour, when.minute, when.second, fraction or "",
+                         zone is not None)
+
+
+def _string_text(s: str) -> str | None:
+    """A string's canonical text: a float's or a timestamp's spelling is read as that value."""
+    if s == "":
+        return None
+    first = s[0]
+    if not (first.isdigit() or first == "-"):  # the common case: ordinary text
+        return s
+    if _FLOAT_SPELLING.fullmatch(s):
+        v = float(s)
+        if repr(v) == s or (abs(v) <= _F32_MAX and str(np.float32(v)) == s):  # how Python or NumPy print it
+            return _float_text(v)
+        return s
+    match = _ISO_TIMESTAMP.fullmatch(s)
+    return _iso_string_text(match, s) if match else s
+
+
+def _nested_text(value: Any) -> Any:
+    """A JSON-ready form of a value inside a list or dict, by the ``"text2"`` rules."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, str):
+        return value if value == "" else _string_text(value)
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        text = _float_text(float(value))
+        if text is None:
+            return None
+        number = float(text)
+        return int(number) if abs(number) < _INT_FLOAT_LIMIT and number.is_integer() else number
+    if isinstance(value, (dt.date, np.datetime64)):
+        return _timestamp_text(value)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    if isinstance(value, np.ndarray):
+        return [_nested_text(v) for v in value.tolist()]
+    if isinstance(value, (list, tuple)):
+        return [_nested_text(v) for v in value]
+    if isinstance(value, dict):  # a key holding null counts as absent (a Parquet struct has every key)
+        items = ((str(k), _nested_text(v)) for k, v in value.items())
+        return {k: v for k, v in items if v is not None}
+    return value
+
+
+def _text_v2(value: Any) -> str | None:
+    """One cell's text in the ``"text2"`` scheme (see :func:`canonical_text`)."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, str):
+        return _string_text(value)
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        return _float_text(float(value))
+    if isinstance(value, (dt.date, np.datetime64)):
+        return _timestamp_text(value)
+    if isinstance(value, bytes):
+        return _string_text(value.decode("utf-8", errors="replace"))
+    if isinstance(value, (list, tuple, dict, np.ndarray)):
+        return json.dumps(_nested_text(value), sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+                          default=str)
+    return str(value)
+
+
+def canonical_text(value: Any, scheme: str = DEFAULT_HASH_SCHEME) -> str | None:
+    """One cell's canonical text, the form its row is hashed in, or None for a missing value.
+
+    Two cells with the same canonical text are the same content: this is how a table re-added
+    from CSV, TSV, JSON Lines, Parquet or a DataFrame is recognised as unchanged.
+
+    Parameters
+    ----------
+    value : object
+        One cell, as ``Series.tolist()`` gives it.
+    scheme : {"text2", "text"}, default "text2"
+        The hash scheme the project recorded when it was made. ``"text2"``, which new
+        projects use:
+
+        - strings are kept, except that the empty string is missing (CSV cannot tell them
+          apart) and a string that is exactly how Python or NumPy print a float (``"3.0"``,
+          ``"1e+20"``, ``"1.6777216e+07"``) or an ISO 8601 date or timestamp counts as that
+          value;
+        - integers and booleans as ``str()`` (``3``, ``True``);
+        - floats: NaN is missing; integral ones below 1e16 as integers (``3.0`` -> ``3``, so an
+          integer column read back as floats because of a gap is unchanged); a value that is
+          exactly a float32 by its shortest float32 digits (``np.float32(0.1)`` -> ``0.1``, not
+          ``0.10000000149011612``); others by ``repr`` (``0.5``, ``1e+20``);
+        - dates and timestamps in ISO 8601 with a ``T``, without trailing zero digits, aware ones
+          converted to UTC and marked ``Z`` (``2024-05-01T10:00:00``, ``2024-05-01T08:00:00.5Z``);
+          a date is its midnight;
+        - lists, dicts and arrays as compact JSON with sorted keys, their numbers and timestamps
+          by the same rules, a dict key holding null as absent.
+
+        ``"text"``, kept by projects made with it: strings as above but never read as numbers
+        or timestamps, floats by ``repr`` (``3.0``), timestamps by ``str()``
+        (``2024-05-01 10:00:00``).
+
+    Returns
+    -------
+    str or None
+
+    Notes
+    -----
+    Integers in epoch units are not timestamps: ``to_json`` without ``date_format="iso"`` writes
+    timestamps as epoch milliseconds, which come back as integers and so differ from the stored
+    timestamps (:class:`~workbench.exceptions.ConflictingContentError` says so). Digits a writer
+    drops are a difference too: ``to_json`` keeps 10 decimal places of a float by default and
+    milliseconds of a timestamp. A float32 integer above 2**24 (``123456790016``) differs from
+    its CSV spelling (``1.2345679e+11``): integral floats are read as integers first.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> canonical_text(3.0), canonical_text("3.0"), canonical_text(3), canonical_text(np.float32(0.1))
+    ('3', '3', '3', '0.1')
+    >>> canonical_text(pd.Timestamp("2024-05-01 10:00")), canonical_text("2024-05-01T10:00:00.000")
+    ('2024-05-01T10:00:00', '2024-05-01T10:00:00')
+    >>> canonical_text(3.0, scheme="text"), canonical_text(float("nan")), canonical_text("")
+    ('3.0', None, None)
+    """
+    if scheme == "text2":
+        return _text_v2(value)
+    if scheme == "text":
+        return _text_v1(value)
+    raise DataError(f"canonical_text takes scheme 'text2' or 'text'. Got {scheme!r} instead.")
+
+
 def _text_column(values: list[Any]) -> list[str]:
     if all(isinstance(v, str) and v != "" for v in values):  # the common case: a full text column
         return [_encode_str(v) for v in values]
     out = []
     for v in values:
-        t = canonical_text(v)
+        t = _text_v1(v)
         out.append("null" if t is None else _encode_str(t))
     return out
 
 
-def row_hashes(df: pd.DataFrame, scheme: str = "text") -> list[str]:
+def _text2_column(values: list[Any]) -> list[str]:
+    out = []
+    for v in values:
+        t = _string_text(v) if type(v) is str else _text_v2(v)
+        out.append("null" if t is None else _encode_str(t))
+    return out
+
+
+_COLUMN_ENCODERS = {"text2": _text2_column, "text": _text_column, "json": _encoded_column}
+
+
+def cell_key(value: Any, scheme: str) -> str | None:
+    """What one cell contributes to its row's hash under ``scheme`` (None for missing)."""
+    if scheme == "json":
+        canonical = _canonical(value)
+        return None if canonical is None else json.dumps(
+            canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return canonical_text(value, scheme)
+
+
+def row_hashes(df: pd.DataFrame, scheme: str = DEFAULT_HASH_SCHEME) -> list[str]:
     """SHA-256 of each row's content, independent of column order.
 
-    The hashed text is the row as a compact JSON object with sorted keys (``json.dumps(row,
-    sort_keys=True, ensure_ascii=False, separators=(",", ":"))``), missing values as ``null``;
-    built column by column for speed. With ``scheme="text"`` every cell is first turned into
-    its canonical text (:func:`canonical_text`), so a table and its CSV, TSV, JSON Lines or
-    Parquet round trip hash the same; ``scheme="json"`` hashes typed JSON values (older projects).
+    Parameters
+    ----------
+    df : DataFrame
+        The rows' content (without their ids).
+    scheme : {"text2", "text", "json"}, default "text2"
+        The project's hash scheme. With ``"text2"`` (new projects) and ``"text"`` every cell is
+        first turned into its canonical text (:func:`canonical_text`), so a table and its CSV,
+        TSV, JSON Lines or Parquet round trip hash the same; ``"json"`` hashes typed JSON values
+        (the oldest projects).
+
+    Returns
+    -------
+    list of str
+        One hex digest per row, in row order. The hashed text is the row as a compact JSON
+        object with sorted keys (``json.dumps(row, sort_keys=True, ensure_ascii=False,
+        separators=(",", ":"))``), missing values as ``null``; built column by column for speed.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> a = row_hashes(pd.DataFrame({"n": pd.array([3, None], dtype="Int64"), "t": ["x", "y"]}))
+    >>> a == row_hashes(pd.DataFrame({"t": ["x", "y"], "n": [3.0, float("nan")]}))
+    True
     """
-    if scheme not in HASH_SCHEMES:
+    encode = _COLUMN_ENCODERS.get(scheme)
+    if encode is None:
         raise DataError(f"Unknown row hash scheme {scheme!r}. Expected one of {list(HASH_SCHEMES)!r}.")
     cols = sorted(df.columns, key=str)
     if not cols:
         empty = hashlib.sha256(b"{}").hexdigest()
         return [empty] * len(df)
     keys = [_encode_str(str(c)) + ":" for c in cols]
-    encode = _text_column if scheme == "text" else _encoded_column
     encoded = [encode(df[c].tolist()) for c in cols]
     sha = hashlib.sha256
     if len(cols) == 1:
@@ -340,7 +592,7 @@ def prepare_batch(
     text_column: str | None = None,
     image_column: str | None = None,
     image_root: Path | None = None,
-    hash_scheme: str = "text",
+    hash_scheme: str = DEFAULT_HASH_SCHEME,
 ) -> IngestedBatch:
     """Validate a frame and give it string ids, row hashes and a batch content hash.
 
