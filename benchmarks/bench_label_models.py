@@ -3,8 +3,11 @@
 (a) Every WRENCH dataset in the data directory (youtube, yelp, imdb, basketball, commercial,
     tennis, semeval): the default -- AutoLabelModel fitted on train + valid votes with the valid
     gold -- against majority vote, Dawid-Skene, Snorkel's LabelModel (tutorial settings, and a
-    small grid chosen on valid as WRENCH does) and the hyper label model (``hyperlm``, without
-    and with the valid gold), scored on test with WRENCH's metric and ECE.
+    small grid chosen on valid as WRENCH does), the hyper label model (``hyperlm``, without
+    and with the valid gold) and the class base rate (valid gold shares for every row), scored
+    on test with WRENCH's metric (of the hard labels: ``decision_function``, which is
+    ``predict_proba`` for every model but AutoLabelModel), ECE and Brier score (of
+    ``predict_proba``, the soft labels).
 (b) Simulated 1,000,000 x 50 binary LFs (coverage 0.1-0.3, accuracy 0.55-0.9, seeded):
     fit + predict_proba wall time and peak memory of our DawidSkene vs Snorkel's
     LabelModel(n_epochs=100), each in its own subprocess so that peak RSS is its own, and
@@ -109,9 +112,12 @@ def _hyperlm() -> Any:
         return HyperLabelModel(device="cpu")
 
 
-def bench_wrench(skip_snorkel: bool, quick: bool, only: list[str] | None) -> dict[str, dict[str, tuple[float, float]]]:
+Cell = tuple[float, float, float]
+
+
+def bench_wrench(skip_snorkel: bool, quick: bool, only: list[str] | None) -> dict[str, dict[str, Cell]]:
     """Every WRENCH folder: fit on train votes (+ valid votes with valid gold where a model uses gold),
-    score on test with WRENCH's metric (expected over random tie breaks) and ECE."""
+    score on test with WRENCH's metric (expected over random tie breaks), ECE and Brier score."""
     from workbench.models import (
         AutoLabelModel,
         DawidSkene,
@@ -130,7 +136,7 @@ def bench_wrench(skip_snorkel: bool, quick: bool, only: list[str] | None) -> dic
     hlm = _hyperlm()
     if hlm is None:
         print("(a) hyperlm is not installed: its columns are skipped (pip install --no-deps hyperlm==0.0.5)")
-    results: dict[str, dict[str, tuple[float, float]]] = {}
+    results: dict[str, dict[str, Cell]] = {}
     seconds: dict[str, dict[str, float]] = {}
     for name in names:
         metric = WRENCH_DATASETS[name]
@@ -140,23 +146,28 @@ def bench_wrench(skip_snorkel: bool, quick: bool, only: list[str] | None) -> dic
         k = int(max(L_tr.max(), L_va.max(), L_te.max(), y_va.max(), y_te.max())) + 1
         L_fit = np.vstack([L_tr, L_va])
         y_fit = np.r_[np.full(len(L_tr), -1), y_va]
-        row: dict[str, tuple[float, float]] = {}
+        row: dict[str, Cell] = {}
         secs: dict[str, float] = {}
 
         def record(
             label: str,
             proba: np.ndarray,
             t0: float,
-            row: dict[str, tuple[float, float]] = row,
+            decision: np.ndarray | None = None,
+            row: dict[str, Cell] = row,
             secs: dict[str, float] = secs,
             y_te: np.ndarray = y_te,
             metric: str = metric,
         ) -> None:
+            """Score the hard labels (``decision``'s most probable class; ``proba``'s when None),
+            ECE and Brier of the soft labels ``proba``."""
             secs[label] = time.perf_counter() - t0
-            score = expected_score(y_te, proba, metric)
-            ece = calibration_errors(y_te, proba, n_bootstrap=0)["ece"]
-            row[label] = (score, ece)
+            score = expected_score(y_te, proba if decision is None else decision, metric)
+            errs = calibration_errors(y_te, proba, n_bootstrap=0)
+            row[label] = (score, errs["ece"], errs["brier"])
 
+        counts = np.bincount(y_va, minlength=k) + 1.0
+        record(BASE_RATE, np.tile(counts / counts.sum(), (len(y_te), 1)), time.perf_counter())
         t0 = time.perf_counter()
         record("MajorityVote", MajorityVote(cardinality=k).fit(L_tr).predict_proba(L_te), t0)
         t0 = time.perf_counter()
@@ -193,16 +204,20 @@ def bench_wrench(skip_snorkel: bool, quick: bool, only: list[str] | None) -> dic
         record("Auto (no gold)", AutoLabelModel(cardinality=k, random_state=0).fit(L_tr).predict_proba(L_te), t0)
         t0 = time.perf_counter()
         auto = AutoLabelModel(cardinality=k, random_state=0).fit(L_fit, y_fit)
-        record(DEFAULT, auto.predict_proba(L_te), t0)
-        secs["chosen: " + auto.chosen_ + " / " + auto.calibrator_["method"]] = 0.0
+        record(DEFAULT, auto.predict_proba(L_te), t0, auto.decision_function(L_te))
+        cal = auto.calibrator_["method"]
+        if auto.decision_ != auto.calibrator_:
+            cal += f"; decisions: {auto.decision_['method']}"
+        secs["chosen: " + auto.chosen_ + " / " + cal] = 0.0
         results[name] = row
         seconds[name] = secs
-        print(f"  {name}: {auto.chosen_} ({auto.calibrator_['method']}), {secs[DEFAULT]:.1f} s", flush=True)
+        print(f"  {name}: {auto.chosen_} ({cal}), {secs[DEFAULT]:.1f} s", flush=True)
     _print_wrench(results, seconds)
     return results
 
 
 DEFAULT = "AutoLabelModel (valid gold)"
+BASE_RATE = "class base rate (valid gold shares)"
 
 
 def _pad(P: np.ndarray, k: int) -> np.ndarray:
@@ -215,22 +230,24 @@ def _pad(P: np.ndarray, k: int) -> np.ndarray:
     return np.where(total > 0, P / np.where(total > 0, total, 1.0), 1.0 / k)
 
 
-def _print_wrench(results: dict[str, dict[str, tuple[float, float]]], seconds: dict[str, dict[str, float]]) -> None:
+def _print_wrench(results: dict[str, dict[str, Cell]], seconds: dict[str, dict[str, float]]) -> None:
     names = list(results)
     models = list(dict.fromkeys(m for r in results.values() for m in r))
     print(
         "\n(a) WRENCH: fit on train votes (+ valid votes with valid gold where a model uses gold), scored on test.\n"
         "Score = WRENCH's metric (accuracy, or F1 of class 1 for basketball/commercial/tennis), in expectation\n"
-        "over uniformly random tie breaks; ECE with 10 bins. Cells: score / ECE."
+        "over uniformly random tie breaks) of the hard labels; ECE with 10 bins and Brier score (summed over\n"
+        "classes) of the soft labels. Cells: score / ECE / Brier."
     )
     rows = []
     for m in models:
-        cells = [f"{results[n][m][0]:.4f} / {results[n][m][1]:.3f}" if m in results[n] else "-" for n in names]
+        cells = [f"{results[n][m][0]:.4f} / {results[n][m][1]:.3f} / {results[n][m][2]:.3f}" if m in results[n]
+                 else "-" for n in names]
         have = [results[n][m][0] for n in names if m in results[n]]
         avg = f"{np.mean(have):.4f}" if len(have) == len(names) else "-"
         rows.append([m, *cells, avg])
     print(table(rows, ["model", *[f"{n} ({WRENCH_DATASETS[n]})" for n in names], "mean score"]))
-    print("\nDefault minus each peer, points of the score (+ = the default is better); ECE default vs peer:")
+    print("\nDefault minus each peer, points of the score (+ = the default is better); ECE, Brier default vs peer:")
     rows = []
     for m in models:
         if m == DEFAULT:
@@ -240,8 +257,11 @@ def _print_wrench(results: dict[str, dict[str, tuple[float, float]]], seconds: d
             if m not in results[n]:
                 diffs.append("-")
                 continue
-            (d_score, d_ece), (p_score, p_ece) = results[n][DEFAULT], results[n][m]
-            diffs.append(f"{(d_score - p_score) * 100:+.1f} ({'<=' if d_ece <= p_ece else '>'})")
+            (d_score, d_ece, d_brier), (p_score, p_ece, p_brier) = results[n][DEFAULT], results[n][m]
+            diffs.append(
+                f"{(d_score - p_score) * 100:+.1f} ({'<=' if d_ece <= p_ece else '>'}, "
+                f"{'<=' if d_brier <= p_brier else '>'})"
+            )
         have = [results[n][DEFAULT][0] - results[n][m][0] for n in names if m in results[n]]
         worst = f"{min(have) * 100:+.1f}" if have else "-"
         mean = f"{np.mean(have) * 100:+.1f}" if len(have) == len(names) else "-"

@@ -1,7 +1,9 @@
 """Label models and their honest evaluation.
 
 One estimator contract (:class:`LabelModel`): ``fit(L, y=None)`` (``y``: gold per row,
-``-1`` unknown), ``predict_proba(L)``, ``predict(L, tie_break=...)``,
+``-1`` unknown), ``predict_proba(L)``, ``predict(L, tie_break=...)`` (the most probable
+class of ``decision_function(L)``: of ``predict_proba(L)`` except for AutoLabelModel, whose
+decisions keep its metric's choice while its probabilities are calibrated),
 ``to_dict()``/``from_dict()``. Models: :class:`MajorityVote` (the baseline),
 :class:`WeightedMajorityVote` (one accuracy per source), :class:`DawidSkene` (sparse EM,
 also the crowd-consensus engine with ``abstain="missing"``), :class:`SnorkelLabelModel`

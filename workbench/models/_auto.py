@@ -7,6 +7,13 @@ out-of-fold probabilities. The winner must beat majority vote's cross-validated 
 majority vote is kept. Its out-of-fold probabilities then fit a calibration map (cross-fitted
 again to report honest ECE and Brier scores with bootstrap intervals), and the winner is
 refitted on every row with every gold label.
+
+Probabilities and predictions may take different maps: the probabilities the map with the
+lowest cross-fitted Brier score (the class base rate among them), the predictions the most
+probable class of the best map that keeps the cross-fitted selection score. A metric such
+as the F1 of a rare class is best served by predicting that class well below 50 %
+probability, which no calibrated argmax does; one map for both had to choose between the
+metric and probabilities worse than a constant.
 """
 
 from __future__ import annotations
@@ -34,11 +41,12 @@ from workbench.models._weighted import WeightedMajorityVote
 
 __all__ = ["AutoLabelModel"]
 
-_CALIBRATIONS = ("auto", "temperature", "affine", "isotonic", "none")
+_CALIBRATIONS = ("auto", "temperature", "affine", "isotonic", "prior", "none")
 #: Probabilities are floored here before temperature scaling, so a [1, 0] vote share can soften.
 _CAL_EPS = 1e-4
-#: Calibrations that can change which class is most probable: taken only when they keep the score.
-_MAY_REORDER = ("affine", "isotonic")
+#: Calibrations that can change which class is most probable: predictions follow them only when
+#: they keep the cross-fitted selection score (``"prior"`` gives every row the gold class shares).
+_MAY_REORDER = ("affine", "isotonic", "prior")
 #: Weight of the tie-breaking model in the "majority vote, ties broken by ..." blend.
 _TIE_WEIGHT = 1e-3
 #: Isotonic calibration is tried from this many gold rows on (binary tasks only).
@@ -182,8 +190,16 @@ def _isotonic_apply(P: NDArray[np.float64], x: Sequence[float], yv: Sequence[flo
     return np.column_stack([1.0 - p1, p1])
 
 
+def _prior_fit(y: NDArray[np.int64], k: int) -> list[float]:
+    """Laplace-smoothed class shares of ``y``: the base-rate predictor every calibration must beat."""
+    counts = np.bincount(y, minlength=k) + 1.0
+    return [float(v) for v in counts / counts.sum()]
+
+
 def _calibrate(P: NDArray[np.float64], cal: Mapping[str, Any]) -> NDArray[np.float64]:
     method = cal.get("method", "none")
+    if method == "prior":
+        return np.tile(np.asarray(cal["prior"], dtype=np.float64), (P.shape[0], 1))
     if method == "temperature":
         return _temperature_apply(P, float(cal["temperature"]))
     if method == "affine":
@@ -202,6 +218,8 @@ def _fit_calibrator(method: str, P: NDArray[np.float64], y: NDArray[np.int64]) -
     if method == "isotonic":
         x, yv = _isotonic_fit(P, y)
         return {"method": "isotonic", "x": x, "y": yv}
+    if method == "prior":
+        return {"method": "prior", "prior": _prior_fit(y, P.shape[1])}
     return {"method": "none"}
 
 
@@ -214,9 +232,16 @@ class AutoLabelModel(LabelModel):
     candidates, and majority vote with its ties broken by Dawid-Skene. The best
     cross-validated score wins, unless it does not beat majority vote's, in which case
     majority vote is kept (the guard). The winner's out-of-fold probabilities fit the
-    calibration (temperature scaling, or isotonic regression for binary tasks with at least
-    ``ISOTONIC_MIN_GOLD`` gold rows when it scores better), and the winner is refitted on
-    every row with every gold label.
+    calibration (see ``calibration``), and the winner is refitted on every row with every
+    gold label.
+
+    :meth:`predict_proba` gives the calibrated probabilities; :meth:`predict` the most
+    probable class of :meth:`decision_function`, which is the same array unless the
+    best-calibrated probabilities would change the cross-validated score the model was
+    chosen by. Then predictions keep the chosen decision (say, the rare class of an
+    imbalanced binary task predicted as often as its F1 rewards) while the probabilities
+    say how likely each class is (there, well below 50 %), as scikit-learn's
+    ``TunedThresholdClassifierCV`` separates a decision threshold from ``predict_proba``.
 
     Without enough gold the model is the documented default: majority vote, each tie broken
     by :class:`DawidSkene` where its fits with a learned and with a uniform class prior pick
@@ -243,12 +268,16 @@ class AutoLabelModel(LabelModel):
         unless the gold classes are imbalanced (the smallest has fewer than half the rows
         of the largest); then the F1 of the minority class for binary tasks (WRENCH's metric
         for them) and macro-F1 otherwise. ``"f1"`` is the F1 of class 1.
-    calibration : {"auto", "temperature", "affine", "isotonic", "none"}, default "auto"
+    calibration : {"auto", "temperature", "affine", "isotonic", "prior", "none"}, default "auto"
         ``"auto"`` picks, by cross-fitted Brier score, among no calibration, temperature
         scaling, ``"affine"`` (a temperature plus a bias per class: Platt scaling of the
-        log-odds for binary tasks) and (binary, >= ``ISOTONIC_MIN_GOLD`` gold rows) isotonic
-        regression. Affine and isotonic maps can change the most probable class, so they are
-        only taken when they keep the cross-fitted selection score (within 0.005).
+        log-odds for binary tasks), ``"prior"`` (every row gets the gold's Laplace-smoothed
+        class shares: the base rate, so the soft labels are never worse than a constant
+        out of fold) and (binary, >= ``ISOTONIC_MIN_GOLD`` gold rows) isotonic regression.
+        Affine, prior and isotonic maps can change the most probable class: predictions
+        follow the lowest-Brier map that keeps the cross-fitted selection score (within
+        0.005), which is the probabilities' own map unless that one would lower it
+        (``decision_``). A given method is used for both.
     min_gold : int, default 30
         Fewest gold rows for cross-validation; below it the default model is fitted.
     max_cv_rows : int or None, default 50000
@@ -265,13 +294,18 @@ class AutoLabelModel(LabelModel):
         The fitted models whose probabilities are blended (one unless a blend won).
     weights_ : ndarray of shape (n_members,)
     calibrator_ : dict
-        ``{"method": "none" | "temperature" | "isotonic", ...parameters}``.
+        The map of :meth:`predict_proba`: ``{"method": "none" | "temperature" | "affine" |
+        "isotonic" | "prior", ...parameters}``.
+    decision_ : dict
+        The map of :meth:`decision_function`, whose most probable class :meth:`predict`
+        returns: ``calibrator_`` unless that would change the cross-fitted selection score.
     chosen_ : str
         Name of the chosen candidate or blend.
     report_ : dict
         JSON-able account of the fit: metric and why, each candidate's fold scores, mean
         and standard deviation, the choice and why, and the calibration tried, with
-        cross-fitted ECE and Brier (bootstrap intervals) before and after it.
+        cross-fitted ECE and Brier (bootstrap intervals) before and after it, and the map
+        the predictions follow (``report_["calibration"]["decision"]``) and why.
     class_prior_ : ndarray of shape (k,)
         Class balance: Laplace-smoothed gold shares when there is gold, else the members'.
 
@@ -290,6 +324,7 @@ class AutoLabelModel(LabelModel):
     members_: list[LabelModel]
     weights_: NDArray[np.float64]
     calibrator_: dict[str, Any]
+    decision_: dict[str, Any]
     chosen_: str
     report_: dict[str, Any]
 
@@ -475,6 +510,7 @@ class AutoLabelModel(LabelModel):
         self.members_ = members
         self.weights_ = np.array([1.0 - _TIE_WEIGHT, _TIE_WEIGHT / 2, _TIE_WEIGHT / 2])
         self.calibrator_ = {"method": "none"}
+        self.decision_ = self.calibrator_
         self.chosen_ = FALLBACK
         if y is None:
             self.class_prior_ = self._blend_prior()
@@ -489,7 +525,11 @@ class AutoLabelModel(LabelModel):
                 "uniform-prior fits agree (semi-supervised on the gold given), uncalibrated"
             ),
             candidates=[],
-            calibration={"method": "none", "reason": "no cross-validation, so nothing to calibrate on"},
+            calibration={
+                "method": "none",
+                "reason": "no cross-validation, so nothing to calibrate on",
+                "decision": {"method": "none", "reason": "the same map"},
+            },
         )
         self.report_ = report
 
@@ -641,6 +681,7 @@ class AutoLabelModel(LabelModel):
         self.members_ = members
         self.weights_ = np.asarray(chosen["weights"], dtype=np.float64)
         self.calibrator_ = cal_report.pop("calibrator")
+        self.decision_ = cal_report.pop("decision_calibrator")
         self.chosen_ = str(chosen["name"])
         report.update(
             candidates=entries,
@@ -664,8 +705,17 @@ class AutoLabelModel(LabelModel):
         k: int,
         score: Any,
     ) -> dict[str, Any]:
+        """Calibrate out-of-fold probabilities ``P``: one map for the probabilities, one for the decisions.
+
+        Every map is cross-fitted on the same folds (each fold mapped by a fit on the others).
+        The probabilities take the map with the lowest cross-fitted Brier score. The
+        predictions take the most probable class of the lowest-Brier map that keeps the
+        cross-fitted selection score (within 0.005): an argmax the metric chose (say a
+        rare class predicted often, as the F1 of that class rewards) stays, while its
+        probabilities may move to where the gold puts them, down to the class base rate.
+        """
         if self.calibration == "auto":
-            methods = ["none", "temperature", "affine"]
+            methods = ["none", "temperature", "affine", "prior"]
             if k == 2 and len(y) >= ISOTONIC_MIN_GOLD:
                 methods.append("isotonic")
         else:
@@ -683,39 +733,65 @@ class AutoLabelModel(LabelModel):
             errs = calibration_errors(y, P_cf, n_bootstrap=0)
             tried[method] = {"brier": errs["brier"], "ece": errs["ece"], "score": score(P_cf, y)}
         raw_score = score(P, y)
-        eligible = [
+        keeps_score = [
             mth for mth in methods
             if mth not in _MAY_REORDER or tried[mth]["score"] >= raw_score - 0.005 or len(methods) == 1
         ]
-        method = min(eligible, key=lambda mth: tried[mth]["brier"])
+        method = min(methods, key=lambda mth: tried[mth]["brier"])
+        decision = min(keeps_score, key=lambda mth: tried[mth]["brier"])
         seed = self.random_state
+        if self.calibration != "auto":
+            reason = f"calibration={self.calibration!r} was given"
+            why_decision = "the same map"
+        else:
+            reason = f"lowest cross-fitted Brier score among {methods}"
+            why_decision = (
+                "the same map: it keeps the cross-fitted selection score"
+                if decision == method
+                else (
+                    f"{method!r} would change the cross-fitted selection score from {raw_score:.4f} to "
+                    f"{tried[method]['score']:.4f}, so predictions take the most probable class under "
+                    f"{decision!r}, the lowest-Brier map among those that keep it ({keeps_score})"
+                )
+            )
         out: dict[str, Any] = {
             "method": method,
             "tried": tried,
-            "reason": (
-                f"lowest cross-fitted Brier score among {eligible}"
-                if self.calibration == "auto"
-                else f"calibration={self.calibration!r} was given"
-            ),
+            "reason": reason,
+            "decision": {"method": decision, "reason": why_decision},
             "before": calibration_errors(y, P, n_bootstrap=int(self.n_bootstrap), random_state=seed),
             "after": calibration_errors(y, crossfit[method], n_bootstrap=int(self.n_bootstrap), random_state=seed),
             "note": "out-of-fold probabilities; 'after' is cross-fitted (each fold calibrated on the others)",
         }
         out["calibrator"] = _fit_calibrator(method, P, y)
+        out["decision_calibrator"] = out["calibrator"] if decision == method else _fit_calibrator(decision, P, y)
         return out
 
     # -- predict / state --------------------------------------------------------------------------
-    def _predict_proba(self, L: NDArray[np.integer[Any]]) -> NDArray[np.float64]:
-        if self.chosen_ == FALLBACK:
-            return _agreed_ties(*(model.predict_proba(L) for model in self.members_))
+    def _member_proba(self, L: NDArray[np.integer[Any]]) -> NDArray[np.float64]:
+        """The chosen model's (or blend's) probabilities, before calibration."""
         if len(self.members_) == 1:
-            P = self.members_[0].predict_proba(L)
-        else:
-            P = np.zeros((L.shape[0], self.cardinality_), dtype=np.float64)
-            for w, model in zip(self.weights_, self.members_, strict=True):
-                P += w * model.predict_proba(L)
-            P /= P.sum(axis=1, keepdims=True)
-        return _calibrate(P, self.calibrator_)
+            return self.members_[0].predict_proba(L)
+        P = np.zeros((L.shape[0], self.cardinality_), dtype=np.float64)
+        for w, model in zip(self.weights_, self.members_, strict=True):
+            P += w * model.predict_proba(L)
+        P /= P.sum(axis=1, keepdims=True)
+        return P
+
+    def _predict_proba(self, L: NDArray[np.integer[Any]]) -> NDArray[np.float64]:
+        return self._proba_and_decision(L)[0]
+
+    def _proba_and_decision(
+        self, L: NDArray[np.integer[Any]]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        if self.chosen_ == FALLBACK:
+            P = _agreed_ties(*(model.predict_proba(L) for model in self.members_))
+            return P, P
+        raw = self._member_proba(L)
+        proba = _calibrate(raw, self.calibrator_)
+        if self.decision_ == self.calibrator_:
+            return proba, proba
+        return proba, _calibrate(raw, self.decision_)
 
     def _fitted_state(self) -> dict[str, Any]:
         return {
@@ -723,6 +799,7 @@ class AutoLabelModel(LabelModel):
             "members_": [mod.to_dict() for mod in self.members_],
             "weights_": self.weights_,
             "calibrator_": self.calibrator_,
+            "decision_": self.decision_,
             "chosen_": self.chosen_,
             "report_": self.report_,
         }
@@ -732,6 +809,8 @@ class AutoLabelModel(LabelModel):
         self.members_ = [LabelModel.from_dict(d) for d in state["members_"]]
         self.weights_ = np.asarray(state["weights_"], dtype=np.float64)
         self.calibrator_ = dict(state["calibrator_"])
+        # models saved before decisions had their own map predicted from the calibrated probabilities
+        self.decision_ = dict(state.get("decision_", self.calibrator_))
         self.chosen_ = str(state["chosen_"])
         self.report_ = dict(state["report_"])
 

@@ -557,6 +557,17 @@ class LabelModel(BaseEstimator):  # type: ignore[misc]
     def _predict_proba(self, L: NDArray[np.integer[Any]]) -> NDArray[np.float64]:
         raise NotImplementedError
 
+    def _proba_and_decision(
+        self, L: NDArray[np.integer[Any]]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Probabilities and the scores whose most probable class is the prediction.
+
+        The same array for every model that predicts the most probable class; a model whose
+        decision rule differs (:class:`~workbench.models.AutoLabelModel`) overrides this.
+        """
+        proba = self._predict_proba(L)
+        return proba, proba
+
     def _fitted_state(self) -> dict[str, Any]:
         raise NotImplementedError
 
@@ -669,13 +680,15 @@ class LabelModel(BaseEstimator):  # type: ignore[misc]
         Returns
         -------
         ndarray of int64, shape (n_items,)
+            The most probable class of :meth:`decision_function` (of :meth:`predict_proba`
+            for every model except :class:`~workbench.models.AutoLabelModel`).
         """
         Lc = self._validated(L)
-        proba = self._predict_proba(Lc)
+        _, decision = self._proba_and_decision(Lc)
         if random_state is None:
             random_state = getattr(self, "random_state", None)
         return break_ties(
-            proba, tie_break, covered=covered_rows(Lc), random_state=random_state, tol=self._tie_tolerance
+            decision, tie_break, covered=covered_rows(Lc), random_state=random_state, tol=self._tie_tolerance
         )
 
     def predict_with_confidence(
@@ -684,15 +697,47 @@ class LabelModel(BaseEstimator):  # type: ignore[misc]
         tie_break: TieBreak = "random",
         random_state: int | np.random.Generator | None = None,
     ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
-        """Predictions and the probability of the top class (also for abstained rows)."""
+        """Predictions and their probability (that of the top class for abstained rows).
+
+        The probability is :meth:`predict_proba`'s for the predicted class: its top class's
+        for every model that predicts the most probable class.
+        """
         Lc = self._validated(L)
-        proba = self._predict_proba(Lc)
+        proba, decision = self._proba_and_decision(Lc)
         if random_state is None:
             random_state = getattr(self, "random_state", None)
         pred = break_ties(
-            proba, tie_break, covered=covered_rows(Lc), random_state=random_state, tol=self._tie_tolerance
+            decision, tie_break, covered=covered_rows(Lc), random_state=random_state, tol=self._tie_tolerance
         )
-        return pred, proba.max(axis=1)
+        conf = proba.max(axis=1)
+        if decision is not proba:
+            rows = np.flatnonzero(pred >= 0)
+            conf[rows] = proba[rows, pred[rows]]
+        return pred, conf
+
+    def decision_function(self, L: ArrayLike) -> NDArray[np.float64]:
+        """Scores per class whose most probable class is :meth:`predict`'s.
+
+        :meth:`predict_proba` itself for every model except
+        :class:`~workbench.models.AutoLabelModel`, whose predictions keep the decision its
+        cross-validated metric chose while its probabilities are calibrated (the two differ
+        when the calibration that best fits the probabilities moves the class boundary).
+        Score hard labels with these, soft labels with :meth:`predict_proba`.
+
+        Returns
+        -------
+        ndarray of shape (n_items, cardinality_), rows summing to 1.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from workbench.models import MajorityVote
+        >>> L = np.array([[0, 0, 1], [1, 1, -1]])
+        >>> mv = MajorityVote().fit(L)
+        >>> bool(np.array_equal(mv.decision_function(L), mv.predict_proba(L)))
+        True
+        """
+        return self._proba_and_decision(self._validated(L))[1]
 
     def score(self, L: ArrayLike, y: ArrayLike, tie_break: TieBreak = "random") -> float:
         """Accuracy on the items with known gold (``y != -1``); an abstention counts as wrong."""

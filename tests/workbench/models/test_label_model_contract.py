@@ -99,6 +99,20 @@ def test_predict_proba_shape_and_rows_sum_to_one(model: LabelModel, L_small: np.
     np.testing.assert_allclose(conf, proba.max(axis=1))
 
 
+def test_predict_is_the_most_probable_class_of_decision_function(
+    model: LabelModel, simulated: tuple[np.ndarray, np.ndarray]
+) -> None:
+    L, y = simulated
+    gold = np.where(np.arange(len(y)) < 300, y, -1)
+    model.fit(L[:1000], gold[:1000])
+    scores = model.decision_function(L[1000:1400])
+    assert scores.shape == (400, 2) and scores.dtype == np.float64
+    np.testing.assert_allclose(scores.sum(axis=1), 1.0, atol=1e-9)
+    pred, conf = model.predict_with_confidence(L[1000:1400], tie_break="first")
+    np.testing.assert_array_equal(pred, scores.argmax(axis=1))
+    np.testing.assert_allclose(conf, model.predict_proba(L[1000:1400])[np.arange(400), pred])
+
+
 def test_random_state_makes_fit_and_predict_reproducible(model: LabelModel, L_small: np.ndarray) -> None:
     a = clone(model).fit(L_small)
     b = clone(model).fit(L_small)
