@@ -887,6 +887,29 @@ class LFEngine:
         if fresh and not report.volatile:
             self._staged[wlf.name] = (fp, fresh)
 
+    def known_votes(self, name: str, n_rows: Mapping[str, int]) -> frozenset[int]:
+        """The label ids the registered LF ``name`` is known to vote, without computing anything.
+
+        The labels it declares (builders such as ``keywords(..., label=2)``), and every vote
+        it cast on the data versions ``n_rows`` names (``{data version: rows}``) that
+        :meth:`check` holds or the cache has for its current fingerprint. Abstains are left
+        out; an LF never computed on the data is known only by what it declares.
+        """
+        lf = self.get(name)
+        seen: set[int] = set(lf.output_labels() or ())
+        fp = self._fingerprints[name]
+        staged = self._staged.get(name)
+        held = staged[1] if staged is not None and staged[0] == fp else {}
+        for dv, n in n_rows.items():
+            entry = held.get(dv)
+            arr = entry[0] if entry is not None else None
+            if arr is None:
+                hit = self._cache_get(fp, dv, int(n), warn=False)
+                arr = None if hit is None else hit[0]
+            if arr is not None:
+                seen.update(int(v) for v in np.unique(arr) if v >= 0)
+        return frozenset(seen)
+
     def remove(self, name: str) -> None:
         """Unregister the LF called ``name`` (its cache files stay until :meth:`prune_cache`)."""
         if name not in self._lfs:

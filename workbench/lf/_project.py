@@ -380,6 +380,26 @@ class ProjectLFs:
         self._result = None
         self._emitter.emit("lfs_changed", name=name, action="removed")
 
+    def known_votes(self, name: str) -> frozenset[int]:
+        """The label ids the registered LF ``name`` is known to vote on the project's data.
+
+        What its builder declares (``keywords(..., label=2)``) and every vote it cast when it
+        was checked at :meth:`add` or applied (its cached votes for its current code); nothing
+        is computed. Schema changes use it: a choice an LF votes for cannot be removed while
+        the LF is registered.
+
+        Raises
+        ------
+        LFError
+            No LF of that name is registered.
+        """
+        engine = self.engine
+        if name not in engine:
+            raise LFError(f"No labeling function named {name!r}. Registered: {engine.names}.")
+        table = self._data.versions()
+        n_rows = {str(v): int(n) for v, n in zip(table["version"], table["n_rows"], strict=True) if int(n) > 0}
+        return engine.known_votes(name, n_rows)
+
     def clear_cache(self, names: str | Sequence[str] | None = None) -> int:
         """Forget cached votes (all, or those of the LFs ``names``); returns how many files were deleted.
 

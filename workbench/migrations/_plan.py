@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -20,12 +20,15 @@ __all__ = [
     "LABEL_OUTCOMES",
     "QUEUE_SOURCES",
     "LFIdShift",
+    "LFLostVotes",
     "MigrationPlan",
     "MigrationResult",
     "plan_labels",
     "lf_id_shifts",
     "lf_id_shift_message",
     "lf_issues",
+    "lf_lost_votes",
+    "lf_lost_votes_message",
 ]
 
 #: What a migration does to a current label, from harmless to final.
@@ -235,9 +238,10 @@ def lf_issues(lfs: Iterable[BaseLF], old: Schema, new: Schema, changes: SchemaCh
     """Registered LFs whose integer votes would mean something else (or nothing) under ``new``.
 
     An LF votes with label ids, the positions of choices. A vote keeps its meaning only if
-    the choice at that position maps 1:1 to the choice at the same position in ``new``.
-    Sources that follow the schema themselves (``follows_schema = True``, such as
-    ``project.feedback``'s weak sources) are not listed.
+    the choice at that position maps 1:1 to the choice at the same position in ``new``. An LF
+    that declares its labels (a builder) is checked on those only. Sources that follow the
+    schema themselves (``follows_schema = True``, such as ``project.feedback``'s weak
+    sources) are not listed.
     """
     rows: list[dict[str, Any]] = []
     for lf in lfs:
@@ -260,8 +264,11 @@ def lf_issues(lfs: Iterable[BaseLF], old: Schema, new: Schema, changes: SchemaCh
                          "issue": f"question {qname!r} is renamed to {target!r}: register the LF again with "
                                   f"question={target!r}"})
         new_choices = list(new.question(target).choices)
+        declared = lf.output_labels()  # a builder's votes are known: only those can change meaning
         moved = []
         for i, c in enumerate(old.question(qname).choices):
+            if declared is not None and i not in declared:
+                continue
             t = changes.targets(qname, c) or ()
             now = new_choices[i] if i < len(new_choices) else None
             if len(t) != 1 or now != t[0]:
@@ -363,6 +370,83 @@ def lf_id_shift_message(shifts: Sequence[LFIdShift], what: str) -> str:
 
 
 @dataclass(frozen=True)
+class LFLostVotes:
+    """A registered LF that votes for choices a schema change removes or merges away.
+
+    Attributes
+    ----------
+    lf : str
+        The LF's name.
+    question : str
+        Its question's name in the current schema.
+    votes : tuple of (int, str, tuple of str)
+        ``(label id, old choice, what it became)`` for every vote the LF is known to cast
+        whose id the new schema no longer has: ``()`` for a removed choice, the merged or
+        split choices otherwise.
+    """
+
+    lf: str
+    question: str
+    votes: tuple[tuple[int, str, tuple[str, ...]], ...]
+
+    def describe(self) -> str:
+        """E.g. ``"LF 'buy' votes 2 ('spam', removed) on question 'tox'"``."""
+        parts = []
+        for i, c, became in self.votes:
+            fate = "removed" if not became else "merged into " + ", ".join(repr(b) for b in became)
+            parts.append(f"{i} ({c!r}, {fate})")
+        return f"LF {self.lf!r} votes {', '.join(parts)} on question {self.question!r}"
+
+
+def lf_lost_votes(
+    lfs: Iterable[BaseLF], old: Schema, new: Schema, changes: SchemaChanges,
+    votes_of: Callable[[BaseLF], Iterable[int]],
+) -> list[LFLostVotes]:
+    """Registered LFs that vote for a choice whose label id ``new`` no longer has.
+
+    ``votes_of(lf)`` gives the label ids an LF is known to vote (declared by a builder or seen
+    in its computed votes). A removed choice, or one merged into another, frees its id only
+    when it was among the last ones (else the ids after it move, which :func:`lf_id_shifts`
+    reports); an LF still voting that id could no longer be applied. LFs of removed
+    questions and sources that follow the schema themselves are not listed.
+    """
+    out: list[LFLostVotes] = []
+    for lf in lfs:
+        if getattr(lf, "follows_schema", False):
+            continue
+        qname = lf.question if lf.question is not None else (old.questions[0].name if old.is_single else None)
+        if qname is None or qname not in old.question_names:
+            continue
+        target = changes.question_target(qname)
+        if target is None or target not in new.question_names:
+            continue
+        before, n_after = list(old.question(qname).choices), len(new.question(target).choices)
+        lost = tuple((v, before[v], tuple(changes.targets(qname, before[v]) or ()))
+                     for v in sorted(set(votes_of(lf))) if n_after <= v < len(before))
+        if lost:
+            out.append(LFLostVotes(lf.name, qname, lost))
+    return out
+
+
+def lf_lost_votes_message(lost: Sequence[LFLostVotes], what: str) -> str:
+    """Why ``what`` (e.g. ``"update_schema"``) is refused while LFs vote for choices it removes, and what to do."""
+    names = list(dict.fromkeys(x.lf for x in lost))
+    removes = "; ".join(f"project.lfs.remove({n!r})" for n in names)
+    merged = [(i, c, b) for x in lost for i, c, b in x.votes if b]
+    instead = (f" To keep such an LF, make it vote project.schema.label_id({merged[0][2][0]!r}) (what {merged[0][1]!r} "
+               f"was merged into) instead of {merged[0][0]}, add it again, then make the change." if merged else "")
+    them = "this LF" if len(names) == 1 else "these LFs"
+    return (
+        f"{what} would remove choices that registered labeling functions vote for: "
+        + "; ".join(x.describe() for x in lost)
+        + f". The new schema has no such label id, so {them} could no longer be applied and would be unregistered. "
+        f"Nothing was changed. Remove {them} first ({removes}), then make the change; labels of a removed "
+        f"choice are handled by a migration (project.migrations.plan(new_schema)), which flags them and queues "
+        f"their items.{instead}"
+    )
+
+
+@dataclass(frozen=True)
 class MigrationResult:
     """What :meth:`MigrationPlan.apply` did.
 
@@ -437,6 +521,9 @@ class MigrationPlan:
     lf_shifts : tuple of LFIdShift
         Questions whose registered LFs would vote with ids that mean other choices: :meth:`apply`
         refuses the plan while they are registered (:meth:`describe` says so).
+    lf_lost : tuple of LFLostVotes
+        Registered LFs that vote for choices the change removes or merges away: :meth:`apply`
+        refuses the plan while they are registered as well.
 
     Examples
     --------
@@ -460,6 +547,7 @@ class MigrationPlan:
         watermark: int,
         queue_sources: tuple[str, ...],
         lf_shifts: Sequence[LFIdShift] = (),
+        lf_lost: Sequence[LFLostVotes] = (),
     ) -> None:
         self._owner = owner
         self.migration_id = migration_id
@@ -472,6 +560,7 @@ class MigrationPlan:
         self._asked = asked
         self._lfs = lfs
         self.lf_shifts: tuple[LFIdShift, ...] = tuple(lf_shifts)
+        self.lf_lost: tuple[LFLostVotes, ...] = tuple(lf_lost)
         self.result: MigrationResult | None = None
 
     @property
@@ -502,6 +591,10 @@ class MigrationPlan:
             lines.append(f"apply() refuses this plan while these LFs are registered, because their integer votes "
                          f"would mean other choices: {shift.describe()}. Keep the existing choices in place and "
                          f"append new ones at the end, or remove or redefine the LFs first")
+        for lost in self.lf_lost:
+            lines.append(f"apply() refuses this plan while this LF is registered, because it votes for a choice the "
+                         f"new schema no longer has: {lost.describe()}. Remove the LF first "
+                         f"(project.lfs.remove({lost.lf!r}))")
         t = self._table
         for old, new in self.changes.renamed_questions.items():
             g = t[t["question"] == old]
@@ -604,8 +697,9 @@ class MigrationPlan:
         ------
         SchemaError
             The plan was applied already, the schema changed since the plan was made, or the change
-            would move choices that registered LFs vote with (:attr:`lf_shifts`, checked again
-            now). Nothing is written then.
+            would move choices that registered LFs vote with (:attr:`lf_shifts`) or remove
+            choices they vote for (:attr:`lf_lost`), both checked again now. Nothing is written
+            then.
         """
         if not isinstance(relabel_queue, bool):
             raise LabelValidationError(f"The 'relabel_queue' parameter of MigrationPlan.apply must be True or False. "
@@ -626,6 +720,8 @@ class MigrationPlan:
         state = " (applied)" if self.result is not None else ""
         if self.lf_shifts and self.result is None:
             state = " (refused while its LFs are registered: their label ids would change)"
+        elif self.lf_lost and self.result is None:
+            state = " (refused while its LFs are registered: they vote for choices it removes)"
         return (f"<MigrationPlan {self.migration_id}{state}: {self.old_version} -> {self.new_version}; {shown}; "
                 f"{n_items} item(s) to relabel; {len(self._lfs)} LF(s) to check>")
 

@@ -22,13 +22,15 @@ from workbench.migrations._plan import (
     lf_id_shift_message,
     lf_id_shifts,
     lf_issues,
+    lf_lost_votes,
+    lf_lost_votes_message,
     plan_labels,
 )
 from workbench.schema import Schema, SchemaChanges
 from workbench.store import LabelEvent, utc_now
 
 if TYPE_CHECKING:
-    from workbench.lf import ProjectLFs
+    from workbench.lf import BaseLF, ProjectLFs
     from workbench.log import LabelLog
     from workbench.schema import SchemaRegistry
     from workbench.store import EventStore
@@ -167,6 +169,10 @@ class ProjectMigrations:
                 "check_update>")
 
     # ------------------------------------------------------------------ planning
+    def _votes_of(self, lf: BaseLF) -> frozenset[int]:
+        """The label ids a registered LF is known to vote (declared, or seen in its computed votes)."""
+        return self._lfs.known_votes(lf.name)
+
     def _current_labels(self) -> pd.DataFrame:
         """Current labels that a migration judges: all sources; labels a schema migration flagged stay out."""
         labels = self._log.labels(include_flagged=True)
@@ -239,14 +245,16 @@ class ProjectMigrations:
         table, asked = plan_labels(self._current_labels(), old, new, changes, sources)
         registered = list(self._lfs)
         shifts = lf_id_shifts(registered, old, new, changes)
+        lost = lf_lost_votes(registered, old, new, changes, self._votes_of)
         issues = lf_issues(registered, old, new, changes)
-        held = {n for s in shifts for n in s.lfs}
+        held = {n for s in shifts for n in s.lfs} | {x.lf for x in lost}
         if held and len(issues):
             issues["issue"] = [f"{i}. apply() refuses this plan while the LF is registered" if n in held else i
                                for n, i in zip(issues["lf"], issues["issue"], strict=True)]
         return MigrationPlan(
             self, migration_id=_migration_id(old, new, watermark), old_schema=old, new_schema=new, changes=changes,
             table=table, asked=asked, lfs=issues, watermark=watermark, queue_sources=sources, lf_shifts=shifts,
+            lf_lost=lost,
         )
 
     def check_update(self, new_schema: Schema) -> None:
@@ -276,6 +284,9 @@ class ProjectMigrations:
         shifts = lf_id_shifts(self._lfs, old, new_schema, changes)
         if shifts:
             raise SchemaError(lf_id_shift_message(shifts, "update_schema"))
+        lost = lf_lost_votes(self._lfs, old, new_schema, changes, self._votes_of)
+        if lost:
+            raise SchemaError(lf_lost_votes_message(lost, "update_schema"))
         if changes.renamed_questions:
             waiting = self.relabel_queue()
             held = sorted(set(waiting["question"]) & set(changes.renamed_questions))
@@ -347,6 +358,10 @@ class ProjectMigrations:
             shifts = lf_id_shifts(self._lfs, plan.old_schema, plan.new_schema, plan.changes)  # LFs registered now
             if shifts:
                 raise SchemaError(lf_id_shift_message(shifts, f"Migration {mid} ({plan.old_version} -> "
+                                                              f"{plan.new_version})"))
+            lost = lf_lost_votes(self._lfs, plan.old_schema, plan.new_schema, plan.changes, self._votes_of)
+            if lost:
+                raise SchemaError(lf_lost_votes_message(lost, f"Migration {mid} ({plan.old_version} -> "
                                                               f"{plan.new_version})"))
         current = self._schema.version
         if rec is None:

@@ -212,7 +212,11 @@ def test_a_migration_does_not_warn_about_feedback_sources(spam_project: Callable
     p = spam_project("nowarn", prefix="p", n=8, width=3, spam_text="x", ham_text="y", schema=schema)
     ingest(p, {"p000": "ham", "p001": "scam", "p002": "spam"})
     SPAM = p.schema.label_id("spam")
-    p.lfs.add(wb.lf.keywords("xs", ["x"], label=SPAM))  # an ordinary LF: its vote 2 changes meaning
+
+    @p.lfs.labeling_function(name="xs")  # an ordinary LF; nothing says it never votes 3 ('promo', merged away)
+    def xs(x: pd.Series) -> int:
+        return SPAM if "x" in x.text else wb.ABSTAIN
+
     plan = p.migrations.plan(p.schema.evolve(merge={"junk": ["scam", "promo"]}))
     assert plan.lfs()["lf"].tolist() == ["xs"]
     with warnings.catch_warnings(record=True) as caught:
