@@ -234,6 +234,18 @@ def plan_labels(
     return table, pd.DataFrame(asked, columns=list(ASKED_COLUMNS))
 
 
+def _lf_question(lf: BaseLF, old: Schema) -> str | None:
+    """The question of ``old`` an LF votes on (a question-less LF: the only one), or None.
+
+    None as well for sources that follow the schema themselves (``follows_schema = True``,
+    e.g. feedback sources: they re-read the current schema) and for unknown questions.
+    """
+    if getattr(lf, "follows_schema", False):
+        return None
+    qname = lf.question if lf.question is not None else (old.questions[0].name if old.is_single else None)
+    return qname if qname is not None and qname in old.question_names else None
+
+
 def lf_issues(lfs: Iterable[BaseLF], old: Schema, new: Schema, changes: SchemaChanges) -> pd.DataFrame:
     """Registered LFs whose integer votes would mean something else (or nothing) under ``new``.
 
@@ -245,10 +257,8 @@ def lf_issues(lfs: Iterable[BaseLF], old: Schema, new: Schema, changes: SchemaCh
     """
     rows: list[dict[str, Any]] = []
     for lf in lfs:
-        if getattr(lf, "follows_schema", False):  # e.g. feedback sources: they re-read the current schema
-            continue
-        qname = lf.question if lf.question is not None else (old.questions[0].name if old.is_single else None)
-        if qname is None or qname not in old.question_names:
+        qname = _lf_question(lf, old)
+        if qname is None:
             continue
         target = changes.question_target(qname)
         if target is None or target not in new.question_names:
@@ -287,10 +297,8 @@ def _voting_lfs(lfs: Iterable[BaseLF], old: Schema) -> dict[str, list[str]]:
     """
     out: dict[str, list[str]] = {}
     for lf in lfs:
-        if getattr(lf, "follows_schema", False):
-            continue
-        qname = lf.question if lf.question is not None else (old.questions[0].name if old.is_single else None)
-        if qname is not None and qname in old.question_names:
+        qname = _lf_question(lf, old)
+        if qname is not None:
             out.setdefault(qname, []).append(lf.name)
     return out
 
@@ -412,13 +420,9 @@ def lf_lost_votes(
     """
     out: list[LFLostVotes] = []
     for lf in lfs:
-        if getattr(lf, "follows_schema", False):
-            continue
-        qname = lf.question if lf.question is not None else (old.questions[0].name if old.is_single else None)
-        if qname is None or qname not in old.question_names:
-            continue
-        target = changes.question_target(qname)
-        if target is None or target not in new.question_names:
+        qname = _lf_question(lf, old)
+        target = None if qname is None else changes.question_target(qname)
+        if qname is None or target is None or target not in new.question_names:
             continue
         before, n_after = list(old.question(qname).choices), len(new.question(target).choices)
         lost = tuple((v, before[v], tuple(changes.targets(qname, before[v]) or ()))
