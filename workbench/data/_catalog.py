@@ -191,6 +191,10 @@ class DataCatalog:
                            "message", "file"]
         )
 
+    def version_names(self) -> tuple[str, ...]:
+        """The data versions' names, oldest first (what :meth:`versions` lists, without the table)."""
+        return tuple(v.version for v in self._store.data_versions())
+
     def _batches(self) -> list[tuple[DataVersion, pd.DataFrame]]:
         return [(v, self._read_batch(v)) for v in self._store.data_versions() if v.n_rows > 0]
 

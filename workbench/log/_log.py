@@ -142,6 +142,11 @@ class LabelLog:
         self._data = data
         self._emitter = emitter
         self._flags_cache: tuple[Any, pd.DataFrame] | None = None
+        # current labels per filter: the last event id and the flags' sequence they were read at, the
+        # frame, and its revision (a new number whenever the frame changes), which keys what is derived
+        self._labels_cache: dict[tuple[Any, ...], tuple[tuple[int, Any], pd.DataFrame, int]] = {}
+        self._revisions = 0
+        self._gold_cache: dict[tuple[Any, ...], tuple[Any, Any]] = {}
 
     # ------------------------------------------------------------------ writing
     def make_events(
@@ -419,13 +424,58 @@ class LabelLog:
         guidelines with ``exclude=True``) are left out unless ``include_flagged``: they stay in
         :meth:`history` and :meth:`events`, but no consensus, model or version uses them.
         """
-        df = self._store.events(question=question, source=source, annotator=annotator, current_only=True)
-        df = df[df["action"] == "label"]
+        return self._current(question, source, annotator, include_flagged)[1].copy()
+
+    def _current(
+        self, question: str | None, source: str | None, annotator: str | None, include_flagged: bool,
+    ) -> tuple[int, pd.DataFrame]:
+        """``(revision, current labels)`` for one filter; the frame is the cached one (copy before changing it)."""
+        key = (question, source, annotator, bool(include_flagged))
+        last, seq = self._store.last_event_id(), self._store.get_meta(_FLAGS_SEQ_META)
+        hit = self._labels_cache.get(key)
+        if hit is not None and hit[0] == (last, seq):
+            return hit[2], hit[1]
+        if hit is not None and hit[0][1] == seq and hit[0][0] < last:
+            # events are never updated or deleted, and an event only supersedes one of its own
+            # (example, question, source, annotator): the newer events are all that can change the answer
+            df = self._newer_labels(hit[1], hit[0][0], question, source, annotator, include_flagged)
+        else:
+            df = self._store.events(question=question, source=source, annotator=annotator, current_only=True)
+            df = df[df["action"] == "label"]
+            if not include_flagged:
+                excluded = self.excluded_event_ids()
+                if excluded:
+                    df = df[~df["event_id"].isin(excluded)]
+            df = df.reset_index(drop=True)
+        if hit is not None and df is hit[1]:
+            revision = hit[2]  # nothing that matches the filter changed
+        else:
+            self._revisions += 1
+            revision = self._revisions
+        if len(self._labels_cache) >= 64 and key not in self._labels_cache:  # a bounded set of filters
+            self._labels_cache.clear()
+            self._gold_cache.clear()
+        self._labels_cache[key] = ((last, seq), df, revision)
+        return revision, df
+
+    def _newer_labels(
+        self, cached: pd.DataFrame, since: int, question: str | None, source: str | None, annotator: str | None,
+        include_flagged: bool,
+    ) -> pd.DataFrame:
+        """``cached`` (the current labels up to event ``since``) brought up to date with the events after it."""
+        new = self._store.events(question=question, source=source, annotator=annotator, since_event_id=since)
+        if new.empty:
+            return cached
+        gone = set(new["supersedes"].dropna().astype(int))
+        new = new[~new["event_id"].isin(gone) & (new["action"] == "label")]
         if not include_flagged:
             excluded = self.excluded_event_ids()
             if excluded:
-                df = df[~df["event_id"].isin(excluded)]
-        return df.reset_index(drop=True)
+                new = new[~new["event_id"].isin(excluded)]
+        kept = cached[~cached["event_id"].isin(gone)] if gone else cached
+        if new.empty:
+            return kept.reset_index(drop=True)
+        return pd.concat([kept, new], ignore_index=True) if len(kept) else new.reset_index(drop=True)
 
     # ------------------------------------------------------------------ flags
     def add_flags(self, flags: Iterable[tuple[str, Mapping[str, Any]]]) -> int:
@@ -514,8 +564,14 @@ class LabelLog:
     def gold(self, question: str | None = None) -> pd.Series:
         """Current gold labels (choices) indexed by example id."""
         q = self.root_question(question)
-        g = self.labels(source="gold", question=q.name)
-        return g.drop_duplicates("example_id", keep="last").set_index("example_id")["value"].rename("gold")
+        revision, g = self._current(q.name, "gold", None, False)
+        key = ("gold", q.name)
+        hit = self._gold_cache.get(key)
+        if hit is None or hit[0] != revision:
+            hit = (revision, g.drop_duplicates("example_id", keep="last").set_index("example_id")["value"]
+                   .rename("gold"))
+            self._gold_cache[key] = hit
+        return hit[1].copy()
 
     def gold_labels(self, gold: str | pd.Series | None = "gold", question: str | None = None) -> np.ndarray:
         """Gold label ids aligned with the examples, ``-1`` where unknown.
@@ -525,6 +581,17 @@ class LabelLog:
         """
         q = self._schema.current.question(question)
         ids = self._data.index()
+        if isinstance(gold, str) and gold == "gold":  # the same gold, choices and examples: the same ids
+            revision, _ = self._current(q.name, "gold", None, False)
+            key = ("gold_labels", q.name, tuple(q.choices), len(ids))  # examples are only ever appended
+            hit = self._gold_cache.get(key)
+            if hit is None or hit[0] != revision:
+                hit = (revision, self._gold_labels(gold, q, ids))
+                self._gold_cache[key] = hit
+            return np.array(hit[1])
+        return self._gold_labels(gold, q, ids)
+
+    def _gold_labels(self, gold: str | pd.Series | None, q: Question, ids: pd.Index) -> np.ndarray:
         if isinstance(gold, pd.Series):
             values = _gold_series(gold, ids)
         elif gold == "gold":

@@ -170,7 +170,7 @@ class ProjectModels:
         """The fingerprint of a fit on ``q`` with gold labels ``y``: LF code, data versions and the gold."""
         key = self._lfs.question_key(q.name if not self._schema.current.is_single else None)
         lf_prints = tuple(lf.fingerprint for lf in self._lfs if lf.question == key or key is None)
-        versions = tuple(self._data.versions()["version"])
+        versions = self._data.version_names()
         gold_key = None if y is None else hashlib.sha256(y.tobytes()).hexdigest()
         return (lf_prints, versions, gold_key)
 

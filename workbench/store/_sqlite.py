@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import random
 import sqlite3
@@ -142,6 +143,22 @@ def _check_retry(stored: LabelEvent, sent: LabelEvent) -> None:
         sent.event_uid,
         diff,
     )
+
+
+def _events_frame(rows: list[Any]) -> pd.DataFrame:
+    """Event rows (``_SELECT_EVENTS`` order) as the typed frame :meth:`SQLiteStore.events` returns."""
+    df = pd.DataFrame(rows, columns=list(EVENT_COLUMNS))
+    df["is_honeypot"] = df["is_honeypot"].astype(bool)
+    for col in ("supersedes", "superseded_by"):
+        df[col] = df[col].astype("Int64")
+    df["confidence"] = df["confidence"].astype("float64")
+    df["time_spent"] = df["time_spent"].astype("float64")
+    return df
+
+
+@functools.cache
+def _empty_events() -> pd.DataFrame:
+    return _events_frame([])
 
 
 class SQLiteStore(EventStore):
@@ -639,13 +656,9 @@ class SQLiteStore(EventStore):
             where.append("NOT EXISTS (SELECT 1 FROM events s WHERE s.supersedes = e.event_id)")
         sql = _SELECT_EVENTS + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY e.event_id"
         rows = self._read(sql, params)
-        df = pd.DataFrame(rows, columns=list(EVENT_COLUMNS))
-        df["is_honeypot"] = df["is_honeypot"].astype(bool)
-        for col in ("supersedes", "superseded_by"):
-            df[col] = df[col].astype("Int64")
-        df["confidence"] = df["confidence"].astype("float64")
-        df["time_spent"] = df["time_spent"].astype("float64")
-        return df
+        if not rows:  # the common answer of the per-example and since-last-seen reads: skip building it
+            return _empty_events().copy()
+        return _events_frame(rows)
 
     def current_answers(self, example_id: str, source: str, annotator: str) -> dict[str, str]:
         rows = self._read(
