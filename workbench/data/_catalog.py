@@ -195,6 +195,10 @@ class DataCatalog:
         """The data versions' names, oldest first (what :meth:`versions` lists, without the table)."""
         return tuple(v.version for v in self._store.data_versions())
 
+    def row_counts(self) -> dict[str, int]:
+        """``{data version: rows}``, oldest first (what :meth:`versions` lists, without the table)."""
+        return {v.version: int(v.n_rows) for v in self._store.data_versions()}
+
     def _batches(self) -> list[tuple[DataVersion, pd.DataFrame]]:
         return [(v, self._read_batch(v)) for v in self._store.data_versions() if v.n_rows > 0]
 

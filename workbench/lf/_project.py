@@ -396,9 +396,7 @@ class ProjectLFs:
         engine = self.engine
         if name not in engine:
             raise LFError(f"No labeling function named {name!r}. Registered: {engine.names}.")
-        table = self._data.versions()
-        n_rows = {str(v): int(n) for v, n in zip(table["version"], table["n_rows"], strict=True) if int(n) > 0}
-        return engine.known_votes(name, n_rows)
+        return engine.known_votes(name, {v: n for v, n in self._data.row_counts().items() if n})
 
     def clear_cache(self, names: str | Sequence[str] | None = None) -> int:
         """Forget cached votes (all, or those of the LFs ``names``); returns how many files were deleted.
@@ -412,9 +410,7 @@ class ProjectLFs:
 
     def verify_cache(self, *, repair: bool = False) -> LFCacheReport:
         """Check every cached vote file against its fingerprint, shape, dtype and the data's row counts."""
-        n_rows = {str(v): int(n) for v, n in zip(self._data.versions()["version"], self._data.versions()["n_rows"],
-                                                  strict=True)}
-        return self.engine.verify_cache(n_rows, repair=repair)
+        return self.engine.verify_cache(self._data.row_counts(), repair=repair)
 
     def cached_votes(
         self,
@@ -470,9 +466,8 @@ class ProjectLFs:
         (['sub'], [[1], [-1]], ['a', 'b'])
         """
         wanted = self._cached_votes_lfs(lfs)
-        table = self._data.versions()
-        known = [str(v) for v in table["version"]]
-        n_rows = {str(v): int(k) for v, k in zip(table["version"], table["n_rows"], strict=True)}
+        n_rows = self._data.row_counts()
+        known = list(n_rows)
         if data_versions is None:
             chosen = known
         else:
