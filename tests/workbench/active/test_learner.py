@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import statistics
-import time
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -433,54 +432,76 @@ def test_learning_curve_runs_on_the_projects_features(yt: wb.Project, comments: 
 
 
 # ---------------------------------------------------------------------------------------------- background
-def _timed_submits(project: wb.Project, rows: pd.DataFrame, annotator: str) -> list[float]:
-    out = []
-    for eid, value in zip(rows["id"], rows["label"], strict=True):
-        t0 = time.perf_counter()
-        project.annotation.submit(str(eid), value, annotator=annotator)
-        out.append(time.perf_counter() - t0)
-    return out
+class GatedLogisticRegression(LogisticRegression):
+    """A logistic regression whose fits in the background retrain thread wait for ``GATE``.
+
+    The test holds a retrain open for as long as it likes, so "a submit never waits for a retrain"
+    is checked without a clock: were a submit to wait, it would wait forever.
+    """
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> GatedLogisticRegression:
+        if threading.current_thread().name == "ActiveLearner-retrain":
+            ENTERED.set()
+            assert GATE.wait(timeout=120), "the test never opened the gate"
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+GATE, ENTERED = threading.Event(), threading.Event()
+
+
+def _submit_all(project: wb.Project, rows: pd.Series, annotator: str) -> bool:
+    """Submit every (id, label) in a thread; True when all returned within 60 s."""
+    done = threading.Event()
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            for eid, value in rows.items():
+                project.annotation.submit(str(eid), value, annotator=annotator)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the test's thread
+            errors.append(exc)
+        done.set()
+
+    threading.Thread(target=run, daemon=True).start()
+    finished = done.wait(timeout=60)
+    if errors:
+        raise errors[0]
+    return finished
 
 
 @pytest.mark.slow
 def test_background_retraining_keeps_labels_reorders_the_queue_and_never_blocks(
         yt: wb.Project, comments: pd.DataFrame) -> None:
+    GATE.clear()
+    ENTERED.clear()
     seed = _seed(comments, 5)
     _label(yt, seed)
-    # a slower estimator than the default, so that labels certainly arrive while a retrain runs
-    est = LogisticRegression(max_iter=5000, C=100.0, tol=1e-8, class_weight="balanced")
-    learner = ActiveLearner(yt, est, random_state=0).fit(cv=5)
+    learner = ActiveLearner(yt, GatedLogisticRegression(max_iter=1000), random_state=0).fit(cv=None)
     publishes = hasattr(yt.annotation, "prioritize")
-    first = learner.next_batch(50)
+    first = learner.next_batch(30)
     queue_before = yt.annotation.queue("uncertain", n=20)["example_id"].tolist() if publishes else None
-    rest = comments[~comments["id"].isin(seed["id"])].set_index("id")
-    baseline = _timed_submits(yt, rest.loc[first[:20]].reset_index(), "carol")  # no retrain running
+    rest = comments[~comments["id"].isin(seed["id"])].set_index("id")["label"]
     n_listeners = yt.n_listeners("labels_added")
     learner.start_background(every=5)
     assert yt.n_listeners("labels_added") == n_listeners + 1
     model_before = learner.model_version
-    during, submitted = [], list(first[:20])
-    for eid in first[20:50]:
-        t0 = time.perf_counter()
-        yt.annotation.submit(eid, rest.loc[eid, "label"], annotator="bob")
-        took = time.perf_counter() - t0
-        submitted.append(eid)
-        if learner.retraining:
-            during.append(took)
+    try:
+        assert _submit_all(yt, rest.loc[first[:5]], "bob")  # the fifth label starts a retrain ...
+        assert ENTERED.wait(timeout=60) and learner.retraining  # ... which now waits at the gate
+        # labels keep coming while the retrain is held open: no submit waits for it
+        assert _submit_all(yt, rest.loc[first[5:30]], "bob"), "a submit waited for the background retrain"
+        assert learner.retraining and learner.model_version == model_before
+        assert set(yt.annotation.settled()) >= set(first[:30])  # every label is stored, none lost
+    finally:
+        GATE.set()
     assert learner.wait(timeout=120)
-    assert learner.last_error is None and learner.n_retrains >= 2
+    assert learner.last_error is None and learner.n_retrains >= 2  # the held one, then one for the labels since
     assert learner.model_version != model_before
-    assert len(during) >= 5, "no label arrived while a retrain ran"
     # every label, including those submitted during a retrain, is in the final model's training run
-    trained = set(learner.training_frame_["example_id"])
-    assert set(submitted) <= trained
+    submitted = list(first[:30])
+    assert set(submitted) <= set(learner.training_frame_["example_id"])
     for eid in submitted[-3:]:
         assert learner.run_id in yt.history(eid).query("source == 'human'").iloc[-1]["training_runs"]
-    # submitting while a retrain runs stays fast: < 50 ms median, or (on a loaded machine, where a submit alone
-    # takes longer) within 2.5x of the latency without a retrain. A retrain that blocked the caller would add
-    # its whole duration (seconds) to a submit.
-    median_during, median_base = statistics.median(during), statistics.median(baseline)
-    assert median_during < max(0.050, 2.5 * median_base), (median_during, median_base)
     if publishes:
         queue_after = yt.annotation.queue("uncertain", n=20)["example_id"].tolist()
         assert queue_after != queue_before
@@ -489,7 +510,6 @@ def test_background_retraining_keeps_labels_reorders_the_queue_and_never_blocks(
     assert yt.n_listeners("labels_added") == n_listeners and not learner.background
     version = learner.model_version
     _label(yt, rest.drop(index=submitted).head(10).reset_index())
-    time.sleep(0.2)
     assert not learner.retraining and learner.model_version == version  # stopped: no more retrains
 
 

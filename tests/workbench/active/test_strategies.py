@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import numpy as np
@@ -475,15 +474,14 @@ def test_malformed_pools_are_refused(kwargs: dict[str, Any], message: str) -> No
 
 @pytest.mark.slow
 @pytest.mark.parametrize("diversity", ["kcenter", "cluster"])
-def test_a_million_row_sparse_pool_is_scored_and_diversified_quickly(diversity: str) -> None:
+def test_a_million_row_sparse_pool_is_scored_and_diversified_without_densifying(diversity: str) -> None:
+    # dense, this pool would take 40 GB: the test fails with a MemoryError if any step densifies it
+    # (the time it takes is measured in benchmarks/bench_active_pool.py)
     rng = np.random.default_rng(0)
     n, d, nnz = 1_000_000, 5_000, 12
     rows = np.repeat(np.arange(n), nnz)
     X = sp.csr_matrix((rng.random(n * nnz), (rows, rng.integers(0, d, n * nnz))), shape=(n, d))
     p = rng.random(n)
     pool = Pool(proba=np.c_[p, 1 - p], X=X)
-    t0 = time.perf_counter()
     picked = MarginSampling(diversity=diversity, random_state=0).select(pool, 25)
-    elapsed = time.perf_counter() - t0
     assert len(np.unique(picked)) == 25
-    assert elapsed < 5.0, elapsed

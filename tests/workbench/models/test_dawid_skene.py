@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 from label_sim import simulate_label_matrix
@@ -137,7 +135,8 @@ def test_crowd_consensus_mode_on_sparse_assignments() -> None:
 
 
 @pytest.mark.slow
-def test_crowd_scale_100k_items_is_fast() -> None:
+def test_crowd_scale_100k_items_recovers_the_annotators_skills() -> None:
+    # its speed against crowd-kit is measured in benchmarks/bench_consensus.py
     rng = np.random.default_rng(2)
     n, m = 100_000, 10
     y = rng.integers(0, 2, size=n)
@@ -145,12 +144,9 @@ def test_crowd_scale_100k_items_is_fast() -> None:
     assigned = rng.random((n, m)) < 0.3
     right = rng.random((n, m)) < skill
     L = np.where(assigned, np.where(right, y[:, None], 1 - y[:, None]), -1).astype(np.int8)
-    start = time.perf_counter()
     ds = DawidSkene(abstain="missing").fit(L)
     proba = ds.predict_proba(L)
-    elapsed = time.perf_counter() - start
     assert proba.shape == (n, 2)
-    assert elapsed < 5.0
     np.testing.assert_allclose(np.diagonal(ds.confusion_, axis1=1, axis2=2).mean(axis=1), skill, atol=0.02)
 
 
