@@ -148,6 +148,22 @@ def test_status_refuses_a_window_that_is_not_one(proj: Path, capsys: pytest.Capt
     assert main(["status", str(proj), "--window", "banana"]) == 2
     assert "--window 'banana' is not a time window" in one_error_line(capsys.readouterr().err)
     assert main(["status", str(proj), "--window", "12h"]) == 0
+    assert main(["status", str(proj), "--window", "0"]) == 2
+    assert "--window '0': a count of answers per window must be at least 1" in one_error_line(capsys.readouterr().err)
+
+
+def test_status_takes_a_count_of_answers_as_the_drift_window(proj: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with wb.Project.open(proj) as p:
+        gold = p.gold()
+        for name in ("ann", "bea"):
+            p.annotate_many(pd.DataFrame({"example_id": gold.index, "value": gold.to_numpy(), "annotator": name}))
+    assert main(["status", str(proj), "--window", "5", "--json"]) == 0
+    by_count = json.loads(capsys.readouterr().out)
+    assert main(["status", str(proj), "--json"]) == 0
+    by_time = json.loads(capsys.readouterr().out)
+    # nobody drifts: the same report either way
+    assert by_count["quality"]["annotators"] == by_time["quality"]["annotators"]
+    assert set(by_count["quality"]["annotators"]) == {"ann", "bea"} and by_count["quality"]["flagged"] == []
 
 
 def test_status_of_an_empty_project_is_friendly(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

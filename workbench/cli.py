@@ -252,13 +252,19 @@ def _cmd_info(args: argparse.Namespace) -> int:
 def _cmd_status(args: argparse.Namespace) -> int:
     from workbench.report import project_summary
 
-    try:
-        pd.tseries.frequencies.to_offset(args.window)
-    except ValueError:
-        raise CLIError(f"--window {args.window!r} is not a time window; give a pandas offset such as 7D (seven days), "
-                       f"12h or 30min.") from None
+    window: str | int = args.window
+    if args.window.strip().isdigit():  # a count: windows of that many answers per annotator
+        window = int(args.window)
+        if window < 1:
+            raise CLIError(f"--window {args.window!r}: a count of answers per window must be at least 1.")
+    else:
+        try:
+            pd.tseries.frequencies.to_offset(args.window)
+        except ValueError:
+            raise CLIError(f"--window {args.window!r} is not a time window; give a pandas offset such as 7D (seven "
+                           f"days), 12h or 30min, or a count of answers per annotator such as 50.") from None
     with _open(args.path) as project:
-        summary = project_summary(project, window=args.window)
+        summary = project_summary(project, window=window)
     if args.json:
         _json(summary)
         return 0
@@ -594,7 +600,9 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("status", help="counts, versions, queues and quality")
     s.add_argument("path")
     s.add_argument("--json", action="store_true", help="print JSON")
-    s.add_argument("--window", default="7D", help="time window of annotator drift (default: 7D)")
+    s.add_argument("--window", default="7D",
+                   help="window of annotator drift: a time span (7D, 12h) or a count of answers per annotator (50) "
+                        "(default: 7D)")
     s.set_defaults(func=_cmd_status)
 
     u = sub.add_parser("users", help="accounts and roles of the reviewer app")

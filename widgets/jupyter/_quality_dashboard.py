@@ -55,8 +55,9 @@ class QualityDashboard(widgets.VBox):
         The project whose human annotations are judged.
     question : str, optional
         The schema question (default: the only one).
-    window : str, default "7D"
-        Width of the time windows for honeypot accuracy over time and drift.
+    window : str or int, default "7D"
+        Width of the windows for honeypot accuracy over time and drift: a time span, or an int
+        (windows of that many answers per annotator).
     method : {"majority", "dawid_skene"}, default "majority"
         The consensus the annotators are compared with.
     throttle : float, default 2.0
@@ -105,7 +106,7 @@ class QualityDashboard(widgets.VBox):
         project: Project,
         question: str | None = None,
         *,
-        window: str = "7D",
+        window: str | int = "7D",
         method: str = "majority",
         throttle: float = 2.0,
         queue: str = "adjudication",

@@ -1,6 +1,7 @@
 """Annotator drift: does an annotator's quality fall over time?
 
-Answers are binned into fixed time windows per annotator. In each window we measure
+Answers are binned into fixed time windows per annotator (or windows of a fixed number of
+answers per annotator, ``window=50``). In each window we measure
 honeypot accuracy (with gold) and agreement with the consensus (with a consensus), and
 ask whether it fell below the annotator's own *earlier level*, with a test.
 
@@ -55,15 +56,33 @@ _FAMILIES = ("all", "annotator")
 _METRICS = (("gold", "honeypot_accuracy"), ("consensus", "consensus_agreement"))
 
 
-def _window(window: Any) -> pd.Timedelta:
-    try:
-        td = pd.Timedelta(window)
-    except (TypeError, ValueError):
-        td = None
+def _window(window: Any, caller: str = "annotator_drift") -> pd.Timedelta | int:
+    """A time span (windows of time) or a positive int (windows of that many answers per annotator)."""
+    if isinstance(window, (int, np.integer)) and not isinstance(window, (bool, np.bool_)):
+        if window < 1:
+            raise DataError(
+                f"The 'window' parameter of {caller} must be a positive time span such as '7D', or a positive "
+                f"int (windows of that many answers per annotator). Got {window!r} instead."
+            )
+        return int(window)
+    if isinstance(window, str) and window.strip().isdigit():
+        raise DataError(
+            f"The 'window' parameter of {caller} is {window!r}, a number without a unit: give a time span "
+            f"such as '{window.strip()}D' or '{window.strip()}h', or the int {window.strip()} for windows of "
+            f"{window.strip()} answers per annotator."
+        )
+    if isinstance(window, (float, np.floating, bool, np.bool_)):
+        td = None  # a bare float would be read as nanoseconds
+    else:
+        try:
+            td = pd.Timedelta(window)
+        except (TypeError, ValueError):
+            td = None
     if td is None or pd.isna(td) or td <= pd.Timedelta(0):
         raise DataError(
-            f"The 'window' parameter of annotator_drift must be a positive time span such as "
-            f"'7D', '12h' or pd.Timedelta(days=1). Got {window!r} instead."
+            f"The 'window' parameter of {caller} must be a positive time span such as "
+            f"'7D', '12h' or pd.Timedelta(days=1), or a positive int (windows of that many answers per "
+            f"annotator). Got {window!r} instead."
         )
     return td
 
@@ -139,7 +158,7 @@ def _drift_table(
     ann: pd.DataFrame,
     gold: pd.Series | None,
     consensus: pd.DataFrame | pd.Series | None,
-    window: str | pd.Timedelta,
+    window: str | pd.Timedelta | int,
     *,
     min_count: int,
     margin: float,
@@ -150,15 +169,25 @@ def _drift_table(
 ) -> tuple[pd.DataFrame, dict[str, tuple[NDArray[np.int64], NDArray[np.int64]]]]:
     """The public drift table, and per metric key the (correct, compared) counts of each row."""
     _check_params(min_count, margin, alpha, recent_windows, family)
-    width = _window(window)
+    width = _window(window, caller)
     clean = validate_annotations(ann, caller=caller, require_time=True)
     ts = clean[CREATED_AT].dt.tz_convert("UTC")
     columns: dict[str, Any] = {ANNOTATOR: clean[ANNOTATOR].to_numpy()}
-    if len(clean):
+    if isinstance(width, int):
+        # windows of `width` answers per annotator, in time order; a window starts at its first answer
+        t = ts.reset_index(drop=True)
+        order = pd.DataFrame({"a": columns[ANNOTATOR], "t": t}).sort_values(["a", "t"], kind="stable")
+        block = np.empty(len(clean), dtype=np.int64)
+        block[order.index.to_numpy()] = order.groupby("a", sort=False).cumcount().to_numpy(np.int64) // width
+        columns["window_start"] = t.groupby([columns[ANNOTATOR], block]).transform("min").to_numpy()
+        columns["_block"] = block
+    elif len(clean):
         origin = ts.min().floor("D")
         columns["window_start"] = origin + ((ts - origin) // width) * width
+        columns["_block"] = ((ts - origin) // width).to_numpy(np.int64)
     else:
         columns["window_start"] = ts
+        columns["_block"] = np.zeros(0, dtype=np.int64)
     references: dict[str, pd.Series] = {}
     if gold is not None:
         references["gold"] = validate_gold(gold, caller=caller)
@@ -170,8 +199,11 @@ def _drift_table(
         columns[f"k_{key}"] = m["correct"].to_numpy().astype(np.int64)
     rows = pd.DataFrame(columns)
     rows["n_labels"] = 1
-    sums = [c for c in rows.columns if c not in (ANNOTATOR, "window_start")]
-    table = rows.groupby([ANNOTATOR, "window_start"], sort=True)[sums].sum().reset_index()
+    sums = [c for c in rows.columns if c not in (ANNOTATOR, "window_start", "_block")]
+    grouped = rows.groupby([ANNOTATOR, "_block"], sort=True)
+    table = grouped[sums].sum()
+    table.insert(0, "window_start", grouped["window_start"].min())
+    table = table.reset_index().drop(columns="_block")
     n_rows = len(table)
     annotator_codes = pd.factorize(table[ANNOTATOR], sort=True)[0] if n_rows else np.zeros(0, dtype=np.int64)
     position = table.groupby(ANNOTATOR, sort=False).cumcount().to_numpy(np.int64)
@@ -272,7 +304,7 @@ def annotator_drift(
     ann: pd.DataFrame,
     gold: pd.Series | None = None,
     consensus: pd.DataFrame | pd.Series | None = None,
-    window: str | pd.Timedelta = "7D",
+    window: str | pd.Timedelta | int = "7D",
     *,
     min_count: int = 10,
     margin: float = 0.1,
@@ -296,9 +328,12 @@ def annotator_drift(
         Gold labels indexed by example_id.
     consensus : DataFrame or Series, optional
         Consensus labels (e.g. from :func:`majority_consensus`).
-    window : str or Timedelta, default "7D"
-        Width of the windows. Windows are aligned on midnight (UTC) of the day of the
-        earliest answer in ``ann``, the same for every annotator.
+    window : str, Timedelta or int, default "7D"
+        Width of the windows. A time span: windows aligned on midnight (UTC) of the day of
+        the earliest answer in ``ann``, the same for every annotator. An int ``n``: each
+        annotator's answers in time order, ``n`` per window (the last one may hold fewer),
+        each window starting at its first answer; for work done in bursts, or in one sitting.
+        A number without a unit (``"50"``) is refused: it is not clear which was meant.
     min_count : int, default 10
         Minimum compared items in both the recent and the earlier segment for a test.
     margin : float, default 0.1
@@ -360,7 +395,7 @@ class DriftCheck(QualityCheck):
 
     def __init__(
         self,
-        window: str | pd.Timedelta = "7D",
+        window: str | pd.Timedelta | int = "7D",
         min_count: int = 10,
         margin: float = 0.1,
         alpha: float = 0.05,

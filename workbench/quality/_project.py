@@ -65,9 +65,25 @@ class ProjectQuality:
         return load_config(self._store)
 
     # ------------------------------------------------------------------ annotators
-    def annotator_report(self, window: str = "7D", question: str | None = None, *, method: str = "majority",
+    def annotator_report(self, window: str | int = "7D", question: str | None = None, *, method: str = "majority",
                          ) -> pd.DataFrame:
-        """Per annotator: labels, honeypot accuracy with CI, agreement with consensus, drift, flag, weight."""
+        """Per annotator: labels, honeypot accuracy with CI, agreement with consensus, drift, flag, weight.
+
+        Parameters
+        ----------
+        window : str or int, default "7D"
+            The drift windows: a time span (``"7D"``, ``"12h"``), or an int, windows of that
+            many answers per annotator in time order (see :func:`workbench.quality.annotator_drift`).
+        question : str, optional
+            Default: the schema's first question.
+        method : str, default "majority"
+            The consensus that agreement is measured against.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per annotator (see :func:`workbench.quality.annotator_report`).
+        """
         q = self._log.root_question(question)
         ann = self._log.answers(q.name, include_honeypots=True)
         if ann.empty:
@@ -80,12 +96,24 @@ class ProjectQuality:
         )
 
     def drift(
-        self, window: str = "7D", question: str | None = None, *, require_gold: bool = False
+        self, window: str | int = "7D", question: str | None = None, *, require_gold: bool = False
     ) -> pd.DataFrame | None:
-        """Per annotator and time window: honeypot accuracy and agreement with consensus, with a drop flag.
+        """Per annotator and window: honeypot accuracy and agreement with consensus, with a drop flag.
 
-        With ``require_gold=True`` it returns None while the project has no gold labels (the
-        honeypot columns would be empty).
+        Parameters
+        ----------
+        window : str or int, default "7D"
+            A time span (``"7D"``, ``"12h"``), or an int: windows of that many answers per
+            annotator in time order.
+        question : str, optional
+            Default: the schema's first question.
+        require_gold : bool, default False
+            Return None while the project has no gold labels (the honeypot columns would be empty).
+
+        Returns
+        -------
+        pandas.DataFrame or None
+            The table of :func:`workbench.quality.annotator_drift`.
         """
         q = self._log.root_question(question)
         gold = self._log.gold(q.name)

@@ -50,7 +50,7 @@ def annotator_report(
     gold: pd.Series | None = None,
     consensus: pd.DataFrame | pd.Series | None = None,
     *,
-    window: str | pd.Timedelta = "7D",
+    window: str | pd.Timedelta | int = "7D",
     min_count: int = 10,
     threshold: float = 0.7,
     confidence: float = 0.95,

@@ -83,6 +83,39 @@ def test_drift_input_errors() -> None:
         annotator_drift(ann, gold=gold, family="team")  # type: ignore[arg-type]
 
 
+def test_count_windows_follow_each_annotators_own_pace() -> None:
+    # the drifter works in one burst a week, the steady one answers the same number spread over four weeks
+    ann, gold = timeline({"drifter": [38, 37, 38, 20]})
+    steady, steady_gold = timeline({"steady": [36, 35, 37, 36]})
+    steady["created_at"] = START + pd.to_timedelta(np.arange(len(steady)) * 6, unit="h")
+    ann, gold = pd.concat([ann, steady], ignore_index=True), pd.concat([gold, steady_gold])
+    shuffled = ann.sample(frac=1.0, random_state=0)  # the table does not depend on row order
+    out = annotator_drift(shuffled, gold=gold, window=40)
+    assert out.groupby("annotator")["n_labels"].apply(list).to_dict() == {"drifter": [40] * 4, "steady": [40] * 4}
+    drifter = out[out["annotator"] == "drifter"]
+    assert drifter["dropped"].tolist() == [False, False, False, True]
+    assert drifter["window_start"].tolist() == [START + pd.Timedelta(days=7 * w) for w in range(4)]  # first answers
+    assert not out.loc[out["annotator"] == "steady", "dropped"].any()
+    # the same answers in windows of time: 7-day windows cut the steady annotator's work differently
+    timed = annotator_drift(shuffled, gold=gold, window="7D")
+    assert timed.loc[timed["annotator"] == "steady", "n_labels"].tolist() == [27, 28, 28, 28, 28, 21]
+    # a last, partial window holds what is left
+    assert annotator_drift(ann, gold=gold, window=150)["n_labels"].tolist() == [150, 10, 150, 10]
+
+
+def test_count_windows_are_ints_and_a_bare_number_is_refused() -> None:
+    ann, gold = timeline({"a": [10]})
+    with pytest.raises(DataError, match="'50', a number without a unit: .* '50D' .* the int 50"):
+        annotator_drift(ann, gold=gold, window="50")
+    for bad in (0, -3):
+        with pytest.raises(DataError, match="positive int"):
+            annotator_drift(ann, gold=gold, window=bad)
+    for bad in (2.5, True):  # a float would be read as nanoseconds by pandas
+        with pytest.raises(DataError, match="window"):
+            annotator_drift(ann, gold=gold, window=bad)  # type: ignore[arg-type]
+    assert annotator_drift(ann, gold=gold, window=np.int64(15))["n_labels"].tolist() == [15, 15, 10]
+
+
 def test_annotator_report_combines_signals(make_crowd) -> None:  # type: ignore[no-untyped-def]
     ann, gold = timeline({"drifter": [38, 37, 38, 20], "steady": [36, 35, 37, 36], "poor": [15] * 4})
     cons = pd.Series("yes", index=gold.index)

@@ -206,8 +206,10 @@ def test_another_seed_and_a_learning_curve_file(rich_project: Path, tmp_path: Pa
     curve.to_csv(tmp_path / "curve.csv", index=False)
     rep = build_report(rich_project, tmp_path / "r.html",
                        params={"seed": 7, "learning_curve": str(tmp_path / "curve.csv"), "version": "v1",
-                               "title": "<script>alert(1)</script> spam report"})
+                               "title": "<script>alert(1)</script> spam report", "window": "10"})
     contents = read_report(rep.path)
+    annotators = next(t for t in contents.tables if "consensus_agreement" in t.columns)  # drift in 10-answer windows
+    assert list(annotators.iloc[:, 0]) == ["ann", "bea", "cal"]
     lf_table = next(t for t in contents.tables if "polarity" in t.columns)
     assert list(lf_table.iloc[:, 0]) == ["channel", "link", "song", "love"]  # the LFs of v1
     table = next(t for t in contents.tables if "n_labels" in t.columns and "score" in t.columns)
