@@ -252,8 +252,10 @@ def _cmd_info(args: argparse.Namespace) -> int:
 def _cmd_status(args: argparse.Namespace) -> int:
     from workbench.report import project_summary
 
-    window: str | int = args.window
-    if args.window.strip().isdigit():  # a count: windows of that many answers per annotator
+    window: str | int | None = args.window
+    if args.window is None:
+        pass  # the project's drift_window setting
+    elif args.window.strip().isdigit():  # a count: windows of that many answers per annotator
         window = int(args.window)
         if window < 1:
             raise CLIError(f"--window {args.window!r}: a count of answers per window must be at least 1.")
@@ -600,9 +602,9 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("status", help="counts, versions, queues and quality")
     s.add_argument("path")
     s.add_argument("--json", action="store_true", help="print JSON")
-    s.add_argument("--window", default="7D",
+    s.add_argument("--window", default=None,
                    help="window of annotator drift: a time span (7D, 12h) or a count of answers per annotator (50) "
-                        "(default: 7D)")
+                        "(default: the project's drift_window setting, 7D unless configured)")
     s.set_defaults(func=_cmd_status)
 
     u = sub.add_parser("users", help="accounts and roles of the reviewer app")

@@ -55,9 +55,10 @@ class QualityDashboard(widgets.VBox):
         The project whose human annotations are judged.
     question : str, optional
         The schema question (default: the only one).
-    window : str or int, default "7D"
+    window : str or int, optional
         Width of the windows for honeypot accuracy over time and drift: a time span, or an int
-        (windows of that many answers per annotator).
+        (windows of that many answers per annotator). Default: the project's ``drift_window``
+        setting (``project.annotation.configure``), the one ``flagged()`` and consensus use.
     method : {"majority", "dawid_skene"}, default "majority"
         The consensus the annotators are compared with.
     throttle : float, default 2.0
@@ -106,7 +107,7 @@ class QualityDashboard(widgets.VBox):
         project: Project,
         question: str | None = None,
         *,
-        window: str | int = "7D",
+        window: str | int | None = None,
         method: str = "majority",
         throttle: float = 2.0,
         queue: str = "adjudication",

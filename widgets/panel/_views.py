@@ -41,7 +41,7 @@ __all__ = [
 
 _log = logging.getLogger(__name__)
 
-_QUALITY_WINDOW = "7D"  # the notebook's QualityDashboard default, so both show the same numbers
+_QUALITY_WINDOW = None  # the project's drift_window, as in the notebook's QualityDashboard: the same numbers
 _QUALITY_COLUMNS = (
     "n_labels", "n_gold_seen", "honeypot_accuracy", "honeypot_ci_low", "honeypot_ci_high", "consensus_agreement",
     "drifted", "flagged", "recommended_weight", "reasons",
@@ -182,7 +182,7 @@ class QualityView(_View):
     summary : pn.pane.HTML
         Answers, annotators, agreement figures, who is flagged.
     table : pn.pane.DataFrame
-        ``project.quality.annotator_report(window="7D")`` (escaped cells).
+        ``project.quality.annotator_report()`` in the project's drift window (escaped cells).
     honeypot_chart, agreement_chart, label_mix_chart : pn.pane.Vega
         The charts of :mod:`widgets._quality_charts`.
     report : DataFrame or None
@@ -191,7 +191,7 @@ class QualityView(_View):
     name = "quality"
     title = "Annotator quality"
 
-    def __init__(self, project: Project, access: Access, *, window: str = _QUALITY_WINDOW) -> None:
+    def __init__(self, project: Project, access: Access, *, window: str | int | None = _QUALITY_WINDOW) -> None:
         super().__init__(project, access)
         self.window = window
         self.report: pd.DataFrame | None = None
@@ -201,7 +201,8 @@ class QualityView(_View):
         self.agreement_chart = pn.pane.Vega(None)
         self.label_mix_chart = pn.pane.Vega(None)
         self.layout = pn.Column(
-            pn.pane.HTML(f"<h2 style='margin:0'>Annotator quality</h2><div>window {_esc(window)}</div>"),
+            pn.pane.HTML(f"<h2 style='margin:0'>Annotator quality</h2><div>window "
+                         f"{_esc(project.annotation.config.drift_window if window is None else window)}</div>"),
             self.summary, self.table, pn.Row(self.honeypot_chart, self.agreement_chart), self.label_mix_chart,
             self.status, sizing_mode="stretch_width")
         self._subscriptions = [project.on("labels_added", lambda **_: self.refresh())]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from workbench.exceptions import LabelValidationError
+from workbench.exceptions import DataError, LabelValidationError
 from workbench.store import EventStore
 
 __all__ = ["QualityConfig", "load_config", "save_config"]
@@ -40,6 +40,10 @@ class QualityConfig:
         Weight each annotator's vote in majority-vote consensus by the report's
         ``recommended_weight``, so unreliable annotators count less. Dawid-Skene weighs
         annotators by itself.
+    drift_window : str or int
+        The windows drift is measured in wherever no window is given (the annotator report,
+        ``flagged()``, the weights and exclusions of consensus, the dashboards): a time span
+        such as ``"7D"``, or an int, windows of that many answers per annotator.
     """
 
     overlap: int = 1
@@ -50,6 +54,7 @@ class QualityConfig:
     accuracy_threshold: float = 0.7
     exclude_flagged: bool = False
     weight_annotators: bool = False
+    drift_window: str | int = "7D"
 
     def __post_init__(self) -> None:
         def bad(name: str, expected: str) -> LabelValidationError:
@@ -77,6 +82,15 @@ class QualityConfig:
         for flag in ("exclude_flagged", "weight_annotators"):
             if not isinstance(getattr(self, flag), bool):
                 raise bad(flag, "True or False")
+        from workbench.quality._drift import _window
+
+        window_kind = "a time span such as '7D' or '12h', or a positive int (windows of that many answers)"
+        if isinstance(self.drift_window, bool) or not isinstance(self.drift_window, (str, int)):
+            raise bad("drift_window", window_kind)  # stored as JSON: text or a plain int
+        try:
+            _window(self.drift_window)
+        except DataError:
+            raise bad("drift_window", window_kind) from None
 
 
 def load_config(store: EventStore) -> QualityConfig:

@@ -166,8 +166,10 @@ def _drift_table(
     recent_windows: int,
     family: Family,
     caller: str,
-) -> tuple[pd.DataFrame, dict[str, tuple[NDArray[np.int64], NDArray[np.int64]]]]:
-    """The public drift table, and per metric key the (correct, compared) counts of each row."""
+) -> tuple[pd.DataFrame, dict[str, tuple[NDArray[np.int64], NDArray[np.int64]]], NDArray[np.int64]]:
+    """The public drift table; per metric key the (correct, compared) counts of each row; and per
+    row the row where its drop began (the first row of its most significant rejected segment, -1
+    when the row is not dropped). Rows of an annotator are contiguous and in window order."""
     _check_params(min_count, margin, alpha, recent_windows, family)
     width = _window(window, caller)
     clean = validate_annotations(ann, caller=caller, require_time=True)
@@ -176,6 +178,7 @@ def _drift_table(
     if isinstance(width, int):
         # windows of `width` answers per annotator, in time order; a window starts at its first answer
         t = ts.reset_index(drop=True)
+        # answers at the same time keep their order in `ann` (a project's log: the order they were recorded)
         order = pd.DataFrame({"a": columns[ANNOTATOR], "t": t}).sort_values(["a", "t"], kind="stable")
         block = np.empty(len(clean), dtype=np.int64)
         block[order.index.to_numpy()] = order.groupby("a", sort=False).cumcount().to_numpy(np.int64) // width
@@ -297,7 +300,7 @@ def _drift_table(
     if dropped.any():
         drop_since[dropped] = window_starts[since[dropped]]
     out["drop_since"] = drop_since.to_numpy()
-    return pd.DataFrame(out), counts
+    return pd.DataFrame(out), counts, np.where(dropped, since, -1)
 
 
 def annotator_drift(
@@ -332,7 +335,9 @@ def annotator_drift(
         Width of the windows. A time span: windows aligned on midnight (UTC) of the day of
         the earliest answer in ``ann``, the same for every annotator. An int ``n``: each
         annotator's answers in time order, ``n`` per window (the last one may hold fewer),
-        each window starting at its first answer; for work done in bursts, or in one sitting.
+        each window starting at its first answer (answers at the same time in their order in
+        ``ann``; a project's log gives them in the order they were recorded); for work done in
+        bursts, or in one sitting.
         A number without a unit (``"50"``) is refused: it is not clear which was meant.
     min_count : int, default 10
         Minimum compared items in both the recent and the earlier segment for a test.
@@ -375,7 +380,7 @@ def annotator_drift(
     >>> annotator_drift(ann, gold)["dropped"].tolist()
     [False, False, False, True]
     """
-    table, _ = _drift_table(
+    table, _, _ = _drift_table(
         ann, gold, consensus, window, min_count=min_count, margin=margin, alpha=alpha,
         recent_windows=recent_windows, family=family, caller="annotator_drift",
     )

@@ -65,15 +65,16 @@ class ProjectQuality:
         return load_config(self._store)
 
     # ------------------------------------------------------------------ annotators
-    def annotator_report(self, window: str | int = "7D", question: str | None = None, *, method: str = "majority",
-                         ) -> pd.DataFrame:
+    def annotator_report(self, window: str | int | None = None, question: str | None = None, *,
+                         method: str = "majority") -> pd.DataFrame:
         """Per annotator: labels, honeypot accuracy with CI, agreement with consensus, drift, flag, weight.
 
         Parameters
         ----------
-        window : str or int, default "7D"
+        window : str or int, optional
             The drift windows: a time span (``"7D"``, ``"12h"``), or an int, windows of that
             many answers per annotator in time order (see :func:`workbench.quality.annotator_drift`).
+            Default: the project's ``drift_window`` setting (``project.annotation.configure``).
         question : str, optional
             Default: the schema's first question.
         method : str, default "majority"
@@ -92,19 +93,20 @@ class ProjectQuality:
         cons = self._raw_consensus(q.name, method=method, exclude=None)
         return annotator_report(
             ann[["example_id", "annotator", "value", "created_at"]], gold=self._log.gold(q.name), consensus=cons,
-            window=window, min_count=cfg.min_honeypots, threshold=cfg.accuracy_threshold,
+            window=cfg.drift_window if window is None else window, min_count=cfg.min_honeypots,
+            threshold=cfg.accuracy_threshold,
         )
 
     def drift(
-        self, window: str | int = "7D", question: str | None = None, *, require_gold: bool = False
+        self, window: str | int | None = None, question: str | None = None, *, require_gold: bool = False
     ) -> pd.DataFrame | None:
         """Per annotator and window: honeypot accuracy and agreement with consensus, with a drop flag.
 
         Parameters
         ----------
-        window : str or int, default "7D"
+        window : str or int, optional
             A time span (``"7D"``, ``"12h"``), or an int: windows of that many answers per
-            annotator in time order.
+            annotator in time order. Default: the project's ``drift_window`` setting.
         question : str, optional
             Default: the schema's first question.
         require_gold : bool, default False
@@ -125,7 +127,7 @@ class ProjectQuality:
         cons = self._raw_consensus(q.name, method="majority", exclude=None)
         return annotator_drift(
             ann[["example_id", "annotator", "value", "created_at"]], gold=gold, consensus=cons,
-            window=window, min_count=self.config.min_honeypots,
+            window=self.config.drift_window if window is None else window, min_count=self.config.min_honeypots,
         )
 
     def _report_column(self, question: str, column: str) -> pd.Series | None:

@@ -185,22 +185,24 @@ def annotator_report(
     prior_mean = (evidence_k.sum() + 1.0) / (evidence_n.sum() + 2.0)
     drifted = np.zeros(len(out), dtype=bool)
     if CREATED_AT in clean.columns and (gold is not None or consensus is not None):
-        drift, counts = _drift_table(
+        drift, counts, since_row = _drift_table(
             clean, gold, consensus, window, min_count=min_count, margin=drift_margin, alpha=drift_alpha,
             recent_windows=drift_recent_windows, family=drift_family, caller="annotator_report",
         )
         hit = drift.loc[drift["dropped"]]
         drifted = out.index.isin(hit[ANNOTATOR].unique())
-        since = hit.groupby(ANNOTATOR)["drop_since"].min()
         first_drop = hit.groupby(ANNOTATOR)["window_start"].min()
+        rows = np.arange(len(drift))
         for i in np.flatnonzero(drifted):
             name = out.index[int(i)]
-            start = since[name]
+            mine = (drift[ANNOTATOR] == name).to_numpy()
+            start_row = int(since_row[mine & (since_row >= 0)].min())  # the earliest window a drop dates from
+            start = drift["window_start"].iloc[start_row]
             reasons[i].append(
                 f"quality dropped significantly (family-wise alpha {drift_alpha}) in the window starting "
                 f"{first_drop[name]}, the drop dating from the window starting {start}"
             )
-            recent = (drift[ANNOTATOR] == name).to_numpy() & (drift["window_start"] >= start).to_numpy()
+            recent = mine & (rows >= start_row)  # windows, not start times: count windows may share a start
             for key, label in (("gold", "honeypots"), ("consensus", "consensus")):
                 if key not in counts:
                     continue

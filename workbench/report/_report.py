@@ -404,7 +404,8 @@ def build_report(
     params : mapping, optional
         Report parameters (see :func:`template_parameters`). The built-in report takes ``seed``
         (0), ``gold`` (``"gold"``, or a data column of choices), ``question`` (default the
-        first), ``window`` (annotator drift window, ``"7D"``), ``version`` (the label version
+        first), ``window`` (annotator drift window: a time span, a count of answers, or ``""``
+        for the project's ``drift_window``), ``version`` (the label version
         whose LFs are analysed, default the newest), ``lfs`` (a Python file that registers the
         project's LFs with ``project.lfs.add``: then the table and the comparison, with the
         cross-fitted default label model, come from live LFs instead of the cached votes),

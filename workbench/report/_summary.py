@@ -29,7 +29,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def project_summary(project: Any, *, window: str | int = "7D") -> dict[str, Any]:
+def project_summary(project: Any, *, window: str | int | None = None) -> dict[str, Any]:
     """Counts, data and label versions, queues and quality of a project, as JSON-ready values.
 
     Every section is computed from what is stored (no labeling function needs to be
@@ -40,9 +40,9 @@ def project_summary(project: Any, *, window: str | int = "7D") -> dict[str, Any]
     ----------
     project : Project
         An open project.
-    window : str or int, default "7D"
+    window : str or int, optional
         The window of annotator drift: a pandas offset such as ``"7D"`` or ``"12h"``, or an
-        int, windows of that many answers per annotator.
+        int, windows of that many answers per annotator. Default: the project's ``drift_window``.
 
     Returns
     -------

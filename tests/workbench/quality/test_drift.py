@@ -103,6 +103,20 @@ def test_count_windows_follow_each_annotators_own_pace() -> None:
     assert annotator_drift(ann, gold=gold, window=150)["n_labels"].tolist() == [150, 10, 150, 10]
 
 
+def test_a_drifted_weight_counts_only_the_count_windows_since_the_drop() -> None:
+    # 200 answers stamped with one day (a crowd export): two windows of 100 share their start time
+    day = pd.Timestamp("2024-03-01", tz="UTC")
+    ids = [f"c{i:03d}" for i in range(200)]
+    values = ["yes" if (j < 100 or j % 5 == 0) else "no" for j in range(200)]
+    ann = pd.DataFrame({"example_id": ids, "annotator": "a", "value": values, "created_at": day})
+    gold = pd.Series("yes", index=ids)
+    drift = annotator_drift(ann, gold, window=100)
+    assert drift["window_start"].nunique() == 1 and drift["dropped"].tolist() == [False, True]
+    report = annotator_report(ann, gold, window=100).loc["a"]
+    assert report["drifted"] and report["weight_evidence"] == 100  # the second window only
+    assert report["weight_accuracy"] < 0.3 and report["recommended_weight"] == 0
+
+
 def test_count_windows_are_ints_and_a_bare_number_is_refused() -> None:
     ann, gold = timeline({"a": [10]})
     with pytest.raises(DataError, match="'50', a number without a unit: .* '50D' .* the int 50"):
@@ -273,3 +287,39 @@ def test_the_issue_9_team_is_no_longer_flagged(make_timeline) -> None:  # type: 
     assert not report["drifted"].any() and not report["flagged"].any()
     assert (report["recommended_weight"] > 1.0).all()
     assert report["weight_accuracy"].between(0.75, 0.95).all()
+
+
+def test_the_projects_drift_window_is_used_by_flags_weights_and_consensus(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import workbench as wb
+    from workbench.exceptions import LabelValidationError
+
+    project = wb.Project.create(tmp_path / "p", schema=wb.Schema.single("spam", ["ham", "spam"]))
+    ids = [f"c{i:03d}" for i in range(200)]
+    project.add_data(pd.DataFrame({"id": ids, "text": [f"comment {i}" for i in ids]}), id_column="id")
+    project.add_gold(pd.DataFrame({"id": ids, "label": "spam"}), id_column="id", label_column="label")
+    # all in one sitting (one day's time stamp): 7-day windows cannot see the drop, 50-answer windows do
+    values = ["spam" if (j < 150 or j % 5 == 0) else "ham" for j in range(200)]  # 80 % overall: not flagged
+    steady = ["spam" if j % 10 else "ham" for j in range(200)]
+    project.annotation.import_annotations(pd.concat([
+        pd.DataFrame({"id": ids, "annotator": "a", "value": values, "created_at": "2024-03-01"}),
+        pd.DataFrame({"id": ids, "annotator": "b", "value": steady, "created_at": "2024-03-01"}),
+    ]))
+    assert project.quality.flagged() == []
+    assert not project.quality.annotator_report().loc["a", "drifted"]
+    before = project.events()
+    with pytest.raises(LabelValidationError, match="drift_window"):
+        project.annotation.configure(drift_window="50")  # a number without a unit
+    with pytest.raises(LabelValidationError, match="drift_window"):
+        project.annotation.configure(drift_window=0)
+    assert project.annotation.config.drift_window == "7D" and len(project.events()) == len(before)
+    project.annotation.configure(drift_window=50)
+    assert wb.Project.open(project.path).annotation.config.drift_window == 50  # stored
+    report = project.quality.annotator_report()
+    assert report.loc["a", "drifted"] and report.loc["a", "recommended_weight"] == 0
+    assert "a" in project.quality.flagged()
+    assert project.quality.drift()["window_start"].nunique() == 1 and len(project.quality.drift()) == 8
+    assert project.quality.annotator_report(window="7D").loc["a", "recommended_weight"] > 0  # an explicit window wins
+    # consensus leaves out whom the project's window flags: on item 161 only b's answer counts
+    with_a = project.quality.consensus(exclude_flagged=False)
+    without_a = project.quality.consensus(exclude_flagged=True)
+    assert with_a.loc["c161", "n_annotators"] == 2 and without_a.loc["c161", "n_annotators"] == 1
