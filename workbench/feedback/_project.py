@@ -70,6 +70,15 @@ def _signal_text(v: Any) -> str:
     return id_text(v)
 
 
+def _choice_text(v: Any, choices: Sequence[str]) -> str | None:
+    """A label cell as a choice: the text itself when it is one, else as :func:`_signal_text` reads it
+    (a column with a gap reads 1.0 for the choice "1"); None for an empty cell."""
+    if _missing(v):
+        return None
+    text = str(v)
+    return text if text in choices else _signal_text(v)
+
+
 def _show(values: Sequence[Any], limit: int = 5) -> str:
     shown = ", ".join(repr(v) for v in list(values)[:limit])
     return shown + (f" and {len(values) - limit} more" if len(values) > limit else "")
@@ -98,7 +107,8 @@ class ProjectFeedback:
     Signals become label events with ``source="feedback"`` (annotator ``"<kind>:<source name>"``,
     the original signal and time kept), idempotently: ingesting the same rows again writes
     nothing. Each kind is also a weak source, a column ``"feedback:<kind>"`` of the label
-    matrix (:class:`~workbench.feedback.FeedbackSource`), so the label model learns how
+    matrix (``"feedback:<kind>:<question>"`` for the same kind on a further question)
+    (:class:`~workbench.feedback.FeedbackSource`), so the label model learns how
     reliable it is rather than trusting it blindly; the column follows schema migrations (its
     votes are positions among the question's current choices, under the question's current
     name). Items the project does not know become a new data version (given their text),
@@ -148,7 +158,7 @@ class ProjectFeedback:
         # weak sources registered by earlier sessions (another kernel may have ingested): register them here too
         names = set(self._schema.current.question_names)
         for entry in self._registered():
-            if entry["question"] in names and source_name_of(entry["kind"]) not in self._lfs:
+            if entry["question"] in names and self._lf_name(entry["kind"], entry["question"]) not in self._lfs:
                 self._lfs.engine.add(self._source(entry["kind"], entry["question"]))
 
     def __repr__(self) -> str:
@@ -170,17 +180,24 @@ class ProjectFeedback:
             out.append({**e, "question": question})
         return out
 
+    def _lf_name(self, kind: str, question: str) -> str:
+        """The LF name of a kind's source on a question: ``feedback:<kind>`` on the first question the
+        kind was registered for, ``feedback:<kind>:<question>`` on any other."""
+        first = next((e["question"] for e in self._registered() if e["kind"] == kind), question)
+        return source_name_of(kind) if first == question else source_name_of(kind, question)
+
     def _source(self, kind: str, question: str) -> FeedbackSource:
         schema = self._schema.current
         q = schema.question(question)
         return FeedbackSource(self._store, kind, q.name, q.choices, None if schema.is_single else q.name,
-                              excluded_event_ids=self._log.excluded_event_ids, schema=self._schema)
+                              excluded_event_ids=self._log.excluded_event_ids, schema=self._schema,
+                              name=self._lf_name(kind, q.name))
 
     def _register(self, kind: str, q: Question) -> str:
-        name = source_name_of(kind)
         if not any(e["kind"] == kind and e["question"] == q.name for e in self._registered()):
             entry = {"kind": kind, "question": q.name, "registered_at": utc_now()}
             self._store.set_meta(_SOURCES_META, [*self._stored_sources(), entry])
+        name = self._lf_name(kind, q.name)
         if name not in self._lfs:
             self._lfs.add(self._source(kind, q.name))
         return name
@@ -227,7 +244,9 @@ class ProjectFeedback:
             signals goes into the history, and the source's latest signal is restated after it.
         source_name : str, optional
             Where the signals come from (default: the file's name, or ``"dataframe"``).
-            The events' annotator is ``"<kind>:<source_name>"``.
+            The events' annotator is ``"<kind>:<source_name>"``. Give the exports of one source
+            one name (``source_name="app"``): the default differs from file to file, and two
+            sources reporting the same signal are two signals.
         label_map : mapping, optional
             Signal value -> choice (None, or a value not in the mapping: no label), e.g.
             ``{"reported_spam": "spam"}`` for flags. Keys and values are compared as text,
@@ -242,7 +261,8 @@ class ProjectFeedback:
             ``"feedback:<kind>:<source_name>"``): for a trusted kind such as moderator
             overrides, which then serve as honeypots, evaluation gold and AutoAccept gold.
         weak_source : bool, default True
-            Register the kind as the label-matrix column ``"feedback:<kind>"``.
+            Register the kind as the label-matrix column ``"feedback:<kind>"`` (on a further
+            question of a multi-question schema: ``"feedback:<kind>:<question>"``).
         encoding : str, default "utf-8"
             The encoding of a text file.
 
@@ -254,7 +274,7 @@ class ProjectFeedback:
         -----
         A signal is identified by its content: kind, source name, question, item, raw label and
         timestamp. Ingesting it again (the same file twice, the same rows as CSV and as Parquet,
-        or overlapping exports) writes nothing. With ``timestamp_column``, the same label for the
+        or overlapping exports of one ``source_name``) writes nothing. With ``timestamp_column``, the same label for the
         same item at a later time is a new signal; without one, a repeated (item, label) pair of
         a source is the same signal and is not recorded again, so pass timestamps when a label
         may come back after another one.
@@ -302,7 +322,8 @@ class ProjectFeedback:
             if labels[k] is None:
                 n_ignored += 1
                 continue
-            signal = None if _missing(raw[k]) else str(raw[k])
+            # integral numbers as integers: a column read as floats (a gap in it) is the same signal
+            signal = None if _missing(raw[k]) else _signal_text(raw[k])
             # the label is part of a signal's identity when label_map translated it: the same raw signal
             # under a corrected label_map is a new label, not a conflicting retry
             key = ["feedback", kind, source_name, q.name, ids[k], signal, times[k]]
@@ -403,7 +424,7 @@ class ProjectFeedback:
                     f"column's values (a value not in label_map gives no label; map it to None to say so)."
                 )
             return out
-        values = [None if _missing(v) else str(v) for v in raw]
+        values = [_choice_text(v, q.choices) for v in raw]
         bad = sorted({v for v in values if v is not None and v not in q.choices})
         if bad:
             raise LabelValidationError(
@@ -494,7 +515,9 @@ class ProjectFeedback:
         threshold : float or AutoAccept, optional
             Review predictions whose confidence is below this number; or everything a fitted
             :class:`workbench.active.AutoAccept` would not accept. Default: halfway between chance
-            and certainty, ``(1 + 1/k) / 2`` for ``k`` choices (0.75 for two).
+            and certainty, ``(1 + 1/k) / 2`` for ``k`` choices (0.75 for two). The same predictions
+            recorded again under the same rule write nothing (``already_recorded``); under another
+            threshold they are a new run, and its rule decides the review queue.
         question : str, optional
             The question predicted (default: the root question).
         text_column : str, optional
@@ -525,15 +548,18 @@ class ProjectFeedback:
         limits, rule = self._review_rule(threshold, q, func)
         top, conf = P.argmax(axis=1), P.max(axis=1)
         review = conf < np.asarray(limits)[top]  # for an AutoAccept: exactly the rows it would not accept
-        digest = hashlib.sha256(json.dumps([model, q.name, ids, np.round(P, 6).tolist()]).encode()).hexdigest()
+        thr: float | dict[str, float] = (float(limits[0]) if len(set(limits)) == 1
+                                         else {c: float(t) for c, t in zip(q.choices, limits, strict=True)})
+        # the same predictions under the same review rule are the same run; under another rule, a new one
+        content = [model, q.name, ids, np.round(P, 6).tolist()]
+        digest = hashlib.sha256(json.dumps([*content, [round(float(t), 9) for t in limits]]).encode()).hexdigest()
+        older = hashlib.sha256(json.dumps(content).encode()).hexdigest()  # runs recorded without their rule
         for run_id, info in self._store.get_records(_PRED_RUN).items():
-            if info.get("digest") == digest:
+            if info.get("digest") == digest or (info.get("digest") == older and info.get("threshold") == thr):
                 return PredictionBatch(run_id, model, q.name, len(ids), int(info["n_review"]), info["threshold"],
                                        str(info["rule"]), 0, None, True)
         n_new_examples, data_version = self._add_unknown(frame, ids, text_column, func,
                                                          f"production rows predicted by {model}")
-        thr: float | dict[str, float] = (float(limits[0]) if len(set(limits)) == 1
-                                         else {c: float(t) for c, t in zip(q.choices, limits, strict=True)})
         when = utc_now()
         _, run_id = self._store.claim_next_record(_PRED_RUN, "predictions-", {
             "model_version": model, "question": q.name, "digest": digest, "n_predictions": len(ids),
@@ -582,7 +608,7 @@ class ProjectFeedback:
             absent = [c for c in (label_column, confidence_column) if c not in frame.columns]
             if absent:
                 raise DataError(f"{func}: the column(s) {absent!r} are missing. Columns: {list(frame.columns)!r}.")
-            labels = [None if _missing(v) else str(v) for v in frame[label_column].tolist()]
+            labels = [_choice_text(v, q.choices) for v in frame[label_column].tolist()]
             bad = sorted({str(v) for v in labels if v not in q.choices})
             if bad:
                 raise LabelValidationError(f"The label column {label_column!r} given to {func} holds values that are "
@@ -672,7 +698,9 @@ class ProjectFeedback:
             mine = ev[kinds == kind]
             current = mine[mine["superseded_by"].isna()].sort_values(["created_at", "event_id"], kind="stable")
             latest = current.drop_duplicates("example_id", keep="last").set_index("example_id")["value"]
-            rows[kind] = {"n_signals": len(mine), "n_items": len(latest),
+            # a backfill restates the newer signal after it (LabelLog.annotate_many): not a signal of its own
+            restated = mine["event_uid"].astype(str).str.contains(":restated:", regex=False)
+            rows[kind] = {"n_signals": int((~restated).sum()), "n_items": len(latest),
                           "sources": sorted(mine["annotator"].astype(str).str.split(":", n=1).str[1].unique()),
                           "first_at": mine["created_at"].min(), "last_at": mine["created_at"].max(),
                           **_agreement(latest, gold, "gold"), **_agreement(latest, human, "human"), "n_review": None}
@@ -711,7 +739,7 @@ class ProjectFeedback:
         whether it is registered in this session, items voted."""
         rows = []
         for e in self._registered():
-            name = source_name_of(e["kind"])
+            name = self._lf_name(e["kind"], e["question"])
             lf = next((x for x in self._lfs if x.name == name), None)
             n = len(lf.refresh()) if isinstance(lf, FeedbackSource) else 0
             rows.append({"kind": e["kind"], "question": e["question"], "column": name, "registered": lf is not None,

@@ -24,9 +24,11 @@ if TYPE_CHECKING:
 __all__ = ["FeedbackSource", "source_name_of"]
 
 
-def source_name_of(kind: str) -> str:
-    """The label-matrix column (LF name) of a feedback kind: ``"feedback:<kind>"``."""
-    return f"feedback:{kind}"
+def source_name_of(kind: str, question: str | None = None) -> str:
+    """The label-matrix column (LF name) of a feedback kind: ``"feedback:<kind>"``, or
+    ``"feedback:<kind>:<question>"`` for a kind's source on a question other than the first it was
+    registered for (a multi-question schema)."""
+    return f"feedback:{kind}" if question is None else f"feedback:{kind}:{question}"
 
 
 class FeedbackSource(BaseLF):
@@ -97,11 +99,12 @@ class FeedbackSource(BaseLF):
         *,
         excluded_event_ids: Callable[[], Iterable[int]] | None = None,
         schema: SchemaRegistry | None = None,
+        name: str | None = None,
     ) -> None:
         self._lock = threading.RLock()  # before the LF base class sets ``question`` (a property here)
         self._store: EventStore | None = store
         self._schema: SchemaRegistry | None = None
-        super().__init__(source_name_of(kind), lf_question)
+        super().__init__(source_name_of(kind) if name is None else name, lf_question)
         if excluded_event_ids is not None and not callable(excluded_event_ids):
             raise LFError(
                 f"The 'excluded_event_ids' parameter of FeedbackSource must be a function returning event ids "

@@ -8,6 +8,7 @@ vectorized LFs over whole columns instead, with identical results.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -1218,18 +1219,30 @@ class FeedbackLF(VectorizedLF):
 
     def _per_id(self) -> pd.Series:
         """One label per example id (ABSTAIN rows dropped)."""
+        from workbench.data import id_text
+
         fb = self.feedback
         if self.order_by is not None:
-            fb = fb.sort_values(self.order_by, kind="stable")
+            key = fb[self.order_by]
+            if key.dtype == object or pd.api.types.is_string_dtype(key):
+                # times as text ("10:00+02:00", "09:00Z") are ordered as times, not as text
+                with contextlib.suppress(TypeError, ValueError):
+                    key = pd.to_datetime(key, utc=True, format="ISO8601")
+            fb = fb.iloc[np.argsort(key.to_numpy(), kind="stable")]
         id_series = fb[self.id_column] if self.id_column else fb.index.to_series()
-        ids = id_series.astype(str).to_numpy()
+        known = ~id_series.isna().to_numpy()
+        fb, id_series = fb[known], id_series[known]  # a row without an id votes on nothing
+        ids = np.array([id_text(v) for v in id_series], dtype=object)  # 1.0 (a column with a gap) is "1"
         signal = fb[self.signal_column]
         labels = self.labels
         if labels is None:
             mapped = signal
         elif isinstance(labels, Mapping):
             table = labels
-            mapped = signal.map(lambda v: ABSTAIN if is_missing(v) else table.get(v, ABSTAIN))
+            # keys also matched as text, integral numbers as integers: {1: SPAM} matches a CSV's "1" and 1.0
+            by_text = {id_text(k): v for k, v in table.items()}
+            mapped = signal.map(lambda v: ABSTAIN if is_missing(v) else table[v] if v in table
+                                else by_text.get(id_text(v), ABSTAIN))
         else:
             func = labels
             mapped = signal.map(lambda v: ABSTAIN if is_missing(v) else func(v))
