@@ -431,3 +431,77 @@ def test_every_answer_and_skip_logs_the_draft_shown_for_the_correction_log(spam:
     assert log.loc[corrected, "outcome"] == "corrected" and log.loc[corrected, "answer"] == "ham"
     assert log.loc[rejected, "outcome"] == "rejected"
     assert (log["annotator"] == "alice").all() and log["time_spent"].notna().all()
+
+
+# ---------------------------------------------------------------------- careful-user cases
+def test_stepping_back_over_a_confirmed_draft_drops_the_confirmation(tmp_path: Path,
+                                                                     seatbelt_schema: wb.Schema) -> None:
+    project = _make(tmp_path, seatbelt_schema, n=3)
+    for i in range(3):
+        project.annotate(f"c-{i:02d}", {"person": "yes"}, annotator="m", source="model", confidence=0.9)
+    ann = Annotator(project, "alice", batch=3)
+    assert ann.draft["value"] == "yes"
+    ann.confirm_draft()          # person = yes, the draft: the follow-up is asked
+    assert ann.question == "seatbelt"
+    ann.undo()                   # back to person
+    ann.choose("no")             # against the draft
+    row = _human(project, "alice").iloc[-1]
+    assert row["value"] == "no" and row["note"] != "confirmed draft"
+    assert "Confirmed" not in ann.message
+    outcome = project.annotation.corrections().iloc[-1]
+    assert outcome["outcome"] == "corrected" and not outcome["confirmed_draft"]
+    ann.close()
+
+
+def test_the_adjudication_queue_and_a_follow_up_root_are_refused(tmp_path: Path,
+                                                                 seatbelt_schema: wb.Schema) -> None:
+    project = _make(tmp_path, seatbelt_schema, n=3)
+    with pytest.raises(LabelValidationError, match="QualityDashboard.*queue='adjudication'"):
+        Annotator(project, "alice", queue="adjudication")
+    with pytest.raises(LabelValidationError, match="'seatbelt' is only asked when person in \\['yes'\\].*'person'"):
+        Annotator(project, "alice", question="seatbelt")
+    assert project.n_listeners() == 0
+
+
+def test_batches_keep_their_size_when_a_batch_ends_on_a_honeypot(tmp_path: Path, spam_schema: wb.Schema) -> None:
+    project = _make(tmp_path, spam_schema, n=200)
+    project.annotation.configure(honeypot_rate=0.3)
+    project.add_gold(pd.DataFrame({"id": [f"c-{i:02d}" for i in range(60)], "label": "ham"}), id_column="id",
+                     label_column="label")
+    ann = Annotator(project, "alice", batch=5)
+    sizes, after_honeypot = [], 0
+    for _ in range(80):
+        if ann.progress["position"] == ann.progress["batch"]:
+            after_honeypot += bool(ann._current.assignment.is_honeypot)
+        if ann.progress["position"] == 1:
+            sizes.append(ann.progress["batch"])
+        ann.choose(1)
+    assert after_honeypot > 0 and set(sizes) == {5}, (after_honeypot, sizes)
+    ann.close()
+
+
+def test_after_all_done_new_items_are_served(spam: wb.Project) -> None:
+    ann = Annotator(spam, "alice", batch=20)
+    while not ann.finished:
+        ann.choose(1)
+    spam.add_data(pd.DataFrame({"id": ["new-1", "new-2"], "text": ["fresh one", "fresh two"]}), id_column="id")
+    assert not ann.finished and ann.current_example_id in ("new-1", "new-2")  # data_added
+    ann.choose(1)
+    ann.choose(1)
+    assert ann.finished
+    spam.annotation.undo(annotator="alice")  # from another cell: an item is open again
+    ann.choose(1)  # the key press looks at the queue again instead of saying it is empty
+    last = _human(spam, "alice").iloc[-1]
+    assert (last["example_id"], last["action"]) == ("new-2", "label") and ann.message.startswith("Labeled")
+    ann.close()
+
+
+def test_a_renamed_choice_redraws_the_item_shown(spam: wb.Project) -> None:
+    ann = Annotator(spam, "alice", batch=5)
+    shown = ann.current_example_id
+    spam.migrations.plan(spam.schema.evolve(rename={"ham": "fine"})).apply()
+    assert ann.choices == ["fine", "spam"] and ann.current_example_id == shown
+    assert "schema changed" in ann.message
+    ann.choose(1)
+    assert _human(spam, "alice").iloc[-1][["example_id", "value"]].tolist() == [shown, "fine"]
+    ann.close()

@@ -154,6 +154,22 @@ def test_drilldown_conflicts_and_gold(small_project: wb.Project, small_gold: pd.
     dashboard.close()
 
 
+def test_the_projects_gold_is_followed_as_it_grows(small_project: wb.Project, small_gold: pd.Series) -> None:
+    small_project.lfs.add(keywords("my", ["my"], label=SPAM))
+    small_project.add_gold(small_gold.iloc[:5].rename("label").rename_axis("id").reset_index(), id_column="id",
+                           label_column="label")
+    dashboard = LFDashboard(small_project, gold="gold")
+    before = dashboard.summary.loc["my", ["correct", "incorrect"]].tolist()
+    small_project.add_gold(small_gold.iloc[5:].rename("label").rename_axis("id").reset_index(), id_column="id",
+                           label_column="label")
+    expected = small_project.lfs.summary(gold="gold")
+    assert dashboard.summary.loc["my", ["correct", "incorrect"]].tolist() == expected.loc[
+        "my", ["correct", "incorrect"]].tolist() != before
+    assert dashboard.show_rows("my", "wrong") == ["t-05", "t-08"]
+    small_project.annotate("t-01", "spam", annotator="alice")  # not gold: no refresh needed
+    dashboard.close()
+
+
 def test_wrong_mode_is_offered_only_with_gold(small_project: wb.Project) -> None:
     dashboard = LFDashboard(small_project)
     assert [v for _, v in dashboard.drilldown.mode.options] == ["fires", "conflicts"]

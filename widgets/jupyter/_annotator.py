@@ -88,8 +88,10 @@ class Annotator(anywidget.AnyWidget):
         The project to label.
     annotator : str
         Who is labeling (recorded on every event).
-    queue : {"random", "stratified", "disagreement", "uncertain", "adjudication"}, default "random"
+    queue : {"random", "stratified", "disagreement", "uncertain", "review"}, default "random"
         The strategy :meth:`~workbench.annotation.ProjectAnnotation.next_items` serves items by.
+        Adjudication is a decision, not one more answer: it is done in the ``QualityDashboard``
+        (``queue="adjudication"``) or the reviewer app, and refused here.
     batch : int, default 50
         How many items to lease at once; the widget asks for more when the batch is done.
     question : str, optional
@@ -164,6 +166,12 @@ class Annotator(anywidget.AnyWidget):
             raise LabelValidationError(
                 f"The 'annotator' parameter of Annotator must be a non-empty string. Got {annotator!r} instead."
             )
+        if queue == "adjudication":
+            raise LabelValidationError(
+                "The Annotator records annotators' answers, so queue='adjudication' would only add one more vote "
+                "to items whose votes disagree. Decide them with QualityDashboard(project, queue='adjudication') "
+                "or the reviewer app (workbench serve), which record adjudications."
+            )
         if queue not in QUEUE_STRATEGIES:
             raise LabelValidationError(
                 f"The 'queue' parameter of Annotator must be one of {list(QUEUE_STRATEGIES)!r}. Got {queue!r} instead."
@@ -174,6 +182,12 @@ class Annotator(anywidget.AnyWidget):
             )
         schema = project.schema
         root = schema.question(question) if question is not None else schema.questions[0]
+        if root.condition:
+            parents = ", ".join(f"{p} in {list(v)}" for p, v in root.condition.items())
+            raise LabelValidationError(
+                f"Question {root.name!r} is only asked when {parents}, so it cannot start an item: start with "
+                f"{next(iter(root.condition))!r} (the Annotator then asks {root.name!r} where it applies)."
+            )
         super().__init__(**kwargs)
         self.project = project
         self.annotator = annotator
@@ -194,7 +208,8 @@ class Annotator(anywidget.AnyWidget):
         self._root_draft: Draft | None = None  # the draft shown for the current item's root question
         self._subscriptions: list[Subscription] = [
             project.on("guidelines_changed", self._on_guidelines_changed),
-            project.on("schema_changed", self._on_guidelines_changed),
+            project.on("schema_changed", self._on_schema_changed),
+            project.on("data_added", self._on_data_added),
         ]
         self.guidelines = schema.guidelines or ""
         self.on_msg(self._handle_message)
@@ -207,6 +222,8 @@ class Annotator(anywidget.AnyWidget):
         When every question asked for the item is answered, the answers are submitted with
         one :meth:`~workbench.annotation.ProjectAnnotation.submit` call and the next item is shown.
         """
+        if self._current is None:
+            self._look_again()
         if self._current is None:
             self._say("Nothing to label: the queue is empty.", "error")
             return
@@ -229,6 +246,8 @@ class Annotator(anywidget.AnyWidget):
         The answer is submitted with ``confirmed_draft=True`` once the item is complete.
         """
         if self._current is None:
+            self._look_again()
+        if self._current is None:
             self._say("Nothing to label: the queue is empty.", "error")
             return
         if not self.draft:
@@ -238,6 +257,8 @@ class Annotator(anywidget.AnyWidget):
 
     def skip(self) -> None:
         """Give the current item back unanswered (``project.annotation.skip``) and show the next one."""
+        if self._current is None:
+            self._look_again()
         if self._current is None:
             self._say("Nothing to skip: the queue is empty.", "error")
             return
@@ -260,6 +281,8 @@ class Annotator(anywidget.AnyWidget):
         if self.answers and self._current is not None:  # a multi-question item in progress: nothing stored yet
             answers = dict(self.answers)
             answers.popitem()
+            if self.root_question not in answers:
+                self._confirmed = False  # the confirmed draft's answer is gone with it
             self._show_question(answers, message=f"Went back one question on {self._snippet(self._current)}.")
             return None
         eid = self.project.annotation.undo(annotator=self.annotator)
@@ -451,7 +474,9 @@ class Annotator(anywidget.AnyWidget):
             self.annotator, n, strategy=self.queue, question=self.root_question
         )
         shown = self.current_example_id
-        fetched = [a for a in fetched if a.example_id != shown]  # the shown item's lease is still ours
+        # the shown item's lease is still ours; it may not come back first (a honeypot is served anew), so
+        # cut to the batch size: the extra lease comes back first in the next batch
+        fetched = [a for a in fetched if a.example_id != shown][: self.batch]
         self._recount()
         if fetched:
             number = len(self._batches) + 1
@@ -528,3 +553,27 @@ class Annotator(anywidget.AnyWidget):
 
     def _on_guidelines_changed(self, **_: Any) -> None:
         self.guidelines = self.project.schema.guidelines or ""
+
+    def _look_again(self) -> bool:
+        """After "All done": ask the queue again (new data, items given back, leases expired); True if an item shows."""
+        if not self.finished:
+            return False
+        self._advance()
+        return self._current is not None
+
+    def _on_data_added(self, **_: Any) -> None:
+        if self.finished:
+            self._advance(message="New items arrived.")
+
+    def _on_schema_changed(self, **_: Any) -> None:
+        """Redraw the shown item under the new schema: its choices may have been renamed, added or removed."""
+        self._on_guidelines_changed()
+        schema = self.project.schema
+        note = "The schema changed"
+        if self.root_question not in schema.question_names:
+            note += f" (question {self.root_question!r} is gone: starting with {schema.questions[0].name!r})"
+            self.root_question = schema.questions[0].name
+        if self._current is None:
+            return
+        self._confirmed = False
+        self._show_question({}, message=f"{note}: answer {self._snippet(self._current)} again.")

@@ -1,7 +1,8 @@
 """A live dashboard of a project's labeling functions, for JupyterLab.
 
 The dashboard holds a :class:`workbench.Project`, listens to its ``lfs_changed``,
-``lfs_applied`` and ``data_added`` events, and redraws itself from
+``lfs_applied`` and ``data_added`` events (and ``labels_added`` with gold, when it shows the
+project's gold), and redraws itself from
 ``project.lfs.summary()`` (which reuses every cached vote): re-registering an LF in another
 cell updates the dashboard without re-running the dashboard's cell. Every number on it is
 computed by :mod:`workbench.lf`; this module only lays them out.
@@ -271,6 +272,8 @@ class LFDashboard(widgets.VBox):
             project.on("lfs_applied", self._on_lfs_applied),
             project.on("data_added", self._on_data_added),
         ]
+        if isinstance(gold, str) and gold == "gold":  # the project's gold, which grows as it is added
+            self._subscriptions.append(project.on("labels_added", self._on_labels_added))
         try:
             self.refresh()
         except BaseException:
@@ -298,6 +301,11 @@ class LFDashboard(widgets.VBox):
 
     def _on_data_added(self, **_: Any) -> None:
         self._refresh_from_event()
+
+    def _on_labels_added(self, events: Any = (), **_: Any) -> None:
+        # the project's gold ("gold") moves the accuracy columns and the "disagrees with gold" drill-down
+        if any(e.source == "gold" for e in events):
+            self._refresh_from_event()
 
     def _refresh_from_event(self, result: LFResult | None = None) -> None:
         try:
