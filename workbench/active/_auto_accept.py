@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import numpy as np
@@ -101,7 +102,8 @@ class AutoAccept(BaseEstimator):  # type: ignore[misc]
     def _check_params(self) -> None:
         for name in ("target_precision", "confidence"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 < float(value) < 1.0:
+            if (isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real)
+                    or not 0.0 < float(value) < 1.0):
                 raise LabelValidationError(
                     f"The '{name}' parameter of AutoAccept must be a number strictly between 0 and 1. "
                     f"Got {value!r} instead."
@@ -111,7 +113,7 @@ class AutoAccept(BaseEstimator):  # type: ignore[misc]
                                        f"Got {self.per_class!r}.")
         for name in ("min_accepted", "max_steps"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < 1:
                 raise LabelValidationError(f"The '{name}' parameter of AutoAccept must be an integer >= 1. "
                                            f"Got {value!r}.")
 

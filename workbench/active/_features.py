@@ -391,10 +391,13 @@ class FeatureCache:
                     f"The features DataFrame must hold numbers only; columns {bad[:5]!r} are not numeric. Encode "
                     f"them (or drop them) first."
                 )
-            if f.index.has_duplicates:
-                dups = f.index[f.index.duplicated()].unique()[:5].tolist()
-                raise DataError(f"The features DataFrame has duplicate example ids, e.g. {dups!r}; keep one row "
-                                f"per example.")
+            from workbench.data import id_text
+
+            as_text = pd.Index([id_text(i) for i in f.index])  # ids as the project stores them: 1 and "1" are one
+            if as_text.has_duplicates:
+                dups = as_text[as_text.duplicated()].unique()[:5].tolist()
+                raise DataError(f"The features DataFrame has duplicate example ids, e.g. {dups!r} (ids compare as "
+                                f"text: 1, 1.0 and '1' are one id); keep one row per example.")
         elif not (_is_transformer(f) or callable(f)):
             raise DataError(
                 f"The 'features' parameter must be one of {list(FEATURE_KINDS)!r}, a TextFeatures, a fitted "

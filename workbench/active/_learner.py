@@ -10,6 +10,7 @@ import multiprocessing
 import numbers
 import pickle
 import threading
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -82,6 +83,16 @@ def _clone(estimator: Any) -> Any:
         return clone(estimator)
     except TypeError:  # not a scikit-learn estimator (no get_params): an independent copy will do
         return copy.deepcopy(estimator)
+
+
+def _check_id_list(example_ids: Any, method: str) -> None:
+    """Refuse one id given as a bare string (its characters would be read as ids) and non-sequences."""
+    if isinstance(example_ids, str) or not isinstance(example_ids, (Sequence, pd.Index, np.ndarray, pd.Series)):
+        raise LabelValidationError(
+            f"The 'example_ids' parameter of {method} must be a list of example ids or None. Got "
+            f"{type(example_ids).__name__} instead" + (": wrap one id in a list." if isinstance(
+                example_ids, str) else ".")
+        )
 
 
 def _json_safe(value: Any) -> Any:
@@ -356,6 +367,12 @@ class ActiveLearner:
         return (f"ActiveLearner({type(self.estimator).__name__}, features={self._cache.spec()[0]['kind']}, "
                 f"strategy={type(self.strategy).__name__}, {state}{bg})")
 
+    @property
+    def target_question(self) -> str:
+        """The question this learner predicts (the schema's first when ``question`` was not given);
+        ``project.annotation.prelabel`` pre-labels it and refuses another."""
+        return str(self._q.name)
+
     # ------------------------------------------------------------------ helpers
     @property
     def _q(self) -> Any:
@@ -418,6 +435,7 @@ class ActiveLearner:
             )
         if example_ids is None:
             return oof.copy()
+        _check_id_list(example_ids, "cross_fitted_proba")
         ids = pd.Index([str(e) for e in example_ids], name="example_id")
         missing = ids.difference(oof.index)
         if len(missing):
@@ -451,12 +469,15 @@ class ActiveLearner:
     def _not_in_pool(self) -> set[str]:
         """Examples nobody should be asked to label for this question: the settled ones
         (``project.annotation.settled``: answered, gold, adjudicated or auto-accepted) and, for a
-        follow-up question, examples whose parent's known label (gold, adjudication or the
-        people's majority) means the question is not asked."""
+        follow-up question, examples whose parent's known label (gold, adjudication, the
+        people's majority or a current auto-accepted pre-label, in that precedence) means the
+        question is not asked."""
         q = self._q
         out = self.project.annotation.settled(q.name)
         for parent, allowed in q.condition.items():
-            known: dict[str, str] = {}
+            accepted = self.project.annotation.auto_accepted(parent)
+            known: dict[str, str] = dict(zip(accepted["example_id"].astype(str), accepted["value"].astype(str),
+                                             strict=True))
             if len(self.project.annotation.answers(parent)):
                 cons = self.project.quality.consensus("majority", parent)
                 cons = cons[cons["label"].notna()]
@@ -735,6 +756,19 @@ class ActiveLearner:
         if cv is not None and (isinstance(cv, bool) or not isinstance(cv, numbers.Integral) or cv < 2):
             raise LabelValidationError(f"The 'cv' parameter of ActiveLearner.fit must be an integer >= 2 or None. "
                                        f"Got {cv!r} instead.")
+        if labels is not None and _weight_key(_new_estimator(self.estimator, None)) is None:
+            name = type(self.estimator).__name__
+            if soft:
+                raise LabelValidationError(
+                    f"fit(soft=True) trains one row per class weighted by its probability, but {name}.fit takes "
+                    f"no sample_weight: every weak row would count fully for every class. Use soft=False, or an "
+                    f"estimator whose fit takes sample_weight (e.g. LogisticRegression)."
+                )
+            warnings.warn(
+                f"{name}.fit takes no sample_weight, so the soft labels of {labels!r} train as plain hard labels "
+                f"(their confidences are not used). An estimator whose fit takes sample_weight uses them.",
+                UserWarning, stacklevel=2,
+            )
         kwargs: dict[str, Any] = {"labels": labels, "gold": gold, "soft": soft, "cv": cv,
                                   "require_all_classes": require_all_classes}
         model = self._train(**kwargs)
@@ -790,13 +824,7 @@ class ActiveLearner:
             ids = fm.ids
             rows = np.arange(len(ids), dtype=np.intp)
         else:
-            if isinstance(example_ids, str) or not isinstance(example_ids, (Sequence, pd.Index, np.ndarray,
-                                                                           pd.Series)):
-                raise LabelValidationError(
-                    f"The 'example_ids' parameter of predict_frame must be a list of example ids or None. Got "
-                    f"{type(example_ids).__name__} instead" + (": wrap one id in a list." if isinstance(
-                        example_ids, str) else ".")
-                )
+            _check_id_list(example_ids, "predict_frame")
             ids = pd.Index([str(e) for e in example_ids], name="example_id")
             rows = fm.rows(ids)
             if (rows < 0).any():

@@ -1202,7 +1202,8 @@ class ProjectAnnotation:
             An object with ``predict_frame(example_ids) -> DataFrame`` (index example id, one
             column per choice, rows summing to 1) and a ``model_version`` string, such as
             :class:`workbench.active.ActiveLearner`; or such a DataFrame itself (then
-            ``model_name`` is required).
+            ``model_name`` is required). A model with a ``target_question`` (an ActiveLearner's)
+            pre-labels that question, and another ``question`` is refused.
         auto_accept : AutoAccept, optional
             A fitted :class:`workbench.active.AutoAccept` (per class or not). None: no item is
             accepted, every item becomes a draft.
@@ -1225,6 +1226,16 @@ class ProjectAnnotation:
         >>> run.n_accepted, run.n_drafts                                            # doctest: +SKIP
         >>> project.annotation.revoke_prelabels(run.run_id)                         # doctest: +SKIP
         """
+        # a model that says which question it predicts (an ActiveLearner does) pre-labels that question only
+        own = getattr(model, "target_question", None)
+        if isinstance(own, str) and own in self._schema.current.question_names:
+            if question is not None and self._q(question).name != own:
+                raise LabelValidationError(
+                    f"prelabel was asked to pre-label {self._q(question).name!r} with a model of {own!r}: its "
+                    f"probabilities are about {own!r}. Pass question={own!r}, or a model of "
+                    f"{self._q(question).name!r}."
+                )
+            question = own
         q = self._q(question)
         if q.condition:
             raise LabelValidationError(
