@@ -211,6 +211,14 @@ def test_consensus_adjudication_and_agreement(team: wb.Project) -> None:
         team.quality.consensus("vote")
     assert team.quality.record_consensus() == 20
     assert len(team.labels(source="consensus")) == 20
+    n = len(team.events())
+    assert team.quality.record_consensus() == 0 and len(team.events()) == n  # nothing changed: nothing written
+    votes = team.annotation.answers().query("example_id == 'e11'")
+    agreeing = votes.loc[votes["value"] == team.quality.consensus().loc["e11", "label"], "annotator"].tolist()
+    team.retract("e11", annotator=agreeing[0])  # one of the two agreeing answers withdrawn: e11 now ties
+    assert pd.isna(team.quality.consensus().loc["e11", "label"])
+    assert team.quality.record_consensus() == 1  # the recorded consensus of e11 is withdrawn
+    assert "e11" not in set(team.labels(source="consensus")["example_id"])
 
 
 def test_imported_answers_are_recorded_oldest_first_and_numbers_read_as_choices(tmp_path: Path) -> None:

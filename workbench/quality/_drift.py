@@ -56,6 +56,15 @@ _FAMILIES = ("all", "annotator")
 _METRICS = (("gold", "honeypot_accuracy"), ("consensus", "consensus_agreement"))
 
 
+def _is_number(text: str) -> bool:
+    """Whether ``text`` is a bare number ("50", "+50", "1e3"): pandas would read it as nanoseconds."""
+    try:
+        float(text.strip())
+    except ValueError:
+        return False
+    return True
+
+
 def _window(window: Any, caller: str = "annotator_drift") -> pd.Timedelta | int:
     """A time span (windows of time) or a positive int (windows of that many answers per annotator)."""
     if isinstance(window, (int, np.integer)) and not isinstance(window, (bool, np.bool_)):
@@ -65,7 +74,7 @@ def _window(window: Any, caller: str = "annotator_drift") -> pd.Timedelta | int:
                 f"int (windows of that many answers per annotator). Got {window!r} instead."
             )
         return int(window)
-    if isinstance(window, str) and window.strip().isdigit():
+    if isinstance(window, str) and _is_number(window):
         raise DataError(
             f"The 'window' parameter of {caller} is {window!r}, a number without a unit: give a time span "
             f"such as '{window.strip()}D' or '{window.strip()}h', or the int {window.strip()} for windows of "

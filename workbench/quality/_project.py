@@ -212,17 +212,37 @@ class ProjectQuality:
         return cons
 
     def record_consensus(self, method: str = "majority", question: str | None = None) -> int:
-        """Write the current consensus as ``source="consensus"`` events (one producer per method)."""
+        """Write the current consensus as ``source="consensus"`` events (one producer per method).
+
+        Only items whose consensus (label or confidence) changed since the last call are
+        written, so calling it after every batch keeps one event per change, not per call; a
+        recorded consensus that no longer holds (the answers now tie) is withdrawn. Returns the
+        number of events written.
+        """
         q = self._log.root_question(question)
         cons = self.consensus(method, q.name)
         cons = cons[cons["label"].notna()]
+        producer = f"consensus:{method}"
+        stored = self._log.labels(source="consensus", question=q.name)
+        stored = stored[stored["annotator"] == producer]
+        known = {str(e): (str(v), c) for e, v, c in zip(stored["example_id"], stored["value"], stored["confidence"],
+                                                          strict=True)}
         single = self._schema.current.is_single
-        records = [
-            {"example_id": eid, "value": {q.name: str(lab)} if not single else str(lab),
-             "annotator": f"consensus:{method}", "source": "consensus", "confidence": float(conf)}
-            for eid, lab, conf in zip(cons.index, cons["label"], cons["confidence"], strict=True)
-        ]
-        return len(self._log.annotate_many(records))
+        records = []
+        for eid, lab, conf in zip(cons.index, cons["label"], cons["confidence"], strict=True):
+            before = known.get(str(eid))
+            if before is not None and before[0] == str(lab) and before[1] is not None and not pd.isna(before[1]) \
+                    and abs(float(before[1]) - float(conf)) < 1e-9:
+                continue  # recorded already, unchanged
+            records.append({"example_id": eid, "value": {q.name: str(lab)} if not single else str(lab),
+                            "annotator": producer, "source": "consensus", "confidence": float(conf)})
+        written = len(self._log.annotate_many(records)) if records else 0
+        # a recorded consensus that no longer holds (a tie now, or no answers left) is withdrawn
+        for eid in sorted(set(known) - {str(e) for e in cons.index}):
+            self._log.retract(eid, q.name, annotator=producer, source="consensus",
+                              note="the consensus no longer holds")
+            written += 1
+        return written
 
     def adjudicate(self, example_id: str, value: Any, *, annotator: str, note: str | None = None) -> list[LabelEvent]:
         """Record an adjudicator's final decision; it wins over the consensus."""

@@ -121,6 +121,9 @@ def test_count_windows_are_ints_and_a_bare_number_is_refused() -> None:
     ann, gold = timeline({"a": [10]})
     with pytest.raises(DataError, match="'50', a number without a unit: .* '50D' .* the int 50"):
         annotator_drift(ann, gold=gold, window="50")
+    for bare in ("+50", " 1e3 ", "2.5"):  # pandas would read each as nanoseconds
+        with pytest.raises(DataError, match="a number without a unit"):
+            annotator_drift(ann, gold=gold, window=bare)
     for bad in (0, -3):
         with pytest.raises(DataError, match="positive int"):
             annotator_drift(ann, gold=gold, window=bad)
