@@ -18,11 +18,6 @@ from workbench.active._features import FEATURE_CACHE_DIR, FeatureCache, TextFeat
 TEXTS = ["Check out my channel", "love this song", "my song, my channel!", "", "SUBSCRIBE to my channel"]
 
 
-@pytest.fixture(autouse=True)
-def _fresh_cache() -> None:
-    clear_feature_cache()
-
-
 # ---------------------------------------------------------------------------------------------- TextFeatures
 def test_tfidf_matches_scikit_learns_vectorizer_with_bigrams_and_sublinear_tf() -> None:
     X = TextFeatures().fit_transform(TEXTS)

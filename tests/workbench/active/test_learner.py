@@ -16,34 +16,22 @@ from sklearn.svm import LinearSVC
 
 import workbench as wb
 from workbench.active import AutoAccept
-from workbench.active._features import clear_feature_cache
 from workbench.active._learner import ActiveLearner
 from workbench.active._strategies import DiverseEntropySampling, QueryByCommittee
-from workbench.datasets import load_youtube_spam
 
 SPAM, HAM = 1, 0
 
 
-@pytest.fixture(autouse=True)
-def _fresh_cache() -> None:
-    clear_feature_cache()
-
-
-@pytest.fixture(scope="module")
-def comments(data_dir: Path) -> pd.DataFrame:
-    return load_youtube_spam(data_dir)[["id", "text", "label"]]
-
-
 @pytest.fixture
-def yt(tmp_path: Path, comments: pd.DataFrame, spam_schema: wb.Schema) -> Iterator[wb.Project]:
+def yt(tmp_path: Path, youtube_comments: pd.DataFrame, spam_schema: wb.Schema) -> Iterator[wb.Project]:
     p = wb.Project.create(tmp_path / "yt", schema=spam_schema)
-    p.add_data(comments, id_column="id")
+    p.add_data(youtube_comments, id_column="id")
     yield p
     p.close()
 
 
-def _seed(comments: pd.DataFrame, n: int, random_state: int = 0) -> pd.DataFrame:
-    return comments.groupby("label").sample(n=n, random_state=random_state)
+def _seed(youtube_comments: pd.DataFrame, n: int, random_state: int = 0) -> pd.DataFrame:
+    return youtube_comments.groupby("label").sample(n=n, random_state=random_state)
 
 
 def _label(project: wb.Project, rows: pd.DataFrame, annotator: str = "alice") -> None:
@@ -57,8 +45,9 @@ def _version(project: wb.Project) -> str:
 
 
 # ---------------------------------------------------------------------------------------------- fit
-def test_fit_on_a_seed_set_records_a_training_run_with_its_events(yt: wb.Project, comments: pd.DataFrame) -> None:
-    seed = _seed(comments, 10)
+def test_fit_on_a_seed_set_records_a_training_run_with_its_events(
+        yt: wb.Project, youtube_comments: pd.DataFrame) -> None:
+    seed = _seed(youtube_comments, 10)
     _label(yt, seed)
     learner = ActiveLearner(yt, random_state=0).fit()
     runs = yt.versions.runs()
@@ -73,8 +62,8 @@ def test_fit_on_a_seed_set_records_a_training_run_with_its_events(yt: wb.Project
     assert learner.model_version == f"ActiveLearner-LogisticRegression-{learner.run_id}"
 
 
-def test_every_fit_gives_a_new_model_version(yt: wb.Project, comments: pd.DataFrame) -> None:
-    _label(yt, _seed(comments, 5))
+def test_every_fit_gives_a_new_model_version(yt: wb.Project, youtube_comments: pd.DataFrame) -> None:
+    _label(yt, _seed(youtube_comments, 5))
     learner = ActiveLearner(yt, random_state=0)
     first = learner.fit().model_version
     assert learner.fit().model_version != first
@@ -93,7 +82,8 @@ def test_cold_start_from_a_label_version_is_confidence_weighted_and_linked(yt: w
     assert learner.cv_scores_ == {"skipped": "the people's labels hold 0 class(es); cross-validation needs 2"}
 
 
-def test_human_labels_and_gold_override_weak_labels_with_weight_one(yt: wb.Project, comments: pd.DataFrame) -> None:
+def test_human_labels_and_gold_override_weak_labels_with_weight_one(
+        yt: wb.Project, youtube_comments: pd.DataFrame) -> None:
     version = _version(yt)
     soft = yt.versions.load(version)
     weak_spam = soft.index[soft["label"] == "spam"][:3].tolist()
@@ -119,10 +109,10 @@ def test_soft_targets_give_one_row_per_class_weighted_by_probability(yt: wb.Proj
     assert (frame.groupby("example_id").size() == 2).any()  # uncertain examples teach both classes
 
 
-def test_estimators_without_sample_weight_or_random_state_work(yt: wb.Project, comments: pd.DataFrame) -> None:
-    _label(yt, _seed(comments, 10))
+def test_estimators_without_sample_weight_or_random_state_work(yt: wb.Project, youtube_comments: pd.DataFrame) -> None:
+    _label(yt, _seed(youtube_comments, 10))
     learner = ActiveLearner(yt, MultinomialNB(), random_state=0).fit()
-    assert learner.predict_frame().shape == (len(comments), 2)
+    assert learner.predict_frame().shape == (len(youtube_comments), 2)
 
 
 # ---------------------------------------------------------------------------------------------- errors
@@ -131,17 +121,17 @@ def test_nothing_to_train_on_says_how_to_fix(yt: wb.Project) -> None:
         ActiveLearner(yt).fit()
 
 
-def test_a_seed_set_without_a_class_names_it_and_the_fix(yt: wb.Project, comments: pd.DataFrame) -> None:
-    _label(yt, comments[comments["label"] == "ham"].head(10))
+def test_a_seed_set_without_a_class_names_it_and_the_fix(yt: wb.Project, youtube_comments: pd.DataFrame) -> None:
+    _label(yt, youtube_comments[youtube_comments["label"] == "ham"].head(10))
     with pytest.raises(wb.LabelValidationError, match=r"only \['ham'\].*Missing: \['spam'\].*fit\(labels='v1'\)"):
         ActiveLearner(yt).fit()
 
 
 def test_a_missing_class_is_refused_unless_allowed_then_it_gets_probability_zero(
-        tmp_path: Path, comments: pd.DataFrame) -> None:
+        tmp_path: Path, youtube_comments: pd.DataFrame) -> None:
     p = wb.Project.create(tmp_path / "three", schema=wb.Schema.single("kind", ["ham", "spam", "other"]))
-    p.add_data(comments, id_column="id")
-    _label(p, _seed(comments, 10))
+    p.add_data(youtube_comments, id_column="id")
+    _label(p, _seed(youtube_comments, 10))
     with pytest.raises(wb.LabelValidationError, match=r"no example of class\(es\) \['other'\].*require_all_classes"):
         ActiveLearner(p).fit()
     frame = ActiveLearner(p, random_state=0).fit(require_all_classes=False).predict_frame()
@@ -150,8 +140,8 @@ def test_a_missing_class_is_refused_unless_allowed_then_it_gets_probability_zero
     p.close()
 
 
-def test_an_unknown_label_version_lists_the_saved_ones(yt: wb.Project, comments: pd.DataFrame) -> None:
-    _label(yt, _seed(comments, 5))
+def test_an_unknown_label_version_lists_the_saved_ones(yt: wb.Project, youtube_comments: pd.DataFrame) -> None:
+    _label(yt, _seed(youtube_comments, 5))
     with pytest.raises(wb.LabelValidationError, match=r"Unknown label version 'v9'.*project.versions.save"):
         ActiveLearner(yt).fit(labels="v9")
 
@@ -197,8 +187,8 @@ def test_the_project_must_be_a_project() -> None:
                                       budgets=[10]), r"not choices of 'spam': \['maybe'\]"),
     ],
 )
-def test_bad_calls_get_clear_errors(yt: wb.Project, comments: pd.DataFrame, call: object, message: str) -> None:
-    _label(yt, _seed(comments, 5))
+def test_bad_calls_get_clear_errors(yt: wb.Project, youtube_comments: pd.DataFrame, call: object, message: str) -> None:
+    _label(yt, _seed(youtube_comments, 5))
     learner = ActiveLearner(yt, random_state=0).fit(cv=None)
     with pytest.raises(wb.WorkbenchError, match=message):
         call(learner)  # type: ignore[operator]
@@ -218,24 +208,24 @@ def test_using_the_model_before_fit_raises_not_fitted(yt: wb.Project) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- using the model
-def test_predict_frame_covers_the_schema_and_sums_to_one(yt: wb.Project, comments: pd.DataFrame) -> None:
-    _label(yt, _seed(comments, 20))
+def test_predict_frame_covers_the_schema_and_sums_to_one(yt: wb.Project, youtube_comments: pd.DataFrame) -> None:
+    _label(yt, _seed(youtube_comments, 20))
     learner = ActiveLearner(yt, random_state=0).fit()
     frame = learner.predict_frame()
     assert frame.index.name == "example_id" and list(frame.columns) == ["ham", "spam"]
-    assert len(frame) == len(comments) and frame.attrs["model_version"] == learner.model_version
+    assert len(frame) == len(youtube_comments) and frame.attrs["model_version"] == learner.model_version
     np.testing.assert_allclose(frame.sum(axis=1), 1.0)
-    some = comments["id"].iloc[[5, 1, 3]].tolist()
+    some = youtube_comments["id"].iloc[[5, 1, 3]].tolist()
     np.testing.assert_allclose(learner.predict_frame(some).to_numpy(), frame.loc[some].to_numpy())
-    truth = comments.set_index("id")["label"]
+    truth = youtube_comments.set_index("id")["label"]
     assert (frame.idxmax(axis=1) == truth.reindex(frame.index)).mean() > 0.75  # 40 labels go a long way
 
 
 def test_a_choice_added_in_the_middle_keeps_every_probability_under_its_own_choice(
-        yt: wb.Project, comments: pd.DataFrame) -> None:
-    _label(yt, _seed(comments, 20))
+        yt: wb.Project, youtube_comments: pd.DataFrame) -> None:
+    _label(yt, _seed(youtube_comments, 20))
     learner = ActiveLearner(yt, random_state=0).fit()
-    some = comments["id"].iloc[:30].tolist()
+    some = youtube_comments["id"].iloc[:30].tolist()
     before = learner.predict_frame(some)
     yt.update_schema(wb.Schema.single("spam", choices=["ham", "promo", "spam"], guidelines="Spam advertises."))
     after = learner.predict_frame(some)
@@ -246,21 +236,21 @@ def test_a_choice_added_in_the_middle_keeps_every_probability_under_its_own_choi
     assert drafts.get("promo", 0) == 0 and sum(drafts.values()) == len(some)
 
 
-def test_a_class_renamed_away_after_the_fit_asks_for_a_refit(yt: wb.Project, comments: pd.DataFrame) -> None:
-    _label(yt, _seed(comments, 20))
+def test_a_class_renamed_away_after_the_fit_asks_for_a_refit(yt: wb.Project, youtube_comments: pd.DataFrame) -> None:
+    _label(yt, _seed(youtube_comments, 20))
     learner = ActiveLearner(yt, random_state=0).fit()
     yt.migrations.plan(yt.schema.evolve(rename={"spam": "junk"})).apply()
     for call in (learner.predict_frame, learner.cross_fitted_proba, learner.next_batch):
         with pytest.raises(wb.NotFittedError, match=r"\[.spam.\] are no longer choices.*Call learner.fit\(\) again"):
             call()
     learner.fit()  # on the migrated labels
-    assert list(learner.predict_frame(comments["id"].iloc[:3].tolist()).columns) == ["ham", "junk"]
+    assert list(learner.predict_frame(youtube_comments["id"].iloc[:3].tolist()).columns) == ["ham", "junk"]
 
 
-def test_next_batch_picks_distinct_unlabeled_non_gold_items(yt: wb.Project, comments: pd.DataFrame) -> None:
-    seed = _seed(comments, 10)
+def test_next_batch_picks_distinct_unlabeled_non_gold_items(yt: wb.Project, youtube_comments: pd.DataFrame) -> None:
+    seed = _seed(youtube_comments, 10)
     _label(yt, seed)
-    gold = comments[~comments["id"].isin(seed["id"])].head(30)
+    gold = youtube_comments[~youtube_comments["id"].isin(seed["id"])].head(30)
     yt.add_gold(gold)
     learner = ActiveLearner(yt, strategy="margin", batch_size=25, random_state=0).fit()
     batch = learner.next_batch()
@@ -290,8 +280,8 @@ def test_next_batch_picks_distinct_unlabeled_non_gold_items(yt: wb.Project, comm
 
 
 def test_next_batch_leaves_out_auto_accepted_items_until_they_are_revoked(
-        yt: wb.Project, comments: pd.DataFrame) -> None:
-    seed = _seed(comments, 20)
+        yt: wb.Project, youtube_comments: pd.DataFrame) -> None:
+    seed = _seed(youtube_comments, 20)
     _label(yt, seed)
     learner = ActiveLearner(yt, strategy="random", random_state=0).fit()
     P = learner.predict_frame()
@@ -305,19 +295,19 @@ def test_next_batch_leaves_out_auto_accepted_items_until_they_are_revoked(
     accepted = set(yt.annotation.auto_accepted()["example_id"])
     assert len(accepted) == run.n_accepted > 100
     assert accepted == set(P.index[P.max(axis=1) >= rule.threshold_]) - set(seed["id"])
-    everything = set(comments["id"]) - set(seed["id"])
-    assert set(learner.next_batch(len(comments))) == everything - accepted  # the whole pool
+    everything = set(youtube_comments["id"]) - set(seed["id"])
+    assert set(learner.next_batch(len(youtube_comments))) == everything - accepted  # the whole pool
     yt.annotation.revoke_prelabels(run.run_id)
     assert yt.annotation.auto_accepted().empty
-    assert set(learner.next_batch(len(comments))) == everything  # revoked items come back
+    assert set(learner.next_batch(len(youtube_comments))) == everything  # revoked items come back
 
 
 def test_adjudicated_items_are_trained_on_linked_and_left_out_of_the_pool(
-        yt: wb.Project, comments: pd.DataFrame) -> None:
-    seed = _seed(comments, 10)
+        yt: wb.Project, youtube_comments: pd.DataFrame) -> None:
+    seed = _seed(youtube_comments, 10)
     _label(yt, seed)
-    truth = comments.set_index("id")["label"]
-    rest = [i for i in comments["id"] if i not in set(seed["id"])]
+    truth = youtube_comments.set_index("id")["label"]
+    rest = [i for i in youtube_comments["id"] if i not in set(seed["id"])]
     answered, bare = rest[0], rest[1]  # one with annotator answers, one decided by the adjudicator alone
     flip = "ham" if truth[answered] == "spam" else "spam"
     for who in ("ann", "bob"):
@@ -331,7 +321,7 @@ def test_adjudicated_items_are_trained_on_linked_and_left_out_of_the_pool(
     for eid in (answered, bare):  # the decision's event is linked to the run that used it
         h = yt.history(eid)
         assert learner.run_id in h.loc[h["source"] == "adjudication", "training_runs"].iloc[-1]
-    assert not {answered, bare} & set(learner.next_batch(len(comments)))
+    assert not {answered, bare} & set(learner.next_batch(len(youtube_comments)))
 
 
 def test_a_follow_up_question_pools_only_items_where_it_can_be_asked(tmp_path: Path,
@@ -363,16 +353,16 @@ def test_random_sampling_needs_no_model(yt: wb.Project) -> None:
 
 
 @pytest.mark.slow
-def test_query_by_committee_runs_on_the_training_set(yt: wb.Project, comments: pd.DataFrame) -> None:
-    _label(yt, _seed(comments, 10))
+def test_query_by_committee_runs_on_the_training_set(yt: wb.Project, youtube_comments: pd.DataFrame) -> None:
+    _label(yt, _seed(youtube_comments, 10))
     learner = ActiveLearner(yt, strategy=QueryByCommittee(n_members=3), random_state=0).fit(cv=None)
     assert len(learner.next_batch(5)) == 5
 
 
-def test_next_batch_publishes_priorities_to_the_uncertain_queue(yt: wb.Project, comments: pd.DataFrame) -> None:
+def test_next_batch_publishes_priorities_to_the_uncertain_queue(yt: wb.Project, youtube_comments: pd.DataFrame) -> None:
     if not hasattr(yt.annotation, "prioritize"):
         pytest.skip("project.annotation.prioritize is not available in this checkout")
-    _label(yt, _seed(comments, 10))
+    _label(yt, _seed(youtube_comments, 10))
     learner = ActiveLearner(yt, random_state=0, publish_top=100).fit(cv=None)
     batch = learner.next_batch()
     queue = yt.annotation.queue("uncertain", n=None)["example_id"].tolist()
@@ -381,25 +371,25 @@ def test_next_batch_publishes_priorities_to_the_uncertain_queue(yt: wb.Project, 
     assert priorities is not None and len(priorities) == 100
 
 
-def test_rescoring_after_a_retrain_does_not_recompute_features(yt: wb.Project, comments: pd.DataFrame) -> None:
+def test_rescoring_after_a_retrain_does_not_recompute_features(yt: wb.Project, youtube_comments: pd.DataFrame) -> None:
     calls = []
 
     def lengths(texts: list[str]) -> np.ndarray:
         calls.append(len(texts))
         return np.array([[len(t), t.count("http"), t.count("!")] for t in texts], dtype=float)
 
-    seed = _seed(comments, 10)
+    seed = _seed(youtube_comments, 10)
     _label(yt, seed)
     learner = ActiveLearner(yt, features=lengths, random_state=0).fit(cv=None)
     batch = learner.next_batch()
-    _label(yt, comments.set_index("id").loc[batch].reset_index())
+    _label(yt, youtube_comments.set_index("id").loc[batch].reset_index())
     learner.fit(cv=None)
     learner.next_batch()
-    assert calls == [len(comments)]
+    assert calls == [len(youtube_comments)]
 
 
-def test_new_data_needs_a_new_fit(yt: wb.Project, comments: pd.DataFrame) -> None:
-    _label(yt, _seed(comments, 5))
+def test_new_data_needs_a_new_fit(yt: wb.Project, youtube_comments: pd.DataFrame) -> None:
+    _label(yt, _seed(youtube_comments, 5))
     learner = ActiveLearner(yt, random_state=0).fit(cv=None)
     yt.add_data(pd.DataFrame({"id": ["new-1"], "text": ["check out my new channel"]}), id_column="id")
     with pytest.raises(wb.WorkbenchError, match=r"data changed since this model was fit.*learner.fit\(\) again"):
@@ -409,23 +399,23 @@ def test_new_data_needs_a_new_fit(yt: wb.Project, comments: pd.DataFrame) -> Non
     assert "new-1" in learner.fit(cv=None).predict_frame(["new-1"]).index
 
 
-def test_a_precomputed_feature_frame_drives_the_model(yt: wb.Project, comments: pd.DataFrame) -> None:
-    text = comments.set_index("id")["text"].fillna("")
+def test_a_precomputed_feature_frame_drives_the_model(yt: wb.Project, youtube_comments: pd.DataFrame) -> None:
+    text = youtube_comments.set_index("id")["text"].fillna("")
     emb = pd.DataFrame({"has_link": text.str.contains("http").astype(float),
                         "check": text.str.lower().str.contains("check").astype(float),
                         "length": text.str.len() / 100.0})
-    _label(yt, _seed(comments, 10))
+    _label(yt, _seed(youtube_comments, 10))
     learner = ActiveLearner(yt, features=emb, random_state=0).fit(cv=None)
     assert learner.estimator_.coef_.shape == (1, 3) and len(learner.next_batch()) == 25
 
 
-def test_learning_curve_runs_on_the_projects_features(yt: wb.Project, comments: pd.DataFrame) -> None:
-    test_ids = comments.sample(300, random_state=0)["id"].tolist()
+def test_learning_curve_runs_on_the_projects_features(yt: wb.Project, youtube_comments: pd.DataFrame) -> None:
+    test_ids = youtube_comments.sample(300, random_state=0)["id"].tolist()
     curve = ActiveLearner(yt, random_state=0).learning_curve(
         gold="label", test=test_ids, strategies=["random", "margin"], budgets=[20, 45], seeds=[0], batch_size=25)
     assert set(curve["strategy"]) == {"random", "margin"} and sorted(set(curve["n_labels"])) == [20, 45]
     assert curve["score"].between(0, 1).all()
-    gold = comments.set_index("id")["label"]
+    gold = youtube_comments.set_index("id")["label"]
     again = ActiveLearner(yt, random_state=0).learning_curve(
         gold=gold, test=test_ids, strategies=["random"], budgets=[20], seeds=[0])
     assert len(again) == 1
@@ -471,16 +461,16 @@ def _submit_all(project: wb.Project, rows: pd.Series, annotator: str) -> bool:
 
 @pytest.mark.slow
 def test_background_retraining_keeps_labels_reorders_the_queue_and_never_blocks(
-        yt: wb.Project, comments: pd.DataFrame) -> None:
+        yt: wb.Project, youtube_comments: pd.DataFrame) -> None:
     GATE.clear()
     ENTERED.clear()
-    seed = _seed(comments, 5)
+    seed = _seed(youtube_comments, 5)
     _label(yt, seed)
     learner = ActiveLearner(yt, GatedLogisticRegression(max_iter=1000), random_state=0).fit(cv=None)
     publishes = hasattr(yt.annotation, "prioritize")
     first = learner.next_batch(30)
     queue_before = yt.annotation.queue("uncertain", n=20)["example_id"].tolist() if publishes else None
-    rest = comments[~comments["id"].isin(seed["id"])].set_index("id")["label"]
+    rest = youtube_comments[~youtube_comments["id"].isin(seed["id"])].set_index("id")["label"]
     n_listeners = yt.n_listeners("labels_added")
     learner.start_background(every=5)
     assert yt.n_listeners("labels_added") == n_listeners + 1
@@ -514,15 +504,15 @@ def test_background_retraining_keeps_labels_reorders_the_queue_and_never_blocks(
 
 
 def test_a_failed_background_retrain_keeps_the_model_and_reports_the_error(
-        yt: wb.Project, comments: pd.DataFrame) -> None:
-    seed = _seed(comments, 5)
+        yt: wb.Project, youtube_comments: pd.DataFrame) -> None:
+    seed = _seed(youtube_comments, 5)
     _label(yt, seed)
     learner = ActiveLearner(yt, random_state=0).fit(cv=None)
     version = learner.model_version
     for eid in seed.loc[seed["label"] == "spam", "id"]:  # every spam label withdrawn: one class left
         yt.retract(eid, annotator="alice")
     learner.start_background(every=2)
-    hams = comments[(comments["label"] == "ham") & ~comments["id"].isin(seed["id"])].head(2)
+    hams = youtube_comments[(youtube_comments["label"] == "ham") & ~youtube_comments["id"].isin(seed["id"])].head(2)
     _label(yt, hams, annotator="bob")  # the annotator is never bothered by the failure
     assert learner.wait(timeout=60)
     assert isinstance(learner.last_error, wb.LabelValidationError) and "Missing: ['spam']" in str(learner.last_error)
@@ -531,13 +521,13 @@ def test_a_failed_background_retrain_keeps_the_model_and_reports_the_error(
 
 
 @pytest.mark.slow
-def test_background_fits_can_run_in_a_worker_process(yt: wb.Project, comments: pd.DataFrame) -> None:
-    seed = _seed(comments, 5)
+def test_background_fits_can_run_in_a_worker_process(yt: wb.Project, youtube_comments: pd.DataFrame) -> None:
+    seed = _seed(youtube_comments, 5)
     _label(yt, seed)
     learner = ActiveLearner(yt, random_state=0).fit(cv=None)
     learner.start_background(every=3, process=True)
     assert learner.background_process
-    more = comments[~comments["id"].isin(seed["id"])].head(3)
+    more = youtube_comments[~youtube_comments["id"].isin(seed["id"])].head(3)
     _label(yt, more, annotator="bob")
     assert learner.wait(timeout=120) and learner.last_error is None, learner.last_error
     assert learner.background_process  # the worker fitted it: no fallback
@@ -547,30 +537,31 @@ def test_background_fits_can_run_in_a_worker_process(yt: wb.Project, comments: p
 
 
 def test_an_estimator_the_worker_cannot_rebuild_is_fitted_in_the_thread(
-        yt: wb.Project, comments: pd.DataFrame) -> None:
+        yt: wb.Project, youtube_comments: pd.DataFrame) -> None:
     class NotImportable(LogisticRegression):  # local class: cannot be pickled for the worker process
         pass
 
-    seed = _seed(comments, 5)
+    seed = _seed(youtube_comments, 5)
     _label(yt, seed)
     learner = ActiveLearner(yt, NotImportable(max_iter=1000), random_state=0).fit(cv=None)
     learner.start_background(every=2, process=True)
-    _label(yt, comments[~comments["id"].isin(seed["id"])].head(2), annotator="bob")
+    _label(yt, youtube_comments[~youtube_comments["id"].isin(seed["id"])].head(2), annotator="bob")
     assert learner.wait(timeout=120) and learner.last_error is None, learner.last_error
     assert learner.n_retrains == 1 and not learner.background_process
     assert type(learner.estimator_).__name__ == "NotImportable"
     learner.stop_background()
 
 
-def test_retrain_every_starts_background_retraining_on_the_first_fit(yt: wb.Project, comments: pd.DataFrame) -> None:
-    seed = _seed(comments, 5)
+def test_retrain_every_starts_background_retraining_on_the_first_fit(
+        yt: wb.Project, youtube_comments: pd.DataFrame) -> None:
+    seed = _seed(youtube_comments, 5)
     _label(yt, seed)
     learner = ActiveLearner(yt, retrain_every=3, random_state=0)
     assert not learner.background
     learner.fit(cv=None)
     assert learner.background
     version = learner.model_version
-    more = comments[~comments["id"].isin(seed["id"])].head(3)
+    more = youtube_comments[~youtube_comments["id"].isin(seed["id"])].head(3)
     _label(yt, more, annotator="bob")
     assert learner.wait(timeout=60) and learner.last_error is None
     assert learner.model_version != version and set(more["id"]) <= set(learner.training_frame_["example_id"])
@@ -578,10 +569,10 @@ def test_retrain_every_starts_background_retraining_on_the_first_fit(yt: wb.Proj
 
 
 def test_auto_accept_on_cross_fitted_gold_keeps_its_precision_on_new_items(yt: wb.Project,
-                                                                           comments: pd.DataFrame) -> None:
+                                                                           youtube_comments: pd.DataFrame) -> None:
     from workbench.active import AutoAccept
 
-    shuffled = comments.sample(frac=1.0, random_state=0)
+    shuffled = youtube_comments.sample(frac=1.0, random_state=0)
     gold, rest = shuffled.iloc[:400], shuffled.iloc[400:]
     yt.add_gold(gold[["id", "label"]], id_column="id", label_column="label")
     learner = ActiveLearner(yt, random_state=0).fit()

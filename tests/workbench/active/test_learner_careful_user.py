@@ -13,38 +13,26 @@ from sklearn.neighbors import KNeighborsClassifier
 
 import workbench as wb
 from workbench.active import ActiveLearner, AutoAccept
-from workbench.active._features import clear_feature_cache
-from workbench.datasets import load_youtube_spam
 from workbench.exceptions import DataError, LabelValidationError
 
 SPAM, HAM = 1, 0
 
 
-@pytest.fixture(autouse=True)
-def _fresh_cache() -> None:
-    clear_feature_cache()
-
-
-@pytest.fixture(scope="module")
-def comments(data_dir: Path) -> pd.DataFrame:
-    return load_youtube_spam(data_dir)[["id", "text", "label"]].sample(frac=1.0, random_state=0)
-
-
-def _two_questions(tmp_path: Path, comments: pd.DataFrame, follow_up: bool) -> wb.Project:
+def _two_questions(tmp_path: Path, youtube_comments: pd.DataFrame, follow_up: bool) -> wb.Project:
     second = (wb.Question("kind", choices=["link", "other"], when={"spam": "spam"}) if follow_up
               else wb.Question("psy", choices=["ham", "spam"]))
     p = wb.Project.create(tmp_path / "p", schema=wb.Schema(name="two", questions=[
         wb.Question("spam", choices=["ham", "spam"]), second]))
-    p.add_data(comments[["id", "text"]], id_column="id")
-    p.add_gold(comments.iloc[:300][["id", "label"]], id_column="id", label_column="label", question="spam")
+    p.add_data(youtube_comments[["id", "text"]], id_column="id")
+    p.add_gold(youtube_comments.iloc[:300][["id", "label"]], id_column="id", label_column="label", question="spam")
     return p
 
 
-def test_soft_targets_need_an_estimator_that_takes_sample_weights(tmp_path: Path, comments: pd.DataFrame,
+def test_soft_targets_need_an_estimator_that_takes_sample_weights(tmp_path: Path, youtube_comments: pd.DataFrame,
                                                                    spam_schema: wb.Schema) -> None:
     p = wb.Project.create(tmp_path / "p", schema=spam_schema)
-    p.add_data(comments, id_column="id")
-    p.add_gold(comments.iloc[:60][["id", "label"]], id_column="id", label_column="label")
+    p.add_data(youtube_comments, id_column="id")
+    p.add_gold(youtube_comments.iloc[:60][["id", "label"]], id_column="id", label_column="label")
     p.lfs.add(wb.lf.keywords("check_out", ["check out", "subscribe", "http"], label=SPAM))
     p.lfs.add(wb.lf.keywords("song", ["song", "love"], label=HAM))
     version = p.versions.save(p.models.soft_labels("majority_vote"), message="two LFs").name
@@ -60,11 +48,11 @@ def test_soft_targets_need_an_estimator_that_takes_sample_weights(tmp_path: Path
         ActiveLearner(p, random_state=0).fit(labels=version, soft=True)  # LogisticRegression takes them
 
 
-def test_prelabel_pre_labels_the_question_the_model_predicts(tmp_path: Path, comments: pd.DataFrame) -> None:
-    p = _two_questions(tmp_path, comments, follow_up=False)
-    p.add_gold(comments.iloc[:300][["id", "label"]], id_column="id", label_column="label", question="psy")
+def test_prelabel_pre_labels_the_question_the_model_predicts(tmp_path: Path, youtube_comments: pd.DataFrame) -> None:
+    p = _two_questions(tmp_path, youtube_comments, follow_up=False)
+    p.add_gold(youtube_comments.iloc[:300][["id", "label"]], id_column="id", label_column="label", question="psy")
     learner = ActiveLearner(p, question="psy", random_state=0).fit()
-    gold = comments.iloc[:300]
+    gold = youtube_comments.iloc[:300]
     accept = AutoAccept(0.95).fit(learner.cross_fitted_proba(gold["id"].tolist()).to_numpy(),
                                   gold["label"].map({"ham": 0, "spam": 1}).to_numpy())
     assert learner.target_question == "psy"
@@ -78,9 +66,9 @@ def test_prelabel_pre_labels_the_question_the_model_predicts(tmp_path: Path, com
 
 
 def test_a_follow_ups_pool_leaves_out_items_whose_parent_was_auto_accepted_against_it(
-        tmp_path: Path, comments: pd.DataFrame) -> None:
-    p = _two_questions(tmp_path, comments, follow_up=True)
-    spam_gold = comments.iloc[:300]
+        tmp_path: Path, youtube_comments: pd.DataFrame) -> None:
+    p = _two_questions(tmp_path, youtube_comments, follow_up=True)
+    spam_gold = youtube_comments.iloc[:300]
     kinds = np.where(spam_gold["text"].str.contains("http", case=False), "link", "other")
     p.add_gold(pd.DataFrame({"id": spam_gold["id"], "kind": kinds})[spam_gold["label"].to_numpy() == "spam"],
                id_column="id", label_column="kind", question="kind")
@@ -95,7 +83,7 @@ def test_a_follow_ups_pool_leaves_out_items_whose_parent_was_auto_accepted_again
     assert not set(batch) & ham
 
 
-def test_numpy_numbers_one_id_as_text_and_ids_as_int_and_text(tmp_path: Path, comments: pd.DataFrame,
+def test_numpy_numbers_one_id_as_text_and_ids_as_int_and_text(tmp_path: Path, youtube_comments: pd.DataFrame,
                                                               spam_schema: wb.Schema) -> None:
     rng = np.random.default_rng(0)
     y = rng.integers(0, 2, 200)
@@ -104,10 +92,10 @@ def test_numpy_numbers_one_id_as_text_and_ids_as_int_and_text(tmp_path: Path, co
     numpy = AutoAccept(np.float32(0.9), min_accepted=np.int64(38), max_steps=np.int64(20)).fit(P, y)
     assert numpy.threshold_ == pytest.approx(plain.threshold_)
     p = wb.Project.create(tmp_path / "p", schema=spam_schema)
-    p.add_data(comments.iloc[:200], id_column="id")
-    p.add_gold(comments.iloc[:60][["id", "label"]], id_column="id", label_column="label")
+    p.add_data(youtube_comments.iloc[:200], id_column="id")
+    p.add_gold(youtube_comments.iloc[:60][["id", "label"]], id_column="id", label_column="label")
     learner = ActiveLearner(p, random_state=0).fit()
-    one = str(comments["id"].iloc[0])
+    one = str(youtube_comments["id"].iloc[0])
     with pytest.raises(LabelValidationError, match="cross_fitted_proba must be a list .* wrap one id in a list"):
         learner.cross_fitted_proba(one)
     assert len(learner.cross_fitted_proba([one])) == 1
