@@ -18,6 +18,7 @@ from workbench.annotation import ProjectAnnotation
 from workbench.data import DATA_DIR, DEFAULT_HASH_SCHEME, INGEST_LOCK, DataCatalog
 from workbench.exceptions import (
     IntegrityError,
+    LabelValidationError,
     ProjectExistsError,
     ProjectNotFoundError,
     SchemaError,
@@ -562,7 +563,20 @@ class Project:
         source: str | None = None,
         annotator: str | None = None,
     ) -> pd.DataFrame:
-        """The current labels: the latest non-retracted answer per example, question, source and annotator."""
+        """The current labels: the latest non-retracted answer per example, question, source and annotator.
+
+        ``source`` must be one of :data:`workbench.LABEL_SOURCES` and ``question`` a question of
+        the current schema (a misspelt one is an error, not an empty frame).
+        """
+        from workbench._constants import LABEL_SOURCES
+
+        if source is not None and source not in LABEL_SOURCES:
+            raise LabelValidationError(f"The 'source' parameter of Project.labels must be one of "
+                                       f"{list(LABEL_SOURCES)!r} or None. Got {source!r} instead.")
+        names = self.schema.question_names
+        if question is not None and question not in names:
+            raise LabelValidationError(f"The 'question' parameter of Project.labels must be a question of the "
+                                       f"schema, one of {list(names)!r}, or None. Got {question!r} instead.")
         return self._log.labels(question=question, source=source, annotator=annotator)
 
     def events(self) -> pd.DataFrame:

@@ -296,3 +296,14 @@ def test_annotator_drift_through_the_project(team: wb.Project) -> None:
     assert len(drift) >= 2  # several weekly windows
     assert set(drift["annotator"]) == {"a"}
     assert "window_start" in drift.columns
+
+
+def test_labels_refuses_an_unknown_source_or_question(tmp_path: Path) -> None:
+    p = wb.Project.create(tmp_path / "p", schema=wb.Schema.single("spam", ["ham", "spam"]))
+    p.add_data(pd.DataFrame({"id": ["a"], "text": ["x"]}), id_column="id")
+    p.annotate("a", "ham", annotator="u")
+    with pytest.raises(wb.LabelValidationError, match="'source' parameter of Project.labels .* Got 'humans'"):
+        p.labels(source="humans")
+    with pytest.raises(wb.LabelValidationError, match="'question' parameter of Project.labels .* Got 'spma'"):
+        p.labels(question="spma")
+    assert len(p.labels(source="human", question="spam")) == 1

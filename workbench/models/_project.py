@@ -621,9 +621,14 @@ class ProjectModels:
         out["sources"] = ["+".join(s for s in order if s in srcs) for srcs in sources]
         if not include_unlabeled:
             out = out[out["sources"] != ""]
+        from workbench.lf._project import lf_record
+
         out.attrs["model"] = model
         out.attrs["questions"] = {q.name: list(q.choices) for q in schema.questions}
         out.attrs["event_watermark"] = watermark
+        # what produced these rows, for a version saved later (an LF may be added or the model refit meanwhile)
+        out.attrs["lfs"] = [lf_record(lf) for lf in self._lfs]
+        out.attrs["label_model_info"] = self.info(model) if len(self._lfs) else None
         return out
 
 

@@ -193,8 +193,11 @@ class ProjectVersions:
             "schema_version": schema.version,
             "guideline_version": self._schema.guideline_version,
             "schema": schema.to_dict(),
-            "lfs": [lf_record(lf) for lf in self._lfs],
-            "label_model": self._models.info(soft.attrs.get("model")),
+            # the LFs and label model that produced the soft labels (soft_labels() records them), else the current
+            "lfs": (soft.attrs["lfs"] if isinstance(soft.attrs.get("lfs"), list)
+                    else [lf_record(lf) for lf in self._lfs]),
+            "label_model": (soft.attrs["label_model_info"] if "label_model_info" in soft.attrs
+                            else self._models.info(soft.attrs.get("model"))),
             "events": {
                 "watermark": int(watermark),
                 "rule": "the label events with event_id <= watermark that no event with event_id <= watermark "

@@ -377,3 +377,16 @@ def test_save_refuses_unknown_examples_and_labels_that_contradict_their_probabil
             p.versions.record_run("train", bad)
     assert p.versions.runs().empty
     p.close()
+
+
+def test_a_version_records_the_lfs_and_model_that_produced_its_soft_labels(tmp_path: Path) -> None:
+    p = wb.Project.create(tmp_path / "p", schema=wb.Schema.single("spam", ["ham", "spam"]))
+    data = wb.datasets.load_demo(120, random_state=1)
+    p.add_data(data[["id", "text"]], id_column="id")
+    p.lfs.add(wb.lf.keywords("link", ["http"], label=1))
+    p.lfs.add(wb.lf.keywords("song", ["song"], label=0))
+    soft = p.models.soft_labels("majority_vote")
+    p.lfs.add(wb.lf.keywords("free", ["free"], label=1))  # after the soft labels were computed
+    name = p.versions.save(soft, message="two LFs").name
+    manifest = p.versions.manifest(name)
+    assert [lf["name"] for lf in manifest["lfs"]] == ["link", "song"]
