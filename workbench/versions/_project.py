@@ -175,6 +175,16 @@ class ProjectVersions:
                 f"{unknown[:3].tolist()!r}. Save the frame of project.models.soft_labels() (or rows of it); add "
                 f"the examples first with project.add_data(...)."
             )
+        computed_under = soft.attrs.get("questions")
+        now = {q.name: list(q.choices) for q in self._schema.current.questions}
+        if isinstance(computed_under, dict) and computed_under != now and self._current_labels_valid(soft):
+            # a migration since soft_labels(): the labels are fine now, the frame is stale (when the labels
+            # themselves are not answers of the schema, the check below says how to flag them)
+            raise LabelValidationError(
+                f"These soft labels were computed under an earlier schema (questions and choices "
+                f"{computed_under!r}; now {now!r}): compute them again with project.models.soft_labels() and "
+                f"save those. Nothing was saved."
+            )
         self._check_labels_agree(soft)
         # The label events current when the soft labels were computed (and only those) are what this version
         # was built from: a label written between soft_labels() and save() is not in its data, nor in its
@@ -242,6 +252,15 @@ class ProjectVersions:
                      "value": str(r["value"]), "schema_version": str(r["schema_version"])}
                     for r in kept.to_dict("records")]
         return mine[~out], sorted(int(i) for i in mine.loc[out, "event_id"]), kept_old
+
+    def _current_labels_valid(self, soft: pd.DataFrame) -> bool:
+        """Whether the labels current now for the frame's examples are all answers of the current schema."""
+        used, _, _ = self._labels_at(self._store.last_event_id(), soft.index.astype(str))
+        try:
+            self._check_one_schema(used, self._schema.current)
+        except LabelValidationError:
+            return False
+        return True
 
     @staticmethod
     def _check_one_schema(used: pd.DataFrame, schema: Schema) -> None:

@@ -390,3 +390,16 @@ def test_a_version_records_the_lfs_and_model_that_produced_its_soft_labels(tmp_p
     name = p.versions.save(soft, message="two LFs").name
     manifest = p.versions.manifest(name)
     assert [lf["name"] for lf in manifest["lfs"]] == ["link", "song"]
+
+
+def test_soft_labels_from_before_a_migration_are_refused_with_what_to_do(tmp_path: Path) -> None:
+    p = wb.Project.create(tmp_path / "p", schema=wb.Schema.single("spam", ["ham", "spam"]))
+    p.add_data(pd.DataFrame({"id": ["a", "b"], "text": ["hi", "buy"]}), id_column="id")
+    p.annotate("a", "ham", annotator="alice")
+    p.annotate("b", "spam", annotator="alice")
+    soft = p.models.soft_labels()
+    p.migrations.plan(p.schema.evolve(rename={"ham": "legit"})).apply()
+    with pytest.raises(wb.LabelValidationError, match="computed under an earlier schema.*soft_labels\\(\\) and save"):
+        p.versions.save(soft)
+    assert p.versions.store.names() == []
+    assert p.versions.save(p.models.soft_labels()).name  # computed again: saved
