@@ -177,7 +177,7 @@ class ProjectVersions:
             )
         computed_under = soft.attrs.get("questions")
         now = {q.name: list(q.choices) for q in self._schema.current.questions}
-        if isinstance(computed_under, dict) and computed_under != now and self._current_labels_valid(soft):
+        if isinstance(computed_under, dict) and computed_under != now and self._current_labels_valid(ids):
             # a migration since soft_labels(): the labels are fine now, the frame is stale (when the labels
             # themselves are not answers of the schema, the check below says how to flag them)
             raise LabelValidationError(
@@ -215,7 +215,7 @@ class ProjectVersions:
                         "(flagged by a schema migration or for re-review)",
             },
         }
-        used, excluded, kept_old = self._labels_at(watermark, soft.index.astype(str))
+        used, excluded, kept_old = self._labels_at(watermark, ids)  # ids as a column or as the index
         self._check_one_schema(used, schema)
         manifest["events"]["excluded"] = excluded
         manifest["label_schema_versions"] = {str(k): int(v) for k, v in
@@ -253,9 +253,9 @@ class ProjectVersions:
                     for r in kept.to_dict("records")]
         return mine[~out], sorted(int(i) for i in mine.loc[out, "event_id"]), kept_old
 
-    def _current_labels_valid(self, soft: pd.DataFrame) -> bool:
-        """Whether the labels current now for the frame's examples are all answers of the current schema."""
-        used, _, _ = self._labels_at(self._store.last_event_id(), soft.index.astype(str))
+    def _current_labels_valid(self, ids: pd.Index) -> bool:
+        """Whether the labels current now for these examples are all answers of the current schema."""
+        used, _, _ = self._labels_at(self._store.last_event_id(), ids)
         try:
             self._check_one_schema(used, self._schema.current)
         except LabelValidationError:

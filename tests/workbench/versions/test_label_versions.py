@@ -403,3 +403,16 @@ def test_soft_labels_from_before_a_migration_are_refused_with_what_to_do(tmp_pat
         p.versions.save(soft)
     assert p.versions.store.names() == []
     assert p.versions.save(p.models.soft_labels()).name  # computed again: saved
+
+
+def test_ids_as_a_column_or_as_the_index_give_the_same_provenance(tmp_path: Path) -> None:
+    p = wb.Project.create(tmp_path / "p", schema=wb.Schema.single("spam", ["ham", "spam"]))
+    p.add_data(pd.DataFrame({"id": ["a", "b"], "text": ["hi", "buy"]}), id_column="id")
+    p.annotate("a", "ham", annotator="alice")
+    p.annotate("b", "spam", annotator="alice")
+    soft = p.models.soft_labels()
+    indexed = p.versions.save(soft).name
+    as_column = p.versions.save(soft.rename_axis("id").reset_index()).name
+    one, two = p.versions.manifest(indexed), p.versions.manifest(as_column)
+    assert one["label_schema_versions"] == two["label_schema_versions"] != {}
+    assert p.versions.event_ids(indexed) == p.versions.event_ids(as_column)
