@@ -347,7 +347,7 @@ class ActiveLearner:
         self._model: _Model | None = None
         self._generation: int = 0
         self._fit_kwargs: dict[str, Any] = {}
-        self._weak: dict[tuple[str, str, bool], tuple[pd.DataFrame, list[int]]] = {}
+        self._weak: dict[tuple[str, str, bool], tuple[pd.DataFrame, pd.DataFrame]] = {}
         # background retraining
         self._subscription: Subscription | None = None
         self._every: int = 0
@@ -489,7 +489,7 @@ class ActiveLearner:
         return out
 
     # ------------------------------------------------------------------ the training set
-    def _weak_labels(self, version: str, question: str, soft: bool) -> tuple[pd.DataFrame, list[int]]:
+    def _weak_labels(self, version: str, question: str, soft: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
         """A label version's rows as a long frame (example_id, y, w), and its label events (cached: immutable)."""
         key = (version, question, soft)
         hit = self._weak.get(key)
@@ -527,7 +527,12 @@ class ActiveLearner:
         else:
             frame = pd.DataFrame({"example_id": ids, "y": np.asarray(y, dtype=object), "w": np.asarray(w, float)})
         frame = frame[frame["w"] > 0].reset_index(drop=True)
-        events = versions.event_ids(version)
+        ids_of = set(versions.event_ids(version))
+        log = self.project.events()
+        log = log[log["event_id"].isin(ids_of)]
+        # (example id, event id) of the version's events: a fit links only those of the rows it trains on
+        events = pd.DataFrame({"example_id": log["example_id"].astype(str).to_numpy(),
+                               "event_id": log["event_id"].astype(int).to_numpy()})
         self._weak[key] = (frame, events)
         return frame, events
 
@@ -572,7 +577,8 @@ class ActiveLearner:
             if len(weak):
                 parts.append(weak.assign(human=False))
                 counts["n_weak"] = int(weak["example_id"].nunique())
-            events += weak_events
+            # the version's events behind the rows trained on (not those of examples people labelled since)
+            events += [int(e) for e in weak_events.loc[~weak_events["example_id"].isin(people), "event_id"]]
         if not parts:
             saved = self.project.versions.store.names()
             raise LabelValidationError(

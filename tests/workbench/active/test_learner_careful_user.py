@@ -104,3 +104,19 @@ def test_numpy_numbers_one_id_as_text_and_ids_as_int_and_text(tmp_path: Path, yo
     features = pd.DataFrame({"f": [0.1, 0.2, 0.3, 0.4]}, index=pd.Index([1, 2, 3, "1"], dtype=object))
     with pytest.raises(DataError, match="duplicate example ids, e.g. \\['1'\\]"):
         ActiveLearner(q, features=features, random_state=0).fit()
+
+
+def test_a_run_links_only_the_version_events_behind_the_rows_it_trained_on(tmp_path: Path,
+                                                                           spam_schema: wb.Schema) -> None:
+    p = wb.Project.create(tmp_path / "p", schema=spam_schema)
+    texts = [f"great song number {i}" for i in range(20)] + [f"subscribe to my channel {i}" for i in range(20)]
+    p.add_data(pd.DataFrame({"id": [f"x{i}" for i in range(40)], "text": texts}), id_column="id")
+    for i in range(40):
+        p.annotate(f"x{i}", "ham" if i < 20 else "spam", annotator="alice")
+    version = p.versions.save(p.models.soft_labels()).name
+    old = int(p.history("x0").iloc[-1]["event_id"])
+    p.annotate("x0", "spam", annotator="alice")  # alice corrects herself after the version
+    learner = ActiveLearner(p, random_state=0).fit(labels=version, cv=None)
+    history = p.history("x0").set_index("event_id")
+    assert learner.run_id not in (history.loc[old, "training_runs"] or [])
+    assert learner.run_id in history.iloc[-1]["training_runs"]
