@@ -150,6 +150,8 @@ def test_status_refuses_a_window_that_is_not_one(proj: Path, capsys: pytest.Capt
     assert main(["status", str(proj), "--window", "12h"]) == 0
     assert main(["status", str(proj), "--window", "0"]) == 2
     assert "--window '0': a count of answers per window must be at least 1" in one_error_line(capsys.readouterr().err)
+    assert main(["status", str(proj), "--window=-1D"]) == 2  # a span, but not a positive one
+    assert "--window '-1D' is not a time window" in one_error_line(capsys.readouterr().err)
 
 
 def test_status_takes_a_count_of_answers_as_the_drift_window(proj: Path, capsys: pytest.CaptureFixture[str]) -> None:

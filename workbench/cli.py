@@ -26,7 +26,7 @@ import pandas as pd
 
 from workbench._constants import LABEL_SOURCES
 from workbench._version import __version__
-from workbench.exceptions import CLIError, WorkbenchError
+from workbench.exceptions import CLIError, DataError, WorkbenchError
 
 __all__ = ["EXPORT_FORMATS", "LABEL_FORMATS", "build_demo_project", "main"]
 
@@ -250,21 +250,16 @@ def _cmd_info(args: argparse.Namespace) -> int:
 
 
 def _cmd_status(args: argparse.Namespace) -> int:
+    from workbench.quality._drift import parse_window
     from workbench.report import project_summary
 
-    window: str | int | None = args.window
-    if args.window is None:
-        pass  # the project's drift_window setting
-    elif args.window.strip().isdigit():  # a count: windows of that many answers per annotator
-        window = int(args.window)
-        if window < 1:
-            raise CLIError(f"--window {args.window!r}: a count of answers per window must be at least 1.")
-    else:
-        try:
-            pd.tseries.frequencies.to_offset(args.window)
-        except ValueError:
-            raise CLIError(f"--window {args.window!r} is not a time window; give a pandas offset such as 7D (seven "
-                           f"days), 12h or 30min, or a count of answers per annotator such as 50.") from None
+    try:
+        window = parse_window(args.window)  # None: the project's drift_window setting
+    except DataError:
+        if args.window.strip().isdigit():
+            raise CLIError(f"--window {args.window!r}: a count of answers per window must be at least 1.") from None
+        raise CLIError(f"--window {args.window!r} is not a time window; give a positive span such as 7D (seven "
+                       f"days), 12h or 30min, or a count of answers per annotator such as 50.") from None
     with _open(args.path) as project:
         summary = project_summary(project, window=window)
     if args.json:

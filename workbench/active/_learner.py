@@ -527,12 +527,7 @@ class ActiveLearner:
         else:
             frame = pd.DataFrame({"example_id": ids, "y": np.asarray(y, dtype=object), "w": np.asarray(w, float)})
         frame = frame[frame["w"] > 0].reset_index(drop=True)
-        ids_of = set(versions.event_ids(version))
-        log = self.project.events()
-        log = log[log["event_id"].isin(ids_of)]
-        # (example id, event id) of the version's events: a fit links only those of the rows it trains on
-        events = pd.DataFrame({"example_id": log["example_id"].astype(str).to_numpy(),
-                               "event_id": log["event_id"].astype(int).to_numpy()})
+        events = versions.events_of(version)  # a fit links only those of the rows it trains on
         self._weak[key] = (frame, events)
         return frame, events
 

@@ -96,6 +96,38 @@ def _window(window: Any, caller: str = "annotator_drift") -> pd.Timedelta | int:
     return td
 
 
+def parse_window(text: str | None) -> str | int | None:
+    """A drift window given as text (a command line, a report parameter), checked.
+
+    Parameters
+    ----------
+    text : str or None
+        A time span (``"7D"``, ``"12h"``), a count of answers per annotator (``"50"``), or
+        ``""`` / None for the project's ``drift_window`` setting.
+
+    Returns
+    -------
+    str, int or None
+        The span as given, the count as an int, or None.
+
+    Raises
+    ------
+    DataError
+        Not a positive time span nor a positive count.
+
+    Examples
+    --------
+    >>> parse_window("50"), parse_window("7D"), parse_window("")
+    (50, '7D', None)
+    """
+    if text is None or not str(text).strip():
+        return None
+    stripped = str(text).strip()
+    value: str | int = int(stripped) if stripped.isdigit() else stripped
+    _window(value, "parse_window")
+    return value
+
+
 def holm_adjust(p_values: NDArray[np.float64] | list[float]) -> NDArray[np.float64]:
     """Holm (1979) step-down adjusted p-values, controlling the family-wise error rate.
 

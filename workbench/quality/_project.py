@@ -65,6 +65,12 @@ class ProjectQuality:
         return load_config(self._store)
 
     # ------------------------------------------------------------------ annotators
+    def _window(self, window: str | int | None, cfg: QualityConfig | None = None) -> str | int:
+        """The drift window asked for, or the project's ``drift_window`` setting."""
+        if window is not None:
+            return window
+        return (cfg or self.config).drift_window
+
     def annotator_report(self, window: str | int | None = None, question: str | None = None, *,
                          method: str = "majority") -> pd.DataFrame:
         """Per annotator: labels, honeypot accuracy with CI, agreement with consensus, drift, flag, weight.
@@ -93,8 +99,7 @@ class ProjectQuality:
         cons = self._raw_consensus(q.name, method=method, exclude=None)
         return annotator_report(
             ann[["example_id", "annotator", "value", "created_at"]], gold=self._log.gold(q.name), consensus=cons,
-            window=cfg.drift_window if window is None else window, min_count=cfg.min_honeypots,
-            threshold=cfg.accuracy_threshold,
+            window=self._window(window, cfg), min_count=cfg.min_honeypots, threshold=cfg.accuracy_threshold,
         )
 
     def drift(
@@ -127,7 +132,7 @@ class ProjectQuality:
         cons = self._raw_consensus(q.name, method="majority", exclude=None)
         return annotator_drift(
             ann[["example_id", "annotator", "value", "created_at"]], gold=gold, consensus=cons,
-            window=self.config.drift_window if window is None else window, min_count=self.config.min_honeypots,
+            window=self._window(window), min_count=self.config.min_honeypots,
         )
 
     def _report_column(self, question: str, column: str) -> pd.Series | None:
@@ -225,14 +230,12 @@ class ProjectQuality:
         producer = f"consensus:{method}"
         stored = self._log.labels(source="consensus", question=q.name)
         stored = stored[stored["annotator"] == producer]
-        known = {str(e): (str(v), c) for e, v, c in zip(stored["example_id"], stored["value"], stored["confidence"],
-                                                          strict=True)}
+        known = {str(e): (str(v), None if pd.isna(c) else float(c))
+                 for e, v, c in zip(stored["example_id"], stored["value"], stored["confidence"], strict=True)}
         single = self._schema.current.is_single
         records = []
         for eid, lab, conf in zip(cons.index, cons["label"], cons["confidence"], strict=True):
-            before = known.get(str(eid))
-            if before is not None and before[0] == str(lab) and before[1] is not None and not pd.isna(before[1]) \
-                    and abs(float(before[1]) - float(conf)) < 1e-9:
+            if known.get(str(eid)) == (str(lab), float(conf)):
                 continue  # recorded already, unchanged
             records.append({"example_id": eid, "value": {q.name: str(lab)} if not single else str(lab),
                             "annotator": producer, "source": "consensus", "confidence": float(conf)})

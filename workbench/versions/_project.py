@@ -368,6 +368,11 @@ class ProjectVersions:
 
     def event_ids(self, version: str) -> builtins.list[int]:
         """The ids of the label events a version was built from (exactly those, nothing later)."""
+        return [int(i) for i in self.events_of(version)["event_id"]]
+
+    def events_of(self, version: str) -> pd.DataFrame:
+        """The label events a version was built from, as ``example_id`` and ``event_id`` columns
+        (the rows of :meth:`event_ids`, with the example each event labels)."""
         manifest = self.manifest(version)
         spec = manifest.get("events")
         if not isinstance(spec, Mapping) or "watermark" not in spec:
@@ -379,7 +384,8 @@ class ProjectVersions:
         excluded = {int(i) for i in spec.get("excluded", [])}  # flagged labels left out when it was saved
         ids = set(self.store.load(version, verify=False)[0].index.astype(str))
         mine = current[current["example_id"].isin(ids) & ~current["event_id"].isin(excluded)]
-        return [int(i) for i in mine["event_id"]]
+        return pd.DataFrame({"example_id": mine["example_id"].astype(str).to_numpy(),
+                             "event_id": mine["event_id"].astype(int).to_numpy()})
 
     def diff(self, a: str, b: str, *, question: str | None = None, tol: float = 1e-3) -> pd.DataFrame:
         """Which examples changed between two versions, and by how much (total variation distance).

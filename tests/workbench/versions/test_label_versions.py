@@ -392,11 +392,17 @@ def test_a_version_records_the_lfs_and_model_that_produced_its_soft_labels(tmp_p
     assert [lf["name"] for lf in manifest["lfs"]] == ["link", "song"]
 
 
-def test_soft_labels_from_before_a_migration_are_refused_with_what_to_do(tmp_path: Path) -> None:
+def _two_answered(tmp_path: Path) -> wb.Project:
+    """Two comments, each answered by alice."""
     p = wb.Project.create(tmp_path / "p", schema=wb.Schema.single("spam", ["ham", "spam"]))
     p.add_data(pd.DataFrame({"id": ["a", "b"], "text": ["hi", "buy"]}), id_column="id")
     p.annotate("a", "ham", annotator="alice")
     p.annotate("b", "spam", annotator="alice")
+    return p
+
+
+def test_soft_labels_from_before_a_migration_are_refused_with_what_to_do(tmp_path: Path) -> None:
+    p = _two_answered(tmp_path)
     soft = p.models.soft_labels()
     p.migrations.plan(p.schema.evolve(rename={"ham": "legit"})).apply()
     with pytest.raises(wb.LabelValidationError, match="computed under an earlier schema.*soft_labels\\(\\) and save"):
@@ -406,10 +412,7 @@ def test_soft_labels_from_before_a_migration_are_refused_with_what_to_do(tmp_pat
 
 
 def test_ids_as_a_column_or_as_the_index_give_the_same_provenance(tmp_path: Path) -> None:
-    p = wb.Project.create(tmp_path / "p", schema=wb.Schema.single("spam", ["ham", "spam"]))
-    p.add_data(pd.DataFrame({"id": ["a", "b"], "text": ["hi", "buy"]}), id_column="id")
-    p.annotate("a", "ham", annotator="alice")
-    p.annotate("b", "spam", annotator="alice")
+    p = _two_answered(tmp_path)
     soft = p.models.soft_labels()
     indexed = p.versions.save(soft).name
     as_column = p.versions.save(soft.rename_axis("id").reset_index()).name
