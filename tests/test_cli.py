@@ -70,6 +70,32 @@ def test_cli_demo_builds_a_labelled_project(tmp_path: Path, capsys: pytest.Captu
     assert len(p) > 0 and len(p.labels()) == 6
     p.close()
     assert main(["demo", str(tmp_path / "demo")]) == 0  # kept, not rebuilt
+    assert "kept" in capsys.readouterr().out
+    p = wb.Project.open(tmp_path / "demo")
+    p.annotate(p.examples().index[10], "spam", annotator="me")
+    p.close()
+    assert main(["demo", str(tmp_path / "demo"), "--n", "50", "--force"]) == 0  # rebuilt: the extra label is gone
+    p = wb.Project.open(tmp_path / "demo")
+    assert len(p.labels()) == 6
+    p.close()
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_cli_demo_never_replaces_another_project(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                 force: bool) -> None:
+    real = tmp_path / "real"
+    assert main(["init", str(real), "--name", "toxic", "--choices", "ok", "toxic"]) == 0
+    (tmp_path / "d.csv").write_text("id,text\nu1,my real data\n")
+    assert main(["ingest", str(real), str(tmp_path / "d.csv"), "--id-column", "id"]) == 0
+    (real / "NOTES.txt").write_text("my notes")
+    capsys.readouterr()
+    assert main(["demo", str(real), *(["--force"] if force else [])]) == 2
+    err = capsys.readouterr().err
+    assert "not the demo" in err and "another path" in err
+    assert (real / "NOTES.txt").read_text() == "my notes"
+    p = wb.Project.open(real)
+    assert p.schema.questions[0].name == "toxic" and len(p) == 1
+    p.close()
 
 
 def test_cli_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

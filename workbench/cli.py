@@ -26,7 +26,7 @@ import pandas as pd
 
 from workbench._constants import LABEL_SOURCES
 from workbench._version import __version__
-from workbench.exceptions import CLIError, DataError, WorkbenchError
+from workbench.exceptions import CLIError, DataError, ProjectExistsError, WorkbenchError
 
 __all__ = ["EXPORT_FORMATS", "LABEL_FORMATS", "build_demo_project", "main"]
 
@@ -160,26 +160,13 @@ def _table(df: pd.DataFrame) -> str:
 
 
 # ---------------------------------------------------------------------- demo, init, ingest
-def build_demo_project(path: str | Path, *, n: int = 400, force: bool = False) -> Path:
-    """Create the built-in demo project: spam/ham comments, a schema, guidelines and a few labels.
+_DEMO_MESSAGE = "demo: "
 
-    Uses the real YouTube Spam Collection when ``WORKBENCH_DATA_DIR`` holds it, else the
-    deterministic synthetic demo data. An existing demo project is kept unless ``force``.
-    """
+
+def _demo_schema() -> Any:
     import workbench as wb
 
-    target = Path(path)
-    if (target / "workbench.json").exists():
-        if not force:
-            return target
-        wb.Project.open(target).delete()
-    try:
-        data = wb.datasets.load_youtube_spam()
-        source = "YouTube Spam Collection"
-    except WorkbenchError:
-        data = wb.datasets.load_demo(n)
-        source = "synthetic demo data"
-    schema = wb.Schema.single(
+    return wb.Schema.single(
         "spam",
         choices=["ham", "spam"],
         guidelines=(
@@ -187,8 +174,51 @@ def build_demo_project(path: str | Path, *, n: int = 400, force: bool = False) -
             "(channels, links, giveaways, money). Everything else is **ham**, even if rude or off-topic.\n"
         ),
     )
-    project = wb.Project.create(target, schema=schema)
-    project.add_data(data.drop(columns=["label"]), id_column="id", message=f"demo: {source}")
+
+
+def _is_demo(project: Any) -> bool:
+    """Whether ``project`` was built by :func:`build_demo_project` (its schema, and its first data from the demo)."""
+    if project.schema_version != _demo_schema().version:
+        return False
+    messages = project.data_versions()["message"].astype(str).tolist()
+    return not messages or messages[0].startswith(_DEMO_MESSAGE)  # no data: a demo build that was cut short
+
+
+def build_demo_project(path: str | Path, *, n: int = 400, force: bool = False) -> Path:
+    """Create the built-in demo project: spam/ham comments, a schema, guidelines and a few labels.
+
+    Uses the real YouTube Spam Collection when ``WORKBENCH_DATA_DIR`` holds it, else the
+    deterministic synthetic demo data. An existing demo project is kept unless ``force``.
+
+    Raises
+    ------
+    ProjectExistsError
+        If ``path`` holds a project that is not the demo: it is never replaced, not even with ``force``.
+    """
+    import workbench as wb
+
+    target = Path(path)
+    if (target / "workbench.json").exists():
+        existing = wb.Project.open(target)
+        if not _is_demo(existing):
+            existing.close()
+            raise ProjectExistsError(
+                f"{str(target)!r} holds a project that is not the demo; it is left as it is (also with "
+                f"--force, which rebuilds only an earlier demo). Give the demo another path, e.g. "
+                f"{str(target.parent / 'demo')!r}."
+            )
+        if not force:
+            existing.close()
+            return target
+        existing.delete()
+    try:
+        data = wb.datasets.load_youtube_spam()
+        source = "YouTube Spam Collection"
+    except WorkbenchError:
+        data = wb.datasets.load_demo(n)
+        source = "synthetic demo data"
+    project = wb.Project.create(target, schema=_demo_schema())
+    project.add_data(data.drop(columns=["label"]), id_column="id", message=f"{_DEMO_MESSAGE}{source}")
     first = data.head(6)
     project.annotate_many(
         pd.DataFrame({"example_id": first["id"], "value": first["label"], "annotator": "demo-expert",
@@ -199,8 +229,9 @@ def build_demo_project(path: str | Path, *, n: int = 400, force: bool = False) -
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
+    kept = (Path(args.path) / "workbench.json").exists() and not args.force
     path = build_demo_project(args.path, n=args.n, force=args.force)
-    _emit(f"demo project ready at {path}")
+    _emit(f"demo project kept at {path} (--force rebuilds it)" if kept else f"demo project ready at {path}")
     return 0
 
 
