@@ -32,6 +32,7 @@ __all__ = [
     "RateLimitedError",
     "ReportError",
     "SchemaError",
+    "StaleDecisionError",
     "StoreError",
     "StoreCorruptedError",
     "StoreIntegrityError",
@@ -202,6 +203,24 @@ class RateLimitedError(AuthError):
 
 class ReportError(WorkbenchError):
     """The report could not be built: a bad parameter or template, or a cell of the notebook failed."""
+
+
+class StaleDecisionError(WorkbenchError):
+    """A decision was made on answers that changed since (another session answered, changed an answer or
+    decided the item); nothing was written. Look at the item again.
+
+    Attributes
+    ----------
+    example_id : str
+        The item.
+    changes : list of str
+        What changed, one phrase each (e.g. ``"cid now answers 'spam' (was 'ham')"``).
+    """
+
+    def __init__(self, message: str, *, example_id: str, changes: list[str]) -> None:
+        super().__init__(message)
+        self.example_id = example_id
+        self.changes = changes
 
 
 class CLIError(WorkbenchError):

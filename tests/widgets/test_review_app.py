@@ -268,8 +268,30 @@ def test_an_item_decided_in_another_session_is_not_written_twice(app: ReviewApp,
     app.choice_buttons["spam"].clicks += 1
     adj = _adjudications(project, current)
     assert adj[["annotator", "value"]].values.tolist() == [["dr_kim", "ham"]]
-    assert "already adjudicated by &#x27;dr_kim&#x27;" in app.status.object
+    assert "dr_kim adjudicated it as &#x27;ham&#x27;" in app.status.object
+    assert "Nothing was written" in app.status.object
     assert app.current != current and current not in app.pending
+
+
+def test_a_decision_on_answers_changed_in_another_session_is_refused(app: ReviewApp, project: wb.Project) -> None:
+    """The dissenting annotator agrees meanwhile: the item is unanimous, and the stale click writes nothing."""
+    current = app.current
+    assert current is not None
+    shown = project.annotation.answers()
+    shown = shown[shown["example_id"] == current]
+    majority = str(shown["value"].value_counts().index[0])
+    minority = next(c for c in ("ham", "spam") if c != majority)
+    other_session = wb.Project.open(project.path)
+    try:
+        for who in shown.loc[shown["value"] != majority, "annotator"]:
+            other_session.annotate(current, majority, annotator=str(who))
+    finally:
+        other_session.close()
+    app.choice_buttons[minority].clicks += 1
+    assert _adjudications(project, current).empty
+    assert "changed since it was shown" in app.status.object and "now answers" in app.status.object
+    assert current not in app.pending  # unanimous now: it left the queue on the refresh
+    assert project.quality.consensus().loc[current, "label"] == majority
 
 
 def _load_app_script() -> object:

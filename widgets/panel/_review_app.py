@@ -20,7 +20,7 @@ import panel as pn
 from widgets.panel._access import Access, LocalAccess
 from widgets.panel._keys import KeyboardShortcuts, one_update
 from workbench.auth import PermissionDeniedError
-from workbench.exceptions import LabelValidationError, WorkbenchError
+from workbench.exceptions import LabelValidationError, StaleDecisionError, WorkbenchError
 
 if TYPE_CHECKING:
     from workbench import Project
@@ -370,18 +370,17 @@ class ReviewApp:
             return
         note = (self.note_input.value or "").strip() or None
         answer: Any = value if self.project.schema.is_single else {self._question.name: value}
-        earlier = self.project.labels(source="adjudication", question=self._question.name)
-        earlier = earlier[earlier["example_id"] == eid]
-        if len(earlier):  # decided in another session since this one last looked
-            who_else = str(earlier["annotator"].iloc[-1])
-            self._release(eid)
-            self.refresh(advance_from=position)
-            self._set_status(f"{eid!r} was already adjudicated by {who_else!r} (another session); nothing was "
-                             f"written.", error=True)
-            return
+        shown = self._annotations[self._annotations["example_id"].astype(str) == eid]
+        seen = dict(zip(shown["annotator"], shown["value"], strict=True))
         self._busy = True
         try:
-            self.project.quality.adjudicate(eid, answer, annotator=who, note=note)
+            self.project.quality.adjudicate(eid, answer, annotator=who, note=note, seen=seen)
+        except StaleDecisionError as exc:  # another session answered or decided it meanwhile
+            self._busy = False
+            self._release(eid)
+            self.refresh(advance_from=position)
+            self._set_status(f"Not recorded: {exc}", error=True)
+            return
         except WorkbenchError as exc:
             self._set_status(f"Not recorded: {exc}", error=True)
             return

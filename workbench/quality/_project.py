@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pandas as pd
 
-from workbench.exceptions import LabelValidationError, WorkbenchError
+from workbench.exceptions import LabelValidationError, StaleDecisionError, WorkbenchError
 from workbench.log import LabelLog
 from workbench.quality._agreement import AgreementReport, agreement
 from workbench.quality._config import QualityConfig, load_config
@@ -247,9 +247,70 @@ class ProjectQuality:
             written += 1
         return written
 
-    def adjudicate(self, example_id: str, value: Any, *, annotator: str, note: str | None = None) -> list[LabelEvent]:
-        """Record an adjudicator's final decision; it wins over the consensus."""
+    def adjudicate(
+        self, example_id: str, value: Any, *, annotator: str, note: str | None = None,
+        seen: Mapping[str, Any] | None = None,
+    ) -> list[LabelEvent]:
+        """Record an adjudicator's final decision; it wins over the consensus.
+
+        An item nobody answered can be decided too (an expert's label, e.g. for a hard case).
+
+        Parameters
+        ----------
+        example_id : str
+            The item.
+        value : Any
+            The decision: a choice (single-question schema) or ``{question: choice}``.
+        annotator : str
+            Who decided (the reviewer).
+        note : str, optional
+            Why, kept with the event.
+        seen : mapping of annotator -> answer, optional
+            The answers the decision was made on, as the reviewer saw them (the question of
+            ``value``). When given, nothing is written if the item's answers differ now, or if
+            someone adjudicated it since: a :class:`StaleDecisionError` says what changed. A
+            review screen passes what it shows, so a decision on a stale screen is refused.
+
+        Raises
+        ------
+        StaleDecisionError
+            With ``seen``: the answers or the adjudication changed since.
+        """
+        if seen is not None:
+            self._check_seen(str(example_id), value, seen)
         return self._log.annotate(example_id, value, annotator=annotator, source="adjudication", note=note)
+
+    def _check_seen(self, example_id: str, value: Any, seen: Mapping[str, Any]) -> None:
+        if not isinstance(seen, Mapping):
+            raise LabelValidationError(
+                f"'seen' must map each annotator to the answer the reviewer saw, e.g. {{'ann': 'spam'}}; got "
+                f"{type(seen).__name__}."
+            )
+        if isinstance(value, Mapping):
+            if len(value) != 1:
+                raise LabelValidationError(
+                    f"With 'seen', decide one question at a time: the value names {sorted(map(str, value))}."
+                )
+            question = self._log.root_question(str(next(iter(value)))).name  # an unknown question: a clear error
+        else:
+            question = self._log.root_question(None).name
+        ans = self._log.answers(question)
+        ans = ans[ans["example_id"].astype(str) == example_id]
+        now = {str(a): str(v) for a, v in zip(ans["annotator"], ans["value"], strict=True)}
+        then = {str(a): str(v) for a, v in seen.items()}
+        changes = [f"{a} now answers {now[a]!r}" + (f" (was {then[a]!r})" if a in then else " (new)")
+                   for a in sorted(now) if now[a] != then.get(a)]
+        changes += [f"{a} withdrew {then[a]!r}" for a in sorted(set(then) - set(now))]
+        decided = self._log.labels(source="adjudication", question=question)
+        decided = decided[decided["example_id"].astype(str) == example_id]
+        if len(decided):
+            last = decided.iloc[-1]
+            changes.append(f"{last['annotator']} adjudicated it as {str(last['value'])!r}")
+        if changes:
+            raise StaleDecisionError(
+                f"{example_id!r} changed since it was shown: {'; '.join(changes)}. Nothing was written; look at "
+                f"it again.", example_id=example_id, changes=changes,
+            )
 
     def agreement(self, question: str | None = None) -> AgreementReport:
         """Inter-annotator agreement: pairwise Cohen's kappa, Fleiss' kappa, Krippendorff's alpha."""
