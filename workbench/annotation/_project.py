@@ -167,6 +167,20 @@ def record_predictions(
     return store.put_records(PREDICTION_KIND, items)
 
 
+def newest_prediction_runs(store: EventStore, question: str) -> dict[str, str]:
+    """Example id -> the run of its newest recorded prediction for ``question`` (the run behind its draft).
+
+    Reads record keys only (each is question, example and run), in the order they were written.
+    """
+    prefix = f"{question}{_SEP}"
+    out: dict[str, str] = {}
+    for key in store.record_keys(PREDICTION_KIND, prefix):
+        eid, _, run = key[len(prefix):].rpartition(_SEP)
+        out.pop(eid, None)  # a newer record of an id moves it to the end, like the draft lookup
+        out[eid] = run
+    return out
+
+
 @dataclass(frozen=True)
 class _QueueFilters:
     """The search and filters of :meth:`ProjectAnnotation.queue`, checked."""

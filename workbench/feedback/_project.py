@@ -17,6 +17,7 @@ from workbench._stats import wilson_interval
 from workbench.annotation._project import (
     REVIEW_KIND,
     default_review_threshold,
+    newest_prediction_runs,
     proba_matrix,
     record_predictions,
     unknown_ids,
@@ -516,8 +517,10 @@ class ProjectFeedback:
             Review predictions whose confidence is below this number; or everything a fitted
             :class:`workbench.active.AutoAccept` would not accept. Default: halfway between chance
             and certainty, ``(1 + 1/k) / 2`` for ``k`` choices (0.75 for two). The same predictions
-            recorded again under the same rule write nothing (``already_recorded``); under another
-            threshold they are a new run, and its rule decides the review queue.
+            recorded again under the same rule write nothing (``already_recorded``) while they are
+            still the items' newest predictions; after a later run (e.g. a rollback to an earlier
+            model), or under another threshold, they are a new run, and it decides the drafts and
+            the review queue.
         question : str, optional
             The question predicted (default: the root question).
         text_column : str, optional
@@ -554,8 +557,12 @@ class ProjectFeedback:
         content = [model, q.name, ids, np.round(P, 6).tolist()]
         digest = hashlib.sha256(json.dumps([*content, [round(float(t), 9) for t in limits]]).encode()).hexdigest()
         older = hashlib.sha256(json.dumps(content).encode()).hexdigest()  # runs recorded without their rule
-        for run_id, info in self._store.get_records(_PRED_RUN).items():
-            if info.get("digest") == digest or (info.get("digest") == older and info.get("threshold") == thr):
+        same = [(run_id, info) for run_id, info in self._store.get_records(_PRED_RUN).items()
+                if info.get("digest") == digest or (info.get("digest") == older and info.get("threshold") == thr)]
+        if same:  # recorded before; unless a later run predicted some of these items since, it is the same call
+            run_id, info = same[-1]
+            newest = newest_prediction_runs(self._store, q.name)
+            if all(newest.get(i) == run_id for i in ids):
                 return PredictionBatch(run_id, model, q.name, len(ids), int(info["n_review"]), info["threshold"],
                                        str(info["rule"]), 0, None, True)
         n_new_examples, data_version = self._add_unknown(frame, ids, text_column, func,

@@ -96,3 +96,24 @@ def test_the_same_predictions_under_a_new_threshold_are_a_new_run(spam: wb.Proje
     assert not strict.already_recorded and strict.n_review == 3
     assert set(spam.annotation.queue("review")["example_id"]) == {"c1", "c2", "c3"}
     assert spam.feedback.predictions(preds, model="prod-1", threshold=0.95).already_recorded
+
+
+def test_recording_an_earlier_run_again_after_a_later_one_is_the_newest_call(spam: wb.Project) -> None:
+    """A rollback: prod-1, then prod-2, then prod-1's predictions again; the last call decides draft and review."""
+    low = pd.DataFrame({"example_id": ["c1"], "ham": [0.55], "spam": [0.45]})
+    high = pd.DataFrame({"example_id": ["c1"], "ham": [0.99], "spam": [0.01]})
+    review = lambda: spam.annotation.queue("review", n=None)["example_id"].tolist()  # noqa: E731
+    first = spam.feedback.predictions(low, model="prod-1")
+    assert review() == ["c1"]
+    spam.feedback.predictions(high, model="prod-2")
+    assert review() == []
+    back = spam.feedback.predictions(low, model="prod-1")
+    assert not back.already_recorded and back.run_id != first.run_id and back.n_review == 1
+    assert review() == ["c1"]
+    draft = spam.annotation.draft("c1")
+    assert draft is not None and (draft.model_version, draft.value) == ("prod-1", "ham")
+    again = spam.feedback.predictions(low, model="prod-1")  # a retry of the rollback: nothing new
+    assert again.already_recorded and again.run_id == back.run_id
+    # a later run about other items does not make a retry a new run
+    spam.feedback.predictions(pd.DataFrame({"example_id": ["c2"], "ham": [0.9], "spam": [0.1]}), model="prod-3")
+    assert spam.feedback.predictions(low, model="prod-1").already_recorded
