@@ -545,3 +545,33 @@ def test_entry_point_is_installed() -> None:
     res = subprocess.run([str(exe), "--version"], capture_output=True, text=True, timeout=60,
                          env={**os.environ})
     assert res.returncode == 0 and res.stdout.startswith("workbench ")
+
+
+def test_cli_errors_name_commands_and_flags_not_python(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    proj = tmp_path / "p"
+    assert main(["init", str(proj), "--name", "spam", "--choices", "ham", "spam"]) == 0
+    (tmp_path / "emptyid.csv").write_text("id,text\n,new\n")
+    (tmp_path / "plain").mkdir()
+    capsys.readouterr()
+    cases = {
+        ("init", str(proj), "--name", "spam", "--choices", "ham", "spam"): "Choose another path",
+        ("info", str(tmp_path / "none")): "workbench init PATH --name QUESTION --choices A B",
+        ("info", str(tmp_path / "plain")): "workbench init PATH --name QUESTION --choices A B",
+        ("ingest", str(proj), str(tmp_path / "emptyid.csv"), "--id-column", "id"): "leave out --id-column",
+    }
+    for argv, hint in cases.items():
+        assert main(list(argv)) == 2, argv
+        err = capsys.readouterr().err
+        assert hint in err, (argv, err)
+        assert "wb." not in err and "exist_ok" not in err and "id_column" not in err, (argv, err)
+
+
+def test_cli_status_says_what_it_could_not_compute(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    p = wb.Project.create(tmp_path / "p", schema=wb.Schema.single("spam", ["ham", "spam"]))
+    p.add_data(pd.DataFrame({"id": ["a", "b"], "text": ["x", "y"]}), id_column="id")
+    p.annotate("a", "spam", annotator="ann")  # one annotator: no agreement to compute
+    p.close()
+    capsys.readouterr()
+    assert main(["status", str(tmp_path / "p")]) == 0
+    out = capsys.readouterr().out
+    assert "note      agreement: No item has answers from two annotators yet" in out

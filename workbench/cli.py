@@ -75,6 +75,11 @@ _HINTS: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
     (re.compile(r"\bid_column=None\b"), "no --id-column"),
     (re.compile(r"\b(id_column|encoding|errors|text_column)=(?:'([^']*)'|(<[^>]*>)|([^\s,)'.]+))"),
      lambda m: f"{_FLAGS[m.group(1)]} {m.group(2) or m.group(3) or m.group(4)}"),
+    (re.compile(r"omit id_column to derive"), "leave out --id-column to derive"),
+    (re.compile(r"Open it with wb\.Project\.open\(path\), or pass exist_ok=True\."),
+     "Choose another path, or look at that project with workbench info PATH."),
+    (re.compile(r"[Cc]reate one with wb\.Project\.create\(path, schema=\.\.\.\)"),
+     lambda m: f"{m.group(0)[0]}reate one with workbench init PATH --name QUESTION --choices A B"),
     (re.compile(r"project\.add_data\(\.\.\.\)"), "workbench ingest PROJECT FILE"),
     (re.compile(r"\(workbench init / wb\.Project\.create\)"), "(workbench init)"),
     (re.compile(r"The '(\w+)' parameter of Accounts(?:\.\w+)?"), r"The \1"),
@@ -337,6 +342,9 @@ def _cmd_status(args: argparse.Namespace) -> int:
                   f"{'-' if acc is None else f'{acc:.1%}'}  consensus {'-' if cons is None else f'{cons:.1%}'}{flag}")
     elif not agr:
         _emit("quality   no human annotations yet")
+    for text in summary["notes"]:  # what could not be computed, and why (without answers: said above)
+        if c["annotators"] or not text.startswith(("agreement:", "annotator quality:")):
+            _emit(f"note      {_cli_message(text)}")
     return 0
 
 

@@ -79,6 +79,14 @@ def test_summary_of_an_empty_project(tmp_path: Path) -> None:
     p.close()
 
 
+def test_the_report_of_a_project_without_data(tmp_path: Path) -> None:
+    """A project just made with `workbench init`: every section says what is missing instead of failing."""
+    wb.Project.create(tmp_path / "p", schema=wb.Schema.single("spam", ["ham", "spam"])).close()
+    rep = build_report(tmp_path / "p", tmp_path / "r.html")
+    html = rep.path.read_text(encoding="utf-8")
+    assert "No data yet" in html and "No human annotations yet" in html and "No label version saved yet" in html
+
+
 def test_summary_counts(rich_project: Path) -> None:
     with wb.Project.open(rich_project) as p:
         s = project_summary(p)
