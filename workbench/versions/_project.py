@@ -538,9 +538,14 @@ class ProjectVersions:
                 f"The 'label_version' parameter of record_run must name a saved label version or be None. Got "
                 f"{label_version!r}; saved versions: {self.store.names()!r}."
             )
+        if params is not None and not isinstance(params, Mapping):
+            raise LabelValidationError(
+                f"The 'params' parameter of record_run must be a mapping of names to JSON values, e.g. "
+                f"{{'model': 'logreg', 'C': 1.0}}, or None. Got {type(params).__name__} {params!r:.60}."
+            )
         try:
             json.dumps(dict(params or {}))
-        except TypeError as exc:
+        except (TypeError, ValueError) as exc:
             raise LabelValidationError(f"The params of a training run must be JSON-serialisable: {exc}.") from None
         run = TrainingRun(
             run_id="run-" + uuid.uuid4().hex[:12], name=name, created_at=utc_now(), label_version=label_version,

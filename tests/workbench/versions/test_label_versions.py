@@ -375,6 +375,10 @@ def test_save_refuses_unknown_examples_and_labels_that_contradict_their_probabil
     for bad in ([1.5], ["abc"], [True]):
         with pytest.raises(wb.LabelValidationError, match="record_run takes label event ids"):
             p.versions.record_run("train", bad)
+    for params, why in (("notamapping", "must be a mapping"), (["C", 1], "must be a mapping"),
+                        ({"C": object()}, "JSON-serialisable")):
+        with pytest.raises(wb.LabelValidationError, match=why):
+            p.versions.record_run("train", params=params)  # type: ignore[arg-type]
     assert p.versions.runs().empty
     p.close()
 
