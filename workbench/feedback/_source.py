@@ -86,6 +86,7 @@ class FeedbackSource(BaseLF):
     """
 
     kind = "vectorized"
+    evidence = "feedback"
     #: Its votes follow the project's schema: a migration changes no vote's meaning.
     follows_schema = True
 

@@ -215,6 +215,8 @@ class BaseLF:
 
     #: "row" LFs are called once per example; "vectorized" LFs once per batch.
     kind: str = "row"
+    #: What a soft label's ``sources`` calls this LF's evidence: ``"lf"``, or ``"feedback"`` for a production signal.
+    evidence: str = "lf"
 
     def __init__(self, name: str, question: str | None = None) -> None:
         self.name = _check_name(name, type(self).__name__)

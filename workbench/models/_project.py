@@ -181,6 +181,13 @@ class ProjectModels:
     def _matrix(self, q: Question) -> np.ndarray:
         return self._lfs.matrix(q.name if not self._schema.current.is_single else None, progress=False)
 
+    def _evidence(self, q: Question) -> list[str]:
+        """Per column of :meth:`_matrix`: the kind of evidence of its LF (``"lf"`` or ``"feedback"``)."""
+        _, names = self._lfs.apply(progress=False).for_question(self._lfs.question_key(q.name)
+                                                               if not self._schema.current.is_single else None)
+        kinds = {lf.name: getattr(lf, "evidence", "lf") for lf in self._lfs.engine.lfs}
+        return [kinds.get(n, "lf") for n in names]
+
     def fit(
         self,
         model: str | LabelModel = "auto",
@@ -565,8 +572,11 @@ class ProjectModels:
                     covered = (L != ABSTAIN).any(axis=1)
                     if covered.any():
                         P[covered] = self.get(model, q.name).predict_proba(L[covered])
-                        for i in np.flatnonzero(covered):
-                            sources[i].add("lf")
+                        # each row names the kinds of evidence that voted on it: LFs, production feedback
+                        evidence = np.array(self._evidence(q))
+                        for kind in np.unique(evidence):
+                            for i in np.flatnonzero((L[:, evidence == kind] != ABSTAIN).any(axis=1)):
+                                sources[i].add(str(kind))
             # 2. model predictions and 3. human consensus as confidence-weighted evidence
             preds = self._log.labels(source="model", question=q.name).drop_duplicates("example_id", keep="last")
             _multiply(P, pos, preds["example_id"], preds["value"], preds["confidence"], q, sources, "model",
@@ -617,7 +627,7 @@ class ProjectModels:
             row_conf[answered] = np.nanmin(per_q[answered], axis=1)
             out["confidence"] = row_conf
         out["weight"] = w
-        order = ("gold", "adjudication", "human", "model", "lf")
+        order = ("gold", "adjudication", "human", "model", "lf", "feedback")
         out["sources"] = ["+".join(s for s in order if s in srcs) for srcs in sources]
         if not include_unlabeled:
             out = out[out["sources"] != ""]

@@ -366,3 +366,20 @@ def test_the_feedback_source_refuses_an_exclusion_that_is_not_a_function(prod: w
                                          r"frozenset instead"):
         FeedbackSource(prod._store, "user_correction", "spam", CHOICES,
                        excluded_event_ids=frozenset({1}))  # type: ignore[arg-type]
+
+
+def test_soft_labels_name_production_feedback_as_its_own_source(tmp_path: Path, spam_schema: wb.Schema) -> None:
+    p = wb.Project.create(tmp_path / "src", schema=spam_schema)
+    p.add_data(pd.DataFrame({"id": ["a", "b", "c", "d"], "text": ["win cash", "win big", "nice song", "hello"]}),
+               id_column="id")
+    p.lfs.add(keywords("win", ["win"], label=1))
+    p.lfs.add(keywords("song", ["song"], label=0))
+    p.lfs.add(keywords("cash", ["cash"], label=1))
+    p.feedback.ingest(pd.DataFrame({"item": ["a", "d"], "label": ["spam", "ham"]}), kind="user_correction",
+                      id_column="item", label_column="label")
+    p.annotate("c", "ham", annotator="ann")
+    soft = p.models.soft_labels(model="majority_vote")
+    assert soft["sources"].to_dict() == {"a": "lf+feedback", "b": "lf", "c": "human+lf", "d": "feedback"}
+    v = p.versions.save(soft)
+    assert p.versions.manifest(v.name)["counts"]["by_source"]["feedback"] == 2
+    p.close()
