@@ -412,10 +412,25 @@ class ProjectAnnotation:
         return self._log.answers(self._q(question).name, include_honeypots=include_honeypots)
 
     # ------------------------------------------------------------------ queues
-    def _human_counts(self) -> pd.Series:
+    def _asked_with(self, question: str) -> list[str]:
+        """The questions an annotator answers for an item served for ``question``: it, and every later
+        question without a condition (the Annotator asks them along; follow-ups only when they apply)."""
+        names = self._schema.current.question_names
+        start = names.index(question)
+        return [question, *(n for n in names[start + 1:] if not self._schema.current.question(n).condition)]
+
+    def _human_counts(self, question: str) -> pd.Series:
+        """Per example: the annotators whose current answers cover every question asked with ``question``."""
+        asked = self._asked_with(question)
         ev = self._log.labels(source="human")
         ev = ev[~ev["is_honeypot"].astype(bool)]
-        return ev.groupby("example_id")["annotator"].nunique()
+        if len(asked) == 1:
+            ev = ev[ev["question"] == question]
+            return ev.groupby("example_id")["annotator"].nunique()
+        ev = ev[ev["question"].isin(asked)]
+        per = ev.groupby(["example_id", "annotator"])["question"].nunique()
+        full = per[per == len(asked)].reset_index()
+        return full.groupby("example_id")["annotator"].nunique()
 
     def queue(
         self,
@@ -503,7 +518,7 @@ class ProjectAnnotation:
         rng = np.random.default_rng(random_state)
         ids = self._data.index()
         config = self.config
-        counts = self._human_counts().reindex(ids, fill_value=0)
+        counts = self._human_counts(q.name).reindex(ids, fill_value=0)
         gold_ids = set(self._log.gold(q.name).index)
         settled = gold_ids | set(self._accepted_labels(q.name)["example_id"])
         open_mask = (counts.to_numpy() < config.overlap) & ~np.asarray(ids.isin(settled), dtype=bool)
@@ -641,7 +656,8 @@ class ProjectAnnotation:
         """Lease the next ``n`` items to ``annotator`` (safe across processes).
 
         Honours overlap (each item goes to that many different annotators, never twice to
-        the same one), keeps an annotator's unexpired leases first, and mixes in hidden
+        the same one; an annotator has answered an item when they answered ``question`` and
+        every later question without a condition, which the Annotator asks along), keeps an annotator's unexpired leases first, and mixes in hidden
         honeypots (gold items) at the configured rate. Items come with a draft when a model
         or the label model has one. A label that a migration or a guideline review flagged
         (excluded, waiting in ``project.migrations.relabel_queue()``) is not a current answer:
@@ -669,7 +685,8 @@ class ProjectAnnotation:
         # goes back to its annotator and does not count toward the overlap.
         lease: dict[str, Any] = (
             {"task": "adjudication", "overlap": 1} if strategy == "adjudication"
-            else {"overlap": config.overlap, "ignore_events": self._log.excluded_event_ids()}
+            else {"overlap": config.overlap, "ignore_events": self._log.excluded_event_ids(),
+                  "questions": self._asked_with(q.name)}
         )
         regular = self._store.claim(annotator, cand, n=n - n_honey, lease_seconds=config.lease_seconds, **lease)
         drafts = {eid: self.draft(eid, q.name) for eid, _ in regular}
@@ -677,7 +694,8 @@ class ProjectAnnotation:
         if n_honey:
             honey = self._store.claim(annotator, self._honeypot_order(q.name, drafts, rng), n=n_honey, overlap=1,
                                       lease_seconds=config.lease_seconds, honeypot=True,
-                                      ignore_events=self._log.excluded_event_ids())
+                                      ignore_events=self._log.excluded_event_ids(),
+                                      questions=self._asked_with(q.name))
             drafts.update({eid: self.draft(eid, q.name) for eid, _ in honey})
             if len(regular) + len(honey) < n:  # fewer honeypots than drawn: fill the batch with regular work
                 more = self._store.claim(annotator, cand, n=n - len(honey), lease_seconds=config.lease_seconds,
@@ -1051,8 +1069,8 @@ class ProjectAnnotation:
 
     def progress(self, annotator: str | None = None) -> dict[str, int]:
         """How much is done: items with enough answers or auto-accepted, and (for one annotator) their answers."""
-        counts = self._human_counts()
         root = self._schema.current.questions[0].name
+        counts = self._human_counts(root)
         gold = set(self._log.gold(root).index)
         total = len(self._data.index()) - len(gold)
         complete = set(counts.index[counts >= self.config.overlap])

@@ -189,6 +189,7 @@ class EventStore(abc.ABC):
         honeypot: bool = False,
         task: str = ANNOTATE_TASK,
         ignore_events: Iterable[int] = (),
+        questions: Sequence[str] | None = None,
     ) -> list[tuple[str, float]]:
         """Atomically lease up to ``n`` of ``candidates`` (in order) to ``annotator`` for ``task``.
 
@@ -197,7 +198,8 @@ class EventStore(abc.ABC):
         holds it. For :data:`ANNOTATE_TASK` it is also skipped when the annotator already
         answered it, or when its completed human answers plus other annotators' live leases
         reach ``overlap`` (honeypot claims ignore ``overlap``); answers whose event id is in
-        ``ignore_events`` (labels flagged for relabeling) do not count. For a review task it is
+        ``ignore_events`` (labels flagged for relabeling) do not count; with ``questions``, an
+        annotator's answers count only when they answer every one of them. For a review task it is
         skipped when anyone else holds a live lease on it (``overlap`` plays no part).
         Returns ``(example_id, expires_at_unix)`` pairs.
         """

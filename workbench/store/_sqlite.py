@@ -737,18 +737,30 @@ class SQLiteStore(EventStore):
     # overlap) and reviewers' items (any other task: one reviewer per item at a time). Leases are coordination
     # state, deleted when they end or expire; they are never label events.
     @staticmethod
-    def _answered(cur: sqlite3.Cursor, example_id: str, annotator: str | None, ignored: frozenset[int]) -> set[str]:
+    def _answered(
+        cur: sqlite3.Cursor, example_id: str, annotator: str | None, ignored: frozenset[int],
+        questions: Sequence[str] | None = None,
+    ) -> set[str]:
         """Annotators with a current human answer to ``example_id`` (one, or every non-honeypot one), flagged
-        events in ``ignored`` left out."""
-        sql = ("SELECT e.annotator, e.event_id FROM events e WHERE e.example_id = ? AND e.source = 'human' "
-               "AND e.action = 'label' AND NOT EXISTS (SELECT 1 FROM events s WHERE s.supersedes = e.event_id)")
+        events in ``ignored`` left out; with ``questions``, only those who answered every one of them."""
+        sql = ("SELECT e.annotator, e.event_id, e.question FROM events e WHERE e.example_id = ? "
+               "AND e.source = 'human' AND e.action = 'label' "
+               "AND NOT EXISTS (SELECT 1 FROM events s WHERE s.supersedes = e.event_id)")
         params: tuple[Any, ...] = (example_id,)
         if annotator is not None:
             sql += " AND e.annotator = ?"
             params += (annotator,)
         else:
             sql += " AND e.is_honeypot = 0"
-        return {str(a) for a, i in cur.execute(sql, params).fetchall() if int(i) not in ignored}
+        rows = [(str(a), str(q)) for a, i, q in cur.execute(sql, params).fetchall() if int(i) not in ignored]
+        if questions is None:
+            return {a for a, _ in rows}
+        wanted = set(questions)
+        answered: dict[str, set[str]] = {}
+        for a, q in rows:
+            if q in wanted:
+                answered.setdefault(a, set()).add(q)
+        return {a for a, qs in answered.items() if qs == wanted}
 
     def claim(
         self,
@@ -761,6 +773,7 @@ class SQLiteStore(EventStore):
         honeypot: bool = False,
         task: str = ANNOTATE_TASK,
         ignore_events: Iterable[int] = (),
+        questions: Sequence[str] | None = None,
     ) -> list[tuple[str, float]]:
         now = time.time()
         ignored = frozenset(int(i) for i in ignore_events)
@@ -798,9 +811,9 @@ class SQLiteStore(EventStore):
                         continue
                 else:
                     # Only current answers count: an undone (retracted), superseded or flagged answer frees the item.
-                    if self._answered(cur, eid, annotator, ignored):
+                    if self._answered(cur, eid, annotator, ignored, questions):
                         continue
-                    if not honeypot and len(self._answered(cur, eid, None, ignored)) + leased >= overlap:
+                    if not honeypot and len(self._answered(cur, eid, None, ignored, questions)) + leased >= overlap:
                         continue
                 cur.execute(
                     "INSERT INTO leases (task, example_id, annotator, expires_at, is_honeypot, created_at) "

@@ -104,3 +104,32 @@ def test_needs_adjudication_and_the_queue_agree(spam: wb.Project) -> None:
     cons = spam.quality.consensus()
     assert not cons.loc["x0", "needs_adjudication"] and cons.loc["x0", "adjudicated"]
     assert "x0" not in set(spam.annotation.queue("adjudication", n=None)["example_id"])
+
+
+@pytest.fixture
+def two_roots(tmp_path: Path) -> wb.Project:
+    schema = wb.Schema("two", questions=[
+        wb.Question("spam", choices=["ham", "spam"]),
+        wb.Question("lang", choices=["en", "other"]),  # asked of every item too (no condition)
+        wb.Question("kind", choices=["link", "other"], when={"spam": "spam"}),
+    ])
+    p = wb.Project.create(tmp_path / "two", schema=schema)
+    p.add_data(pd.DataFrame({"id": ["a", "b", "c"], "text": ["x", "y", "z"]}), id_column="id")
+    return p
+
+
+def test_an_item_answered_on_one_of_two_independent_questions_is_still_served(two_roots: wb.Project) -> None:
+    p = two_roots
+    p.annotation.configure(overlap=1)
+    p.annotation.submit("a", {"spam": "ham"}, annotator="api")   # lang left out (e.g. written by a script)
+    p.annotation.submit("b", {"lang": "en"}, annotator="api")    # spam left out
+    p.annotation.submit("c", {"spam": "spam", "lang": "en"}, annotator="ann")  # complete (kind is a follow-up)
+    assert sorted(p.annotation.queue(n=None)["example_id"]) == ["a", "b"]
+    assert p.annotation.progress()["n_complete"] == 1
+    assert sorted(p.annotation.queue(n=None, question="lang")["example_id"]) == ["a"]
+    served = [x.example_id for x in p.annotation.next_items("bob", n=5)]
+    assert sorted(served) == ["a", "b"]
+    assert p.annotation.next_items("cid", n=5) == []  # overlap 1: bob holds both
+    for eid in ("a", "b"):
+        p.annotation.submit(eid, {"spam": "ham", "lang": "en"}, annotator="bob")
+    assert p.annotation.queue(n=None).empty and p.annotation.progress()["n_complete"] == 3
