@@ -412,24 +412,37 @@ class ProjectAnnotation:
         return self._log.answers(self._q(question).name, include_honeypots=include_honeypots)
 
     # ------------------------------------------------------------------ queues
-    def _asked_with(self, question: str) -> list[str]:
-        """The questions an annotator answers for an item served for ``question``: it, and every later
-        question without a condition (the Annotator asks them along; follow-ups only when they apply)."""
-        names = self._schema.current.question_names
+    def _asked_with(self, question: str) -> list[tuple[str, dict[str, tuple[str, ...]]]]:
+        """What an annotator answers for an item served for ``question``, as ``(question, condition)`` pairs:
+        it (always), then every later question, asked when its condition holds (the Annotator asks them
+        along: the unconditional ones always, a follow-up when its parent's answer calls for it)."""
+        schema = self._schema.current
+        names = schema.question_names
         start = names.index(question)
-        return [question, *(n for n in names[start + 1:] if not self._schema.current.question(n).condition)]
+        later = [(n, {p: tuple(a) for p, a in schema.question(n).condition.items()}) for n in names[start + 1:]]
+        return [(question, {}), *later]
 
     def _human_counts(self, question: str) -> pd.Series:
-        """Per example: the annotators whose current answers cover every question asked with ``question``."""
+        """Per example: the annotators whose current answers are complete for ``question`` (see
+        :meth:`_asked_with`; a flagged answer is no answer, so its item is owed again)."""
         asked = self._asked_with(question)
         ev = self._log.labels(source="human")
         ev = ev[~ev["is_honeypot"].astype(bool)]
         if len(asked) == 1:
             ev = ev[ev["question"] == question]
             return ev.groupby("example_id")["annotator"].nunique()
-        ev = ev[ev["question"].isin(asked)]
-        per = ev.groupby(["example_id", "annotator"])["question"].nunique()
-        full = per[per == len(asked)].reset_index()
+        ev = ev[ev["question"].isin({q for q, _ in asked} | {p for _, cond in asked for p in cond})]
+        wide = ev.pivot_table(index=["example_id", "annotator"], columns="question", values="value",
+                              aggfunc="last")
+        complete = np.ones(len(wide), dtype=bool)
+        for q, cond in asked:
+            answered = wide[q].notna().to_numpy() if q in wide.columns else np.zeros(len(wide), dtype=bool)
+            owed = np.ones(len(wide), dtype=bool)
+            for parent, accepted in cond.items():
+                owed &= (wide[parent].isin(accepted).to_numpy() if parent in wide.columns
+                         else np.zeros(len(wide), dtype=bool))
+            complete &= answered | ~owed
+        full = wide.index[complete].to_frame(index=False)
         return full.groupby("example_id")["annotator"].nunique()
 
     def queue(
@@ -657,8 +670,9 @@ class ProjectAnnotation:
 
         Honours overlap (each item goes to that many different annotators, never twice to
         the same one; an annotator has answered an item when they answered ``question`` and
-        every later question without a condition, which the Annotator asks along), keeps an annotator's unexpired leases first, and mixes in hidden
-        honeypots (gold items) at the configured rate. Items come with a draft when a model
+        every later question the Annotator asks along: each one without a condition, and each
+        follow-up their own answers call for), keeps an annotator's unexpired leases first,
+        and mixes in hidden honeypots (gold items) at the configured rate. Items come with a draft when a model
         or the label model has one. A label that a migration or a guideline review flagged
         (excluded, waiting in ``project.migrations.relabel_queue()``) is not a current answer:
         the item is served again, to its annotator too, and the flagged label does not count

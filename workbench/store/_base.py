@@ -7,7 +7,7 @@ A PostgreSQL backend for teams on several machines is a second implementation of
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,20 @@ import pandas as pd
 from workbench.store._chain import StoreReport
 from workbench.store._records import DataVersion, LabelEvent, TrainingRun
 
-__all__ = ["ANNOTATE_TASK", "EventStore", "EVENT_COLUMNS"]
+__all__ = ["ANNOTATE_TASK", "EventStore", "EVENT_COLUMNS", "answers_complete"]
+
+
+def answers_complete(
+    answers: Mapping[str, str], questions: Sequence[tuple[str, Mapping[str, Collection[str]]]],
+) -> bool:
+    """Whether one annotator's ``answers`` (question -> choice) to an item are complete.
+
+    ``questions`` are ``(question, condition)`` pairs, ``condition`` a mapping parent -> accepted
+    answers (empty: always asked). Complete: every question whose condition the answers meet is
+    answered (a follow-up whose parent answer rules it out is not owed).
+    """
+    return all(q in answers for q, cond in questions
+               if all(answers.get(p) in accepted for p, accepted in cond.items()))
 
 #: The lease task of annotators' work, shared among up to ``overlap`` annotators per item
 #: (:meth:`EventStore.claim`); leases of any other task are exclusive (review tasks).
@@ -189,7 +202,7 @@ class EventStore(abc.ABC):
         honeypot: bool = False,
         task: str = ANNOTATE_TASK,
         ignore_events: Iterable[int] = (),
-        questions: Sequence[str] | None = None,
+        questions: Sequence[tuple[str, Mapping[str, Collection[str]]]] | None = None,
     ) -> list[tuple[str, float]]:
         """Atomically lease up to ``n`` of ``candidates`` (in order) to ``annotator`` for ``task``.
 
@@ -198,8 +211,10 @@ class EventStore(abc.ABC):
         holds it. For :data:`ANNOTATE_TASK` it is also skipped when the annotator already
         answered it, or when its completed human answers plus other annotators' live leases
         reach ``overlap`` (honeypot claims ignore ``overlap``); answers whose event id is in
-        ``ignore_events`` (labels flagged for relabeling) do not count; with ``questions``, an
-        annotator's answers count only when they answer every one of them. For a review task it is
+        ``ignore_events`` (labels flagged for relabeling) do not count; with ``questions``
+        (``(question, condition)`` pairs, ``condition`` a mapping parent -> accepted answers, empty
+        for always), an annotator's answers count only when complete: every question whose
+        condition their own answers meet is answered (:func:`answers_complete`). For a review task it is
         skipped when anyone else holds a live lease on it (``overlap`` plays no part).
         Returns ``(example_id, expires_at_unix)`` pairs.
         """

@@ -10,7 +10,7 @@ import sqlite3
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ from workbench.exceptions import (
     StoreError,
     StoreIntegrityError,
 )
-from workbench.store._base import ANNOTATE_TASK, EVENT_COLUMNS, EventStore
+from workbench.store._base import ANNOTATE_TASK, EVENT_COLUMNS, EventStore, answers_complete
 from workbench.store._chain import (
     CHAIN_ALGORITHM,
     CHAIN_FIELDS,
@@ -739,11 +739,11 @@ class SQLiteStore(EventStore):
     @staticmethod
     def _answered(
         cur: sqlite3.Cursor, example_id: str, annotator: str | None, ignored: frozenset[int],
-        questions: Sequence[str] | None = None,
+        questions: Sequence[tuple[str, Mapping[str, Collection[str]]]] | None = None,
     ) -> set[str]:
         """Annotators with a current human answer to ``example_id`` (one, or every non-honeypot one), flagged
-        events in ``ignored`` left out; with ``questions``, only those who answered every one of them."""
-        sql = ("SELECT e.annotator, e.event_id, e.question FROM events e WHERE e.example_id = ? "
+        events in ``ignored`` left out; with ``questions``, only those whose answers are complete (see claim)."""
+        sql = ("SELECT e.annotator, e.event_id, e.question, e.value FROM events e WHERE e.example_id = ? "
                "AND e.source = 'human' AND e.action = 'label' "
                "AND NOT EXISTS (SELECT 1 FROM events s WHERE s.supersedes = e.event_id)")
         params: tuple[Any, ...] = (example_id,)
@@ -752,15 +752,13 @@ class SQLiteStore(EventStore):
             params += (annotator,)
         else:
             sql += " AND e.is_honeypot = 0"
-        rows = [(str(a), str(q)) for a, i, q in cur.execute(sql, params).fetchall() if int(i) not in ignored]
+        answers: dict[str, dict[str, str]] = {}
+        for a, i, q, v in cur.execute(sql, params).fetchall():
+            if int(i) not in ignored:
+                answers.setdefault(str(a), {})[str(q)] = str(v)
         if questions is None:
-            return {a for a, _ in rows}
-        wanted = set(questions)
-        answered: dict[str, set[str]] = {}
-        for a, q in rows:
-            if q in wanted:
-                answered.setdefault(a, set()).add(q)
-        return {a for a, qs in answered.items() if qs == wanted}
+            return set(answers)
+        return {a for a, given in answers.items() if answers_complete(given, questions)}
 
     def claim(
         self,
@@ -773,7 +771,7 @@ class SQLiteStore(EventStore):
         honeypot: bool = False,
         task: str = ANNOTATE_TASK,
         ignore_events: Iterable[int] = (),
-        questions: Sequence[str] | None = None,
+        questions: Sequence[tuple[str, Mapping[str, Collection[str]]]] | None = None,
     ) -> list[tuple[str, float]]:
         now = time.time()
         ignored = frozenset(int(i) for i in ignore_events)

@@ -114,7 +114,7 @@ def two_roots(tmp_path: Path) -> wb.Project:
         wb.Question("kind", choices=["link", "other"], when={"spam": "spam"}),
     ])
     p = wb.Project.create(tmp_path / "two", schema=schema)
-    p.add_data(pd.DataFrame({"id": ["a", "b", "c"], "text": ["x", "y", "z"]}), id_column="id")
+    p.add_data(pd.DataFrame({"id": ["a", "b", "c", "d"], "text": ["x", "y", "z", "w"]}), id_column="id")
     return p
 
 
@@ -123,13 +123,26 @@ def test_an_item_answered_on_one_of_two_independent_questions_is_still_served(tw
     p.annotation.configure(overlap=1)
     p.annotation.submit("a", {"spam": "ham"}, annotator="api")   # lang left out (e.g. written by a script)
     p.annotation.submit("b", {"lang": "en"}, annotator="api")    # spam left out
-    p.annotation.submit("c", {"spam": "spam", "lang": "en"}, annotator="ann")  # complete (kind is a follow-up)
-    assert sorted(p.annotation.queue(n=None)["example_id"]) == ["a", "b"]
+    p.annotation.submit("c", {"spam": "ham", "lang": "en"}, annotator="ann")  # complete: "kind" is not asked
+    p.annotation.submit("d", {"spam": "spam", "lang": "en"}, annotator="ann")  # "kind" is asked, and missing
+    assert sorted(p.annotation.queue(n=None)["example_id"]) == ["a", "b", "d"]
     assert p.annotation.progress()["n_complete"] == 1
-    assert sorted(p.annotation.queue(n=None, question="lang")["example_id"]) == ["a"]
+    assert sorted(p.annotation.queue(n=None, question="lang")["example_id"]) == ["a", "d"]
     served = [x.example_id for x in p.annotation.next_items("bob", n=5)]
-    assert sorted(served) == ["a", "b"]
-    assert p.annotation.next_items("cid", n=5) == []  # overlap 1: bob holds both
+    assert sorted(served) == ["a", "b", "d"]
+    assert p.annotation.next_items("cid", n=5) == []  # overlap 1: bob holds them
     for eid in ("a", "b"):
         p.annotation.submit(eid, {"spam": "ham", "lang": "en"}, annotator="bob")
-    assert p.annotation.queue(n=None).empty and p.annotation.progress()["n_complete"] == 3
+    p.annotation.submit("d", {"spam": "spam", "lang": "en", "kind": "link"}, annotator="bob")
+    assert p.annotation.queue(n=None).empty and p.annotation.progress()["n_complete"] == 4
+
+
+def test_an_item_whose_follow_up_answer_a_migration_flagged_is_served_again(chain: wb.Project) -> None:
+    p = chain
+    p.annotation.configure(overlap=1)
+    p.annotation.submit("f1", {"person": "yes", "driver": "yes", "seatbelt": "yes"}, annotator="ann")
+    p.annotation.submit("f2", {"person": "no"}, annotator="ann")  # complete: the follow-ups are not asked
+    assert p.annotation.queue(n=None).empty
+    p.migrations.plan(p.schema.evolve(question="seatbelt", split={"yes": ["lap", "shoulder"]})).apply()
+    assert p.annotation.queue(n=None)["example_id"].tolist() == ["f1"]  # its seatbelt answer is flagged
+    assert [x.example_id for x in p.annotation.next_items("ann", n=5)] == ["f1"]  # to its annotator too
