@@ -48,6 +48,26 @@ def test_guidelines_from_a_file(tmp_path: Path) -> None:
     assert s1.guideline_version == guideline_version_of("# Guide\nLabel spam.")
     with pytest.raises(wb.SchemaError, match="does not exist"):
         wb.Schema.single("spam", ["ham", "spam"], guidelines=str(tmp_path / "missing.md"))
+    with pytest.raises(wb.SchemaError, match="does not exist"):  # a path by its look, whatever its suffix
+        wb.Schema.single("spam", ["ham", "spam"], guidelines="guidelines/v2.markdown")
+    assert wb.Schema.single("spam", ["ham", "spam"], guidelines="Spam: ads.").guidelines == "Spam: ads."
+
+
+@pytest.mark.parametrize(("given", "match"), [
+    ("", "are empty"), ("  \n ", "are empty"), (None, "must be the guideline text"),
+    (b"x", "must be the guideline text"),
+    ("guidelines/v2.markdown", "does not exist"), ("empty.md", "is empty"),
+])
+def test_update_guidelines_refuses_what_would_erase_or_misread_them(tmp_path: Path, given: object,
+                                                                   match: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "empty.md").write_text("", encoding="utf-8")
+    p = wb.Project.create(tmp_path / "p", schema=wb.Schema.single("spam", ["ham", "spam"], guidelines="v1: ads"))
+    before = p.guideline_version
+    with pytest.raises(wb.SchemaError, match=match):
+        p.update_guidelines(given)  # type: ignore[arg-type]
+    assert p.guideline_version == before and p.schema.guidelines == "v1: ads"
+    p.close()
 
 
 @pytest.mark.parametrize(

@@ -88,7 +88,16 @@ class SchemaRegistry:
 
     def update_guidelines(self, guidelines: str | os.PathLike[str]) -> str:
         """Record new guidelines (text or a file path) and make them current; returns their version."""
+        if not isinstance(guidelines, (str, os.PathLike)):
+            raise SchemaError(f"The 'guidelines' parameter of update_guidelines must be the guideline text or the "
+                              f"path of a file holding it. Got {type(guidelines).__name__}.")
+        if isinstance(guidelines, str) and not guidelines.strip():
+            raise SchemaError("The new guidelines are empty. Give their text or the path of a file holding them; "
+                              "the current guidelines stay as they are.")
         schema = self.current.with_guidelines(guidelines)
+        if not (schema.guidelines or "").strip():
+            raise SchemaError(f"The guidelines file {str(guidelines)!r} is empty; the current guidelines stay as "
+                              f"they are.")
         gv = schema.guideline_version
         self._store.add_guideline_version(gv, schema.guidelines, utc_now())
         changed = gv != self.guideline_version

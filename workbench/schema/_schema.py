@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -170,7 +171,11 @@ def _read_guidelines(guidelines: str | os.PathLike[str] | None) -> tuple[str | N
         raise SchemaError(
             f"The 'guidelines' parameter of Schema must be text, a path, or None. Got {type(guidelines).__name__}."
         )
-    looks_like_path = "\n" not in guidelines and guidelines.lower().endswith((".md", ".txt", ".rst", ".html"))
+    one_word = not any(ch.isspace() for ch in guidelines.strip())
+    looks_like_path = "\n" not in guidelines and (
+        guidelines.lower().endswith((".md", ".txt", ".rst", ".html"))
+        or (one_word and ("/" in guidelines or "\\" in guidelines or re.search(r"\.[A-Za-z]\w{0,9}$", guidelines)))
+    )
     if looks_like_path:
         path = Path(guidelines)
         if not path.is_file():
