@@ -462,6 +462,8 @@ class Project:
 
         The examples must already be in the project. Gold is recorded as events with
         ``source="gold"``; a later gold label for the same example supersedes the earlier one.
+        Rows without a label (a blank cell) are left out; an id given twice with two different
+        labels is refused, and nothing is written.
         """
         return self._log.add_gold(gold, id_column, label_column, annotator=annotator, question=question)
 

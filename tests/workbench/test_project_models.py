@@ -261,3 +261,23 @@ def test_soft_labels_of_several_questions_save_as_a_version(tmp_path: Path, seat
         np.testing.assert_allclose(back.loc[soft.index, "confidence"], soft["confidence"])
     finally:
         p.close()
+
+
+def test_fit_refuses_a_model_for_another_number_of_classes_and_a_bad_seed(spam: tuple[wb.Project, pd.Series]) -> None:
+    p, _ = spam
+    with pytest.raises(wb.LabelValidationError, match=r"DawidSkene\(cardinality=3\) does not fit question 'spam'"):
+        p.models.fit(wb.models.DawidSkene(cardinality=3))
+    for seed in ("a", -1, 1.5, True):
+        with pytest.raises(wb.LabelValidationError, match="'random_state' parameter of project.models.fit"):
+            p.models.fit("dawid_skene", random_state=seed)  # type: ignore[arg-type]
+    assert p.models.fit(wb.models.DawidSkene(cardinality=2)).predict_proba(p.lfs.matrix()).shape[1] == 2
+
+
+def test_add_gold_refuses_an_id_with_two_labels(spam: tuple[wb.Project, pd.Series]) -> None:
+    p, _ = spam
+    with pytest.raises(wb.LabelValidationError, match=r"1 id\(s\) come with two different labels, e.g. \['c001'\]"):
+        p.add_gold(pd.DataFrame({"id": ["c001", "c001", "c002"], "label": ["spam", "ham", "ham"]}))
+    assert p.gold().empty  # nothing written
+    same = pd.DataFrame({"id": ["c001", "c001", "c002", "c003"], "label": ["spam", "spam", "ham", None]})
+    assert p.add_gold(same) == 2  # a repeated row is one label; a blank label is left out
+    assert p.gold().to_dict() == {"c001": "spam", "c002": "ham"}

@@ -1011,7 +1011,7 @@ class LFEngine:
                 try:
                     arr = np.load(npy, allow_pickle=False)
                     meta = json.loads(meta_path.read_text(encoding="utf-8"))
-                except (OSError, ValueError) as exc:
+                except (OSError, ValueError, EOFError) as exc:  # an empty file: EOFError
                     if warn:
                         warnings.warn(f"Ignoring unreadable LF cache file {npy}: {exc}", RuntimeWarning, stacklevel=3)
                     return None
@@ -1229,7 +1229,7 @@ class LFEngine:
             return f"sidecar names data version {dv!r}, which does not match the file name"
         try:
             arr = np.load(npy, mmap_mode="r", allow_pickle=False)
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, EOFError) as exc:
             return f"unreadable votes: {exc}"
         if arr.dtype != np.int8 or arr.ndim != 1:
             return f"votes have dtype {arr.dtype} and shape {arr.shape}; expected a 1-d int8 vector"

@@ -554,11 +554,17 @@ class LabelLog:
         single = self._schema.current.is_single
         rows = gold[[id_column, label_column]].dropna()
         # ids and labels as text, integral numbers as integers: a column with a gap reads 1.0 for 1
-        records = [
-            {"example_id": id_text(i), "value": {q.name: id_text(v)} if not single else id_text(v),
-             "annotator": annotator, "source": "gold"}
-            for i, v in zip(rows[id_column], rows[label_column], strict=True)
-        ]
+        pairs = list(dict.fromkeys((id_text(i), id_text(v)) for i, v in
+                                   zip(rows[id_column], rows[label_column], strict=True)))
+        seen: dict[str, str] = {}
+        clashes = sorted({i for i, v in pairs if seen.setdefault(i, v) != v})
+        if clashes:
+            raise LabelValidationError(
+                f"add_gold: {len(clashes)} id(s) come with two different labels, e.g. {clashes[:3]!r}; give one label "
+                f"per example. Nothing was written."
+            )
+        records = [{"example_id": i, "value": {q.name: v} if not single else v, "annotator": annotator,
+                    "source": "gold"} for i, v in pairs]
         return len(self.annotate_many(records))
 
     def gold(self, question: str | None = None) -> pd.Series:

@@ -241,6 +241,17 @@ class ProjectModels:
         L = self._matrix(q)
         if L.shape[1] == 0:
             raise WorkbenchError("No labeling functions are registered: add some with project.lfs.add(...) first.")
+        if random_state is not None and (isinstance(random_state, bool)
+                                         or not isinstance(random_state, (int, np.integer)) or random_state < 0):
+            raise LabelValidationError(f"The 'random_state' parameter of project.models.fit must be a non-negative "
+                                       f"integer seed or None. Got {random_state!r}.")
+        if not isinstance(model, str):
+            given = getattr(model, "cardinality", None)
+            if given is not None and int(given) != q.cardinality:
+                raise LabelValidationError(
+                    f"The label model {type(model).__name__}(cardinality={given}) does not fit question {q.name!r}, "
+                    f"which has {q.cardinality} choices {list(q.choices)!r}. Give cardinality={q.cardinality}."
+                )
         est = _build(model, q.cardinality, random_state) if isinstance(model, str) else model
         if gold is PROJECT_GOLD and isinstance(model, str) and model != "auto":
             gold = None  # the other named models are unsupervised by design

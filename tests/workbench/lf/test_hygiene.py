@@ -257,3 +257,19 @@ def test_verify_cache_checks_labels_of_registered_lfs(tmp_path: Path) -> None:
     np.save(tmp_path / "lf_cache" / f"{lf.fingerprint}-d1.npy", np.full(10, 4, dtype=np.int8))
     (problem,) = e.verify_cache().problems
     assert "votes range over 4..4; expected ABSTAIN (-1) or a label in 0..1" in problem.problem
+
+
+def test_an_empty_cache_file_is_reported_and_recomputed(tmp_path: Path) -> None:
+    df = make_frame(20, seed=11)
+    e = engine(tmp_path, timeout=None)
+    lf = keywords("kw", ["buy"], label=SPAM)
+    e.add(lf)
+    want = e.apply([("d1", df)]).L.copy()
+    (tmp_path / "lf_cache" / f"{lf.fingerprint}-d1.npy").write_bytes(b"")  # e.g. a full disk
+    (problem,) = e.verify_cache({"d1": 20}).problems
+    assert problem.problem.startswith("unreadable votes")
+    fresh = engine(tmp_path, timeout=None)  # a new session: nothing in memory
+    fresh.add(lf)
+    with pytest.warns(RuntimeWarning, match="unreadable LF cache file"):
+        result = fresh.apply([("d1", df)])
+    assert result.computed["kw"] == ["d1"] and np.array_equal(result.L, want)
