@@ -216,3 +216,28 @@ def test_a_stray_quote_is_refused_and_real_quoting_reads_back_exactly(tmp_path: 
     p.add_data(written, id_column="id")
     assert p.examples()["text"].tolist() == texts
     p.close()
+
+
+def test_a_file_an_interrupted_ingest_left_is_never_taken_for_other_rows(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C after the batch's file is written and before the database records it, then a smaller batch first."""
+    p = wb.Project.create(tmp_path / "p", schema=wb.Schema.single("spam", ["ham", "spam"]))
+    full = pd.DataFrame({"id": [f"r{i}" for i in range(10)], "text": [f"t{i}" for i in range(10)]})
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt("simulated Ctrl-C")
+
+    with monkeypatch.context() as m:
+        m.setattr(p._store, "add_data_version", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            p.add_data(full, id_column="id")
+    p.close()
+    p = wb.Project.open(tmp_path / "p")
+    assert len(p) == 0
+    p.add_data(full.iloc[:5], id_column="id")
+    v = p.add_data(full, id_column="id")
+    assert (v.n_rows, v.n_existing) == (5, 5)
+    ex = p.examples()
+    assert len(ex) == len(p) == 10 and not ex.index.duplicated().any()
+    assert p.verify()["examples_checked"] == 10  # the left-over file is only an unknown file
+    p.close()

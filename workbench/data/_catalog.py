@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import logging
 import math
 import os
@@ -152,7 +153,12 @@ class DataCatalog:
                 _log.info("All %d rows are already in the project; no new data version.", len(batch.ids))
                 where = self._store.example_data_versions(batch.ids[:1])
                 return next(v for v in self._store.data_versions() if v.version == where[batch.ids[0]])
-            rel = f"{DATA_DIR}/{batch.content_hash[:24]}.parquet"
+            # named by the rows it holds (not the whole batch): a file an interrupted ingest of this batch left
+            # behind holds other rows when some of them were stored since, and is never taken for this one
+            new_hashes = [h for h, m in zip(batch.hashes, new_mask, strict=True) if m]
+            held = hashlib.sha256("\n".join(f"{i}\t{h}" for i, h in zip(new_frame.index, new_hashes, strict=True))
+                                  .encode("utf-8")).hexdigest()
+            rel = f"{DATA_DIR}/{held[:24]}.parquet"
             target = self._root / rel
             if not target.exists():
                 tmp = target.with_suffix(f".{uuid.uuid4().hex}.tmp")
@@ -173,9 +179,7 @@ class DataCatalog:
                 message=message,
                 file=rel,
             )
-            version = self._store.add_data_version(
-                record, list(new_frame.index), [h for h, m in zip(batch.hashes, new_mask, strict=True) if m]
-            )
+            version = self._store.add_data_version(record, list(new_frame.index), new_hashes)
             self._store.put_record(_FILE_RECORD, version.version, {"file": rel, "sha256": _sha256(target)})
         self._frame_cache = None
         self._file_hash_cache = None
