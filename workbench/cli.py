@@ -266,7 +266,8 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
                              errors=args.encoding_errors)
         new = v.version not in before
     if not new:
-        _emit(f"nothing new was added: every row of {args.file} is already stored (in data version {v.version}); "
+        _emit(f"nothing new was added: every row of {args.file} is already stored (the newest of them in data version "
+              f"{v.version}); "
               f"no data version was created")
     else:
         _emit(f"{v.version}: {v.n_rows} new example(s), {v.n_existing} already stored (hash {v.content_hash[:12]})")

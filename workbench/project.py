@@ -421,7 +421,8 @@ class Project:
         -------
         DataVersion
             The new version (``n_rows`` new examples; ``n_existing`` already-stored rows with
-            identical content are skipped).
+            identical content are skipped). When every row is stored already, no version is
+            made, and the newest version holding some of them is returned.
 
         Raises
         ------

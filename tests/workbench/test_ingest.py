@@ -241,3 +241,28 @@ def test_a_file_an_interrupted_ingest_left_is_never_taken_for_other_rows(tmp_pat
     assert len(ex) == len(p) == 10 and not ex.index.duplicated().any()
     assert p.verify()["examples_checked"] == 10  # the left-over file is only an unknown file
     p.close()
+
+
+def test_float_ids_are_the_same_ids_after_a_round_trip_through_text(tmp_path: Path) -> None:
+    p = wb.Project.create(tmp_path / "p", schema=wb.Schema.single("spam", ["ham", "spam"]))
+    frame = pd.DataFrame({"frame_id": [1.0, 2.0, 3.0], "text": ["a", "b", "c"]})
+    p.add_data(frame, id_column="frame_id")
+    frame.to_csv(tmp_path / "f.csv", index=False)  # writes 1.0, 2.0, 3.0
+    v = p.add_data(tmp_path / "f.csv", id_column="frame_id")
+    assert sorted(p.examples().index) == ["1", "2", "3"] and v.version == "d1" and len(p.data_versions()) == 1
+    mixed = pd.DataFrame({"id": pd.Series([4.0, "x", "007"], dtype=object), "text": ["d", "e", "f"]})
+    p.add_data(mixed, id_column="id")
+    assert sorted(p.examples().index) == ["007", "1", "2", "3", "4", "x"]  # "007" stays text
+    big = pd.DataFrame({"id": [1e19, 5.0], "text": ["g", "h"]})  # beyond int64: exact, not wrapped around
+    p.add_data(big, id_column="id")
+    assert {"10000000000000000000", "5"} <= set(p.examples().index)
+    p.close()
+
+
+def test_a_batch_stored_already_returns_the_newest_version_holding_it(tmp_path: Path) -> None:
+    p = wb.Project.create(tmp_path / "p", schema=wb.Schema.single("spam", ["ham", "spam"]))
+    p.add_data(pd.DataFrame({"id": ["a"], "text": ["x"]}), id_column="id")
+    p.add_data(pd.DataFrame({"id": ["b"], "text": ["y"]}), id_column="id")
+    again = p.add_data(pd.DataFrame({"id": ["a", "b"], "text": ["x", "y"]}), id_column="id")
+    assert again.version == "d2" and len(p.data_versions()) == 2
+    p.close()

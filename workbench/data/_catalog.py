@@ -151,8 +151,8 @@ class DataCatalog:
             new_frame = batch.frame[new_mask]
             if not len(new_frame):
                 _log.info("All %d rows are already in the project; no new data version.", len(batch.ids))
-                where = self._store.example_data_versions(batch.ids[:1])
-                return next(v for v in self._store.data_versions() if v.version == where[batch.ids[0]])
+                holding = set(self._store.example_data_versions(batch.ids).values())
+                return [v for v in self._store.data_versions() if v.version in holding][-1]  # the newest of them
             # named by the rows it holds (not the whole batch): a file an interrupted ingest of this batch left
             # behind holds other rows when some of them were stored since, and is never taken for this one
             new_hashes = [h for h, m in zip(batch.hashes, new_mask, strict=True) if m]

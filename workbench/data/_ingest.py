@@ -202,6 +202,9 @@ def id_text(value: Any) -> str:
     return str(value)
 
 
+_FLOAT_WRITTEN_INTEGER = r"^(-?\d+)\.0+$"  # "7.0": how a float column writes the integer 7 to text
+
+
 def _normalise_ids(col: pd.Series, id_column: str) -> pd.Series:
     missing = col.isna().to_numpy()
     if missing.any():
@@ -217,8 +220,11 @@ def _normalise_ids(col: pd.Series, id_column: str) -> pd.Series:
                 f"The id column {id_column!r} holds non-integral numbers (e.g. {vals[np.mod(vals, 1) != 0][0]}); "
                 f"ids must be strings or integers."
             )
-        return pd.Series(vals.astype(np.int64).astype(str), index=col.index)
-    out = col.astype(str)
+        return pd.Series([str(int(v)) for v in vals], index=col.index)  # exact beyond int64 too
+    # text and mixed columns: numbers by id_text, and "7.0" (a float id written to a CSV) read as "7"
+    out = (pd.Series([id_text(v) for v in col], index=col.index, dtype=object) if col.dtype == object
+           else col.astype(str))
+    out = out.astype(str).str.replace(_FLOAT_WRITTEN_INTEGER, r"\1", regex=True)
     blank = (out.str.strip() == "").to_numpy()
     if blank.any():
         rows = np.flatnonzero(blank).tolist()
