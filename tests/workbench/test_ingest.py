@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -265,4 +266,16 @@ def test_a_batch_stored_already_returns_the_newest_version_holding_it(tmp_path: 
     p.add_data(pd.DataFrame({"id": ["b"], "text": ["y"]}), id_column="id")
     again = p.add_data(pd.DataFrame({"id": ["a", "b"], "text": ["x", "y"]}), id_column="id")
     assert again.version == "d2" and len(p.data_versions()) == 2
+    p.close()
+
+
+@pytest.mark.parametrize(("column", "match"), [
+    (pd.Series([Decimal("1.10"), Decimal("2")], dtype=object), "holds Decimal values"),
+    (pd.Series([{"red", "blue"}, {"green"}], dtype=object), "holds sets"),
+])
+def test_cells_the_stored_file_cannot_give_back_are_refused(tmp_path: Path, column: pd.Series, match: str) -> None:
+    p = wb.Project.create(tmp_path / "p", schema=wb.Schema.single("spam", ["ham", "spam"]))
+    with pytest.raises(wb.DataError, match=match):
+        p.add_data(pd.DataFrame({"id": ["a", "b"], "text": ["x", "y"], "extra": column}), id_column="id")
+    assert len(p) == 0 and p.verify()["examples_checked"] == 0
     p.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import hashlib
 import io
 import json
@@ -230,6 +231,25 @@ def _normalise_ids(col: pd.Series, id_column: str) -> pd.Series:
         rows = np.flatnonzero(blank).tolist()
         raise DataError(f"The id column {id_column!r} is blank in row position(s) {_show(rows)}.")
     return out
+
+
+def _refuse_unstable_cells(df: pd.DataFrame) -> None:
+    """Refuse cells the stored file cannot give back as they are (their hash would never verify)."""
+    for col in df.columns:
+        if df[col].dtype != object:
+            continue
+        for value in df[col]:
+            if isinstance(value, decimal.Decimal):
+                raise DataError(
+                    f"The column {col!r} holds Decimal values (e.g. {value!r}), which the stored Parquet file gives "
+                    f"back with one fixed number of decimals, so they would not verify. Convert the column first: "
+                    f"df[{col!r}].astype(float), or .astype(str) to keep every digit."
+                )
+            if isinstance(value, (set, frozenset)):
+                raise DataError(
+                    f"The column {col!r} holds sets (e.g. {sorted(map(str, value))[:3]!r}), which have no order "
+                    f"and come back as lists. Convert them first: df[{col!r}].map(sorted)."
+                )
 
 
 def _canonical(value: Any) -> Any:
@@ -622,6 +642,7 @@ def prepare_batch(
     dup_cols = sorted({c for c in df.columns if list(df.columns).count(c) > 1})
     if dup_cols:
         raise DataError(f"The data has repeated column names {dup_cols}; rename them before adding.")
+    _refuse_unstable_cells(df)
     for name, col in (("text_column", text_column), ("image_column", image_column)):
         if col is not None and col not in df.columns:
             raise DataError(
