@@ -21,6 +21,7 @@ from workbench.exceptions import (
     ConflictingContentError,
     IdempotencyError,
     ProjectClosedError,
+    SchemaError,
     StoreCorruptedError,
     StoreError,
     StoreIntegrityError,
@@ -590,6 +591,10 @@ class SQLiteStore(EventStore):
             else:
                 next_id = max(int(head[0]), int(head[2] or 0)) + 1
             prev_hash = str(head[1]) if head and head[1] else GENESIS_HASH
+            # labels checked against a schema another session replaced meanwhile (a migration) are not written
+            # under it: the migration has judged the labels it could see, and would never see these
+            meta = cur.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            now = json.loads(meta[0]) if meta is not None else None
             for ev in evs:
                 row = cur.execute(_SELECT_STORED + " WHERE event_uid = ?", (ev.event_uid,)).fetchone()
                 if row is not None:  # a retried write: already stored
@@ -597,6 +602,12 @@ class SQLiteStore(EventStore):
                     _check_retry(stored, ev)
                     out.append(stored)
                     continue
+                if now is not None and ev.schema_version != now:  # rolled back: nothing of the batch is written
+                    raise SchemaError(
+                        f"The schema changed to {now} (a migration or update_schema, perhaps in another session) "
+                        f"while these {len(evs)} label event(s) were being checked against {ev.schema_version}. "
+                        f"Nothing was written; submit them again, and they are checked against the new schema."
+                    )
                 prev = cur.execute(
                     "SELECT event_id FROM events WHERE example_id = ? AND question = ? AND source = ? "
                     "AND annotator = ? ORDER BY event_id DESC LIMIT 1",

@@ -652,3 +652,30 @@ def test_update_schema_refuses_renaming_a_question_whose_items_wait_for_relabeli
     p.migrations.plan(p.schema.evolve(rename_question={"t": "toxicity"})).apply()  # the migration keeps them
     assert len(p.migrations.relabel_ids("toxicity")) == 6
     p.close()
+
+
+def test_labels_checked_against_a_schema_a_migration_replaced_meanwhile_are_not_written(tmp_path: Path) -> None:
+    """Session B checks its labels, session A migrates (merging B's choice away), then B writes: refused."""
+    schema = wb.Schema.single("target", ["person", "group", "none"])
+    a = wb.Project.create(tmp_path / "p", schema=schema)
+    a.add_data(pd.DataFrame({"id": ["x0", "x1"], "text": ["a", "b"]}), id_column="id")
+    b = wb.Project.open(tmp_path / "p")
+    real = b._store.write_events
+
+    def migrate_first(events: object) -> object:  # the migration lands between B's check and B's write
+        a.migrations.plan(a.schema.evolve(merge={"other": ["group", "none"]})).apply()
+        return real(events)  # type: ignore[arg-type]
+
+    b._store.write_events = migrate_first  # type: ignore[method-assign]
+    with pytest.raises(wb.SchemaError, match="The schema changed to .* Nothing was written; submit them again"):
+        b.annotate_many(pd.DataFrame({"example_id": ["x0", "x1"], "value": ["group", "person"],
+                                      "annotator": "bob"}))
+    b._store.write_events = real  # type: ignore[method-assign]
+    assert a.labels().empty and b.labels().empty
+    with pytest.raises(wb.LabelValidationError):  # submitted again: checked against the new schema
+        b.annotate_many(pd.DataFrame({"example_id": ["x0"], "value": ["group"], "annotator": "bob"}))
+    b.annotate_many(pd.DataFrame({"example_id": ["x0"], "value": ["other"], "annotator": "bob"}))
+    assert a.labels()[["example_id", "value", "schema_version"]].values.tolist() == [["x0", "other",
+                                                                                      a.schema_version]]
+    a.close()
+    b.close()
