@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 
 import pandas as pd
 
@@ -80,8 +81,16 @@ class SchemaRegistry:
         self._store.add_schema_version(schema.version, schema.to_dict(), utc_now())
         changed = schema.version != self.version
         self._store.set_meta("schema_version", schema.version)
-        if schema.guidelines is not None:
-            self.update_guidelines(schema.guidelines)
+        if schema.guidelines is not None and schema.guideline_version != self.guideline_version:
+            earlier = set(self._store.guideline_versions()["version"].astype(str))
+            if schema.guideline_version in earlier:  # a copy made before newer guidelines (e.g. by evolve)
+                warnings.warn(
+                    f"The schema carries the earlier guidelines {schema.guideline_version}; the current guidelines "
+                    f"{self.guideline_version} stay. To go back to the earlier ones, call "
+                    f"project.update_guidelines(text) with their text.", UserWarning, stacklevel=3,
+                )
+            else:
+                self.update_guidelines(schema.guidelines)
         if changed:
             self._emitter.emit("schema_changed", version=schema.version)
         return schema.version

@@ -679,3 +679,19 @@ def test_labels_checked_against_a_schema_a_migration_replaced_meanwhile_are_not_
                                                                                       a.schema_version]]
     a.close()
     b.close()
+
+
+def test_a_plan_made_before_new_guidelines_keeps_them(tmp_path: Path) -> None:
+    p = wb.Project.create(tmp_path / "p", schema=wb.Schema.single("spam", ["ham", "spam"], guidelines="v1: ads"))
+    plan = p.migrations.plan(p.schema.evolve(split={"spam": ["promo", "scam"]}))  # carries the v1 text
+    v2 = p.update_guidelines("v2: promo vs scam, in detail")
+    with pytest.warns(UserWarning, match="carries the earlier guidelines .* the current guidelines .* stay"):
+        plan.apply()
+    assert p.guideline_version == v2 and p.schema.guidelines == "v2: promo vs scam, in detail"
+    assert list(p.schema.question("spam").choices) == ["ham", "promo", "scam"]
+    with pytest.warns(UserWarning, match="earlier guidelines"):
+        p.update_schema(wb.Schema.single("spam", ["ham", "promo", "scam"], guidelines="v1: ads"))
+    assert p.guideline_version == v2
+    p.update_schema(wb.Schema.single("spam", ["ham", "promo", "scam"], guidelines="v3: new text"))  # new: taken
+    assert p.schema.guidelines == "v3: new text"
+    p.close()
