@@ -695,3 +695,17 @@ def test_a_plan_made_before_new_guidelines_keeps_them(tmp_path: Path) -> None:
     p.update_schema(wb.Schema.single("spam", ["ham", "promo", "scam"], guidelines="v3: new text"))  # new: taken
     assert p.schema.guidelines == "v3: new text"
     p.close()
+
+
+def test_a_follow_up_question_added_by_a_migration_is_asked_of_the_items_it_applies_to(tmp_path: Path) -> None:
+    p = wb.Project.create(tmp_path / "p", schema=wb.Schema.single("toxic", ["no", "yes"]))
+    p.add_data(pd.DataFrame({"id": ["a", "b", "c"], "text": ["x", "y", "z"]}), id_column="id")
+    p.annotation.configure(overlap=1)
+    for eid, v in (("a", "yes"), ("b", "no"), ("c", "yes")):
+        p.annotation.submit(eid, v, annotator="ann")
+    assert p.annotation.queue(n=None).empty
+    p.migrations.plan(p.schema.evolve(
+        add_question=wb.Question("severity", choices=["low", "high"], when={"toxic": "yes"}))).apply()
+    assert sorted(p.annotation.queue(n=None)["example_id"]) == ["a", "c"]  # b: not asked (toxic = no)
+    assert sorted(x.example_id for x in p.annotation.next_items("ann", n=5)) == ["a", "c"]
+    p.close()
