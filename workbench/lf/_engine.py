@@ -843,7 +843,11 @@ class LFEngine:
         LFError
             The LF returned a value that is not ``ABSTAIN`` or a label ``0..cardinality-1``, not
             one value per row, a Series indexed unlike its input, or it changed its input. The
-            message names the LF, the row id and the value.
+            message names the LF, the row id and the value. Also when the process running it
+            died.
+        LFTimeoutError
+            It did not finish within the engine's ``timeout`` (it would be run, and waited for,
+            again by every apply: timeouts are never cached).
 
         Examples
         --------
@@ -883,7 +887,21 @@ class LFEngine:
             except LFOutputError as exc:
                 exc.data_version = dv
                 raise
-            fresh[dv] = (labels[0], errs[0], secs[0])
+            err = errs[0]
+            if err is not None and err.kind == "timeout":  # never cached: every later apply would wait again
+                raise LFTimeoutError(
+                    f"The labeling function {wlf.name!r} did not finish within the time limit of {self.timeout:g} s "
+                    f"on data version {dv!r} and was stopped; every later apply would wait for it again. Make it "
+                    f"faster, or raise the limit (project.lfs.timeout = seconds, or LFEngine(timeout=...); None "
+                    f"disables it)."
+                )
+            if err is not None and err.kind == "crash":
+                raise LFError(
+                    f"The process running the labeling function {wlf.name!r} died on data version {dv!r} "
+                    f"({err.exception}); every later apply would run it again. Fix the LF (e.g. a C extension it "
+                    f"calls)."
+                )
+            fresh[dv] = (labels[0], err, secs[0])
         if fresh and not report.volatile:
             self._staged[wlf.name] = (fp, fresh)
 

@@ -13,7 +13,7 @@ import pandas as pd
 
 from workbench._events import EventEmitter
 from workbench.data import DataCatalog
-from workbench.exceptions import DataError, LFError, SchemaError
+from workbench.exceptions import DataError, LFError, LFTimeoutError, SchemaError
 from workbench.lf._analysis import lf_summary
 from workbench.lf._engine import (
     DEFAULT_TIMEOUT,
@@ -248,7 +248,8 @@ class ProjectLFs:
         The LF is first computed on the project's examples; it is refused, and nothing is
         recorded, when it returns anything but ``ABSTAIN`` or a class id of its question on
         some example (an LF that raises on some examples is accepted: those rows abstain and
-        ``result.errors`` says why). The votes computed for that check are used by the next
+        ``result.errors`` says why), or when it runs past :attr:`timeout` (it would be waited for
+        again by every apply). The votes computed for that check are used by the next
         :meth:`apply`, which still reports them as computed. Registering an LF under a name
         already used replaces it (a refused one leaves the old one in place); its votes are
         recomputed only if its code or parameters changed.
@@ -308,7 +309,7 @@ class ProjectLFs:
         except LFOutputError as exc:
             raise LFError(self._refusal(wlf, exc)) from None
         except LFError as exc:
-            raise LFError(
+            raise (LFTimeoutError if isinstance(exc, LFTimeoutError) else LFError)(
                 f"project.lfs.add refused the labeling function {wlf.name!r}: {exc} Nothing was registered (the "
                 "labeling functions and their votes are unchanged): fix the LF, then add it again."
             ) from exc

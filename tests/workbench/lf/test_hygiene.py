@@ -273,3 +273,23 @@ def test_an_empty_cache_file_is_reported_and_recomputed(tmp_path: Path) -> None:
     with pytest.warns(RuntimeWarning, match="unreadable LF cache file"):
         result = fresh.apply([("d1", df)])
     assert result.computed["kw"] == ["d1"] and np.array_equal(result.L, want)
+
+
+def test_project_lfs_add_refuses_an_lf_that_runs_past_the_time_limit(tmp_path: Path) -> None:
+    import workbench as wb
+    from workbench.exceptions import LFTimeoutError
+
+    @labeling_function()
+    def hangs(x: Any) -> int:
+        while True:
+            pass
+
+    p = wb.Project.create(tmp_path / "p", schema=wb.Schema.single("spam", ["ham", "spam"]))
+    p.add_data(make_frame(5, seed=12).rename_axis("id").reset_index(), id_column="id")
+    p.lfs.add(buy)
+    p.lfs.timeout = 1.0
+    with pytest.raises(LFTimeoutError, match=r"'hangs' did not finish within the time limit of 1 s .* every later "
+                                             r"apply would wait for it again"):
+        p.lfs.add(hangs)
+    assert p.lfs.names == ["buy"]  # nothing registered: later applies do not wait
+    p.close()
