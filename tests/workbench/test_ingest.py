@@ -279,3 +279,18 @@ def test_cells_the_stored_file_cannot_give_back_are_refused(tmp_path: Path, colu
         p.add_data(pd.DataFrame({"id": ["a", "b"], "text": ["x", "y"], "extra": column}), id_column="id")
     assert len(p) == 0 and p.verify()["examples_checked"] == 0
     p.close()
+
+
+def test_text_files_read_as_pandas_would_and_a_repeated_header_is_refused(tmp_path: Path) -> None:
+    big = "x" * 200_000  # beyond the csv module's default field limit
+    (tmp_path / "big.csv").write_text(f"id,text\na,{big}\nb,short\n", encoding="utf-8")
+    assert read_table(tmp_path / "big.csv")["text"].str.len().tolist() == [200_000, 5]
+    (tmp_path / "cr.csv").write_bytes(b"id,text\ra,one\rb,two\r")  # old Mac line endings
+    assert read_table(tmp_path / "cr.csv")["id"].tolist() == ["a", "b"]
+    lines = [json.dumps({"id": "a", "text": "one\u2028two"}, ensure_ascii=False),
+             json.dumps({"id": "b", "text": "x\u0085y"}, ensure_ascii=False)]
+    (tmp_path / "u.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert read_table(tmp_path / "u.jsonl")["text"].tolist() == ["one\u2028two", "x\u0085y"]
+    (tmp_path / "dup.csv").write_text("id,text,text\na,x,y\n", encoding="utf-8")
+    with pytest.raises(wb.DataError, match=r"repeated column names \['text'\] in its header"):
+        read_table(tmp_path / "dup.csv")

@@ -114,6 +114,8 @@ def read_table(
             return pd.read_parquet(path)
         text = _decode_check(path, encoding, errors)
         if suffix in (".csv", ".tsv"):
+            if "\r" in text and "\n" not in text:  # old Mac line endings (CR only), as some Excel exports write
+                text = text.replace("\r", "\n")
             _check_ragged(path, text, "\t" if suffix == ".tsv" else ",")
             # keep_default_na=False then explicit na: an empty cell is missing, the string "NA" is text.
             return pd.read_csv(
@@ -125,7 +127,8 @@ def read_table(
             )
         if suffix in (".jsonl", ".ndjson"):
             rows = []
-            for n, line in enumerate(text.splitlines(), start=1):
+            # lines end at "\n" only: U+2028 and the like are text inside a JSON string (splitlines would cut there)
+            for n, line in enumerate(text.split("\n"), start=1):
                 if not line.strip():
                     continue
                 try:
@@ -158,10 +161,16 @@ def _check_ragged(path: Path, text: str, sep: str) -> None:
     # is an error; pandas would silently drop its quotes and join the pieces
     reader = csv.reader(io.StringIO(text), delimiter=sep, strict=True)
     bad: list[tuple[int, int]] = []
+    limit = csv.field_size_limit()
+    csv.field_size_limit(max(limit, len(text) + 1))  # a long cell is a long cell, not an error
     try:
         header = next(reader, None)
         if header is None:
             return
+        repeated = sorted({c for c in header if header.count(c) > 1})
+        if repeated:
+            raise DataError(f"{str(path)!r} has repeated column names {repeated} in its header; rename them before "
+                            f"adding.")
         width = len(header)
         for row in reader:
             if row and len(row) != width:
@@ -169,12 +178,16 @@ def _check_ragged(path: Path, text: str, sep: str) -> None:
                 if len(bad) >= 10:
                     break
     except csv.Error as exc:
+        if "expected after" not in str(exc):
+            raise DataError(f"{str(path)!r} line {reader.line_num} cannot be read as CSV: {exc}.") from None
         raise DataError(
             f"{str(path)!r} line {reader.line_num}: a field starts with a double quote but is not a quoted field "
             f"({exc}), so CSV quoting would drop its quotes. If the file has no quoting (common for TSV), read it "
             f"with pandas, pd.read_csv(path, sep={sep!r}, quoting=csv.QUOTE_NONE, dtype=str, "
             f"keep_default_na=False), and pass the DataFrame; otherwise quote the field and double its quotes."
         ) from None
+    finally:
+        csv.field_size_limit(limit)
     if bad:
         shown = ", ".join(f"line {line} has {n}" for line, n in bad[:5])
         raise DataError(
