@@ -575,3 +575,19 @@ def test_cli_status_says_what_it_could_not_compute(tmp_path: Path, capsys: pytes
     assert main(["status", str(tmp_path / "p")]) == 0
     out = capsys.readouterr().out
     assert "note      agreement: No item has answers from two annotators yet" in out
+
+
+def test_cli_export_writes_a_column_of_mixed_types_as_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    p = wb.Project.create(tmp_path / "p", schema=wb.Schema.single("spam", ["ham", "spam"]))
+    p.add_data(pd.DataFrame({"id": ["a", "b"], "text": ["x", "y"], "n": [1, 2]}), id_column="id")
+    (tmp_path / "more.csv").write_text("id,text,n\nc,z,3\n")  # a CSV is text: n is "3" here
+    p.add_data(tmp_path / "more.csv", id_column="id")
+    soft = pd.DataFrame({"p_ham": [1.0, 0.0, 1.0], "p_spam": [0.0, 1.0, 0.0], "label": ["ham", "spam", "ham"],
+                         "confidence": 1.0, "weight": 1.0, "sources": "human"},
+                        index=pd.Index(["a", "b", "c"], name="id"))
+    p.versions.save(soft)
+    p.close()
+    capsys.readouterr()
+    assert main(["export", str(tmp_path / "p"), "v1", "--out", str(tmp_path / "x.parquet")]) == 0
+    assert "'n' hold numbers in some rows and text in others" in capsys.readouterr().out
+    assert pd.read_parquet(tmp_path / "x.parquet")["n"].tolist() == ["1", "2", "3"]

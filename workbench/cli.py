@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from workbench._constants import LABEL_SOURCES
@@ -145,7 +146,11 @@ def _write_table(df: pd.DataFrame, path: Path, fmt: str, *, metadata: dict[str, 
             import pyarrow as pa
             import pyarrow.parquet as pq
 
-            table = pa.Table.from_pandas(df, preserve_index=False)
+            try:
+                table = pa.Table.from_pandas(df, preserve_index=False)
+            except (ValueError, TypeError) as exc:  # pyarrow's ArrowInvalid / ArrowTypeError
+                raise CLIError(f"Cannot write {str(path)!r} as Parquet: {exc}. Export --format csv or jsonl "
+                               f"instead.") from None
             if metadata:
                 meta = dict(table.schema.metadata or {})
                 meta.update({k.encode(): json.dumps(v, default=str).encode() for k, v in metadata.items()})
@@ -580,6 +585,9 @@ def _cmd_export(args: argparse.Namespace) -> int:
             "guideline_version", "questions", "software")
     provenance: dict[str, Any] = {k: manifest.get(k) for k in keys if k in manifest}
     provenance["content_hash"] = (manifest.get("data_hash") or {}).get("sha256")
+    as_text = _mixed_columns(frame) if fmt in ("parquet", "hf") else []
+    for col in as_text:  # one type per column in Parquet and Arrow: numbers in some rows, text in others
+        frame[col] = frame[col].map(lambda v: v if v is None or (isinstance(v, float) and v != v) else str(v))
     if fmt == "hf":
         import datasets  # type: ignore[import-not-found, unused-ignore]
 
@@ -598,13 +606,31 @@ def _cmd_export(args: argparse.Namespace) -> int:
     else:
         _write_table(frame, out, fmt, metadata={"workbench.label_version": provenance})
     summary = {"version": args.version, "format": fmt, "out": str(out), "rows": len(frame),
-               "columns": [str(c) for c in frame.columns], "content_hash": provenance["content_hash"]}
+               "columns": [str(c) for c in frame.columns], "content_hash": provenance["content_hash"],
+               "written_as_text": as_text}
     if args.json:
         _json(summary)
     else:
         _emit(f"wrote label version {args.version} ({len(frame)} row(s), {len(frame.columns)} column(s)) to {out} "
               f"({fmt})")
+        if as_text:
+            _emit(f"note: column(s) {', '.join(map(repr, as_text))} hold numbers in some rows and text in others "
+                  f"(data versions stored them differently); {fmt} needs one type per column, so they were written "
+                  f"as text")
     return 0
+
+
+def _mixed_columns(frame: pd.DataFrame) -> list[str]:
+    """Object columns whose values are of several kinds (numbers and text ...), which Arrow cannot store as one."""
+    out = []
+    for col in frame.columns:
+        if frame[col].dtype != object:
+            continue
+        kinds = {"number" if isinstance(v, (int, float, np.number)) and not isinstance(v, bool) else type(v).__name__
+                 for v in frame[col] if v is not None and not (isinstance(v, float) and v != v)}
+        if len(kinds) > 1 and kinds <= {"number", "str", "bool"}:
+            out.append(str(col))
+    return out
 
 
 # ---------------------------------------------------------------------- the parser
