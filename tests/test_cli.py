@@ -138,7 +138,7 @@ def test_ingest_says_when_nothing_new_was_added(tmp_path: Path, capsys: pytest.C
         (lambda d: pd.DataFrame({"id": ["a"], "text": ["x"]}).to_csv(d / "f.csv", index=False), ["--id-column", "nope"],
          "Leave out --id-column"),
         (lambda d: (d / "f.csv").write_bytes("id,text\na,caf\xe9\n".encode("latin-1")), ["--id-column", "id"],
-         "--encoding latin-1"),
+         "--encoding cp1252"),
         (lambda d: pd.DataFrame({"id": ["a"], "body": ["x"]}).to_csv(d / "f.csv", index=False), ["--id-column", "id"],
          "--text-column"),
         (lambda d: pd.DataFrame({"id": ["a"], "text": ["x"]}).to_csv(d / "f.csv", index=False), [],

@@ -110,7 +110,7 @@ def test_non_utf8_bytes_are_reported_or_replaced(tmp_path: Path, spam_schema: wb
     bad = tmp_path / "latin.csv"
     bad.write_bytes(b"id,text\na,caf\xe9\nb,ok\n")
     p = wb.Project.create(tmp_path / "p", schema=spam_schema)
-    with pytest.raises(wb.DataError, match=r"not valid utf-8: byte 0xe9 at offset 13 \(line 2\).*encoding='latin-1'"):
+    with pytest.raises(wb.DataError, match=r"not valid utf-8: byte 0xe9 at offset 13 \(line 2\).*encoding='cp1252'"):
         p.add_data(bad, id_column="id")
     assert len(p) == 0
     p.add_data(bad, id_column="id", errors="replace")
@@ -118,6 +118,12 @@ def test_non_utf8_bytes_are_reported_or_replaced(tmp_path: Path, spam_schema: wb
     p2 = wb.Project.create(tmp_path / "p2", schema=spam_schema)
     p2.add_data(bad, id_column="id", encoding="latin-1")
     assert p2.examples().loc["a", "text"] == "café"
+    excel = tmp_path / "excel.csv"  # Windows-1252: curly quotes and the euro sign are control characters in latin-1
+    excel.write_bytes(b"id,text\nq,\x93Great\x94 for 5\x80\n")
+    with pytest.raises(wb.DataError, match=r"encoding='cp1252' \(Windows and Excel write it\)"):
+        p2.add_data(excel, id_column="id")
+    p2.add_data(excel, id_column="id", encoding="cp1252")
+    assert p2.examples().loc["q", "text"] == "\u201cGreat\u201d for 5\u20ac"
 
 
 def test_image_path_examples(tmp_path: Path) -> None:

@@ -49,16 +49,32 @@ def _show(ids: Sequence[object], limit: int = 10) -> str:
     return shown + (f" and {len(ids) - limit} more" if len(ids) > limit else "")
 
 
+def _likely_encoding(raw: bytes, tried: str) -> str:
+    """A guess at a file's encoding when ``tried`` failed: Windows-1252 when it reads the bytes (curly quotes,
+    dashes and the euro sign are 0x80-0x9f there, control characters in latin-1), else latin-1."""
+    for name in ("utf-8", "cp1252"):
+        if name == tried.lower().replace("_", "-"):
+            continue
+        try:
+            raw.decode(name)
+        except UnicodeDecodeError:
+            continue
+        return name
+    return "latin-1"
+
+
 def _decode_check(path: Path, encoding: str, errors: str) -> str:
     raw = path.read_bytes()
     try:
         return raw.decode(encoding, errors=errors)
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
+        guess = _likely_encoding(raw, encoding)
         raise DataError(
             f"{str(path)!r} is not valid {encoding}: byte {raw[exc.start]:#04x} at offset {exc.start} "
-            f"(line {line}) cannot be decoded. Pass the file's real encoding, e.g. encoding='latin-1', "
-            f"or errors='replace' to keep the rows with U+FFFD in place of the bad bytes."
+            f"(line {line}) cannot be decoded. Pass the file's real encoding, e.g. encoding='{guess}'"
+            f"{' (Windows and Excel write it)' if guess == 'cp1252' else ''}, or errors='replace' to keep the "
+            f"rows with U+FFFD in place of the bad bytes."
         ) from None
     except LookupError:
         raise DataError(f"Unknown text encoding {encoding!r}. Use a Python codec name such as 'utf-8'.") from None
