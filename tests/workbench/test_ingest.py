@@ -300,3 +300,20 @@ def test_text_files_read_as_pandas_would_and_a_repeated_header_is_refused(tmp_pa
     (tmp_path / "dup.csv").write_text("id,text,text\na,x,y\n", encoding="utf-8")
     with pytest.raises(wb.DataError, match=r"repeated column names \['text'\] in its header"):
         read_table(tmp_path / "dup.csv")
+
+
+def test_ids_in_the_index(tmp_path: Path) -> None:
+    src = wb.Project.create(tmp_path / "src", schema=wb.Schema.single("spam", ["ham", "spam"]))
+    src.add_data(pd.DataFrame({"id": ["frame-1", "frame-2"], "text": ["a", "b"]}), id_column="id")
+    frame = src.examples().drop(columns=["data_version"])  # indexed by id
+    dst = wb.Project.create(tmp_path / "dst", schema=wb.Schema.single("spam", ["ham", "spam"]))
+    with pytest.raises(wb.DataError, match=r"The ids 'id' are the DataFrame's index, not a column.*reset_index"):
+        dst.add_data(frame, id_column="id")
+    with pytest.warns(UserWarning, match="index 'id' is not used"):
+        dst.add_data(frame)
+    frame.to_parquet(tmp_path / "f.parquet")  # the index is written too
+    dst2 = wb.Project.create(tmp_path / "dst2", schema=wb.Schema.single("spam", ["ham", "spam"]))
+    dst2.add_data(tmp_path / "f.parquet", id_column="id")
+    assert sorted(dst2.examples().index) == ["frame-1", "frame-2"]
+    for p in (src, dst, dst2):
+        p.close()

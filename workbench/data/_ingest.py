@@ -11,6 +11,7 @@ import json.encoder
 import math
 import os
 import re
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -127,7 +128,10 @@ def read_table(
         )
     try:
         if suffix in (".parquet", ".pq"):
-            return pd.read_parquet(path)
+            table = pd.read_parquet(path)
+            # a frame written with its index (e.g. project.examples().to_parquet(...)): the index is a column too
+            named = [n for n in table.index.names if n is not None]
+            return table.reset_index() if named else table
         text = _decode_check(path, encoding, errors)
         if suffix in (".csv", ".tsv"):
             if "\r" in text and "\n" not in text:  # old Mac line endings (CR only), as some Excel exports write
@@ -692,6 +696,11 @@ def prepare_batch(
         df[text_column] = values.astype(object).where(values.notna(), None)
     if id_column is not None:
         if id_column not in df.columns:
+            if id_column in [n for n in df.index.names if n is not None]:
+                raise DataError(
+                    f"The ids {id_column!r} are the DataFrame's index, not a column. Make it a column first: "
+                    f"df.reset_index()."
+                )
             raise DataError(
                 f"The id column {id_column!r} is not a column of the data. Columns: {list(df.columns)!r}. "
                 f"Pass id_column=None to derive ids from content."
@@ -703,6 +712,13 @@ def prepare_batch(
             raise DataError(
                 f"The data has a column named {ID_COLUMN!r} but no id_column was given. Pass "
                 f"id_column={ID_COLUMN!r} to use it, or rename it."
+            )
+        named = [n for n in df.index.names if n is not None]
+        if named:
+            warnings.warn(
+                f"The DataFrame's index {named[0]!r} is not used: without an id column the ids are derived from "
+                f"content. To keep those ids, pass df.reset_index() with id_column={named[0]!r}.",
+                UserWarning, stacklevel=4,
             )
         content = df
         ids = None
