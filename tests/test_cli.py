@@ -591,3 +591,17 @@ def test_cli_export_writes_a_column_of_mixed_types_as_text(tmp_path: Path, capsy
     assert main(["export", str(tmp_path / "p"), "v1", "--out", str(tmp_path / "x.parquet")]) == 0
     assert "'n' hold numbers in some rows and text in others" in capsys.readouterr().out
     assert pd.read_parquet(tmp_path / "x.parquet")["n"].tolist() == ["1", "2", "3"]
+
+
+def test_cli_verify_lists_unknown_files_and_history_says_when_there_is_none(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    p = wb.Project.create(tmp_path / "p", schema=wb.Schema.single("spam", ["ham", "spam"]))
+    p.add_data(pd.DataFrame({"id": ["a"], "text": ["x"]}), id_column="id")
+    p.close()
+    (tmp_path / "p" / "data" / "stray.parquet").write_bytes(b"")
+    capsys.readouterr()
+    assert main(["verify", str(tmp_path / "p")]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("ok: 1 examples") and "data/stray.parquet" in out
+    assert main(["history", str(tmp_path / "p"), "a"]) == 0
+    assert capsys.readouterr().out.strip() == "a: no label events yet"

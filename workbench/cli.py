@@ -358,7 +358,11 @@ def _cmd_history(args: argparse.Namespace) -> int:
     with _open(args.path) as project:
         cols = ["event_id", "created_at", "question", "value", "action", "source", "annotator", "confidence",
                 "schema_version", "guideline_version", "superseded_by", "training_runs"]
-        _emit(_table(project.history(args.example_id)[cols]))
+        history = project.history(args.example_id)
+        if history.empty:
+            _emit(f"{args.example_id}: no label events yet")
+        else:
+            _emit(_table(history[cols]))
     return 0
 
 
@@ -395,7 +399,13 @@ def _cmd_labels(args: argparse.Namespace) -> int:
 def _cmd_verify(args: argparse.Namespace) -> int:
     with _open(args.path) as project:
         report = project.verify()
-    _emit(f"ok: {report['examples_checked']} examples match their hashes; {report['events']} events")
+    _emit(f"ok: {report['examples_checked']} examples match their hashes; {report['events']} events; "
+          f"{report['label_versions']} label version(s); {report['lf_cache_entries']} LF cache entries")
+    unknown = report.get("unknown_files") or []
+    if unknown:
+        _emit(f"note: {len(unknown)} file(s) in the project directory that the project does not know (left as they "
+              f"are; remove them if they are not yours): {', '.join(map(str, unknown[:10]))}"
+              f"{' ...' if len(unknown) > 10 else ''}")
     return 0
 
 
