@@ -26,6 +26,15 @@ def gold_folds(y_gold: NDArray[np.int64], n_splits: int, random_state: int | Non
     return list(splitter.split(np.zeros(len(y_gold)), y_gold))
 
 
+def crossfit_evaluation(y_fit: NDArray[np.int64], y_eval: NDArray[np.int64], folds: int) -> str:
+    """How :func:`cross_fitted_proba` scores ``y_eval``: cross-fitted, or (no evaluation row has fit gold)
+    one fit on the other gold, scored on held-out gold."""
+    rows = np.flatnonzero(np.asarray(y_eval) >= 0)
+    if not (np.asarray(y_fit)[rows] >= 0).any():
+        return "fitted on the project's gold, scored on held-out gold"
+    return f"cross-fitted ({folds} folds)"
+
+
 def cross_fitted_proba(
     template: Any, L: NDArray[Any], y_fit: NDArray[np.int64], y_eval: NDArray[np.int64], folds: int,
     random_state: int | None,

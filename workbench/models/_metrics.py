@@ -292,6 +292,11 @@ def compare_label_models(
         tail = f"({best_acc:.3f} vs {base_acc:.3f} {what} on {n_gold} gold items, tie_break={tie_break!r})"
         if diff > 0:
             verdict = f"{best} beats majority vote by {diff:.1f} points {tail}"
+            f1 = df["macro_f1"].astype(float)
+            f1_best, f1_base = float(f1[best]), float(f1[baseline])
+            if f1_best < f1_base:  # accuracy rewards predicting the majority class on imbalanced gold
+                verdict += (f"; but its macro F1 is lower ({f1_best:.3f} vs {f1_base:.3f}): with imbalanced "
+                            f"classes, judge by macro_f1")
         elif diff == 0:
             verdict = f"{best} ties with majority vote {tail}"
         else:

@@ -14,7 +14,7 @@ from sklearn.base import clone
 from workbench._constants import ABSTAIN
 from workbench.exceptions import LabelValidationError, LFError, WorkbenchError
 from workbench.models._base import LabelModel
-from workbench.models._crossfit import cross_fitted_proba
+from workbench.models._crossfit import cross_fitted_proba, crossfit_evaluation
 from workbench.models._majority import MajorityVote
 from workbench.models._metrics import calibration_errors, compare_label_models, reliability_table
 
@@ -399,7 +399,7 @@ class ProjectModels:
                 else:
                     y_fit = self._log.gold_labels(fit_gold, q.name)
                     scored[name] = cross_fitted_proba(template, L, y_fit, y, folds, random_state)
-                    evaluation[name] = f"cross-fitted ({folds} folds)"
+                    evaluation[name] = crossfit_evaluation(y_fit, y, folds)
             except ImportError as exc:  # the snorkel extra may be missing
                 notes.append(f"{name} skipped: {exc}")
             except LFError as exc:  # a model the LFs cannot support (Snorkel needs 3 LFs): the others still compare
@@ -446,8 +446,9 @@ class ProjectModels:
             P = self.get(model, q.name).predict_proba(L)
             how = "unsupervised (gold not used)"
         else:
-            P = cross_fitted_proba(template, L, self._log.gold_labels(fit_gold, q.name), y, folds, random_state)
-            how = f"cross-fitted ({folds} folds)"
+            y_fit = self._log.gold_labels(fit_gold, q.name)
+            P = cross_fitted_proba(template, L, y_fit, y, folds, random_state)
+            how = crossfit_evaluation(y_fit, y, folds)
         table = reliability_table(y, P, n_bins=n_bins)
         table.attrs.update({"model": model, "evaluation": how, "n_gold": int((y >= 0).sum())})
         return table

@@ -151,3 +151,24 @@ def test_compare_label_models_says_when_majority_vote_wins() -> None:
     assert df.attrs["baseline"] == "MV"
     assert not df["beats_majority_vote"].any()
     assert df.attrs["verdict"].startswith("majority vote wins: the best other model, Bad, is 100.0 points behind")
+
+
+def test_the_verdict_says_when_accuracy_hides_a_lower_macro_f1() -> None:
+    """Imbalanced gold (90% class 0): a model that always says 0 beats majority vote on accuracy only."""
+    rng = np.random.default_rng(0)
+    y = (rng.random(400) < 0.1).astype(int)
+    L = np.where(rng.random((400, 3)) < 0.6, np.where(rng.random((400, 3)) < 0.7, y[:, None], 1 - y[:, None]), -1)
+    always_zero = np.tile([0.9, 0.1], (400, 1))
+    df = compare_label_models({"always_zero": always_zero, "mv": MajorityVote(cardinality=2).fit(L)}, L, y,
+                              baseline="mv", random_state=0)
+    assert df.loc["always_zero", "beats_majority_vote"]
+    assert df.loc["always_zero", "macro_f1"] < df.loc["mv", "macro_f1"]
+    assert "but its macro F1 is lower" in df.attrs["verdict"]
+
+
+def test_compare_says_when_it_scored_on_held_out_gold_instead_of_cross_fitting() -> None:
+    from workbench.models._crossfit import crossfit_evaluation
+
+    y_fit = np.array([0, 1, -1, -1])
+    assert crossfit_evaluation(y_fit, np.array([-1, -1, 0, 1]), 3).startswith("fitted on the project's gold")
+    assert crossfit_evaluation(y_fit, np.array([0, 1, 0, 1]), 3) == "cross-fitted (3 folds)"
