@@ -99,6 +99,11 @@ _IMMUTABLE_CELLS: frozenset[type] = frozenset(
 # --------------------------------------------------------------------------------------
 # Results
 # --------------------------------------------------------------------------------------
+def _votes_digest(arr: np.ndarray) -> str:
+    """The SHA-256 of a vote vector's bytes (int8, contiguous)."""
+    return hashlib.sha256(np.ascontiguousarray(arr, dtype=np.int8).tobytes()).hexdigest()
+
+
 @dataclass
 class LFErrorRecord:
     """Exceptions raised by one LF during an apply (those rows were set to ABSTAIN).
@@ -1035,6 +1040,13 @@ class LFEngine:
                     return None
                 if not isinstance(meta, dict):
                     meta = {"fingerprint": None}  # a sidecar that is not an object names no fingerprint
+                digest = meta.get("votes_sha256")
+                if digest is not None and (not isinstance(arr, np.ndarray) or arr.dtype != np.int8
+                                           or _votes_digest(arr) != digest):
+                    if warn:
+                        warnings.warn(f"Ignoring LF cache file {npy}: its votes do not match the hash recorded when "
+                                      f"they were cached (changed since); recomputing.", RuntimeWarning, stacklevel=3)
+                    return None
                 hit = (arr, meta)
                 self._remember(key, arr, meta)
         if hit is None:
@@ -1081,6 +1093,7 @@ class LFEngine:
             np.save(fh, arr, allow_pickle=False)
         os.replace(tmp, npy)
         tmpj = meta_path.with_name(meta_path.name + f".{os.getpid()}.tmp")
+        meta = {**meta, "votes_sha256": _votes_digest(arr)}  # what verify_cache and reads check the votes against
         tmpj.write_text(json.dumps(meta, sort_keys=True), encoding="utf-8")
         os.replace(tmpj, meta_path)
 
@@ -1260,6 +1273,9 @@ class LFEngine:
             card = self._card(owner) if owner is not None and owner.question in self.cardinality else 127
             if lo < ABSTAIN or hi >= card:
                 return f"votes range over {lo}..{hi}; expected ABSTAIN (-1) or a label in 0..{card - 1}"
+        digest = meta.get("votes_sha256")
+        if digest is not None and _votes_digest(np.asarray(arr)) != digest:
+            return "votes do not match the hash recorded when they were cached (the file was changed since)"
         return None
 
     def prune_cache(self) -> int:

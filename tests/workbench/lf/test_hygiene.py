@@ -239,8 +239,10 @@ def test_verify_cache_lists_bad_and_unknown_files_and_repairs(tmp_path: Path) ->
     assert "7 rows; data version 'd1' has 20" in problems[f"{fps[1]}-d1.npy"]
     assert "dtype int64" in problems[f"{fps[2]}-d1.npy"]
     assert problems[f"{fps[3]}-d1.npy"].startswith("orphan")
-    # kw_check was removed: its labels are unknown, so its (valid int8) entry is only unregistered
-    assert f"{fps[4]}-d1.npy" not in problems and report.unregistered == [f"{fps[4]}-d1"]
+    # kw_check was removed: its labels are unknown, but its votes were rewritten after they were cached, which
+    # their recorded hash shows: a bad file, not merely an unregistered one
+    assert report.unregistered == []
+    assert "do not match the hash recorded" in problems[f"{fps[4]}-d1.npy"]
     assert problems["notes.txt"].startswith("unknown file")
     assert not report.ok and report.to_frame().shape == (len(report.problems), 2)
     repaired = e.verify_cache({"d1": 20}, repair=True)
@@ -293,3 +295,20 @@ def test_project_lfs_add_refuses_an_lf_that_runs_past_the_time_limit(tmp_path: P
         p.lfs.add(hangs)
     assert p.lfs.names == ["buy"]  # nothing registered: later applies do not wait
     p.close()
+
+
+def test_cached_votes_changed_on_disk_are_found_and_recomputed(tmp_path: Path) -> None:
+    df = make_frame(30, seed=13)
+    e = engine(tmp_path, timeout=None)
+    lf = keywords("kw", ["buy"], label=SPAM)
+    e.add(lf)
+    want = e.apply([("d1", df)]).L.copy()
+    np.save(tmp_path / "lf_cache" / f"{lf.fingerprint}-d1.npy", np.full(30, SPAM, dtype=np.int8))  # same shape
+    (problem,) = e.verify_cache({"d1": 30}).problems
+    assert "do not match the hash recorded" in problem.problem
+    fresh = engine(tmp_path, timeout=None)
+    fresh.add(lf)
+    with pytest.warns(RuntimeWarning, match="do not match the hash"):
+        result = fresh.apply([("d1", df)])
+    assert result.computed["kw"] == ["d1"] and np.array_equal(result.L, want)
+    assert fresh.verify_cache({"d1": 30}).ok  # recomputed, and cached again with its hash
