@@ -982,7 +982,9 @@ class ProjectAnnotation:
         choice and a renamed question come back under their current names. An answer that has
         no place in the current schema is not restored, and the item is left without it to be
         answered again: its choice or question was removed, its choice was split (which part
-        it meant is unknown), or its condition no longer holds.
+        it meant is unknown), or its condition no longer holds. An answer flagged for re-review
+        under newer guidelines (``project.migrations.flag_for_review``) comes back under its own
+        guideline version and flagged as it was, so its item waits for the re-review again.
 
         Examples
         --------
@@ -1026,6 +1028,19 @@ class ProjectAnnotation:
         data_version = self._data.check_ids([eid])[eid]
         when = utc_now()
         events: list[LabelEvent] = []
+        # an answer flagged for re-review under new guidelines comes back as it was: under its guidelines, flagged
+        flags = self._log.flags()
+        flags = flags[(flags["kind"] == "review") & (flags["example_id"].astype(str) == eid)]
+        earlier = mine[(mine["event_id"] < first_id) & (mine["action"] == "label")]
+        reviewed: dict[str, tuple[str, list[dict[str, Any]]]] = {}
+        for qname, answer in before.items():
+            given = earlier[(earlier["question"] == qname) & (earlier["value"].astype(str) == answer)]
+            if len(given):
+                source_id = int(given["event_id"].iloc[-1])
+                marks = [{str(k): v for k, v in m.items()}
+                         for m in flags[flags["event_id"] == source_id].to_dict("records")]
+                if marks:
+                    reviewed[qname] = (str(given["guideline_version"].iloc[-1]), marks)
         # parents before follow-ups when restoring, follow-ups first when retracting
         for qname in touched:
             want, have = before.get(qname), current.get(qname)
@@ -1033,7 +1048,8 @@ class ProjectAnnotation:
                 continue
             events.append(LabelEvent(
                 example_id=eid, question=qname, value=want, source="human", annotator=annotator,
-                schema_version=schema.version, guideline_version=self._schema.guideline_version,
+                schema_version=schema.version,
+                guideline_version=reviewed[qname][0] if qname in reviewed else self._schema.guideline_version,
                 data_version=data_version, event_uid=f"{_UNDO}:{sub_id}:{qname}", created_at=when,
                 is_honeypot=honeypot, note=_UNDO,
             ))
@@ -1046,7 +1062,13 @@ class ProjectAnnotation:
                     action="retract", is_honeypot=honeypot, note=_UNDO,
                 ))
         if events:
-            self._log.write(events)
+            stored = self._log.write(events)
+            self._log.add_flags(
+                (f"undo:{int(ev.event_id or 0)}:{k}", {**mark, "event_id": int(ev.event_id or 0),
+                                                     "guideline_version": ev.guideline_version, "created_at": when})
+                for ev in stored if ev.action == "label" and ev.question in reviewed
+                for k, mark in enumerate(reviewed[ev.question][1])
+            )
         # the stack marker (a submission that changed nothing leaves no undo event to find)
         self._store.put_record(_UNDO, f"{annotator}\x1f{sub_id}", {"annotator": annotator, "submission": sub_id,
                                                                    "example_id": eid, "undone_at": when},

@@ -709,3 +709,21 @@ def test_a_follow_up_question_added_by_a_migration_is_asked_of_the_items_it_appl
     assert sorted(p.annotation.queue(n=None)["example_id"]) == ["a", "c"]  # b: not asked (toxic = no)
     assert sorted(x.example_id for x in p.annotation.next_items("ann", n=5)) == ["a", "c"]
     p.close()
+
+
+def test_undoing_a_re_review_brings_the_flagged_answer_back_flagged(tmp_path: Path) -> None:
+    p = wb.Project.create(tmp_path / "p", schema=wb.Schema.single("spam", ["ham", "spam"], guidelines="v1: ads"))
+    p.add_data(pd.DataFrame({"id": ["a"], "text": ["x"]}), id_column="id")
+    g1 = p.guideline_version
+    p.annotation.submit("a", "spam", annotator="alice")
+    p.update_guidelines("v2: ads and self-promotion")
+    p.migrations.flag_for_review()
+    assert p.migrations.relabel_ids() == ["a"] and p.labels().empty
+    p.annotation.submit("a", "ham", annotator="alice")  # the re-review
+    assert p.migrations.relabel_ids() == [] and p.labels()["value"].tolist() == ["ham"]
+    assert p.annotation.undo(annotator="alice") == "a"
+    assert p.migrations.relabel_ids() == ["a"]  # waiting for its re-review again
+    assert p.labels().empty  # the v1 answer is flagged (excluded) as it was
+    last = p.history("a").iloc[-1]
+    assert (last["value"], last["guideline_version"], last["action"]) == ("spam", g1, "label")
+    p.close()
