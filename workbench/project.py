@@ -172,6 +172,14 @@ class Project:
                     f"exist_ok=True."
                 )
             project = cls.open(p)
+            stored = project._data.text_column
+            if text_column not in ("text", stored):  # a text column other than the default, and not the stored one
+                project.close()
+                raise ProjectExistsError(
+                    f"The project at {str(p)!r} reads its text from column {stored!r}, not {text_column!r}; "
+                    f"exist_ok=True opens it as it is. Rename the data's column to {stored!r}, or create the "
+                    f"project at another path."
+                )
             if project.schema.version != schema.version:
                 have = project.schema_version
                 project.close()

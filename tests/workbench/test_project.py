@@ -226,3 +226,12 @@ def test_exist_ok_refuses_other_guidelines_and_a_closed_project_has_a_repr(tmp_p
         wb.Project.create(tmp_path / "p", schema=other, exist_ok=True)
     with wb.Project.open(tmp_path / "p") as p:  # unchanged, and not left open by the refusal
         assert p.guideline_version == first.guideline_version
+
+
+def test_create_exist_ok_refuses_another_text_column(tmp_path: Path) -> None:
+    schema = wb.Schema.single("spam", ["ham", "spam"])
+    wb.Project.create(tmp_path / "p", schema=schema, text_column="body").close()
+    with pytest.raises(wb.ProjectExistsError, match="reads its text from column 'body', not 'comment'"):
+        wb.Project.create(tmp_path / "p", schema=schema, text_column="comment", exist_ok=True)
+    again = wb.Project.create(tmp_path / "p", schema=schema, text_column="body", exist_ok=True)
+    again.close()
