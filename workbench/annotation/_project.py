@@ -951,6 +951,9 @@ class ProjectAnnotation:
         outcome ``"rejected"`` (see :meth:`corrections`). ``time_spent`` and ``draft`` are as
         in :meth:`submit`.
         """
+        if not isinstance(annotator, str) or not annotator.strip():
+            raise LabelValidationError(f"The 'annotator' parameter of skip must be a non-empty string. Got "
+                                       f"{annotator!r} instead.")
         self._data.check_ids([example_id])
         if time_spent is not None and (isinstance(time_spent, bool) or not isinstance(time_spent, (int, float))
                                        or not math.isfinite(float(time_spent)) or time_spent < 0):
@@ -1109,7 +1112,7 @@ class ProjectAnnotation:
         counts = self._human_counts(root)
         gold = set(self._log.gold(root).index)
         total = len(self._data.index()) - len(gold)
-        complete = set(counts.index[counts >= self.config.overlap])
+        complete = set(counts.index[counts >= self.config.overlap]) - gold  # gold items are not work to do
         accepted = set(self._accepted_labels(root)["example_id"]) - gold - complete
         done = len(complete) + len(accepted)
         out = {"n_items": total, "n_complete": done, "n_remaining": max(total - done, 0),

@@ -73,8 +73,8 @@ class QualityConfig:
             raise bad("honeypot_rate", "a number in [0, 1)")
         if not number("agreement_threshold") or not 0.0 <= self.agreement_threshold <= 1.0:
             raise bad("agreement_threshold", "a number in [0, 1]")
-        if not number("lease_seconds") or not self.lease_seconds > 0:
-            raise bad("lease_seconds", "a positive number of seconds")
+        if not number("lease_seconds") or not 0 < self.lease_seconds < float("inf"):
+            raise bad("lease_seconds", "a positive, finite number of seconds")
         if isinstance(self.min_honeypots, bool) or not isinstance(self.min_honeypots, int) or self.min_honeypots < 1:
             raise bad("min_honeypots", "an integer >= 1")
         if not number("accuracy_threshold") or not 0.0 <= self.accuracy_threshold <= 1.0:

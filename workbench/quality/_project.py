@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from workbench.exceptions import LabelValidationError, StaleDecisionError, WorkbenchError
@@ -203,7 +204,10 @@ class ProjectQuality:
         """
         q = self._log.root_question(question)
         cfg = self.config
-        excl = cfg.exclude_flagged if exclude_flagged is None else exclude_flagged
+        if exclude_flagged is not None and not isinstance(exclude_flagged, (bool, np.bool_)):
+            raise LabelValidationError(f"The 'exclude_flagged' parameter of consensus must be True, False or None "
+                                       f"(the project's setting). Got {exclude_flagged!r}.")
+        excl = cfg.exclude_flagged if exclude_flagged is None else bool(exclude_flagged)
         exclude = self.flagged(q.name) if excl else None
         weights = self._annotator_weights(q.name) if cfg.weight_annotators and method == "majority" else None
         cons = self._raw_consensus(q.name, method=method, exclude=exclude, weights=weights).copy()
@@ -318,6 +322,8 @@ class ProjectQuality:
         if ann.empty or not (ann.groupby("example_id")["annotator"].nunique() >= 2).any():
             raise WorkbenchError(
                 "No item has answers from two annotators yet: agreement needs at least two annotators per item. "
-                "Raise the overlap with project.annotation.configure(overlap=2) and label more."
+                + ("Raise the overlap with project.annotation.configure(overlap=2) and label more."
+                   if self.config.overlap < 2 else
+                   f"The overlap is {self.config.overlap}: let a second annotator answer the items already answered.")
             )
         return agreement(ann[["example_id", "annotator", "value"]])
